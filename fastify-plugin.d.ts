@@ -1,0 +1,248 @@
+// Public type surface of fastify-default-deny. lib/*.ts imports its option and
+// annotation types from here, so this file is the single source of truth.
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
+import type { Kysely } from 'kysely'
+
+/**
+ * The privilege names a route may require. Extend it by declaration merging
+ * when you configure more privileges, so that a typo such as `'wirte'` does
+ * not compile.
+ *
+ * @example
+ * declare module 'fastify-default-deny' {
+ *   interface DefaultDenyPrivileges { publish: true }
+ * }
+ */
+export interface DefaultDenyPrivileges {
+  read: true
+  edit: true
+  delete: true
+}
+
+export type Privilege = keyof DefaultDenyPrivileges & string
+
+/** Who is making the request, as resolved by the plugin before any check. */
+export interface Principal {
+  /** `'anonymous'` when the request carried no credentials at all. */
+  kind: 'user' | 'anonymous'
+  /** The stable user id (the `sub` claim by default); `null` for anonymous. */
+  id: string | null
+  /** Group ids the user belongs to (the `groups` claim by default). */
+  groups: readonly string[]
+  /** A superuser passes every check. */
+  superuser: boolean
+  /** The verified token payload; `null` for anonymous. */
+  claims: Readonly<Record<string, unknown>> | null
+}
+
+/** A grantee: a user, a group, or everyone (including unauthenticated requests). */
+export type GranteeRef =
+  | { kind: 'user', id: string }
+  | { kind: 'group', id: string }
+  | { kind: 'anonymous' }
+
+/** A resource instance, or every resource of a type when `id` is `null`. */
+export interface ResourceRef {
+  resource: string
+  /** `null` addresses the whole type (a type-level grant). */
+  id: string | null
+}
+
+/**
+ * What a route requires, in `config.permission`.
+ *
+ * - `'public'`: no check at all (health checks, login).
+ * - `'authenticated'`: any verified user; anonymous requests get 401.
+ * - an object: a privilege on a resource, checked against stored grants.
+ *
+ * A route without a valid annotation is denied.
+ */
+export type PermissionAnnotation = 'public' | 'authenticated' | ResourcePermission
+
+export interface ResourcePermission {
+  /** The resource type, e.g. `'document'`. */
+  resource: string
+  /** The privilege the request needs on that resource. */
+  privilege: Privilege
+  /**
+   * The route parameter that carries the resource id.
+   * @default 'id'
+   */
+  param?: string
+  /**
+   * Where the id comes from instead of a route parameter, or `false` for a
+   * type-level check (only a grant on every resource of the type passes).
+   * The function runs in `onRequest`: the body is not parsed yet.
+   */
+  id?: false | ((request: FastifyRequest) => string | undefined)
+}
+
+/** A stored grant, as returned by the service API. */
+export interface Grant extends ResourceRef {
+  grantee: GranteeRef
+  privilege: Privilege
+  grantedBy: string | null
+  grantedAt: Date
+  expiresAt: Date | null
+}
+
+export interface GrantInput extends ResourceRef {
+  grantee: GranteeRef
+  privilege: Privilege
+  /** Recorded with the grant; the HTTP API always uses the verified principal. */
+  grantedBy?: string | null
+  /** The grant stops counting at this instant. */
+  expiresAt?: Date | null
+}
+
+export interface RevokeInput extends ResourceRef {
+  grantee: GranteeRef
+  privilege: Privilege
+}
+
+/** Every service-API call accepts a Kysely transaction to run inside. */
+export interface ServiceCallOptions {
+  /** A host transaction (or Kysely instance); the call commits with it. */
+  db?: Kysely<any>
+}
+
+export interface CheckTarget extends ResourceRef {
+  privilege: Privilege
+}
+
+/** The service API, decorated on the instance as `fastify.permissions`. */
+export interface DefaultDenyApi {
+  /** The same decision the route hook makes, without throwing. */
+  check (principal: Principal, target: CheckTarget, options?: ServiceCallOptions): Promise<boolean>
+  /** Idempotent: `created` is false when the grant already existed. */
+  grant (input: GrantInput, options?: ServiceCallOptions): Promise<{ created: boolean }>
+  revoke (input: RevokeInput, options?: ServiceCallOptions): Promise<{ removed: boolean }>
+  /** Every grant on one resource (or on a type, with `id: null`). */
+  listGrants (target: ResourceRef, options?: ServiceCallOptions): Promise<Grant[]>
+  /** Records the owner, who holds `ownerPrivileges` on the resource. `null` clears it. */
+  setOwner (target: ResourceRef & { id: string, owner: string | null }, options?: ServiceCallOptions): Promise<void>
+  getOwner (target: ResourceRef & { id: string }, options?: ServiceCallOptions): Promise<string | null>
+  /** Deletes the owner record and every grant on a resource, e.g. when it is deleted. */
+  forgetResource (target: ResourceRef & { id: string }, options?: ServiceCallOptions): Promise<void>
+  /** The principal used for requests without credentials. */
+  readonly anonymous: Principal
+  /** An error with the same status and body as a hidden forbidden resource. */
+  notFound (): Error
+}
+
+export interface FastifyDefaultDenyOptions {
+  /**
+   * A Kysely instance owned by the host (the plugin never destroys it).
+   * Exactly one of `db` and `connectionString` is required.
+   */
+  db?: Kysely<any>
+  /** A PostgreSQL URL; the plugin then owns a `pg` pool and closes it on `onClose`. */
+  connectionString?: string
+  /**
+   * The PostgreSQL schema holding the plugin's tables.
+   * @default 'public'
+   */
+  schema?: string
+  /**
+   * Apply the plugin's migrations when it starts.
+   * @default true
+   */
+  migrate?: boolean
+  /**
+   * The privilege names routes and grants may use.
+   * @default ['read', 'edit', 'delete']
+   */
+  privileges?: readonly string[]
+  /**
+   * Privileges that include others, e.g. `{ edit: ['read'] }`. Transitive.
+   * Privileges are independent unless listed here.
+   * @default {}
+   */
+  implies?: Readonly<Record<string, readonly string[]>>
+  /**
+   * What the recorded owner of a resource holds on it.
+   * @default every configured privilege
+   */
+  ownerPrivileges?: readonly string[]
+  /**
+   * Answer a forbidden resource exactly like a missing one (404).
+   * @default false
+   */
+  hideForbidden?: boolean
+  /**
+   * The claim holding the user id.
+   * @default 'sub'
+   */
+  userClaim?: string
+  /**
+   * The claim holding the array of group ids.
+   * @default 'groups'
+   */
+  groupsClaim?: string
+  /**
+   * A claim that makes the user a superuser when it is exactly `true`;
+   * `false` disables superusers.
+   * @default false
+   */
+  superuserClaim?: string | false
+  /**
+   * Builds the principal from the verified claims instead of the claim
+   * options. Throwing (or rejecting) fails the request closed with 503.
+   */
+  resolvePrincipal?: (request: FastifyRequest, claims: Record<string, unknown>) =>
+    Omit<Principal, 'kind' | 'claims'> | Promise<Omit<Principal, 'kind' | 'claims'>>
+  /**
+   * Milliseconds a grant check may take before the request fails closed (503).
+   * @default 2000
+   */
+  checkTimeout?: number
+  /**
+   * The longest resource or principal id accepted, in characters.
+   * @default 256
+   */
+  maxIdLength?: number
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** What this route requires. Unannotated routes are denied. */
+    permission?: PermissionAnnotation
+  }
+  interface FastifyRequest {
+    /** Set by the plugin before the handler runs; `null` on `'public'` routes. */
+    principal: Principal | null
+  }
+  interface FastifyInstance {
+    permissions: DefaultDenyApi
+  }
+}
+
+export declare const fastifyDefaultDeny: FastifyPluginAsync<FastifyDefaultDenyOptions>
+export default fastifyDefaultDeny
+
+/** Applies (or with `'down'`, reverts) the plugin's migrations. */
+export declare function runMigrations (
+  db: Kysely<any>,
+  options?: { schema?: string, direction?: 'latest' | 'down' }
+): Promise<string[]>
+
+/** The stable error codes; each is an `@fastify/error` constructor. */
+export declare const codes: {
+  FST_DEFAULT_DENY_UNAUTHORIZED: ErrorConstructor0
+  FST_DEFAULT_DENY_FORBIDDEN: ErrorConstructor0
+  FST_DEFAULT_DENY_NOT_FOUND: ErrorConstructor0
+  FST_DEFAULT_DENY_UNAVAILABLE: ErrorConstructor0
+  FST_DEFAULT_DENY_INVALID_OPTION: ErrorConstructor2
+  FST_DEFAULT_DENY_INVALID_ROUTE_CONFIG: ErrorConstructor2
+  FST_DEFAULT_DENY_INVALID_GRANT: ErrorConstructor1
+  FST_DEFAULT_DENY_MIGRATION_FAILED: ErrorConstructor1
+  FST_DEFAULT_DENY_ALREADY_REGISTERED: ErrorConstructor0
+}
+
+export interface DefaultDenyError extends Error {
+  code: string
+  statusCode: number
+}
+type ErrorConstructor0 = new () => DefaultDenyError
+type ErrorConstructor1 = new (a: string) => DefaultDenyError
+type ErrorConstructor2 = new (a: string, b: string) => DefaultDenyError

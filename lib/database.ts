@@ -1,0 +1,31 @@
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely'
+
+export interface GrantTable {
+  // bigint identity; pg returns int8 as a string. Never sent to clients.
+  id: Generated<string>
+  principal_kind: 'user' | 'group' | 'anonymous'
+  /** '' for the anonymous principal (enforced by a CHECK constraint). */
+  principal_id: string
+  resource_type: string
+  /** NULL for a type-level grant. */
+  resource_id: string | null
+  privilege: string
+  granted_by: string | null
+  granted_at: ColumnType<Date, Date | string | undefined, never>
+  expires_at: Date | null
+}
+
+export interface ResourceTable {
+  resource_type: string
+  resource_id: string
+  owner_id: string | null
+  created_at: ColumnType<Date, Date | string | undefined, never>
+}
+
+export interface DefaultDenyDatabase {
+  default_deny_grant: GrantTable
+  default_deny_resource: ResourceTable
+}
+
+export type GrantRow = Selectable<GrantTable>
+export type NewGrantRow = Insertable<GrantTable>

@@ -1,0 +1,15 @@
+import createError from '@fastify/error'
+
+// Messages are deliberately generic: the resource, id and missing privilege go
+// to the log, never to the client.
+export const codes = {
+  FST_DEFAULT_DENY_UNAUTHORIZED: createError('FST_DEFAULT_DENY_UNAUTHORIZED', 'Unauthorized', 401),
+  FST_DEFAULT_DENY_FORBIDDEN: createError('FST_DEFAULT_DENY_FORBIDDEN', 'Forbidden', 403),
+  FST_DEFAULT_DENY_NOT_FOUND: createError('FST_DEFAULT_DENY_NOT_FOUND', 'Not Found', 404),
+  FST_DEFAULT_DENY_UNAVAILABLE: createError('FST_DEFAULT_DENY_UNAVAILABLE', 'Authorization is temporarily unavailable', 503),
+  FST_DEFAULT_DENY_INVALID_OPTION: createError<[string, string]>('FST_DEFAULT_DENY_INVALID_OPTION', "option '%s' %s", 500, TypeError),
+  FST_DEFAULT_DENY_INVALID_ROUTE_CONFIG: createError<[string, string]>('FST_DEFAULT_DENY_INVALID_ROUTE_CONFIG', "route '%s': %s", 500, TypeError),
+  FST_DEFAULT_DENY_INVALID_GRANT: createError<[string]>('FST_DEFAULT_DENY_INVALID_GRANT', 'invalid grant: %s', 400),
+  FST_DEFAULT_DENY_MIGRATION_FAILED: createError<[string]>('FST_DEFAULT_DENY_MIGRATION_FAILED', 'migration failed: %s', 500),
+  FST_DEFAULT_DENY_ALREADY_REGISTERED: createError('FST_DEFAULT_DENY_ALREADY_REGISTERED', 'fastify-default-deny is already registered on this instance', 500)
+}

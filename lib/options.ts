@@ -1,0 +1,169 @@
+import type { Kysely } from 'kysely'
+import type { FastifyDefaultDenyOptions } from '../fastify-plugin.js'
+import { codes } from './errors.js'
+
+export const DEFAULT_PRIVILEGES = ['read', 'edit', 'delete'] as const
+export const DEFAULT_SCHEMA = 'public'
+export const DEFAULT_USER_CLAIM = 'sub'
+export const DEFAULT_GROUPS_CLAIM = 'groups'
+export const DEFAULT_CHECK_TIMEOUT = 2000
+export const DEFAULT_MAX_ID_LENGTH = 256
+
+const KNOWN_OPTIONS = new Set([
+  'db', 'connectionString', 'schema', 'migrate', 'privileges', 'implies', 'ownerPrivileges',
+  'hideForbidden', 'userClaim', 'groupsClaim', 'superuserClaim', 'resolvePrincipal',
+  'checkTimeout', 'maxIdLength'
+])
+
+// Lower-case identifiers only: privilege names end up in logs, URLs and the database.
+const NAME = /^[a-z][a-z0-9_-]{0,62}$/
+const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/
+
+export interface Settings {
+  db: Kysely<any> | null
+  connectionString: string | null
+  schema: string
+  migrate: boolean
+  privileges: ReadonlySet<string>
+  /** For each privilege, every privilege whose holder also holds it (itself included). */
+  satisfiedBy: ReadonlyMap<string, ReadonlySet<string>>
+  ownerPrivileges: ReadonlySet<string>
+  hideForbidden: boolean
+  userClaim: string
+  groupsClaim: string
+  superuserClaim: string | false
+  resolvePrincipal: FastifyDefaultDenyOptions['resolvePrincipal'] | null
+  checkTimeout: number
+  maxIdLength: number
+}
+
+function invalid (name: string, message: string): never {
+  throw new codes.FST_DEFAULT_DENY_INVALID_OPTION(name, message)
+}
+
+function nameList (name: string, value: unknown): string[] {
+  if (!Array.isArray(value) || value.length === 0) invalid(name, 'must be a non-empty array of names')
+  for (const item of value) {
+    if (typeof item !== 'string' || !NAME.test(item)) invalid(name, `must contain only names matching ${NAME}`)
+  }
+  if (new Set(value).size !== value.length) invalid(name, 'must not repeat a name')
+  return value as string[]
+}
+
+function booleanOption (opts: Record<string, unknown>, name: string, fallback: boolean): boolean {
+  const value = opts[name]
+  if (value === undefined) return fallback
+  if (typeof value !== 'boolean') invalid(name, 'must be a boolean')
+  return value
+}
+
+function claimOption (opts: Record<string, unknown>, name: string, fallback: string): string {
+  const value = opts[name]
+  if (value === undefined) return fallback
+  if (typeof value !== 'string' || value.length === 0) invalid(name, 'must be a non-empty string')
+  return value
+}
+
+function positiveInteger (opts: Record<string, unknown>, name: string, fallback: number, max: number): number {
+  const value = opts[name]
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
+    invalid(name, `must be an integer from 1 to ${max}`)
+  }
+  return value
+}
+
+function isKysely (value: unknown): value is Kysely<any> {
+  return typeof value === 'object' && value !== null &&
+    typeof (value as Kysely<any>).selectFrom === 'function' &&
+    typeof (value as Kysely<any>).withSchema === 'function'
+}
+
+/** Closes `implies` transitively, so the request path does a single set lookup. */
+function buildSatisfiedBy (privileges: string[], implies: Record<string, readonly string[]>) {
+  const includes = new Map<string, Set<string>>()
+  for (const privilege of privileges) {
+    const seen = new Set<string>([privilege])
+    const stack = [...(implies[privilege] ?? [])]
+    while (stack.length > 0) {
+      const next = stack.pop() as string
+      if (seen.has(next)) continue
+      seen.add(next)
+      stack.push(...(implies[next] ?? []))
+    }
+    includes.set(privilege, seen)
+  }
+  const satisfiedBy = new Map<string, Set<string>>()
+  for (const privilege of privileges) satisfiedBy.set(privilege, new Set())
+  for (const [holder, included] of includes) {
+    for (const privilege of included) satisfiedBy.get(privilege)?.add(holder)
+  }
+  return satisfiedBy
+}
+
+export function resolveOptions (raw: unknown): Settings {
+  if (typeof raw !== 'object' || raw === null) invalid('options', 'must be an object')
+  const opts = raw as Record<string, unknown>
+  for (const key of Object.keys(opts)) {
+    if (!KNOWN_OPTIONS.has(key)) invalid(key, 'is not a known option')
+  }
+
+  const hasDb = opts.db !== undefined
+  const hasUrl = opts.connectionString !== undefined
+  if (hasDb === hasUrl) invalid('db', "or 'connectionString' is required (exactly one): there is no in-memory fallback")
+  if (hasDb && !isKysely(opts.db)) invalid('db', 'must be a Kysely instance')
+  if (hasUrl && (typeof opts.connectionString !== 'string' || !/^postgres(ql)?:\/\//.test(opts.connectionString))) {
+    invalid('connectionString', 'must be a postgres:// or postgresql:// URL')
+  }
+
+  const schema = opts.schema === undefined ? DEFAULT_SCHEMA : opts.schema
+  if (typeof schema !== 'string' || !SCHEMA_NAME.test(schema)) invalid('schema', 'must be a plain SQL identifier')
+
+  const privileges = opts.privileges === undefined ? [...DEFAULT_PRIVILEGES] : nameList('privileges', opts.privileges)
+  const known = new Set(privileges)
+
+  const implies = opts.implies === undefined ? {} : opts.implies
+  if (typeof implies !== 'object' || implies === null || Array.isArray(implies)) invalid('implies', 'must be an object')
+  for (const [holder, included] of Object.entries(implies)) {
+    if (!known.has(holder)) invalid('implies', `names unknown privilege '${holder}'`)
+    for (const privilege of nameList(`implies.${holder}`, included)) {
+      if (!known.has(privilege)) invalid(`implies.${holder}`, `names unknown privilege '${privilege}'`)
+    }
+  }
+
+  // An empty list is allowed: owners then hold nothing beyond their grants.
+  const ownerPrivileges = opts.ownerPrivileges === undefined
+    ? privileges
+    : Array.isArray(opts.ownerPrivileges) && opts.ownerPrivileges.length === 0
+      ? []
+      : nameList('ownerPrivileges', opts.ownerPrivileges)
+  for (const privilege of ownerPrivileges) {
+    if (!known.has(privilege)) invalid('ownerPrivileges', `names unknown privilege '${privilege}'`)
+  }
+
+  const superuserClaim = opts.superuserClaim === undefined ? false : opts.superuserClaim
+  if (superuserClaim !== false && (typeof superuserClaim !== 'string' || superuserClaim.length === 0)) {
+    invalid('superuserClaim', 'must be a non-empty string or false')
+  }
+
+  if (opts.resolvePrincipal !== undefined && typeof opts.resolvePrincipal !== 'function') {
+    invalid('resolvePrincipal', 'must be a function')
+  }
+
+  return Object.freeze({
+    db: hasDb ? opts.db as Kysely<any> : null,
+    connectionString: hasUrl ? opts.connectionString as string : null,
+    schema,
+    migrate: booleanOption(opts, 'migrate', true),
+    privileges: known,
+    satisfiedBy: buildSatisfiedBy(privileges, implies as Record<string, string[]>),
+    ownerPrivileges: new Set(ownerPrivileges),
+    hideForbidden: booleanOption(opts, 'hideForbidden', false),
+    userClaim: claimOption(opts, 'userClaim', DEFAULT_USER_CLAIM),
+    groupsClaim: claimOption(opts, 'groupsClaim', DEFAULT_GROUPS_CLAIM),
+    superuserClaim: superuserClaim as string | false,
+    resolvePrincipal: (opts.resolvePrincipal as Settings['resolvePrincipal']) ?? null,
+    checkTimeout: positiveInteger(opts, 'checkTimeout', DEFAULT_CHECK_TIMEOUT, 60_000),
+    maxIdLength: positiveInteger(opts, 'maxIdLength', DEFAULT_MAX_ID_LENGTH, 4096)
+  })
+}

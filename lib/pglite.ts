@@ -1,0 +1,56 @@
+// Embedded PostgreSQL (PGlite) behind Kysely's own PostgresDialect, so the
+// embedded and the real database share the query compiler and driver code.
+// PGlite is a single connection: the pool below lends it to one Kysely
+// connection at a time, which keeps transactions isolated from each other.
+import { PGlite } from '@electric-sql/pglite'
+import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } from 'kysely'
+
+export class PGlitePool implements PostgresPool {
+  readonly #pglite: PGlite
+  #tail: Promise<void> = Promise.resolve()
+  #ended = false
+
+  constructor (pglite: PGlite) {
+    this.#pglite = pglite
+  }
+
+  async connect (): Promise<PostgresPoolClient> {
+    if (this.#ended) throw new Error('PGlite pool has been ended')
+    let release!: () => void
+    const previous = this.#tail
+    this.#tail = new Promise<void>((resolve) => { release = resolve })
+    await previous
+    const pglite = this.#pglite
+    let released = false
+    return {
+      async query (sql: string, parameters: ReadonlyArray<unknown>) {
+        const result = await pglite.query(sql, [...parameters])
+        return {
+          command: (result.command ?? 'SELECT').toUpperCase(),
+          rowCount: result.rowCount ?? result.affectedRows ?? 0,
+          rows: result.rows
+        }
+      },
+      release () {
+        if (released) return
+        released = true
+        release()
+      }
+    } as unknown as PostgresPoolClient
+  }
+
+  async end (): Promise<void> {
+    this.#ended = true
+    await this.#tail
+    if (!this.#pglite.closed) await this.#pglite.close()
+  }
+}
+
+/**
+ * A Kysely instance on an embedded PGlite database: in memory when `dataDir`
+ * is omitted, persisted in that directory otherwise. `db.destroy()` closes it.
+ */
+export async function createPGliteKysely<DB = any> (dataDir?: string): Promise<Kysely<DB>> {
+  const pglite = await PGlite.create(dataDir)
+  return new Kysely<DB>({ dialect: new PostgresDialect({ pool: new PGlitePool(pglite) }) })
+}

@@ -1,0 +1,91 @@
+import type {} from '@fastify/jwt'
+import type { FastifyRequest } from 'fastify'
+import type { Principal } from '../fastify-plugin.js'
+import { codes } from './errors.js'
+import { isValidId } from './ids.js'
+import type { Settings } from './options.js'
+
+export const ANONYMOUS: Principal = Object.freeze({
+  kind: 'anonymous',
+  id: null,
+  groups: Object.freeze([]) as readonly string[],
+  superuser: false,
+  claims: null
+})
+
+// @fastify/jwt reports "no token at all" with these codes; any other failure
+// means credentials were sent and are bad, which must never become anonymous.
+const NO_TOKEN_CODES = new Set(['FST_JWT_NO_AUTHORIZATION_IN_HEADER', 'FST_JWT_NO_AUTHORIZATION_IN_COOKIE'])
+
+export class InvalidCredentials extends Error {
+  constructor (readonly reason: string) {
+    super(reason)
+  }
+}
+
+export class ResolverFailure extends Error {}
+
+function validGroups (value: unknown, maxIdLength: number): value is string[] {
+  return Array.isArray(value) && value.every((group) => isValidId(group, maxIdLength))
+}
+
+function principalFromClaims (claims: Record<string, unknown>, settings: Settings): Principal {
+  const id = claims[settings.userClaim]
+  if (!isValidId(id, settings.maxIdLength)) throw new InvalidCredentials('token has no valid user claim')
+  const groups = claims[settings.groupsClaim] ?? []
+  if (!validGroups(groups, settings.maxIdLength)) throw new InvalidCredentials('token has an invalid groups claim')
+  return Object.freeze({
+    kind: 'user',
+    id,
+    groups: Object.freeze([...new Set(groups)]),
+    superuser: settings.superuserClaim !== false && claims[settings.superuserClaim] === true,
+    claims: Object.freeze({ ...claims })
+  })
+}
+
+async function principalFromResolver (request: FastifyRequest, claims: Record<string, unknown>, settings: Settings): Promise<Principal> {
+  const resolved = await (settings.resolvePrincipal as NonNullable<Settings['resolvePrincipal']>)(request, claims)
+  // A resolver is host code: a malformed answer is a server fault (503), not the client's.
+  if (typeof resolved !== 'object' || resolved === null ||
+    !isValidId(resolved.id, settings.maxIdLength) ||
+    !validGroups(resolved.groups, settings.maxIdLength) ||
+    typeof resolved.superuser !== 'boolean') {
+    throw new ResolverFailure('resolvePrincipal returned an invalid principal')
+  }
+  return Object.freeze({
+    kind: 'user',
+    id: resolved.id,
+    groups: Object.freeze([...new Set(resolved.groups)]),
+    superuser: resolved.superuser,
+    claims: Object.freeze({ ...claims })
+  })
+}
+
+/**
+ * The verified principal of a request. Throws `InvalidCredentials` (401) for
+ * anything wrong with a token that was sent, and lets resolver errors through
+ * (the caller fails closed with 503).
+ */
+export async function resolvePrincipal (request: FastifyRequest, settings: Settings): Promise<Principal> {
+  let claims: unknown
+  try {
+    claims = await request.jwtVerify()
+  } catch (err) {
+    const code = (err as { code?: unknown } | null)?.code
+    if (request.headers.authorization === undefined && typeof code === 'string' && NO_TOKEN_CODES.has(code)) {
+      return ANONYMOUS
+    }
+    throw new InvalidCredentials(typeof code === 'string' ? code : 'token rejected')
+  }
+  if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) {
+    throw new InvalidCredentials('token payload is not an object')
+  }
+  const record = claims as Record<string, unknown>
+  return settings.resolvePrincipal === null
+    ? principalFromClaims(record, settings)
+    : await principalFromResolver(request, record, settings)
+}
+
+export function unauthorized (): Error {
+  return new codes.FST_DEFAULT_DENY_UNAUTHORIZED()
+}

@@ -1,0 +1,8 @@
+import type { Migration } from 'kysely'
+import * as createGrants from './20261125070000_create_grants.js'
+
+// A static map rather than FileMigrationProvider: it survives bundling and
+// compilation, and the set of migrations is fixed per release.
+export const migrations: Record<string, Migration> = {
+  '20261125070000_create_grants': createGrants
+}

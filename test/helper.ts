@@ -1,0 +1,67 @@
+// Every test file gets its own database: a fresh in-memory PGlite by default,
+// or its own schema on the server named by DATABASE_URL. Files run in parallel.
+import { randomBytes } from 'node:crypto'
+import jwt from '@fastify/jwt'
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import { Kysely, PostgresDialect, sql } from 'kysely'
+import pg from 'pg'
+import defaultDeny from '../lib/index.js'
+import { createPGliteKysely } from '../lib/pglite.js'
+import type { FastifyDefaultDenyOptions } from '../fastify-plugin.js'
+
+export const SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789'
+export const usingPostgres = process.env.DATABASE_URL !== undefined && process.env.DATABASE_URL !== ''
+
+interface Teardown { teardown: (fn: () => unknown) => void }
+
+export interface TestDatabase {
+  db: Kysely<any>
+  schema: string
+}
+
+/** A database (and schema) private to the calling test, dropped at teardown. */
+export async function testDatabase (t: Teardown): Promise<TestDatabase> {
+  const schema = `dd_test_${process.pid}_${randomBytes(4).toString('hex')}`
+  if (usingPostgres) {
+    const db = new Kysely<any>({
+      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 4 }) })
+    })
+    t.teardown(async () => {
+      await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(db)
+      await db.destroy()
+    })
+    return { db, schema }
+  }
+  const db = await createPGliteKysely()
+  t.teardown(async () => { await db.destroy() })
+  return { db, schema }
+}
+
+export interface Built extends TestDatabase {
+  app: FastifyInstance
+  /** Signs a token with the app's secret. */
+  token: (claims: Record<string, unknown>) => string
+  /** `{ authorization: 'Bearer …' }` for a user with optional extra claims. */
+  as: (sub: string, extra?: Record<string, unknown>) => { authorization: string }
+}
+
+export async function build (
+  t: Teardown,
+  options: Partial<FastifyDefaultDenyOptions> = {},
+  fastifyOptions: FastifyServerOptions = {}
+): Promise<Built> {
+  const { db, schema } = await testDatabase(t)
+  const app = Fastify({ logger: false, ...fastifyOptions })
+  await app.register(jwt, { secret: SECRET, verify: { algorithms: ['HS256'] } })
+  await app.register(defaultDeny, { db, schema, ...options })
+  // Registered before the database teardown, so it runs first (LIFO).
+  t.teardown(async () => { await app.close() })
+  const token = (claims: Record<string, unknown>) => app.jwt.sign(claims)
+  return {
+    app,
+    db,
+    schema,
+    token,
+    as: (sub, extra = {}) => ({ authorization: `Bearer ${token({ sub, ...extra })}` })
+  }
+}
