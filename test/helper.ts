@@ -1,6 +1,7 @@
 // Every test file gets its own database: a fresh in-memory PGlite by default,
 // or its own schema on the server named by DATABASE_URL. Files run in parallel.
 import { randomBytes } from 'node:crypto'
+import tap from 'tap'
 import jwt from '@fastify/jwt'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { Kysely, PostgresDialect, sql } from 'kysely'
@@ -32,9 +33,20 @@ export async function testDatabase (t: Teardown): Promise<TestDatabase> {
     })
     return { db, schema }
   }
-  const db = await createPGliteKysely()
-  t.teardown(async () => { await db.destroy() })
+  const db = await sharedPGlite()
+  t.teardown(async () => { await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(db) })
   return { db, schema }
+}
+
+// Starting PGlite costs about a second, so one instance serves a whole test
+// file; each test still gets its own schema.
+let pglite: Promise<Kysely<any>> | undefined
+function sharedPGlite (): Promise<Kysely<any>> {
+  if (pglite === undefined) {
+    pglite = createPGliteKysely()
+    tap.teardown(async () => { await (await pglite as Kysely<any>).destroy() })
+  }
+  return pglite
 }
 
 export interface Built extends TestDatabase {
