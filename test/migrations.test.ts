@@ -1,0 +1,86 @@
+import { execFile } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import t from 'tap'
+import { Migrator, sql, type Kysely } from 'kysely'
+import { runMigrations, MIGRATION_LOCK_TABLE, MIGRATION_TABLE } from '../lib/migrate.js'
+import { testDatabase, usingPostgres } from './helper.js'
+
+async function tables (db: Kysely<any>, schema: string): Promise<string[]> {
+  const rows = await db.selectFrom('information_schema.tables')
+    .select('table_name')
+    .where('table_schema', '=', schema)
+    .orderBy('table_name')
+    .execute()
+  return rows.map((row) => row.table_name as string)
+}
+
+t.test('up, again (idempotent), down, up beside a host kysely_migration table', async (t) => {
+  const { db, schema } = await testDatabase(t)
+  const host = db.withSchema(schema)
+  // The host app's own migrations use Kysely's default table names.
+  const hostMigrator = new Migrator({
+    db: host,
+    migrationTableSchema: schema,
+    provider: {
+      getMigrations: async () => ({
+        '0001_host_documents': {
+          up: async (db: Kysely<any>) => { await db.schema.createTable('documents').addColumn('id', 'text', (c) => c.primaryKey()).execute() },
+          down: async (db: Kysely<any>) => { await db.schema.dropTable('documents').execute() }
+        }
+      })
+    }
+  })
+  t.notOk((await hostMigrator.migrateToLatest()).error)
+
+  t.same(await runMigrations(db, { schema }), ['20261125070000_create_grants'])
+  t.same(await runMigrations(db, { schema }), [], 'a second run does nothing')
+  t.same(await tables(db, schema), [
+    'default_deny_grant', MIGRATION_TABLE, MIGRATION_LOCK_TABLE, 'default_deny_resource',
+    'documents', 'kysely_migration', 'kysely_migration_lock'
+  ].sort())
+  t.notOk((await hostMigrator.migrateToLatest()).error, 'the host migrator is not confused by ours')
+
+  t.same(await runMigrations(db, { schema, direction: 'down' }), ['20261125070000_create_grants'])
+  t.notOk((await tables(db, schema)).includes('default_deny_grant'))
+  t.ok((await tables(db, schema)).includes('documents'), 'host tables untouched')
+  t.same(await runMigrations(db, { schema }), ['20261125070000_create_grants'], 'up again after down')
+})
+
+t.test('constraints: unique grants (type-level too), anonymous shape, empty ids', async (t) => {
+  const { db, schema } = await testDatabase(t)
+  await runMigrations(db, { schema })
+  const grants = db.withSchema(schema).insertInto('default_deny_grant')
+  const row = { principal_kind: 'user', principal_id: 'alice', resource_type: 'document', resource_id: null, privilege: 'read' }
+  await grants.values(row).execute()
+  await t.rejects(grants.values(row).execute(), /unique|duplicate/i, 'NULLS NOT DISTINCT keeps type-level grants unique')
+  await t.rejects(grants.values({ ...row, principal_kind: 'anonymous', principal_id: 'x' }).execute(), /check/i)
+  await t.rejects(grants.values({ ...row, principal_kind: 'user', principal_id: '' }).execute(), /check/i)
+  await t.rejects(grants.values({ ...row, principal_kind: 'robot' }).execute(), /check/i)
+  await t.rejects(grants.values({ ...row, resource_id: '' }).execute(), /check/i)
+  const count = await db.withSchema(schema).selectFrom('default_deny_grant').select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow()
+  t.equal(count.n, 1)
+})
+
+t.test('npm run migrate applies and reverts on the configured database', async (t) => {
+  const run = promisify(execFile)
+  const env: NodeJS.ProcessEnv = { ...process.env }
+  const schema = `dd_cli_${process.pid}`
+  let dir: string | undefined
+  if (!usingPostgres) {
+    dir = await mkdtemp(join(tmpdir(), 'dd-migrate-'))
+    env.PGLITE_DIR = dir
+    t.teardown(() => rm(dir as string, { recursive: true, force: true }))
+  } else {
+    const { db } = await testDatabase(t)
+    t.teardown(async () => { await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(db) })
+  }
+  const cli = async (...args: string[]) =>
+    (await run(process.execPath, ['--import', 'tsx', 'bin/migrate.ts', ...args, '--schema', schema], { env })).stdout.trim()
+  t.equal(await cli('up'), 'applied: 20261125070000_create_grants')
+  t.equal(await cli('up'), 'nothing to do')
+  t.equal(await cli('down'), 'reverted: 20261125070000_create_grants')
+  await t.rejects(cli('sideways'), /unknown command/)
+})

@@ -1,0 +1,73 @@
+import t from 'tap'
+import jwt from '@fastify/jwt'
+import Fastify from 'fastify'
+import defaultDeny from '../lib/index.js'
+import { resolveOptions } from '../lib/options.js'
+import { SECRET, testDatabase } from './helper.js'
+
+t.test('each invalid option makes ready() fail with a coded error naming it', async (t) => {
+  const { db, schema } = await testDatabase(t)
+  const cases: Array<[string, Record<string, unknown>, RegExp]> = [
+    ['unknown option', { db, colour: 'red' }, /'colour' is not a known option/],
+    ['no database', {}, /'db'/],
+    ['both databases', { db, connectionString: 'postgres://x/y' }, /exactly one/],
+    ['db not Kysely', { db: { query: () => {} } }, /'db' must be a Kysely instance/],
+    ['bad url', { connectionString: 'mysql://x/y' }, /'connectionString'/],
+    ['schema injection', { db, schema: 'x"; drop table y; --' }, /'schema'/],
+    ['privileges empty', { db, schema, privileges: [] }, /'privileges'/],
+    ['privileges upper case', { db, schema, privileges: ['Read'] }, /'privileges'/],
+    ['privileges repeated', { db, schema, privileges: ['read', 'read'] }, /must not repeat/],
+    ['implies unknown holder', { db, schema, implies: { write: ['read'] } }, /'implies' names unknown privilege 'write'/],
+    ['implies unknown target', { db, schema, implies: { edit: ['view'] } }, /'implies.edit' names unknown privilege 'view'/],
+    ['implies not object', { db, schema, implies: ['edit'] }, /'implies' must be an object/],
+    ['ownerPrivileges unknown', { db, schema, ownerPrivileges: ['own'] }, /'ownerPrivileges' names unknown/],
+    ['hideForbidden not boolean', { db, schema, hideForbidden: 'yes' }, /'hideForbidden' must be a boolean/],
+    ['migrate not boolean', { db, schema, migrate: 1 }, /'migrate' must be a boolean/],
+    ['userClaim empty', { db, schema, userClaim: '' }, /'userClaim'/],
+    ['superuserClaim true', { db, schema, superuserClaim: true }, /'superuserClaim'/],
+    ['resolvePrincipal not function', { db, schema, resolvePrincipal: 'x' }, /'resolvePrincipal' must be a function/],
+    ['checkTimeout zero', { db, schema, checkTimeout: 0 }, /'checkTimeout'/],
+    ['checkTimeout fraction', { db, schema, checkTimeout: 1.5 }, /'checkTimeout'/],
+    ['maxIdLength huge', { db, schema, maxIdLength: 1e9 }, /'maxIdLength'/]
+  ]
+  for (const [name, options, message] of cases) {
+    const app = Fastify()
+    await app.register(jwt, { secret: SECRET })
+    app.register(defaultDeny, options as never)
+    await t.rejects(async () => { await app.ready() }, { code: 'FST_DEFAULT_DENY_INVALID_OPTION', message }, name)
+    await app.close()
+  }
+})
+
+t.test('defaults are applied and frozen', async (t) => {
+  const { db } = await testDatabase(t)
+  const settings = resolveOptions({ db })
+  t.same([...settings.privileges], ['read', 'edit', 'delete'])
+  t.same([...settings.ownerPrivileges], ['read', 'edit', 'delete'])
+  t.equal(settings.schema, 'public')
+  t.equal(settings.hideForbidden, false)
+  t.equal(settings.superuserClaim, false)
+  t.equal(settings.checkTimeout, 2000)
+  t.equal(settings.maxIdLength, 256)
+  t.same([...settings.satisfiedBy.get('read') ?? []], ['read'], 'privileges are independent by default')
+  t.ok(Object.isFrozen(settings))
+  t.same([...resolveOptions({ db, ownerPrivileges: [] }).ownerPrivileges], [], 'owners may hold nothing extra')
+})
+
+t.test('the plugin needs @fastify/jwt', async (t) => {
+  const { db, schema } = await testDatabase(t)
+  const app = Fastify()
+  app.register(defaultDeny, { db, schema })
+  await t.rejects(async () => { await app.ready() }, /jwtVerify|@fastify\/jwt/)
+  await app.close()
+})
+
+t.test('registering twice on one instance is an error', async (t) => {
+  const { db, schema } = await testDatabase(t)
+  const app = Fastify()
+  await app.register(jwt, { secret: SECRET })
+  await app.register(defaultDeny, { db, schema })
+  app.register(defaultDeny, { db, schema })
+  await t.rejects(async () => { await app.ready() }, { code: 'FST_DEFAULT_DENY_ALREADY_REGISTERED' })
+  await app.close()
+})
