@@ -2,6 +2,7 @@
 // embedded and the real database share the query compiler and driver code.
 // PGlite is a single connection: the pool below lends it to one Kysely
 // connection at a time, which keeps transactions isolated from each other.
+import { mkdir } from 'node:fs/promises'
 import { PGlite } from '@electric-sql/pglite'
 import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } from 'kysely'
 
@@ -51,6 +52,7 @@ export class PGlitePool implements PostgresPool {
  * is omitted, persisted in that directory otherwise. `db.destroy()` closes it.
  */
 export async function createPGliteKysely<DB = any> (dataDir?: string): Promise<Kysely<DB>> {
+  if (dataDir !== undefined) await mkdir(dataDir, { recursive: true })
   const pglite = await PGlite.create(dataDir)
   return new Kysely<DB>({ dialect: new PostgresDialect({ pool: new PGlitePool(pglite) }) })
 }

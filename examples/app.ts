@@ -1,0 +1,124 @@
+// The example API: documents that only their owner and the people they are
+// shared with can read, edit or delete. `npm start` serves it.
+import { randomUUID } from 'node:crypto'
+import jwt from '@fastify/jwt'
+import Fastify, { type FastifyServerOptions } from 'fastify'
+import { Migrator, type Kysely } from 'kysely'
+import defaultDeny from '../lib/index.js'
+
+interface ExampleDatabase {
+  example_document: { id: string, title: string, body: string }
+}
+
+// The host's own migrations, in Kysely's default migration table: the plugin's
+// tables and migration history live beside them without clashing.
+const hostMigrations = {
+  '0001_documents': {
+    async up (db: Kysely<any>) {
+      await db.schema.createTable('example_document').ifNotExists()
+        .addColumn('id', 'text', (col) => col.primaryKey())
+        .addColumn('title', 'text', (col) => col.notNull())
+        .addColumn('body', 'text', (col) => col.notNull())
+        .execute()
+    }
+  }
+}
+
+const documentSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['title', 'body'],
+  properties: {
+    title: { type: 'string', minLength: 1, maxLength: 200 },
+    body: { type: 'string', maxLength: 100_000 }
+  }
+} as const
+
+export interface ExampleOptions {
+  db: Kysely<any>
+  secret: string
+  /** Where both the example's and the plugin's tables live. */
+  schema?: string
+  logger?: FastifyServerOptions['logger']
+}
+
+export async function buildExample ({ db: root, secret, schema = 'public', logger = false }: ExampleOptions) {
+  const db = root.withSchema(schema)
+  const { error } = await new Migrator({
+    db, migrationTableSchema: schema, provider: { getMigrations: async () => hostMigrations }
+  }).migrateToLatest()
+  if (error !== undefined) throw error
+  const documents = db as Kysely<ExampleDatabase>
+
+  // Strict bodies: no type coercion, no extra properties.
+  const app = Fastify({ logger, ajv: { customOptions: { coerceTypes: false, removeAdditional: false } } })
+  await app.register(jwt, { secret, sign: { expiresIn: '1h' }, verify: { algorithms: ['HS256'] } })
+  await app.register(defaultDeny, { db: root, schema, superuserClaim: 'admin' })
+
+  app.get('/health', { config: { permission: 'public' } }, async () => ({ status: 'ok' }))
+
+  // Anyone signed in may create a document; its creator becomes its owner in
+  // the same transaction, so there is never a document without an owner.
+  app.post('/documents', {
+    config: { permission: 'authenticated' },
+    schema: { body: documentSchema }
+  }, async (request, reply) => {
+    const { title, body } = request.body as { title: string, body: string }
+    const id = randomUUID()
+    await root.transaction().execute(async (trx) => {
+      await (trx.withSchema(schema) as Kysely<ExampleDatabase>).insertInto('example_document').values({ id, title, body }).execute()
+      await app.permissions.setOwner({ resource: 'document', id, owner: request.principal?.id as string }, { db: trx })
+    })
+    return reply.code(201).send({ id, title, body })
+  })
+
+  app.get('/documents/:id', {
+    config: { permission: { resource: 'document', privilege: 'read' } }
+  }, async (request) => {
+    const { id } = request.params as { id: string }
+    const document = await documents.selectFrom('example_document').selectAll().where('id', '=', id).executeTakeFirst()
+    if (document === undefined) throw app.permissions.notFound()
+    return document
+  })
+
+  app.put('/documents/:id', {
+    config: { permission: { resource: 'document', privilege: 'edit' } },
+    schema: { body: documentSchema }
+  }, async (request) => {
+    const { id } = request.params as { id: string }
+    const { title, body } = request.body as { title: string, body: string }
+    const updated = await documents.updateTable('example_document').set({ title, body }).where('id', '=', id)
+      .returningAll().executeTakeFirst()
+    if (updated === undefined) throw app.permissions.notFound()
+    return updated
+  })
+
+  app.delete('/documents/:id', {
+    config: { permission: { resource: 'document', privilege: 'delete' } }
+  }, async (request, reply) => {
+    const { id } = request.params as { id: string }
+    await root.transaction().execute(async (trx) => {
+      await (trx.withSchema(schema) as Kysely<ExampleDatabase>).deleteFrom('example_document').where('id', '=', id).execute()
+      await app.permissions.forgetResource({ resource: 'document', id }, { db: trx })
+    })
+    return reply.code(204).send()
+  })
+
+  // No annotation: denied, whoever asks. Shown here on purpose.
+  app.get('/forgotten', async () => ({ secret: 'never served' }))
+
+  return app
+}
+
+export type ExampleApp = Awaited<ReturnType<typeof buildExample>>
+
+/** Demo data: a document owned by alice, readable by the `staff` group. */
+export async function seedExample (app: ExampleApp, db: Kysely<any>, schema = 'public') {
+  const documents = db.withSchema(schema) as Kysely<ExampleDatabase>
+  await documents.insertInto('example_document')
+    .values({ id: 'welcome', title: 'Welcome', body: 'Only alice, staff and admins can read this.' })
+    .onConflict((oc) => oc.column('id').doNothing())
+    .execute()
+  await app.permissions.setOwner({ resource: 'document', id: 'welcome', owner: 'alice' })
+  await app.permissions.grant({ grantee: { kind: 'group', id: 'staff' }, resource: 'document', id: 'welcome', privilege: 'read', grantedBy: 'alice' })
+}

@@ -1,0 +1,50 @@
+// npm start: the example API on the embedded database (or DATABASE_URL).
+import { randomBytes } from 'node:crypto'
+import { Kysely, PostgresDialect } from 'kysely'
+import pg from 'pg'
+import { createPGliteKysely } from '../lib/pglite.js'
+import { buildExample, seedExample } from './app.js'
+
+const port = Number(process.env.PORT ?? 3000)
+const host = process.env.HOST ?? '127.0.0.1'
+const url = process.env.DATABASE_URL
+const dataDir = process.env.PGLITE_DIR ?? '.data/pglite'
+// A fresh secret per run unless one is given: tokens printed below last for this run.
+const secret = process.env.JWT_SECRET ?? randomBytes(32).toString('base64url')
+
+const db = url !== undefined && url !== ''
+  ? new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url }) }) })
+  : await createPGliteKysely(dataDir)
+
+const app = await buildExample({ db, secret, logger: { level: process.env.LOG_LEVEL ?? 'warn' } })
+app.addHook('onClose', async () => { await db.destroy() })
+await seedExample(app, db)
+const address = await app.listen({ port, host })
+
+const tokens = {
+  ALICE: app.jwt.sign({ sub: 'alice', groups: ['staff'] }),
+  BOB: app.jwt.sign({ sub: 'bob', groups: ['staff'] }),
+  CAROL: app.jwt.sign({ sub: 'carol' }),
+  ADMIN: app.jwt.sign({ sub: 'admin', admin: true })
+}
+console.log(`fastify-default-deny example listening at ${address}`)
+console.log(`database: ${url !== undefined && url !== '' ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${dataDir}`}`)
+console.log('\nDemo tokens, valid for one hour. alice owns "welcome", bob is in staff (may read it),')
+console.log('carol holds no grant, admin is a superuser. Paste these into another shell:\n')
+for (const [name, token] of Object.entries(tokens)) console.log(`export ${name}=${token}`)
+console.log(`export API=${address}
+
+Then try:
+  curl -i $API/documents/welcome -H "authorization: Bearer $BOB"      # 200: staff may read
+  curl -i $API/documents/welcome -H "authorization: Bearer $CAROL"    # 403: no grant
+  curl -i $API/documents/welcome                                      # 403: anonymous holds nothing
+  curl -i -X PUT $API/documents/welcome -H "authorization: Bearer $BOB" \\
+       -H 'content-type: application/json' -d '{"title":"x","body":"y"}'   # 403: read is not edit
+  curl -i -X POST $API/documents -H "authorization: Bearer $CAROL" \\
+       -H 'content-type: application/json' -d '{"title":"Mine","body":"carol owns this"}'   # 201
+  curl -i $API/forgotten -H "authorization: Bearer $ADMIN"           # 403: the route has no annotation
+Press Ctrl-C to stop.`)
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => { app.close().then(() => process.exit(0), () => process.exit(1)) })
+}

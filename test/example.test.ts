@@ -1,0 +1,42 @@
+// The example served by `npm start`, exercised end to end.
+import t from 'tap'
+import { buildExample, seedExample } from '../examples/app.js'
+import { SECRET, testDatabase } from './helper.js'
+
+t.test('the example API: owner, group share, strangers, superuser, create and delete', async (t) => {
+  const { db, schema } = await testDatabase(t)
+  const app = await buildExample({ db, secret: SECRET, schema })
+  t.teardown(() => app.close())
+  await seedExample(app, db, schema)
+  const auth = (claims: Record<string, unknown>) => ({ authorization: `Bearer ${app.jwt.sign(claims)}` })
+  const alice = auth({ sub: 'alice' })
+  const bob = auth({ sub: 'bob', groups: ['staff'] })
+  const carol = auth({ sub: 'carol' })
+  const admin = auth({ sub: 'admin', admin: true })
+  const edit = { title: 'Edited', body: 'new text' }
+
+  t.equal((await app.inject({ url: '/health' })).statusCode, 200)
+  t.equal((await app.inject({ url: '/documents/welcome', headers: bob })).statusCode, 200)
+  t.equal((await app.inject({ url: '/documents/welcome', headers: carol })).statusCode, 403)
+  t.equal((await app.inject({ url: '/documents/welcome' })).statusCode, 403)
+  t.equal((await app.inject({ method: 'PUT', url: '/documents/welcome', headers: bob, payload: edit })).statusCode, 403)
+  t.equal((await app.inject({ method: 'PUT', url: '/documents/welcome', headers: alice, payload: edit })).statusCode, 200)
+  t.equal((await app.inject({ url: '/forgotten', headers: admin })).statusCode, 403)
+  t.equal((await app.inject({ url: '/documents/nope', headers: admin })).statusCode, 404)
+
+  const created = await app.inject({ method: 'POST', url: '/documents', headers: carol, payload: { title: 'Mine', body: 'x' } })
+  t.equal(created.statusCode, 201)
+  const { id } = created.json()
+  t.equal((await app.inject({ url: `/documents/${id}`, headers: carol })).statusCode, 200, 'the creator owns it')
+  t.equal((await app.inject({ url: `/documents/${id}`, headers: bob })).statusCode, 403)
+  t.equal((await app.inject({ method: 'POST', url: '/documents', payload: { title: 'x', body: 'y' } })).statusCode, 401)
+  for (const payload of [{ title: ['x'], body: 'y' }, { title: 1, body: 'y' }, { title: 'x', body: 'y', owner: 'bob' }, { title: '', body: 'y' }]) {
+    const res = await app.inject({ method: 'POST', url: '/documents', headers: carol, payload })
+    t.equal(res.statusCode, 400, JSON.stringify(payload))
+  }
+
+  t.equal((await app.inject({ method: 'DELETE', url: `/documents/${id}`, headers: bob })).statusCode, 403)
+  t.equal((await app.inject({ method: 'DELETE', url: `/documents/${id}`, headers: carol })).statusCode, 204)
+  t.equal(await app.permissions.getOwner({ resource: 'document', id }), null, 'owner record removed with the document')
+  t.equal((await app.inject({ url: `/documents/${id}`, headers: carol })).statusCode, 403)
+})
