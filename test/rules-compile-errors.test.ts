@@ -1,11 +1,11 @@
 // Behaviour 33 and D5/D6/D17: every malformed rules file fails at load.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { compileRules, RulesConfigError } from '../lib/rules/index.js'
 import { defaultRulesSource } from './fixtures/rules/helpers.js'
 
 const withGroup = (group: unknown): unknown => ({ paths: { 'x/': 'g' }, groups: { g: group } })
 
-function rejects (tt: Tap.Test, source: unknown, pointer: string, message: RegExp, options = {}): void {
+function rejects (tt: Test, source: unknown, pointer: string, message: RegExp, options = {}): void {
   let caught: unknown
   try {
     compileRules(source, options)

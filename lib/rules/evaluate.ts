@@ -1,0 +1,221 @@
+import { timingSafeEqual } from 'node:crypto'
+import { sha256 } from './compile.js'
+import { ipMatches, parseStrict } from './ip.js'
+import { fullMatch } from './pattern.js'
+import type { CompiledGroup, CompiledPathKey, CompiledRule, CompiledRules, RequestFacts, RulesOutcome } from './types.js'
+
+/** Per-request state: the client address is parsed at most once. */
+class Request {
+  readonly facts: RequestFacts
+  readonly levelRank: number
+  #address: ReturnType<typeof parseStrict> | undefined
+
+  constructor (compiled: CompiledRules, facts: RequestFacts) {
+    this.facts = facts
+    this.levelRank = rankOf(compiled, facts.level)
+  }
+
+  get address (): ReturnType<typeof parseStrict> {
+    if (this.#address === undefined) this.#address = parseStrict(this.facts.ip)
+    return this.#address
+  }
+}
+
+interface GroupResult {
+  pass: boolean
+  terminal: boolean
+  elevate: number
+  demote: number
+  failedType: string
+}
+
+/**
+ * Decide whether the endpoint rules let a request through. Synchronous and
+ * free of I/O; a path no key matches is allowed, since this layer only adds
+ * objections (D1).
+ */
+export function evaluateRules (compiled: CompiledRules, facts: RequestFacts): RulesOutcome {
+  if (compiled.settings.lockout) return { allow: false, reason: 'lockout' }
+  const path = facts.path
+  if (path === null) return { allow: false, reason: 'invalid-path' }
+
+  const request = new Request(compiled, facts)
+  const matched: string[] = []
+  let elevate = -1
+  let demote = Infinity
+  let terminalKey: string | null = null
+  for (const entry of compiled.keys) {
+    if (!keyMatches(entry, path)) continue
+    matched.push(entry.key)
+    const result = evaluateGroup(entry.group, request)
+    if (!result.pass) {
+      return { allow: false, reason: 'rule', pathKey: entry.key, group: entry.group.name, ruleType: result.failedType }
+    }
+    elevate = Math.max(elevate, result.elevate)
+    demote = Math.min(demote, result.demote)
+    if (result.terminal) {
+      terminalKey = entry.key
+      break
+    }
+  }
+  const names = compiled.levels.names
+  return {
+    allow: true,
+    matched,
+    elevate: elevate >= 0 ? names[elevate] ?? null : null,
+    demote: demote !== Infinity ? names[demote] ?? null : null,
+    terminalKey
+  }
+}
+
+/**
+ * Whether any key matching `path` filters on parameters, so the rules must be
+ * evaluated once the body has been parsed.
+ */
+export function requiresBody (compiled: CompiledRules, path: string | null): boolean {
+  if (path === null) return false
+  return compiled.keys.some(entry => entry.group.hasParams && keyMatches(entry, path))
+}
+
+/**
+ * The level a request acts with: `min(demote, max(base, elevate))`, so a
+ * demote always wins (D11). Unknown names count as no level for `base` and
+ * `elevate`; an unknown `demote` caps at the lowest level.
+ */
+export function effectiveLevel (compiled: CompiledRules, base: string | null, elevate: string | null, demote: string | null): string | null {
+  let rank = rankOf(compiled, base)
+  if (elevate !== null) rank = Math.max(rank, rankOf(compiled, elevate))
+  if (demote !== null && rank >= 0) {
+    const cap = rankOf(compiled, demote)
+    rank = Math.min(rank, cap >= 0 ? cap : 0)
+  }
+  return rank >= 0 ? compiled.levels.names[rank] ?? null : null
+}
+
+function rankOf (compiled: CompiledRules, level: string | null): number {
+  if (typeof level !== 'string') return -1
+  return compiled.levels.rank.get(level) ?? -1
+}
+
+function keyMatches (entry: CompiledPathKey, path: string): boolean {
+  if (!entry.folder) return path === entry.path
+  // A folder key also covers the bare folder (`admin/` matches `/admin`, D2).
+  return entry.path === '' || path === entry.path || (path.startsWith(entry.path) && path[entry.path.length] === '/')
+}
+
+// Every alternative is evaluated, not just the first that passes, so that an
+// elevate or demote on a later passing alternative still applies: the ARDI
+// parameter-filter example puts a plain `open` first and the elevating rule
+// second. When all fail, the first failing rule of the last alternative is
+// reported.
+function evaluateGroup (group: CompiledGroup, request: Request): GroupResult {
+  const result: GroupResult = { pass: false, terminal: false, elevate: -1, demote: Infinity, failedType: '' }
+  for (const rules of group.alternatives) {
+    const failing = rules.find(rule => !rulePasses(rule, request))
+    if (failing !== undefined) {
+      result.failedType = failing.type
+      continue
+    }
+    result.pass = true
+    for (const rule of rules) {
+      // D4: terminal counts only when its whole alternative passed.
+      result.terminal ||= rule.terminal
+      if (rule.elevate >= 0) result.elevate = Math.max(result.elevate, rule.elevate)
+      if (rule.demote >= 0) result.demote = Math.min(result.demote, rule.demote)
+    }
+  }
+  return result
+}
+
+function rulePasses (rule: CompiledRule, request: Request): boolean {
+  if (rule.secure && request.facts.secure !== true) return false
+  if (!conditionPasses(rule, request)) return false
+  return rule.params.every(param => paramPasses(param.name, param.pattern, request.facts))
+}
+
+function conditionPasses (rule: CompiledRule, request: Request): boolean {
+  const facts = request.facts
+  switch (rule.type) {
+    case 'block':
+      return false
+    case 'open':
+      return true
+    case 'whitelist': {
+      // An address that does not parse strictly fails both a whitelist and a
+      // blacklist: a blacklist must not be dodged with `127.1` or junk.
+      const address = request.address
+      if (address === null) return false
+      return ipMatches(rule.matcher, address) !== rule.deny
+    }
+    case 'isuser': {
+      // The anonymous principal is never on the list, so it fails a plain
+      // isuser and passes a deny list: a deny list names who to keep out,
+      // and keeping anonymous callers out is the job of other rules.
+      const listed = typeof facts.user === 'string' && rule.users.has(facts.user)
+      return listed !== rule.deny
+    }
+    case 'userlevel':
+      // Judged on the principal's own level: elevate/demote are outputs of
+      // this evaluation, and feeding them back would make results depend on
+      // key order.
+      return request.levelRank >= 0 && request.levelRank >= rule.rank
+    case 'token':
+      return facts.secure === true && tokenMatches(rule.header, rule.digests, facts.headers)
+    case 'cert': {
+      if (facts.cert?.verified !== true) return false
+      if (rule.name === null) return true
+      const cn = facts.cert.subjectCN
+      return typeof cn === 'string' && fullMatch(rule.name, cn)
+    }
+  }
+}
+
+function tokenMatches (header: string, digests: readonly Buffer[], headers: RequestFacts['headers']): boolean {
+  const value = singleHeader(headers, header)
+  if (value === null) return false
+  const digest = sha256(value)
+  let match = false
+  for (const expected of digests) {
+    // Compare against every token, without short-circuiting.
+    match = timingSafeEqual(digest, expected) || match
+  }
+  return match
+}
+
+// A repeated header (an array, or two keys differing only in case) is
+// ambiguous and never matches. Node joins some duplicates with ", ", which
+// then simply fails to equal any configured token.
+function singleHeader (headers: RequestFacts['headers'], name: string): string | null {
+  if (typeof headers !== 'object' || headers === null) return null
+  let found: string | null = null
+  let count = 0
+  for (const key of Object.keys(headers)) {
+    if (key.toLowerCase() !== name) continue
+    count += 1
+    const value = headers[key]
+    found = typeof value === 'string' ? value : null
+  }
+  return count === 1 ? found : null
+}
+
+// Every value of the parameter, from the query string and the top-level body,
+// must fully match; a missing parameter fails (D10).
+function paramPasses (name: string, pattern: RegExp, facts: RequestFacts): boolean {
+  let values = 0
+  for (const source of [facts.query, plainObjectOrNull(facts.body)]) {
+    if (typeof source !== 'object' || source === null || !Object.hasOwn(source, name)) continue
+    const raw = source[name]
+    for (const value of Array.isArray(raw) ? raw : [raw]) {
+      if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') return false
+      if (!fullMatch(pattern, String(value))) return false
+      values += 1
+    }
+  }
+  return values > 0
+}
+
+function plainObjectOrNull (value: unknown): Record<string, unknown> | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null
+  const prototype = Object.getPrototypeOf(value)
+  return prototype === Object.prototype || prototype === null ? value as Record<string, unknown> : null
+}
