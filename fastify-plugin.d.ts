@@ -124,6 +124,14 @@ export interface DefaultDenyApi {
   getOwner (target: ResourceRef & { id: string }, options?: ServiceCallOptions): Promise<string | null>
   /** Deletes the owner record and every grant on a resource, e.g. when it is deleted. */
   forgetResource (target: ResourceRef & { id: string }, options?: ServiceCallOptions): Promise<void>
+  /**
+   * Loads the endpoint rules again: from `source` when given, else from the
+   * configured object or files. Invalid rules throw
+   * `FST_DEFAULT_DENY_INVALID_RULES` and the rules in force stay in force.
+   */
+  reloadRules (source?: unknown): Promise<void>
+  /** `null` without endpoint rules; otherwise when they were loaded and why the last reload failed. */
+  rulesStatus (): { loadedAt: Date, lastError: string | null } | null
   /** The principal used for requests without credentials. */
   readonly anonymous: Principal
   /** An error with the same status and body as a hidden forbidden resource. */
@@ -201,7 +209,81 @@ export interface FastifyDefaultDenyOptions {
    * @default 256
    */
   maxIdLength?: number
+
+  /**
+   * Endpoint rules given inline (the ARDI-style `{ paths, groups, settings }`
+   * object). Exclusive with `rulesFile` / `siteRulesFile`.
+   */
+  rules?: EndpointRules
+  /** The default rules file (JSON). */
+  rulesFile?: string
+  /** A site rules file: when it exists it replaces `rulesFile` entirely. */
+  siteRulesFile?: string
+  /**
+   * Reload the rules files when they change.
+   * @default false
+   */
+  watchRules?: boolean
+  /**
+   * User levels, lowest first, for `userlevel`, `elevate` and `demote`.
+   * @default ['reader', 'builder', 'creator', 'admin', 'superuser']
+   */
+  levels?: string[]
+  /**
+   * Other names for levels.
+   * @default { editor: 'builder' } (with the default levels only)
+   */
+  levelAliases?: Record<string, string>
+  /**
+   * The highest level `elevate` may raise a request to; must be below `admin`.
+   * @default 'creator'
+   */
+  maxElevate?: string
+  /**
+   * The claim holding the user's level.
+   * @default 'level'
+   */
+  levelClaim?: string
+  /**
+   * With endpoint rules: the privileges a request acting at a level may still
+   * exercise. Levels only restrict; they never grant.
+   * @default { reader: ['read'] }
+   */
+  levelPrivileges?: Record<string, readonly string[]>
+  /**
+   * The status of every response while `settings.lockout` is on.
+   * @default 503
+   */
+  lockoutStatus?: 503 | 403
+  /**
+   * The `Retry-After` seconds sent with a 503 lockout.
+   * @default 300
+   */
+  lockoutRetryAfter?: number
 }
+
+/** The endpoint rules file: paths → group names, groups → rules. */
+export interface EndpointRules {
+  paths: Record<string, string>
+  groups: Record<string, EndpointRule | EndpointRule[] | EndpointRule[][]>
+  settings?: { diagnostics?: boolean, lockout?: boolean }
+}
+
+export type EndpointRule = {
+  terminal?: boolean | 0 | 1
+  secure?: boolean | 0 | 1
+  elevate?: string
+  demote?: string
+  [param: `param_${string}`]: string
+} & (
+  | { type: 'block' }
+  | { type: 'open' }
+  | { type: 'whitelist', list: string[], deny?: boolean }
+  | { type: 'isuser', list: string[], deny?: boolean }
+  | { type: 'userlevel', level: string }
+  | { type: 'token', header: string, value?: string | string[], list?: string[] }
+  | { type: 'cert', name?: string }
+)
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -211,6 +293,11 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Set by the plugin before the handler runs; `null` on `'public'` routes. */
     principal: Principal | null
+    /**
+     * With endpoint rules: the level the request acts at after `elevate` and
+     * `demote`; `null` without rules or without a level.
+     */
+    accessLevel: string | null
   }
   interface FastifyInstance {
     permissions: DefaultDenyApi
@@ -236,6 +323,9 @@ export declare const codes: {
   FST_DEFAULT_DENY_INVALID_ROUTE_CONFIG: ErrorConstructor2
   FST_DEFAULT_DENY_INVALID_GRANT: ErrorConstructor1
   FST_DEFAULT_DENY_MIGRATION_FAILED: ErrorConstructor1
+  FST_DEFAULT_DENY_RULE_DENIED: ErrorConstructor1
+  FST_DEFAULT_DENY_LOCKOUT: ErrorConstructor0
+  FST_DEFAULT_DENY_INVALID_RULES: ErrorConstructor1
   FST_DEFAULT_DENY_ALREADY_REGISTERED: ErrorConstructor0
 }
 

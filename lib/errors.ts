@@ -11,5 +11,8 @@ export const codes = {
   FST_DEFAULT_DENY_INVALID_ROUTE_CONFIG: createError<[string, string]>('FST_DEFAULT_DENY_INVALID_ROUTE_CONFIG', "route '%s': %s", 500, TypeError),
   FST_DEFAULT_DENY_INVALID_GRANT: createError<[string]>('FST_DEFAULT_DENY_INVALID_GRANT', 'invalid grant: %s', 400),
   FST_DEFAULT_DENY_MIGRATION_FAILED: createError<[string]>('FST_DEFAULT_DENY_MIGRATION_FAILED', 'migration failed: %s', 500),
+  FST_DEFAULT_DENY_RULE_DENIED: createError<[string]>('FST_DEFAULT_DENY_RULE_DENIED', 'Forbidden%s', 403),
+  FST_DEFAULT_DENY_LOCKOUT: createError('FST_DEFAULT_DENY_LOCKOUT', 'The service is locked for maintenance', 503),
+  FST_DEFAULT_DENY_INVALID_RULES: createError<[string]>('FST_DEFAULT_DENY_INVALID_RULES', '%s', 500),
   FST_DEFAULT_DENY_ALREADY_REGISTERED: createError('FST_DEFAULT_DENY_ALREADY_REGISTERED', 'fastify-default-deny is already registered on this instance', 500)
 }

@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import { Kysely, PostgresDialect } from 'kysely'
 import pg from 'pg'
@@ -11,25 +11,13 @@ import { GrantStore } from './grant-store.js'
 import { isValidId } from './ids.js'
 import { runMigrations } from './migrate.js'
 import { resolveOptions, type Settings } from './options.js'
-import { ANONYMOUS, InvalidCredentials, resolvePrincipal } from './principal.js'
-import { compileRoute, compiledRouteOf, kRoute, type CompiledRoute } from './route-config.js'
+import { createEnforcer } from './hooks.js'
+import { ANONYMOUS } from './principal.js'
+import { compileRoute, kRoute } from './route-config.js'
+import { RulesLayer } from './rules-layer.js'
 
 export { codes } from './errors.js'
 export { runMigrations } from './migrate.js'
-
-class CheckTimeout extends Error {}
-
-async function withTimeout<T> (work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new CheckTimeout(`check took longer than ${ms} ms`)), ms)
-  })
-  try {
-    return await Promise.race([work, timeout])
-  } finally {
-    clearTimeout(timer)
-  }
-}
 
 function ownedDatabase (connectionString: string, settings: Settings, log: { error: (obj: object, msg: string) => void }) {
   const pool = new pg.Pool({ connectionString, connectionTimeoutMillis: settings.checkTimeout })
@@ -57,6 +45,24 @@ function checkGrantee (settings: Settings, grantee: GrantInput['grantee']) {
 const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, opts) => {
   const settings = resolveOptions(opts)
   if (fastify.hasDecorator('permissions')) throw new codes.FST_DEFAULT_DENY_ALREADY_REGISTERED()
+
+  // The router's case sensitivity decides how rule paths compare.
+  const caseSensitive = (fastify.initialConfig as { caseSensitive?: boolean }).caseSensitive !== false
+  let rules: RulesLayer | null = null
+  if (settings.rules !== null) {
+    const layer = new RulesLayer(settings.rules, {
+      levels: settings.rules.levels,
+      levelAliases: settings.rules.levelAliases,
+      maxElevate: settings.rules.maxElevate,
+      caseSensitive
+    })
+    rules = layer
+    if (settings.rules.watch) layer.watch(fastify.log)
+    fastify.addHook('onClose', async () => { layer.close() })
+  }
+  if ((fastify.initialConfig as { trustProxy?: unknown }).trustProxy === true) {
+    fastify.log.warn('fastify-default-deny: trustProxy is true, so any client can set its IP and protocol with X-Forwarded-* headers; list your proxies instead')
+  }
 
   let db = settings.db
   if (db === null) {
@@ -115,89 +121,28 @@ const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, op
       }
       await store.forgetResource(target, options?.db)
     },
+    async reloadRules (source?: unknown) {
+      if (rules === null) throw new codes.FST_DEFAULT_DENY_INVALID_RULES('rules: no endpoint rules are configured')
+      rules.reload(source)
+    },
+    rulesStatus () {
+      return rules === null ? null : rules.status
+    },
     anonymous: ANONYMOUS,
     notFound: () => new codes.FST_DEFAULT_DENY_NOT_FOUND()
   }
 
   fastify.decorateRequest('principal', null)
+  fastify.decorateRequest('accessLevel', null)
   fastify.decorate('permissions', api)
 
   fastify.addHook('onRoute', (route) => {
     route.config = { ...route.config, [kRoute]: compileRoute(route, settings) } as typeof route.config
   })
 
-  const deny = () => settings.hideForbidden
-    ? new codes.FST_DEFAULT_DENY_NOT_FOUND()
-    : new codes.FST_DEFAULT_DENY_FORBIDDEN()
-
-  function resourceId (request: FastifyRequest, route: CompiledRoute): unknown {
-    const source = route.id
-    if (source === null || source.kind === 'type') return null
-    if (source.kind === 'param') return (request.params as Record<string, unknown> | undefined)?.[source.name]
-    return source.extract(request)
-  }
-
-  async function enforce (request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    // The not-found handler runs no host route; it must keep answering 404.
-    if (request.is404) return
-    const route = compiledRouteOf(request.routeOptions.config)
-    if (route === undefined) {
-      request.log.warn({ route: request.routeOptions.url }, 'fastify-default-deny: route registered outside the plugin\'s reach; denied')
-      throw new codes.FST_DEFAULT_DENY_FORBIDDEN()
-    }
-    const { requirement } = route
-    if (requirement.kind === 'public') return
-    if (requirement.kind === 'unannotated') {
-      request.log.warn({ route: request.routeOptions.url }, 'fastify-default-deny: route has no permission annotation; denied')
-      throw new codes.FST_DEFAULT_DENY_FORBIDDEN()
-    }
-
-    let principal: Principal
-    try {
-      principal = await resolvePrincipal(request, settings)
-    } catch (err) {
-      if (err instanceof InvalidCredentials) {
-        request.log.info({ reason: err.reason }, 'fastify-default-deny: invalid credentials')
-        reply.header('www-authenticate', 'Bearer error="invalid_token"')
-        throw new codes.FST_DEFAULT_DENY_UNAUTHORIZED()
-      }
-      request.log.error({ err }, 'fastify-default-deny: principal resolution failed; failing closed')
-      throw new codes.FST_DEFAULT_DENY_UNAVAILABLE()
-    }
-    request.principal = principal
-
-    if (requirement.kind === 'authenticated') {
-      if (decide(principal, requirement, null, policy) === 'allow') return
-      reply.header('www-authenticate', 'Bearer')
-      throw new codes.FST_DEFAULT_DENY_UNAUTHORIZED()
-    }
-
-    let facts = null
-    let id: unknown = null
-    try {
-      id = resourceId(request, route)
-      if (id !== null && !isValidId(id, settings.maxIdLength)) {
-        // No stored resource can have this id, so there is nothing to find.
-        throw new codes.FST_DEFAULT_DENY_NOT_FOUND()
-      }
-      if (!principal.superuser) {
-        facts = await withTimeout(store.facts(principal, { resource: requirement.resource, id: id as string | null }), settings.checkTimeout)
-      }
-    } catch (err) {
-      if ((err as { code?: unknown }).code === 'FST_DEFAULT_DENY_NOT_FOUND') throw err
-      request.log.error({ err }, 'fastify-default-deny: grant check failed; failing closed')
-      throw new codes.FST_DEFAULT_DENY_UNAVAILABLE()
-    }
-    if (decide(principal, requirement, facts, policy) === 'allow') return
-    request.log.info({
-      principal: principal.id,
-      resource: requirement.resource,
-      privilege: requirement.privilege
-    }, 'fastify-default-deny: denied')
-    throw deny()
-  }
-
-  fastify.addHook('onRequest', enforce)
+  const enforcer = createEnforcer(settings, store, policy, rules, caseSensitive)
+  fastify.addHook('onRequest', enforcer.onRequest)
+  if (rules !== null) fastify.addHook('preValidation', enforcer.preValidation)
 }
 
 export const fastifyDefaultDeny = fp(plugin, {

@@ -8,11 +8,17 @@ export const DEFAULT_USER_CLAIM = 'sub'
 export const DEFAULT_GROUPS_CLAIM = 'groups'
 export const DEFAULT_CHECK_TIMEOUT = 2000
 export const DEFAULT_MAX_ID_LENGTH = 256
+export const DEFAULT_LEVEL_CLAIM = 'level'
+/** What a request acting at a level may still do: a demoted reader only reads. */
+export const DEFAULT_LEVEL_PRIVILEGES: Readonly<Record<string, readonly string[]>> = Object.freeze({ reader: ['read'] })
+export const DEFAULT_LOCKOUT_RETRY_AFTER = 300
 
 const KNOWN_OPTIONS = new Set([
   'db', 'connectionString', 'schema', 'migrate', 'privileges', 'implies', 'ownerPrivileges',
   'hideForbidden', 'userClaim', 'groupsClaim', 'superuserClaim', 'resolvePrincipal',
-  'checkTimeout', 'maxIdLength'
+  'checkTimeout', 'maxIdLength',
+  'rules', 'rulesFile', 'siteRulesFile', 'watchRules', 'levels', 'levelAliases', 'maxElevate',
+  'levelClaim', 'levelPrivileges', 'lockoutStatus', 'lockoutRetryAfter'
 ])
 
 // Lower-case identifiers only: privilege names end up in logs, URLs and the database.
@@ -35,6 +41,21 @@ export interface Settings {
   resolvePrincipal: FastifyDefaultDenyOptions['resolvePrincipal'] | null
   checkTimeout: number
   maxIdLength: number
+  /** null when no endpoint rules are configured. */
+  rules: {
+    inline: unknown
+    rulesFile: string | null
+    siteRulesFile: string | null
+    watch: boolean
+    levels: string[] | undefined
+    levelAliases: Record<string, string> | undefined
+    maxElevate: string | undefined
+  } | null
+  levelClaim: string
+  /** For each level with a cap, the privileges a request at that level may exercise. */
+  levelPrivileges: ReadonlyMap<string, ReadonlySet<string>>
+  lockoutStatus: 403 | 503
+  lockoutRetryAfter: number
 }
 
 function invalid (name: string, message: string): never {
@@ -150,7 +171,26 @@ export function resolveOptions (raw: unknown): Settings {
     invalid('resolvePrincipal', 'must be a function')
   }
 
+  const rules = rulesOptions(opts)
+  const levelPrivileges = new Map<string, ReadonlySet<string>>()
+  const rawCaps = opts.levelPrivileges === undefined ? DEFAULT_LEVEL_PRIVILEGES : opts.levelPrivileges
+  if (typeof rawCaps !== 'object' || rawCaps === null || Array.isArray(rawCaps)) invalid('levelPrivileges', 'must be an object')
+  for (const [level, allowed] of Object.entries(rawCaps as Record<string, unknown>)) {
+    const names = Array.isArray(allowed) && allowed.length === 0 ? [] : nameList(`levelPrivileges.${level}`, allowed)
+    for (const privilege of names) {
+      if (!known.has(privilege)) invalid(`levelPrivileges.${level}`, `names unknown privilege '${privilege}'`)
+    }
+    levelPrivileges.set(level, new Set(names))
+  }
+  const lockoutStatus = opts.lockoutStatus === undefined ? 503 : opts.lockoutStatus
+  if (lockoutStatus !== 503 && lockoutStatus !== 403) invalid('lockoutStatus', 'must be 503 or 403')
+
   return Object.freeze({
+    rules,
+    levelClaim: claimOption(opts, 'levelClaim', DEFAULT_LEVEL_CLAIM),
+    levelPrivileges,
+    lockoutStatus,
+    lockoutRetryAfter: positiveInteger(opts, 'lockoutRetryAfter', DEFAULT_LOCKOUT_RETRY_AFTER, 86_400),
     db: hasDb ? opts.db as Kysely<any> : null,
     connectionString: hasUrl ? opts.connectionString as string : null,
     schema,
@@ -166,4 +206,37 @@ export function resolveOptions (raw: unknown): Settings {
     checkTimeout: positiveInteger(opts, 'checkTimeout', DEFAULT_CHECK_TIMEOUT, 60_000),
     maxIdLength: positiveInteger(opts, 'maxIdLength', DEFAULT_MAX_ID_LENGTH, 4096)
   })
+}
+
+function optionalString (opts: Record<string, unknown>, name: string): string | null {
+  const value = opts[name]
+  if (value === undefined) return null
+  if (typeof value !== 'string' || value.length === 0) invalid(name, 'must be a non-empty string')
+  return value
+}
+
+function rulesOptions (opts: Record<string, unknown>): Settings['rules'] {
+  const rulesFile = optionalString(opts, 'rulesFile')
+  const siteRulesFile = optionalString(opts, 'siteRulesFile')
+  const hasFiles = rulesFile !== null || siteRulesFile !== null
+  if (opts.rules !== undefined && hasFiles) invalid('rules', "and 'rulesFile'/'siteRulesFile' are exclusive")
+  const watch = booleanOption(opts, 'watchRules', false)
+  if (watch && !hasFiles) invalid('watchRules', "needs 'rulesFile' or 'siteRulesFile'")
+  if (opts.rules === undefined && !hasFiles) {
+    for (const name of ['levels', 'levelAliases', 'maxElevate']) {
+      if (opts[name] !== undefined) invalid(name, 'only applies with endpoint rules')
+    }
+    return null
+  }
+  // The rules engine validates levels and the rules themselves, with messages
+  // that point at the offending entry.
+  return {
+    inline: opts.rules,
+    rulesFile,
+    siteRulesFile,
+    watch,
+    levels: opts.levels as string[] | undefined,
+    levelAliases: opts.levelAliases as Record<string, string> | undefined,
+    maxElevate: opts.maxElevate as string | undefined
+  }
 }

@@ -33,7 +33,7 @@ t.test('a passing demote rule caps the level (behaviour 54)', async t => {
   t.equal(effectiveLevel(compiled, 'superuser', null, 'reader'), 'reader')
   t.equal(effectiveLevel(compiled, 'admin', null, 'reader'), 'reader')
   t.equal(effectiveLevel(compiled, 'reader', null, 'creator'), 'reader', 'demote never raises')
-  t.equal(effectiveLevel(compiled, null, null, 'reader'), null, 'demote gives the anonymous principal no level')
+  t.equal(effectiveLevel(compiled, null, null, 'reader'), 'reader', 'a demote caps a principal without a level too')
 })
 
 t.test('demote wins over elevate (behaviour 55)', async t => {

@@ -53,7 +53,10 @@ export function evaluateRules (compiled: CompiledRules, facts: RequestFacts): Ru
     }
     elevate = Math.max(elevate, result.elevate)
     demote = Math.min(demote, result.demote)
-    if (result.terminal) {
+    // A terminal exact key does not stop evaluation for `/key/`: the router
+    // may dispatch that path to another route (a wildcard under a blocked
+    // folder), so the less specific keys must still be evaluated.
+    if (result.terminal && !(facts.trailingSlash === true && !entry.folder)) {
       terminalKey = entry.key
       break
     }
@@ -85,9 +88,11 @@ export function requiresBody (compiled: CompiledRules, path: string | null): boo
 export function effectiveLevel (compiled: CompiledRules, base: string | null, elevate: string | null, demote: string | null): string | null {
   let rank = rankOf(compiled, base)
   if (elevate !== null) rank = Math.max(rank, rankOf(compiled, elevate))
-  if (demote !== null && rank >= 0) {
+  if (demote !== null) {
+    // A demote caps a principal with no level too: capping is never a grant,
+    // and leaving such callers uncapped would let the demote be dodged.
     const cap = rankOf(compiled, demote)
-    rank = Math.min(rank, cap >= 0 ? cap : 0)
+    rank = rank >= 0 ? Math.min(rank, cap >= 0 ? cap : 0) : (cap >= 0 ? cap : 0)
   }
   return rank >= 0 ? compiled.levels.names[rank] ?? null : null
 }

@@ -156,6 +156,8 @@ export interface RequestFacts {
   query: Record<string, unknown> | null
   /** Parsed body, or undefined when it has not been parsed. */
   body: unknown
+  /** The raw path ended with `/` (terminal exact keys then do not stop evaluation). */
+  trailingSlash?: boolean
 }
 
 export type RulesOutcome =

@@ -1,0 +1,197 @@
+// The enforcement hooks: principal → endpoint rules → grants → decide.
+// Everything that is not an explicit allow ends in a thrown, coded error.
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { Principal } from '../fastify-plugin.js'
+import { decide, type Policy } from './decide.js'
+import { codes } from './errors.js'
+import type { GrantStore } from './grant-store.js'
+import { isValidId } from './ids.js'
+import type { Settings } from './options.js'
+import { ANONYMOUS, InvalidCredentials, resolvePrincipal } from './principal.js'
+import { compiledRouteOf, type CompiledRoute } from './route-config.js'
+import { requestFacts, rulePath, type RulesLayer } from './rules-layer.js'
+import { effectiveLevel, evaluateRules, requiresBody, type CompiledRules } from './rules/index.js'
+
+class CheckTimeout extends Error {}
+
+async function withTimeout<T> (work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new CheckTimeout(`check took longer than ${ms} ms`)), ms)
+  })
+  try {
+    return await Promise.race([work, timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** Work left for preValidation when a rule filters on body parameters. */
+interface Deferred {
+  compiled: CompiledRules
+  where: { path: string | null, trailingSlash: boolean }
+  principal: Principal | null
+  privilege: string | null
+}
+const kDeferred = Symbol('fastify-default-deny.deferred')
+type WithDeferred = FastifyRequest & { [kDeferred]?: Deferred }
+
+export interface Enforcer {
+  onRequest: (request: FastifyRequest, reply: FastifyReply) => Promise<void>
+  preValidation: (request: FastifyRequest) => Promise<void>
+}
+
+export function createEnforcer (
+  settings: Settings, store: GrantStore, policy: Policy, rules: RulesLayer | null, caseSensitive: boolean
+): Enforcer {
+  const deny = () => settings.hideForbidden
+    ? new codes.FST_DEFAULT_DENY_NOT_FOUND()
+    : new codes.FST_DEFAULT_DENY_FORBIDDEN()
+
+  function resourceId (request: FastifyRequest, route: CompiledRoute): unknown {
+    const source = route.id
+    if (source === null || source.kind === 'type') return null
+    if (source.kind === 'param') return (request.params as Record<string, unknown> | undefined)?.[source.name]
+    return source.extract(request)
+  }
+
+  function baseLevel (principal: Principal | null): string | null {
+    const level = principal?.claims?.[settings.levelClaim]
+    return typeof level === 'string' ? level : null
+  }
+
+  /** Endpoint rules, then the level cap; sets `request.accessLevel`. */
+  function applyRules (request: FastifyRequest, work: Deferred, withBody: boolean): void {
+    const { compiled, where, principal, privilege } = work
+    const outcome = evaluateRules(compiled, requestFacts(request, where, principal, baseLevel(principal), withBody))
+    if (!outcome.allow) {
+      const detail = outcome.reason === 'rule'
+        ? { pathKey: outcome.pathKey, group: outcome.group, ruleType: outcome.ruleType }
+        : { reason: outcome.reason }
+      request.log.info(detail, 'fastify-default-deny: denied by endpoint rules')
+      // Diagnostics name the path key, group and rule type only: never a
+      // token, certificate detail, address or parameter value.
+      const suffix = compiled.settings.diagnostics
+        ? outcome.reason === 'rule'
+          ? `: path '${outcome.pathKey}', group '${outcome.group}', rule '${outcome.ruleType}'`
+          : `: ${outcome.reason}`
+        : ''
+      throw new codes.FST_DEFAULT_DENY_RULE_DENIED(suffix)
+    }
+    const level = effectiveLevel(compiled, baseLevel(principal), outcome.elevate, outcome.demote)
+    request.accessLevel = level
+    capByLevel(request, level, privilege)
+  }
+
+  // Levels only ever restrict: an elevated request still needs its grant.
+  function capByLevel (request: FastifyRequest, level: string | null, privilege: string | null): void {
+    if (privilege === null || level === null) return
+    const allowed = settings.levelPrivileges.get(level)
+    if (allowed === undefined || allowed.has(privilege)) return
+    request.log.info({ level, privilege }, 'fastify-default-deny: privilege above the request\'s level')
+    throw deny()
+  }
+
+  function lockout (reply: FastifyReply): Error {
+    const err = new codes.FST_DEFAULT_DENY_LOCKOUT() as Error & { statusCode: number }
+    err.statusCode = settings.lockoutStatus
+    if (settings.lockoutStatus === 503) reply.header('retry-after', String(settings.lockoutRetryAfter))
+    return err
+  }
+
+  async function principalOf (request: FastifyRequest, reply: FastifyReply): Promise<Principal> {
+    try {
+      return await resolvePrincipal(request, settings)
+    } catch (err) {
+      if (err instanceof InvalidCredentials) {
+        request.log.info({ reason: err.reason }, 'fastify-default-deny: invalid credentials')
+        reply.header('www-authenticate', 'Bearer error="invalid_token"')
+        throw new codes.FST_DEFAULT_DENY_UNAUTHORIZED()
+      }
+      request.log.error({ err }, 'fastify-default-deny: principal resolution failed; failing closed')
+      throw new codes.FST_DEFAULT_DENY_UNAVAILABLE()
+    }
+  }
+
+  async function onRequest (request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const compiled = rules?.compiled ?? null
+    if (compiled?.settings.lockout === true) throw lockout(reply)
+    // The not-found handler runs no host route; it must keep answering 404.
+    if (request.is404) return
+    const route = compiledRouteOf(request.routeOptions.config)
+    if (route === undefined) {
+      request.log.warn({ route: request.routeOptions.url }, 'fastify-default-deny: route registered outside the plugin\'s reach; denied')
+      throw new codes.FST_DEFAULT_DENY_FORBIDDEN()
+    }
+    const { requirement } = route
+    if (requirement.kind === 'unannotated') {
+      request.log.warn({ route: request.routeOptions.url }, 'fastify-default-deny: route has no permission annotation; denied')
+      throw new codes.FST_DEFAULT_DENY_FORBIDDEN()
+    }
+
+    let principal: Principal | null = null
+    if (requirement.kind !== 'public') {
+      principal = await principalOf(request, reply)
+      request.principal = principal
+    } else if (compiled !== null) {
+      // Public routes never fail on credentials; for the rules a bad token
+      // simply counts as no one.
+      principal = await resolvePrincipal(request, settings).catch(() => ANONYMOUS)
+    }
+
+    if (compiled !== null) {
+      const where = rulePath(request, caseSensitive)
+      const work: Deferred = {
+        compiled,
+        where,
+        principal,
+        privilege: requirement.kind === 'resource' ? requirement.privilege : null
+      }
+      if (requiresBody(compiled, where.path)) {
+        (request as WithDeferred)[kDeferred] = work
+      } else {
+        applyRules(request, work, false)
+      }
+    }
+
+    if (requirement.kind === 'public') return
+    const who = principal as Principal
+    if (requirement.kind === 'authenticated') {
+      if (decide(who, requirement, null, policy) === 'allow') return
+      reply.header('www-authenticate', 'Bearer')
+      throw new codes.FST_DEFAULT_DENY_UNAUTHORIZED()
+    }
+
+    let facts = null
+    let id: unknown = null
+    try {
+      id = resourceId(request, route)
+      if (id !== null && !isValidId(id, settings.maxIdLength)) {
+        // No stored resource can have this id, so there is nothing to find.
+        throw new codes.FST_DEFAULT_DENY_NOT_FOUND()
+      }
+      if (!who.superuser) {
+        facts = await withTimeout(store.facts(who, { resource: requirement.resource, id: id as string | null }), settings.checkTimeout)
+      }
+    } catch (err) {
+      if ((err as { code?: unknown }).code === 'FST_DEFAULT_DENY_NOT_FOUND') throw err
+      request.log.error({ err }, 'fastify-default-deny: grant check failed; failing closed')
+      throw new codes.FST_DEFAULT_DENY_UNAVAILABLE()
+    }
+    if (decide(who, requirement, facts, policy) === 'allow') return
+    request.log.info({
+      principal: who.id,
+      resource: requirement.resource,
+      privilege: requirement.privilege
+    }, 'fastify-default-deny: denied')
+    throw deny()
+  }
+
+  async function preValidation (request: FastifyRequest): Promise<void> {
+    const work = (request as WithDeferred)[kDeferred]
+    if (work === undefined) return
+    applyRules(request, work, true)
+  }
+
+  return { onRequest, preValidation }
+}

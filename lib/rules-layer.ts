@@ -1,0 +1,160 @@
+// Fastify-side glue for the endpoint rules: load and compile once, swap on
+// reload, and turn a request into the facts the pure evaluator needs.
+import { watch, type FSWatcher } from 'node:fs'
+import type { TLSSocket } from 'node:tls'
+import type { FastifyRequest } from 'fastify'
+import type { Principal } from '../fastify-plugin.js'
+import { codes } from './errors.js'
+import {
+  compileRules, loadRulesFiles, normalizeRequestPath, RulesConfigError,
+  type CompiledRules, type CompileOptions, type RequestFacts
+} from './rules/index.js'
+
+export interface RulesConfig {
+  /** Rules given inline; otherwise they are read from the files. */
+  inline: unknown
+  rulesFile: string | null
+  siteRulesFile: string | null
+}
+
+export interface RulesStatus {
+  /** When the rules in force were loaded. */
+  loadedAt: Date
+  /** Why the last reload was refused, or null when it succeeded. */
+  lastError: string | null
+}
+
+function describe (err: unknown): string {
+  return err instanceof RulesConfigError ? err.message : `rules: ${(err as Error).message}`
+}
+
+export class RulesLayer {
+  readonly #config: RulesConfig
+  readonly #options: CompileOptions
+  #compiled: CompiledRules
+  #status: RulesStatus
+  #watchers: FSWatcher[] = []
+
+  /** Throws FST_DEFAULT_DENY_INVALID_RULES: a bad rules file stops startup. */
+  constructor (config: RulesConfig, options: CompileOptions) {
+    this.#config = config
+    this.#options = options
+    try {
+      this.#compiled = this.#load(config.inline)
+    } catch (err) {
+      throw new codes.FST_DEFAULT_DENY_INVALID_RULES(describe(err))
+    }
+    this.#status = { loadedAt: new Date(), lastError: null }
+  }
+
+  get compiled (): CompiledRules {
+    return this.#compiled
+  }
+
+  get status (): RulesStatus {
+    return { ...this.#status }
+  }
+
+  #load (inline: unknown): CompiledRules {
+    const source = inline !== undefined
+      ? inline
+      : loadRulesFiles({
+        rulesFile: this.#config.rulesFile ?? undefined,
+        siteRulesFile: this.#config.siteRulesFile ?? undefined
+      })
+    return compileRules(source, this.#options)
+  }
+
+  /**
+   * Loads the rules again (from `source`, or else from the configured object
+   * or files). On any problem the rules in force stay in force.
+   */
+  reload (source?: unknown): void {
+    let next: CompiledRules
+    try {
+      next = this.#load(source ?? this.#config.inline)
+    } catch (err) {
+      this.#status = { ...this.#status, lastError: describe(err) }
+      throw new codes.FST_DEFAULT_DENY_INVALID_RULES(describe(err))
+    }
+    // A single reference swap: a request sees either the old rules or the new.
+    this.#compiled = next
+    this.#status = { loadedAt: new Date(), lastError: null }
+  }
+
+  /** Reloads when a rules file changes; a broken file is logged and ignored. */
+  watch (log: { info: (obj: object, msg: string) => void, error: (obj: object, msg: string) => void }): void {
+    const files = [this.#config.rulesFile, this.#config.siteRulesFile].filter((file): file is string => file !== null)
+    let timer: NodeJS.Timeout | undefined
+    const onChange = () => {
+      // Editors write in several steps; wait for them to settle.
+      clearTimeout(timer)
+      timer = setTimeout(() => {
+        try {
+          this.reload()
+          log.info({}, 'fastify-default-deny: rules reloaded')
+        } catch (err) {
+          log.error({ reason: (err as Error).message }, 'fastify-default-deny: rules reload refused; previous rules stay in force')
+        }
+      }, 50)
+      timer.unref()
+    }
+    for (const file of files) {
+      try {
+        const watcher = watch(file, { persistent: false }, onChange)
+        watcher.on('error', () => {})
+        this.#watchers.push(watcher)
+      } catch {
+        // A site file that does not exist yet cannot be watched; its directory is not ours to watch.
+      }
+    }
+  }
+
+  close (): void {
+    for (const watcher of this.#watchers) watcher.close()
+    this.#watchers = []
+  }
+}
+
+function peerCertificate (request: FastifyRequest): RequestFacts['cert'] {
+  const socket = request.raw.socket as Partial<TLSSocket>
+  if (typeof socket.getPeerCertificate !== 'function') return null
+  // A resumed TLS 1.3 session can report `authorized` without a certificate:
+  // require both.
+  if (socket.authorized !== true) return { verified: false, subjectCN: null }
+  const certificate = socket.getPeerCertificate()
+  if (certificate === null || typeof certificate !== 'object' || Object.keys(certificate).length === 0) {
+    return { verified: false, subjectCN: null }
+  }
+  const cn = certificate.subject?.CN
+  return { verified: true, subjectCN: typeof cn === 'string' ? cn : null }
+}
+
+export function rulePath (request: FastifyRequest, caseSensitive: boolean): { path: string | null, trailingSlash: boolean } {
+  const raw = request.raw.url ?? ''
+  const path = normalizeRequestPath(raw, caseSensitive)
+  const end = raw.search(/[?#]/)
+  const pathPart = end === -1 ? raw : raw.slice(0, end)
+  return { path, trailingSlash: pathPart.length > 1 && pathPart.endsWith('/') }
+}
+
+export function requestFacts (
+  request: FastifyRequest,
+  where: { path: string | null, trailingSlash: boolean },
+  principal: Principal | null,
+  level: string | null,
+  withBody: boolean
+): RequestFacts {
+  return {
+    path: where.path,
+    trailingSlash: where.trailingSlash,
+    ip: request.ip,
+    secure: request.protocol === 'https',
+    headers: request.headers as RequestFacts['headers'],
+    user: principal?.kind === 'user' ? principal.id : null,
+    level,
+    cert: peerCertificate(request),
+    query: typeof request.query === 'object' && request.query !== null ? request.query as Record<string, unknown> : null,
+    body: withBody ? request.body : undefined
+  }
+}
