@@ -140,7 +140,7 @@ export function createEnforcer (
     }
 
     if (compiled !== null) {
-      const where = rulePath(request, caseSensitive)
+      const where = rulePath(request, caseSensitive, compiled.hasReservedKey)
       const work: Deferred = {
         compiled,
         where,

@@ -130,9 +130,9 @@ function peerCertificate (request: FastifyRequest): RequestFacts['cert'] {
   return { verified: true, subjectCN: typeof cn === 'string' ? cn : null }
 }
 
-export function rulePath (request: FastifyRequest, caseSensitive: boolean): { path: string | null, trailingSlash: boolean } {
+export function rulePath (request: FastifyRequest, caseSensitive: boolean, hasReservedKey = false): { path: string | null, trailingSlash: boolean } {
   const raw = request.raw.url ?? ''
-  const path = normalizeRequestPath(raw, caseSensitive)
+  const path = normalizeRequestPath(raw, caseSensitive, hasReservedKey)
   const end = raw.search(/[?#]/)
   const pathPart = end === -1 ? raw : raw.slice(0, end)
   return { path, trailingSlash: pathPart.length > 1 && pathPart.endsWith('/') }

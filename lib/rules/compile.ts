@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { RulesConfigError } from './errors.js'
 import { compileIpList } from './ip.js'
 import { resolveLevels, type ResolvedLevels } from './levels.js'
-import { normalizePathBody } from './path.js'
+import { normalizePathBody, RESERVED_KEY_CHARACTER } from './path.js'
 import { anchoredRegExp, patternProblem } from './pattern.js'
 import type {
   CompileOptions,
@@ -82,7 +82,8 @@ export function compileRules (source: unknown, options: CompileOptions = {}): Co
     settings: compileSettings(source.settings),
     keys: Object.freeze(keys),
     levels: context.levels.order,
-    caseSensitive
+    caseSensitive,
+    hasReservedKey: keys.some(entry => RESERVED_KEY_CHARACTER.test(entry.path))
   })
 }
 
@@ -100,7 +101,7 @@ function compileKey (key: string, caseSensitive: boolean, pointer: string): { pa
   const folder = body === '' || body.endsWith('/')
   const path = normalizePathBody(body, caseSensitive)
   if (path === null) {
-    throw new RulesConfigError(pointer, 'invalid path key (bad percent-encoding, empty, "." or ".." segments, backslashes or encoded slashes)')
+    throw new RulesConfigError(pointer, 'invalid path key (bad percent-encoding, empty, "." or ".." segments, backslashes, semicolons or encoded slashes)')
   }
   return { path, folder }
 }

@@ -12,9 +12,24 @@
 // client sends (dot segments, backslashes, encoded slashes, empty segments,
 // control characters) are refused with null, which the caller turns into a
 // deny, instead of being rewritten.
+//
+// Two more differences from the router's reading:
+// - With `useSemicolonDelimiter` the router cuts the path at `;`
+//   (`/reports/daily;x` runs the `/reports/daily` handler), which would dodge
+//   an exact key. The rules cannot see router options, so a raw `;` in the
+//   path is refused.
+// - The router matches static routes on a decodeURI reading, which leaves
+//   `%23 %24 %25 %26 %2B %2C %3A %3B %3D %3F %40` encoded, while parameters are
+//   fully decoded. For a key that contains one of those characters
+//   (`api/v1:connect`) the two readings of `/api/v1%3Aconnect` name different
+//   routes, so when some key contains one (`hasReservedKey`), such encodings
+//   are refused too. Keys without them judge both readings alike.
 
 const ABSOLUTE_FORM = /^(https?):\/\/([^/?#]*)/i
 const ENCODED_SEPARATOR = /%(2f|5c)/i
+const ENCODED_RESERVED = /%(23|24|25|26|2b|2c|3a|3b|3d|3f|40)/i
+/** Characters a key may contain that the router does not decode in static paths. */
+export const RESERVED_KEY_CHARACTER = /[#$%&+,:;=?@]/
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/
 
@@ -25,9 +40,10 @@ const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/
  * (`http://host/a/b`). Returns the decoded path without leading or trailing
  * slash (`''` for the root), lower-cased when the router is case-insensitive,
  * or `null` when the target is malformed or ambiguous; the caller must then
- * deny.
+ * deny. `hasReservedKey` (see CompiledRules) also refuses encoded reserved
+ * characters.
  */
-export function normalizeRequestPath (rawUrl: string, caseSensitive: boolean): string | null {
+export function normalizeRequestPath (rawUrl: string, caseSensitive: boolean, hasReservedKey = false): string | null {
   if (typeof rawUrl !== 'string') return null
   let target = rawUrl
   if (!target.startsWith('/')) {
@@ -38,7 +54,9 @@ export function normalizeRequestPath (rawUrl: string, caseSensitive: boolean): s
     if (!target.startsWith('/')) target = '/'
   }
   const end = firstIndexOf(target, '?', '#')
-  return normalizePathBody(target.slice(1, end), caseSensitive)
+  const body = target.slice(1, end)
+  if (hasReservedKey && ENCODED_RESERVED.test(body)) return null
+  return normalizePathBody(body, caseSensitive)
 }
 
 /**
@@ -46,7 +64,7 @@ export function normalizeRequestPath (rawUrl: string, caseSensitive: boolean): s
  * shapes, drop one trailing slash. Shared by request paths and path keys.
  */
 export function normalizePathBody (body: string, caseSensitive: boolean): string | null {
-  if (ENCODED_SEPARATOR.test(body) || body.includes('\\')) return null
+  if (ENCODED_SEPARATOR.test(body) || body.includes('\\') || body.includes(';')) return null
   let decoded: string
   try {
     decoded = decodeURIComponent(body)

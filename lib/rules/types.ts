@@ -138,6 +138,11 @@ export interface CompiledRules {
   readonly keys: readonly CompiledPathKey[]
   readonly levels: LevelOrder
   readonly caseSensitive: boolean
+  /**
+   * Some key contains a character the router leaves percent-encoded in static
+   * paths (`#$%&+,:;=?@`): request paths with those encodings are refused.
+   */
+  readonly hasReservedKey: boolean
 }
 
 export interface RequestFacts {
