@@ -17,6 +17,8 @@ export interface DefaultDenyPrivileges {
   read: true
   edit: true
   delete: true
+  /** Always present: lets its holder list and change the grants on a resource. */
+  manage: true
 }
 
 export type Privilege = keyof DefaultDenyPrivileges & string
@@ -100,10 +102,46 @@ export interface RevokeInput extends ResourceRef {
   privilege: Privilege
 }
 
-/** Every service-API call accepts a Kysely transaction to run inside. */
+/** Every service-API call accepts a Kysely transaction to run inside, and audit details. */
 export interface ServiceCallOptions {
   /** A host transaction (or Kysely instance); the call commits with it. */
   db?: Kysely<any>
+  /** Recorded in the audit trail as who made the change (defaults to `grantedBy`). */
+  actor?: string | null
+  /** Recorded in the audit trail (at most 500 characters). */
+  reason?: string | null
+  /** Recorded in the audit trail. */
+  requestId?: string | null
+}
+
+/** One appended audit record. `before`/`after` are sorted privilege names (owner ids for `owner`). */
+export interface AuditEntry {
+  seq: string
+  at: Date
+  actor: string | null
+  action: 'grant' | 'revoke' | 'replace' | 'owner' | 'forget'
+  grantee: GranteeRef | null
+  resource: string
+  id: string | null
+  before: string[]
+  after: string[]
+  requestId: string | null
+  reason: string | null
+  /** SHA-256 over the previous entry's hash and this entry's fields. */
+  hash: string
+}
+
+export interface Reason {
+  source: 'superuser' | 'owner' | 'user' | 'group' | 'anonymous'
+  grantee?: GranteeRef
+  privilege: string
+  typeLevel: boolean
+}
+
+export interface Explanation {
+  privileges: Array<{ privilege: string, via: Reason[] }>
+  decision?: 'allow' | 'deny'
+  summary: string
 }
 
 export interface CheckTarget extends ResourceRef {
@@ -117,6 +155,20 @@ export interface DefaultDenyApi {
   /** Idempotent: `created` is false when the grant already existed. */
   grant (input: GrantInput, options?: ServiceCallOptions): Promise<{ created: boolean }>
   revoke (input: RevokeInput, options?: ServiceCallOptions): Promise<{ removed: boolean }>
+  /** Makes `grantee` hold exactly `privileges` on the resource, atomically. */
+  replace (
+    input: ResourceRef & { grantee: GranteeRef, privileges: Privilege[], expiresAt?: Date | null },
+    options?: ServiceCallOptions
+  ): Promise<{ before: string[], after: string[] }>
+  /** What `principal` can do on the resource and why; with `privilege`, the decision and what is missing. */
+  explain (principal: Principal, target: ResourceRef & { privilege?: Privilege }, options?: ServiceCallOptions): Promise<Explanation>
+  /** The audit trail, newest first. */
+  audit (
+    filter?: { resource?: ResourceRef, grantee?: GranteeRef, before?: string, limit?: number },
+    options?: ServiceCallOptions
+  ): Promise<AuditEntry[]>
+  /** Recomputes the hash chain of the whole trail. */
+  verifyAudit (options?: ServiceCallOptions): Promise<{ ok: boolean, entries: number, brokenAt: string | null }>
   /** Every grant on one resource (or on a type, with `id: null`). */
   listGrants (target: ResourceRef, options?: ServiceCallOptions): Promise<Grant[]>
   /** Records the owner, who holds `ownerPrivileges` on the resource. `null` clears it. */
@@ -209,6 +261,32 @@ export interface FastifyDefaultDenyOptions {
    * @default 256
    */
   maxIdLength?: number
+
+  /**
+   * The grant-management HTTP API, mounted under `prefix`; `false` turns it off.
+   * @default { prefix: '/permissions' }
+   */
+  grantRoutes?: false | { prefix?: string }
+  /**
+   * Whether a manager who is not the owner may grant `manage` to others.
+   * @default false
+   */
+  allowManageDelegation?: boolean
+  /**
+   * The only privileges the anonymous principal may be granted (`manage` never).
+   * @default ['read']
+   */
+  anonymousPrivileges?: readonly string[]
+  /**
+   * Your own eligibility rule, checked on every grant after the built-in one:
+   * return `false` to refuse (422 `FST_DEFAULT_DENY_INELIGIBLE`).
+   */
+  canHold?: (grantee: GranteeRef, privilege: Privilege, target: ResourceRef) => boolean | Promise<boolean>
+  /**
+   * Tells the grant API whether a resource exists: grants on resources that
+   * do not are refused with 404.
+   */
+  resourceExists?: (resource: string, id: string) => boolean | Promise<boolean>
 
   /**
    * Endpoint rules given inline (the ARDI-style `{ paths, groups, settings }`
@@ -323,6 +401,10 @@ export declare const codes: {
   FST_DEFAULT_DENY_INVALID_ROUTE_CONFIG: ErrorConstructor2
   FST_DEFAULT_DENY_INVALID_GRANT: ErrorConstructor1
   FST_DEFAULT_DENY_MIGRATION_FAILED: ErrorConstructor1
+  FST_DEFAULT_DENY_INVALID_REQUEST: ErrorConstructor0
+  FST_DEFAULT_DENY_ESCALATION: ErrorConstructor0
+  FST_DEFAULT_DENY_INELIGIBLE: ErrorConstructor0
+  FST_DEFAULT_DENY_LAST_MANAGER: ErrorConstructor0
   FST_DEFAULT_DENY_RULE_DENIED: ErrorConstructor1
   FST_DEFAULT_DENY_LOCKOUT: ErrorConstructor0
   FST_DEFAULT_DENY_INVALID_RULES: ErrorConstructor1

@@ -22,9 +22,28 @@ export interface ResourceTable {
   created_at: ColumnType<Date, Date | string | undefined, never>
 }
 
+export interface AuditTable {
+  seq: Generated<string>
+  at: Date
+  actor: string | null
+  action: 'grant' | 'revoke' | 'replace' | 'owner' | 'forget'
+  principal_kind: 'user' | 'group' | 'anonymous' | null
+  principal_id: string | null
+  resource_type: string
+  resource_id: string | null
+  /** jsonb: sorted privilege names (or `[owner]` for owner changes). */
+  before: ColumnType<string[], string, string>
+  after: ColumnType<string[], string, string>
+  request_id: string | null
+  reason: string | null
+  prev_hash: string
+  hash: string
+}
+
 export interface DefaultDenyDatabase {
   default_deny_grant: GrantTable
   default_deny_resource: ResourceTable
+  default_deny_audit: AuditTable
 }
 
 export type GrantRow = Selectable<GrantTable>

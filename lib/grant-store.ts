@@ -1,9 +1,10 @@
 // Every query the plugin makes lives here. Callers pass an optional Kysely
 // instance or transaction; the store scopes it to the plugin's schema.
+import { createHash } from 'node:crypto'
 import { sql, type ExpressionBuilder, type Kysely } from 'kysely'
-import type { Grant, GranteeRef, GrantInput, Principal, ResourceRef, RevokeInput } from '../fastify-plugin.js'
-import type { DefaultDenyDatabase, GrantRow } from './database.js'
-import type { Facts } from './decide.js'
+import type { Grant, GranteeRef, Principal, ResourceRef } from '../fastify-plugin.js'
+import type { AuditTable, DefaultDenyDatabase, GrantRow } from './database.js'
+import type { Facts, Source } from './decide.js'
 
 type Db = Kysely<DefaultDenyDatabase>
 type GrantEb = ExpressionBuilder<DefaultDenyDatabase, 'default_deny_grant'>
@@ -43,16 +44,51 @@ function unexpired (eb: GrantEb) {
   return eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', sql<Date>`now()`)])
 }
 
-function sameGrant (eb: GrantEb, input: RevokeInput) {
-  const grantee = granteeColumns(input.grantee)
-  return eb.and([
-    eb('resource_type', '=', input.resource),
-    input.id === null ? eb('resource_id', 'is', null) : eb('resource_id', '=', input.id),
-    eb('principal_kind', '=', grantee.principal_kind),
-    eb('principal_id', '=', grantee.principal_id),
-    eb('privilege', '=', input.privilege)
-  ])
+/** Who changed what, and why: recorded with every change. */
+export interface WriteContext {
+  actor: string | null
+  requestId: string | null
+  reason: string | null
 }
+
+export interface AuditEntry {
+  seq: string
+  at: Date
+  actor: string | null
+  action: AuditTable['action']
+  grantee: GranteeRef | null
+  resource: string
+  id: string | null
+  before: string[]
+  after: string[]
+  requestId: string | null
+  reason: string | null
+  hash: string
+}
+
+export interface AuditFilter {
+  resource?: ResourceRef
+  grantee?: GranteeRef
+  /** Only entries with a smaller `seq` (the previous page's last one). */
+  before?: string
+  limit: number
+}
+
+
+export const GENESIS_HASH = '0'.repeat(64)
+// Any constant works: it only has to differ from the per-resource lock keys' space.
+const AUDIT_LOCK = sql`hashtextextended('fastify-default-deny/audit', 0)`
+
+function auditHash (prev: string, row: Omit<AuditTable, 'seq' | 'prev_hash' | 'hash' | 'before' | 'after'> & { before: string[], after: string[] }): string {
+  // Positional JSON: stable across runtimes, and a field moved between columns shows.
+  const canonical = JSON.stringify([
+    prev, row.at.toISOString(), row.actor, row.action, row.principal_kind, row.principal_id,
+    row.resource_type, row.resource_id, row.before, row.after, row.request_id, row.reason
+  ])
+  return createHash('sha256').update(canonical).digest('hex')
+}
+
+const sorted = (values: Iterable<string>) => [...new Set(values)].sort()
 
 export class GrantStore {
   readonly #db: Kysely<any>
@@ -86,35 +122,158 @@ export class GrantStore {
     return { owner: row.owner ?? null, privileges: row.privileges }
   }
 
-  async grant (input: GrantInput, db?: Kysely<any>): Promise<{ created: boolean }> {
-    const scoped = this.#scoped(db)
-    const expiresAt = input.expiresAt ?? null
-    const inserted = await scoped.insertInto('default_deny_grant')
-      .values({
-        ...granteeColumns(input.grantee),
-        resource_type: input.resource,
-        resource_id: input.id,
-        privilege: input.privilege,
-        granted_by: input.grantedBy ?? null,
-        expires_at: expiresAt
-      })
-      .onConflict((oc) => oc.constraint('default_deny_grant_unique').doNothing())
-      .returning('id')
+  /**
+   * The same facts, read inside a write transaction with FOR SHARE: a
+   * concurrent revoke of the rows that give the actor its rights waits until
+   * this transaction ends, so a grant never commits after that revoke.
+   */
+  async lockedFacts (trx: Kysely<any>, principal: Principal, target: ResourceRef): Promise<Facts> {
+    const scoped = this.#scoped(trx)
+    const grants = await scoped.selectFrom('default_deny_grant')
+      .select('privilege')
+      .where((g) => g.and([onResource(g, target), heldBy(g, principal), unexpired(g)]))
+      .forShare()
       .execute()
-    if (inserted.length > 0) return { created: true }
-    // Granting again renews or changes the expiry; it never adds a row.
-    await scoped.updateTable('default_deny_grant')
-      .set({ expires_at: expiresAt })
-      .where((eb) => eb.and([sameGrant(eb, input), eb('expires_at', 'is distinct from', expiresAt)]))
-      .execute()
-    return { created: false }
+    const owner = target.id === null
+      ? undefined
+      : await scoped.selectFrom('default_deny_resource')
+        .select('owner_id')
+        .where('resource_type', '=', target.resource)
+        .where('resource_id', '=', target.id)
+        .forShare()
+        .executeTakeFirst()
+    return { owner: owner?.owner_id ?? null, privileges: sorted(grants.map((g) => g.privilege)) }
   }
 
-  async revoke (input: RevokeInput, db?: Kysely<any>): Promise<{ removed: boolean }> {
-    const result = await this.#scoped(db).deleteFrom('default_deny_grant')
-      .where((eb) => sameGrant(eb, input))
-      .executeTakeFirst()
-    return { removed: result.numDeletedRows > 0n }
+  /** Every grant on the target that counts for `principal`, with where it comes from. */
+  async sources (principal: Principal, target: ResourceRef, db?: Kysely<any>): Promise<Source[]> {
+    const rows = await this.#scoped(db).selectFrom('default_deny_grant')
+      .select(['privilege', 'principal_kind', 'principal_id', 'resource_id', 'expires_at'])
+      .where((g) => g.and([onResource(g, target), heldBy(g, principal), unexpired(g)]))
+      .orderBy('privilege').orderBy('principal_kind').orderBy('principal_id')
+      .execute()
+    return rows.map((row) => ({
+      privilege: row.privilege,
+      grantee: toGrantee(row),
+      typeLevel: row.resource_id === null,
+      expiresAt: row.expires_at === null ? null : new Date(row.expires_at)
+    }))
+  }
+
+  /**
+   * Runs `work` in a transaction holding a lock per resource (sorted, so two
+   * writers never deadlock). Inside the caller's transaction when given one.
+   */
+  async write<T> (db: Kysely<any> | undefined, targets: ResourceRef[], work: (trx: Kysely<any>) => Promise<T>): Promise<T> {
+    const keys = sorted(targets.map((t) => `${t.resource}/${t.id ?? ''}`))
+    const run = async (trx: Kysely<any>) => {
+      for (const key of keys) {
+        await sql`select pg_advisory_xact_lock(hashtextextended(${key}, 1))`.execute(trx)
+      }
+      return await work(trx)
+    }
+    if (db?.isTransaction === true) return await run(db)
+    return await (db ?? this.#db).transaction().execute(run)
+  }
+
+  /** The privileges `grantee` holds explicitly (not through others) on the target. */
+  async explicitPrivileges (trx: Kysely<any>, target: ResourceRef, grantee: GranteeRef): Promise<string[]> {
+    const columns = granteeColumns(grantee)
+    const rows = await this.#scoped(trx).selectFrom('default_deny_grant')
+      .select('privilege')
+      .where('resource_type', '=', target.resource)
+      .where((eb) => target.id === null ? eb('resource_id', 'is', null) : eb('resource_id', '=', target.id))
+      .where('principal_kind', '=', columns.principal_kind)
+      .where('principal_id', '=', columns.principal_id)
+      .execute()
+    return sorted(rows.map((row) => row.privilege))
+  }
+
+  /**
+   * Makes `grantee` hold exactly `privileges` on the target (`only` limits the
+   * change to those privileges: adding one is `{ privileges: [p], only: [p] }`).
+   * Appends an audit entry when anything changed. Returns before and after.
+   */
+  async setPrivileges (
+    trx: Kysely<any>,
+    change: { target: ResourceRef, grantee: GranteeRef, privileges: string[], only?: string[], expiresAt?: Date | null },
+    context: WriteContext
+  ): Promise<{ before: string[], after: string[] }> {
+    const { target, grantee } = change
+    const scoped = this.#scoped(trx)
+    const before = await this.explicitPrivileges(trx, target, grantee)
+    const scope = change.only === undefined ? null : new Set(change.only)
+    const wanted = new Set(change.privileges)
+    const remove = before.filter((p) => !wanted.has(p) && (scope === null || scope.has(p)))
+    const add = [...wanted].filter((p) => !before.includes(p))
+    const columns = granteeColumns(grantee)
+    const expiresAt = change.expiresAt ?? null
+    if (remove.length > 0) {
+      await scoped.deleteFrom('default_deny_grant')
+        .where('resource_type', '=', target.resource)
+        .where((eb) => target.id === null ? eb('resource_id', 'is', null) : eb('resource_id', '=', target.id))
+        .where('principal_kind', '=', columns.principal_kind)
+        .where('principal_id', '=', columns.principal_id)
+        .where('privilege', 'in', remove)
+        .execute()
+    }
+    if (add.length > 0) {
+      await scoped.insertInto('default_deny_grant')
+        .values(add.map((privilege) => ({
+          ...columns,
+          resource_type: target.resource,
+          resource_id: target.id,
+          privilege,
+          granted_by: context.actor,
+          expires_at: expiresAt
+        })))
+        .execute()
+    }
+    // Granting again renews or changes the expiry; it never adds a row.
+    const kept = [...wanted].filter((p) => before.includes(p))
+    if (change.expiresAt !== undefined && kept.length > 0) {
+      await scoped.updateTable('default_deny_grant')
+        .set({ expires_at: expiresAt })
+        .where('resource_type', '=', target.resource)
+        .where((eb) => target.id === null ? eb('resource_id', 'is', null) : eb('resource_id', '=', target.id))
+        .where('principal_kind', '=', columns.principal_kind)
+        .where('principal_id', '=', columns.principal_id)
+        .where('privilege', 'in', kept)
+        .where('expires_at', 'is distinct from', expiresAt)
+        .execute()
+    }
+    const after = sorted([...before.filter((p) => !remove.includes(p)), ...add])
+    if (remove.length > 0 || add.length > 0) {
+      const action = remove.length === 0 ? 'grant' : add.length === 0 ? 'revoke' : 'replace'
+      await this.appendAudit(trx, { action, grantee, target, before, after }, context)
+    }
+    return { before, after }
+  }
+
+  /** The grantees that hold anything explicitly on the target. */
+  async grantees (trx: Kysely<any>, target: ResourceRef): Promise<GranteeRef[]> {
+    const rows = await this.#scoped(trx).selectFrom('default_deny_grant')
+      .select(['principal_kind', 'principal_id'])
+      .distinct()
+      .where('resource_type', '=', target.resource)
+      .where((eb) => target.id === null ? eb('resource_id', 'is', null) : eb('resource_id', '=', target.id))
+      .orderBy('principal_kind').orderBy('principal_id')
+      .execute()
+    return rows.map(toGrantee)
+  }
+
+  /** How many principals can still manage the target: its owner and every `manage` holder. */
+  async managerCount (trx: Kysely<any>, target: ResourceRef & { id: string }, manage: string): Promise<number> {
+    const scoped = this.#scoped(trx)
+    const grants = await scoped.selectFrom('default_deny_grant')
+      .select(sql<number>`count(*)::int`.as('n'))
+      .where('resource_type', '=', target.resource)
+      .where((eb) => eb.or([eb('resource_id', '=', target.id), eb('resource_id', 'is', null)]))
+      .where('privilege', '=', manage)
+      .where((eb) => unexpired(eb))
+      .executeTakeFirstOrThrow()
+    const owner = await this.getOwner(target, trx)
+    return grants.n + (owner === null ? 0 : 1)
   }
 
   async listGrants (target: ResourceRef, db?: Kysely<any>): Promise<Grant[]> {
@@ -135,11 +294,20 @@ export class GrantStore {
     }))
   }
 
-  async setOwner (target: { resource: string, id: string, owner: string | null }, db?: Kysely<any>): Promise<void> {
-    await this.#scoped(db).insertInto('default_deny_resource')
+  async setOwner (trx: Kysely<any>, target: { resource: string, id: string, owner: string | null }, context: WriteContext): Promise<void> {
+    const before = await this.getOwner(target, trx)
+    if (before === target.owner) return
+    await this.#scoped(trx).insertInto('default_deny_resource')
       .values({ resource_type: target.resource, resource_id: target.id, owner_id: target.owner })
       .onConflict((oc) => oc.columns(['resource_type', 'resource_id']).doUpdateSet({ owner_id: target.owner }))
       .execute()
+    await this.appendAudit(trx, {
+      action: 'owner',
+      grantee: null,
+      target,
+      before: before === null ? [] : [before],
+      after: target.owner === null ? [] : [target.owner]
+    }, context)
   }
 
   async getOwner (target: { resource: string, id: string }, db?: Kysely<any>): Promise<string | null> {
@@ -151,16 +319,106 @@ export class GrantStore {
     return row?.owner_id ?? null
   }
 
-  async forgetResource (target: { resource: string, id: string }, db?: Kysely<any>): Promise<void> {
-    const run = async (trx: Kysely<any>) => {
-      const scoped = this.#scoped(trx)
-      await scoped.deleteFrom('default_deny_grant')
-        .where('resource_type', '=', target.resource).where('resource_id', '=', target.id).execute()
-      await scoped.deleteFrom('default_deny_resource')
-        .where('resource_type', '=', target.resource).where('resource_id', '=', target.id).execute()
+  async forgetResource (trx: Kysely<any>, target: { resource: string, id: string }, context: WriteContext): Promise<void> {
+    const scoped = this.#scoped(trx)
+    const grants = await scoped.deleteFrom('default_deny_grant')
+      .where('resource_type', '=', target.resource).where('resource_id', '=', target.id)
+      .returning(['principal_kind', 'principal_id', 'privilege'])
+      .execute()
+    const owner = await scoped.deleteFrom('default_deny_resource')
+      .where('resource_type', '=', target.resource).where('resource_id', '=', target.id)
+      .returning('owner_id')
+      .executeTakeFirst()
+    if (grants.length === 0 && owner === undefined) return
+    await this.appendAudit(trx, {
+      action: 'forget',
+      grantee: null,
+      target,
+      before: sorted(grants.map((g) => `${g.principal_kind}:${g.principal_id}:${g.privilege}`)
+        .concat(owner?.owner_id != null ? [`owner:${owner.owner_id}`] : [])),
+      after: []
+    }, context)
+  }
+
+  /** Appends one hash-chained entry. Entries are ordered by commit: the chain lock is held to the end. */
+  async appendAudit (
+    trx: Kysely<any>,
+    entry: { action: AuditTable['action'], grantee: GranteeRef | null, target: ResourceRef, before: string[], after: string[] },
+    context: WriteContext
+  ): Promise<void> {
+    await sql`select pg_advisory_xact_lock(${AUDIT_LOCK})`.execute(trx)
+    const scoped = this.#scoped(trx)
+    const last = await scoped.selectFrom('default_deny_audit').select('hash').orderBy('seq', 'desc').limit(1).executeTakeFirst()
+    const prev = last?.hash ?? GENESIS_HASH
+    const columns = entry.grantee === null ? null : granteeColumns(entry.grantee)
+    const row = {
+      at: new Date(),
+      actor: context.actor,
+      action: entry.action,
+      principal_kind: columns?.principal_kind ?? null,
+      principal_id: columns?.principal_id ?? null,
+      resource_type: entry.target.resource,
+      resource_id: entry.target.id,
+      before: entry.before,
+      after: entry.after,
+      request_id: context.requestId,
+      reason: context.reason
     }
-    // Inside the caller's transaction when given one, otherwise in our own.
-    if (db !== undefined) await run(db)
-    else await this.#db.transaction().execute(run)
+    await scoped.insertInto('default_deny_audit').values({
+      ...row,
+      before: JSON.stringify(row.before),
+      after: JSON.stringify(row.after),
+      prev_hash: prev,
+      hash: auditHash(prev, row)
+    }).execute()
+  }
+
+  async listAudit (filter: AuditFilter, db?: Kysely<any>): Promise<AuditEntry[]> {
+    let query = this.#scoped(db).selectFrom('default_deny_audit').selectAll()
+    if (filter.resource !== undefined) {
+      const { resource, id } = filter.resource
+      query = query.where('resource_type', '=', resource)
+        .where((eb) => id === null ? eb('resource_id', 'is', null) : eb('resource_id', '=', id))
+    }
+    if (filter.grantee !== undefined) {
+      const columns = granteeColumns(filter.grantee)
+      query = query.where('principal_kind', '=', columns.principal_kind).where('principal_id', '=', columns.principal_id)
+    }
+    if (filter.before !== undefined) query = query.where('seq', '<', filter.before)
+    const rows = await query.orderBy('seq', 'desc').limit(filter.limit).execute()
+    return rows.map((row) => ({
+      seq: String(row.seq),
+      at: new Date(row.at),
+      actor: row.actor,
+      action: row.action,
+      grantee: row.principal_kind === null ? null : toGrantee({ principal_kind: row.principal_kind, principal_id: row.principal_id ?? '' }),
+      resource: row.resource_type,
+      id: row.resource_id,
+      before: row.before,
+      after: row.after,
+      requestId: row.request_id,
+      reason: row.reason,
+      hash: row.hash
+    }))
+  }
+
+  /** Recomputes the whole chain in order; the first entry that does not fit is reported. */
+  async verifyAudit (db?: Kysely<any>): Promise<{ ok: boolean, entries: number, brokenAt: string | null }> {
+    const scoped = this.#scoped(db)
+    let prev = GENESIS_HASH
+    let after = '0'
+    let entries = 0
+    for (;;) {
+      const rows = await scoped.selectFrom('default_deny_audit').selectAll()
+        .where('seq', '>', after).orderBy('seq').limit(1000).execute()
+      if (rows.length === 0) return { ok: true, entries, brokenAt: null }
+      for (const row of rows) {
+        const expected = auditHash(prev, { ...row, at: new Date(row.at) })
+        if (row.prev_hash !== prev || row.hash !== expected) return { ok: false, entries, brokenAt: String(row.seq) }
+        prev = row.hash
+        after = String(row.seq)
+        entries++
+      }
+    }
   }
 }

@@ -3,6 +3,10 @@ import type { FastifyDefaultDenyOptions } from '../fastify-plugin.js'
 import { codes } from './errors.js'
 
 export const DEFAULT_PRIVILEGES = ['read', 'edit', 'delete'] as const
+/** Lets its holder list and change the grants on a resource. Always known. */
+export const MANAGE_PRIVILEGE = 'manage'
+export const DEFAULT_ANONYMOUS_PRIVILEGES = ['read'] as const
+export const DEFAULT_GRANT_ROUTES_PREFIX = '/permissions'
 export const DEFAULT_SCHEMA = 'public'
 export const DEFAULT_USER_CLAIM = 'sub'
 export const DEFAULT_GROUPS_CLAIM = 'groups'
@@ -18,7 +22,8 @@ const KNOWN_OPTIONS = new Set([
   'hideForbidden', 'userClaim', 'groupsClaim', 'superuserClaim', 'resolvePrincipal',
   'checkTimeout', 'maxIdLength',
   'rules', 'rulesFile', 'siteRulesFile', 'watchRules', 'levels', 'levelAliases', 'maxElevate',
-  'levelClaim', 'levelPrivileges', 'lockoutStatus', 'lockoutRetryAfter'
+  'levelClaim', 'levelPrivileges', 'lockoutStatus', 'lockoutRetryAfter',
+  'grantRoutes', 'allowManageDelegation', 'anonymousPrivileges', 'canHold', 'resourceExists'
 ])
 
 // Lower-case identifiers only: privilege names end up in logs, URLs and the database.
@@ -56,6 +61,12 @@ export interface Settings {
   levelPrivileges: ReadonlyMap<string, ReadonlySet<string>>
   lockoutStatus: 403 | 503
   lockoutRetryAfter: number
+  /** null when the grant-management routes are off. */
+  grantRoutes: { prefix: string } | null
+  allowManageDelegation: boolean
+  anonymousPrivileges: ReadonlySet<string>
+  canHold: FastifyDefaultDenyOptions['canHold'] | null
+  resourceExists: FastifyDefaultDenyOptions['resourceExists'] | null
 }
 
 function invalid (name: string, message: string): never {
@@ -140,7 +151,8 @@ export function resolveOptions (raw: unknown): Settings {
   const schema = opts.schema === undefined ? DEFAULT_SCHEMA : opts.schema
   if (typeof schema !== 'string' || !SCHEMA_NAME.test(schema)) invalid('schema', 'must be a plain SQL identifier')
 
-  const privileges = opts.privileges === undefined ? [...DEFAULT_PRIVILEGES] : nameList('privileges', opts.privileges)
+  const configured = opts.privileges === undefined ? [...DEFAULT_PRIVILEGES] : nameList('privileges', opts.privileges)
+  const privileges = configured.includes(MANAGE_PRIVILEGE) ? configured : [...configured, MANAGE_PRIVILEGE]
   const known = new Set(privileges)
 
   const implies = opts.implies === undefined ? {} : opts.implies
@@ -185,7 +197,25 @@ export function resolveOptions (raw: unknown): Settings {
   const lockoutStatus = opts.lockoutStatus === undefined ? 503 : opts.lockoutStatus
   if (lockoutStatus !== 503 && lockoutStatus !== 403) invalid('lockoutStatus', 'must be 503 or 403')
 
+  const anonymousPrivileges = opts.anonymousPrivileges === undefined
+    ? [...DEFAULT_ANONYMOUS_PRIVILEGES]
+    : Array.isArray(opts.anonymousPrivileges) && opts.anonymousPrivileges.length === 0
+      ? []
+      : nameList('anonymousPrivileges', opts.anonymousPrivileges)
+  for (const privilege of anonymousPrivileges) {
+    if (!known.has(privilege)) invalid('anonymousPrivileges', `names unknown privilege '${privilege}'`)
+    if (privilege === MANAGE_PRIVILEGE) invalid('anonymousPrivileges', `must not contain '${MANAGE_PRIVILEGE}': no one could be held responsible`)
+  }
+  for (const name of ['canHold', 'resourceExists']) {
+    if (opts[name] !== undefined && typeof opts[name] !== 'function') invalid(name, 'must be a function')
+  }
+
   return Object.freeze({
+    grantRoutes: grantRoutesOption(opts.grantRoutes),
+    allowManageDelegation: booleanOption(opts, 'allowManageDelegation', false),
+    anonymousPrivileges: new Set(anonymousPrivileges),
+    canHold: (opts.canHold as Settings['canHold']) ?? null,
+    resourceExists: (opts.resourceExists as Settings['resourceExists']) ?? null,
     rules,
     levelClaim: claimOption(opts, 'levelClaim', DEFAULT_LEVEL_CLAIM),
     levelPrivileges,
@@ -239,4 +269,15 @@ function rulesOptions (opts: Record<string, unknown>): Settings['rules'] {
     levelAliases: opts.levelAliases as Record<string, string> | undefined,
     maxElevate: opts.maxElevate as string | undefined
   }
+}
+
+function grantRoutesOption (value: unknown): Settings['grantRoutes'] {
+  if (value === false) return null
+  if (value === undefined) return { prefix: DEFAULT_GRANT_ROUTES_PREFIX }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) invalid('grantRoutes', 'must be false or { prefix }')
+  const { prefix, ...rest } = value as Record<string, unknown>
+  if (Object.keys(rest).length > 0) invalid('grantRoutes', `has unknown key '${Object.keys(rest)[0]}'`)
+  if (prefix === undefined) return { prefix: DEFAULT_GRANT_ROUTES_PREFIX }
+  if (typeof prefix !== 'string' || !/^(\/[A-Za-z0-9._~-]+)+$/.test(prefix)) invalid('grantRoutes.prefix', "must look like '/permissions'")
+  return { prefix }
 }

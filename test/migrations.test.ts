@@ -8,6 +8,8 @@ import { Migrator, sql, type Kysely } from 'kysely'
 import { runMigrations, MIGRATION_LOCK_TABLE, MIGRATION_TABLE } from '../lib/migrate.js'
 import { testDatabase, usingPostgres } from './helper.js'
 
+const ALL = ['20261125070000_create_grants', '20261125080000_create_audit']
+
 async function tables (db: Kysely<any>, schema: string): Promise<string[]> {
   const rows = await db.selectFrom('information_schema.tables')
     .select('table_name')
@@ -35,18 +37,19 @@ t.test('up, again (idempotent), down, up beside a host kysely_migration table', 
   })
   t.notOk((await hostMigrator.migrateToLatest()).error)
 
-  t.same(await runMigrations(db, { schema }), ['20261125070000_create_grants'])
+  t.same(await runMigrations(db, { schema }), ALL)
   t.same(await runMigrations(db, { schema }), [], 'a second run does nothing')
   t.same(await tables(db, schema), [
-    'default_deny_grant', MIGRATION_TABLE, MIGRATION_LOCK_TABLE, 'default_deny_resource',
+    'default_deny_audit', 'default_deny_grant', MIGRATION_TABLE, MIGRATION_LOCK_TABLE, 'default_deny_resource',
     'documents', 'kysely_migration', 'kysely_migration_lock'
   ].sort())
   t.notOk((await hostMigrator.migrateToLatest()).error, 'the host migrator is not confused by ours')
 
+  t.same(await runMigrations(db, { schema, direction: 'down' }), ['20261125080000_create_audit'])
   t.same(await runMigrations(db, { schema, direction: 'down' }), ['20261125070000_create_grants'])
-  t.notOk((await tables(db, schema)).includes('default_deny_grant'))
+  t.notOk((await tables(db, schema)).some((name) => name.startsWith('default_deny_') && !name.includes('migration')))
   t.ok((await tables(db, schema)).includes('documents'), 'host tables untouched')
-  t.same(await runMigrations(db, { schema }), ['20261125070000_create_grants'], 'up again after down')
+  t.same(await runMigrations(db, { schema }), ALL, 'up again after down')
 })
 
 t.test('constraints: unique grants (type-level too), anonymous shape, empty ids', async (t) => {
@@ -79,8 +82,8 @@ t.test('npm run migrate applies and reverts on the configured database', async (
   }
   const cli = async (...args: string[]) =>
     (await run(process.execPath, ['--import', 'tsx', 'bin/migrate.ts', ...args, '--schema', schema], { env })).stdout.trim()
-  t.equal(await cli('up'), 'applied: 20261125070000_create_grants')
+  t.equal(await cli('up'), `applied: ${ALL.join(', ')}`)
   t.equal(await cli('up'), 'nothing to do')
-  t.equal(await cli('down'), 'reverted: 20261125070000_create_grants')
+  t.equal(await cli('down'), 'reverted: 20261125080000_create_audit')
   await t.rejects(cli('sideways'), /unknown command/)
 })

@@ -28,7 +28,17 @@ t.test('each invalid option makes ready() fail with a coded error naming it', as
     ['resolvePrincipal not function', { db, schema, resolvePrincipal: 'x' }, /'resolvePrincipal' must be a function/],
     ['checkTimeout zero', { db, schema, checkTimeout: 0 }, /'checkTimeout'/],
     ['checkTimeout fraction', { db, schema, checkTimeout: 1.5 }, /'checkTimeout'/],
-    ['maxIdLength huge', { db, schema, maxIdLength: 1e9 }, /'maxIdLength'/]
+    ['maxIdLength huge', { db, schema, maxIdLength: 1e9 }, /'maxIdLength'/],
+    ['anonymous manage', { db, schema, anonymousPrivileges: ['read', 'manage'] }, /'anonymousPrivileges' must not contain 'manage'/],
+    ['anonymous unknown', { db, schema, anonymousPrivileges: ['view'] }, /'anonymousPrivileges' names unknown/],
+    ['grantRoutes bad prefix', { db, schema, grantRoutes: { prefix: 'grants' } }, /'grantRoutes.prefix'/],
+    ['grantRoutes unknown key', { db, schema, grantRoutes: { path: '/x' } }, /'grantRoutes' has unknown key 'path'/],
+    ['canHold not function', { db, schema, canHold: true }, /'canHold' must be a function/],
+    ['rules and rulesFile', { db, schema, rules: { paths: {}, groups: {} }, rulesFile: '/x' }, /exclusive/],
+    ['watchRules without files', { db, schema, rules: { paths: {}, groups: {} }, watchRules: true }, /'watchRules'/],
+    ['levels without rules', { db, schema, levels: ['a', 'b'] }, /'levels' only applies with endpoint rules/],
+    ['lockoutStatus', { db, schema, lockoutStatus: 500 }, /'lockoutStatus'/],
+    ['levelPrivileges unknown privilege', { db, schema, levelPrivileges: { reader: ['view'] } }, /'levelPrivileges.reader' names unknown/]
   ]
   for (const [name, options, message] of cases) {
     const app = Fastify()
@@ -42,8 +52,11 @@ t.test('each invalid option makes ready() fail with a coded error naming it', as
 t.test('defaults are applied and frozen', async (t) => {
   const { db } = await testDatabase(t)
   const settings = resolveOptions({ db })
-  t.same([...settings.privileges], ['read', 'edit', 'delete'])
-  t.same([...settings.ownerPrivileges], ['read', 'edit', 'delete'])
+  t.same([...settings.privileges], ['read', 'edit', 'delete', 'manage'], 'manage is always known')
+  t.same([...settings.ownerPrivileges], ['read', 'edit', 'delete', 'manage'])
+  t.same([...settings.anonymousPrivileges], ['read'])
+  t.same(settings.grantRoutes, { prefix: '/permissions' })
+  t.equal(settings.allowManageDelegation, false)
   t.equal(settings.schema, 'public')
   t.equal(settings.hideForbidden, false)
   t.equal(settings.superuserClaim, false)
