@@ -1,0 +1,76 @@
+// Every malformed write is a 4xx with a stable code, and writes nothing.
+import t from 'tap'
+import { sql } from 'kysely'
+import { build } from './helper.js'
+
+t.test('strict schemas: no coercion, no extra properties, enums, limits', async (t) => {
+  const { app, as, db, schema } = await build(t)
+  await app.ready()
+  await app.permissions.setOwner({ resource: 'document', id: 'd1', owner: 'olga' })
+  const carol = { kind: 'user', id: 'carol' }
+  const future = new Date(Date.now() + 60_000).toISOString()
+  const bodies: Array<[string, unknown]> = [
+    ['privilege as array', { grantee: carol, privilege: ['read'] }],
+    ['privilege as number', { grantee: carol, privilege: 123 }],
+    ['privilege null', { grantee: carol, privilege: null }],
+    ['privilege true', { grantee: carol, privilege: true }],
+    ['unknown privilege', { grantee: carol, privilege: 'write' }],
+    ['no_access', { grantee: carol, privilege: 'no_access' }],
+    ['upper case', { grantee: carol, privilege: 'READ' }],
+    ['extra property', { grantee: carol, privilege: 'read', owner: 'carol' }],
+    ['extra grantee property', { grantee: { ...carol, admin: true }, privilege: 'read' }],
+    ['unknown grantee kind', { grantee: { kind: 'robot', id: 'x' }, privilege: 'read' }],
+    ['anonymous with id', { grantee: { kind: 'anonymous', id: 'x' }, privilege: 'read' }],
+    ['empty grantee id', { grantee: { kind: 'user', id: '' }, privilege: 'read' }],
+    ['numeric grantee id', { grantee: { kind: 'user', id: 7 }, privilege: 'read' }],
+    ['NUL in grantee id', { grantee: { kind: 'user', id: 'car\u0000ol' }, privilege: 'read' }],
+    ['lone surrogate', { grantee: { kind: 'user', id: '\ud800' }, privilege: 'read' }],
+    ['over-long id', { grantee: { kind: 'user', id: 'x'.repeat(257) }, privilege: 'read' }],
+    ['expiry in the past', { grantee: carol, privilege: 'read', expiresAt: '2001-01-01T00:00:00Z' }],
+    ['expiry not a date', { grantee: carol, privilege: 'read', expiresAt: 'tomorrow' }],
+    ['expiry as number', { grantee: carol, privilege: 'read', expiresAt: Date.now() + 60_000 }],
+    ['reason too long', { grantee: carol, privilege: 'read', reason: 'x'.repeat(501), expiresAt: future }],
+    ['missing privilege', { grantee: carol }],
+    ['array body', [{ grantee: carol, privilege: 'read' }]],
+    ['null body', null]
+  ]
+  for (const [name, payload] of bodies) {
+    const res = await app.inject({
+      method: 'POST', url: '/permissions/document/d1/grants', headers: { ...as('olga'), 'content-type': 'application/json' }, payload: JSON.stringify(payload)
+    })
+    t.equal(res.statusCode, 400, name)
+    t.same(res.json(), { statusCode: 400, code: 'FST_DEFAULT_DENY_INVALID_REQUEST', error: 'Bad Request', message: 'Invalid request' }, `${name}: generic body`)
+  }
+  for (const [name, payload] of [['replace with a string', { privileges: 'read' }], ['replace with duplicates', { privileges: ['read', 'read'] }], ['replace with unknown', { privileges: ['read', 'x'] }]] as const) {
+    const res = await app.inject({ method: 'PUT', url: '/permissions/document/d1/grantees/user/carol', headers: as('olga'), payload })
+    t.equal(res.statusCode, 400, name)
+  }
+  const rows = await db.withSchema(schema).selectFrom('default_deny_grant').select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow()
+  t.equal(rows.n, 0, 'nothing was written')
+  const audit = await db.withSchema(schema).selectFrom('default_deny_audit').select(sql<number>`count(*)::int`.as('n')).where('action', '!=', 'owner').executeTakeFirstOrThrow()
+  t.equal(audit.n, 0, 'no audit rows either')
+})
+
+t.test('malformed JSON, wrong media type, huge bodies and bad path ids', async (t) => {
+  const { app, as } = await build(t)
+  await app.ready()
+  await app.permissions.setOwner({ resource: 'document', id: 'd1', owner: 'olga' })
+  const post = (payload: string | Buffer, type = 'application/json') =>
+    app.inject({ method: 'POST', url: '/permissions/document/d1/grants', headers: { ...as('olga'), 'content-type': type }, payload })
+  const malformed = await post('{"grantee":')
+  t.equal(malformed.statusCode, 400)
+  t.notMatch(malformed.body, /Unexpected|position|SyntaxError/, 'no parser internals')
+  t.equal((await post('grantee=x', 'application/x-www-form-urlencoded')).statusCode, 415)
+  const huge = await post(JSON.stringify({ grantee: { kind: 'user', id: 'carol' }, privilege: 'read', reason: 'x'.repeat(10 * 1024 * 1024) }))
+  t.equal(huge.statusCode, 413)
+  t.equal(huge.json().code, 'FST_ERR_CTP_BODY_TOO_LARGE')
+  const proto = await post('{"grantee":{"kind":"user","id":"carol"},"privilege":"read","__proto__":{"x":1}}')
+  t.equal(proto.statusCode, 400)
+  for (const url of ['/permissions/document/a%00b/grants', `/permissions/document/${'x'.repeat(300)}/grants`]) {
+    const res = await app.inject({ url, headers: as('olga') })
+    t.ok(res.statusCode === 404 || res.statusCode === 400 || res.statusCode === 414, `${url.slice(0, 40)} → ${res.statusCode}`)
+  }
+  const badQuery = await app.inject({ url: '/permissions/document/d1/audit?limit=0', headers: as('olga') })
+  t.equal(badQuery.statusCode, 400)
+  t.same(await app.permissions.listGrants({ resource: 'document', id: 'd1' }), [])
+})
