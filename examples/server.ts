@@ -43,6 +43,14 @@ Then try:
   curl -i -X POST $API/documents -H "authorization: Bearer $CAROL" \\
        -H 'content-type: application/json' -d '{"title":"Mine","body":"carol owns this"}'   # 201
   curl -i $API/forgotten -H "authorization: Bearer $ADMIN"           # 403: the route has no annotation
+  curl -i -X POST $API/permissions/document/welcome/grants -H "authorization: Bearer $ALICE" \\
+       -H 'content-type: application/json' -d '{"grantee":{"kind":"user","id":"carol"},"privilege":"read"}'   # 201: alice shares
+  curl -i $API/documents/welcome -H "authorization: Bearer $CAROL"    # 200 now
+  curl -i -X POST $API/permissions/document/welcome/grants -H "authorization: Bearer $BOB" \\
+       -H 'content-type: application/json' -d '{"grantee":{"kind":"user","id":"bob"},"privilege":"edit"}'     # 403: bob does not manage it
+  curl -i "$API/permissions/document/welcome/explain?kind=user&principal=bob&groups=staff&privilege=edit" \\
+       -H "authorization: Bearer $ALICE"                               # why bob cannot edit
+  curl -i $API/permissions/document/welcome/audit -H "authorization: Bearer $ALICE"   # who changed what
 Press Ctrl-C to stop.`)
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -35,6 +35,18 @@ t.test('the example API: owner, group share, strangers, superuser, create and de
     t.equal(res.statusCode, 400, JSON.stringify(payload))
   }
 
+  const share = await app.inject({
+    method: 'POST', url: '/permissions/document/welcome/grants', headers: alice, payload: { grantee: { kind: 'user', id: 'carol' }, privilege: 'read' }
+  })
+  t.equal(share.statusCode, 201, 'the owner shares through the grant API')
+  t.equal((await app.inject({ url: '/documents/welcome', headers: carol })).statusCode, 200)
+  const grab = await app.inject({
+    method: 'POST', url: '/permissions/document/welcome/grants', headers: bob, payload: { grantee: { kind: 'user', id: 'bob' }, privilege: 'edit' }
+  })
+  t.equal(grab.statusCode, 403, 'a reader cannot grant itself more')
+  const why = await app.inject({ url: '/permissions/document/welcome/explain?kind=user&principal=bob&groups=staff&privilege=edit', headers: alice })
+  t.equal(why.json().summary, 'denied: group staff holds read; the request needs edit')
+
   t.equal((await app.inject({ method: 'DELETE', url: `/documents/${id}`, headers: bob })).statusCode, 403)
   t.equal((await app.inject({ method: 'DELETE', url: `/documents/${id}`, headers: carol })).statusCode, 204)
   t.equal(await app.permissions.getOwner({ resource: 'document', id }), null, 'owner record removed with the document')
