@@ -1,6 +1,6 @@
 // Fastify-side glue for the endpoint rules: load and compile once, swap on
 // reload, and turn a request into the facts the pure evaluator needs.
-import { watch, type FSWatcher } from 'node:fs'
+import { unwatchFile, watchFile } from 'node:fs'
 import type { TLSSocket } from 'node:tls'
 import type { FastifyRequest } from 'fastify'
 import type { Principal } from '../fastify-plugin.js'
@@ -24,6 +24,9 @@ export interface RulesStatus {
   lastError: string | null
 }
 
+/** How often watched rules files are checked for changes. */
+const WATCH_INTERVAL_MS = 250
+
 function describe (err: unknown): string {
   return err instanceof RulesConfigError ? err.message : `rules: ${(err as Error).message}`
 }
@@ -33,7 +36,8 @@ export class RulesLayer {
   readonly #options: CompileOptions
   #compiled: CompiledRules
   #status: RulesStatus
-  #watchers: FSWatcher[] = []
+  #watched: Array<{ file: string, listener: () => void }> = []
+  #timer: NodeJS.Timeout | undefined
 
   /** Throws FST_DEFAULT_DENY_INVALID_RULES: a bad rules file stops startup. */
   constructor (config: RulesConfig, options: CompileOptions) {
@@ -85,11 +89,10 @@ export class RulesLayer {
   /** Reloads when a rules file changes; a broken file is logged and ignored. */
   watch (log: { info: (obj: object, msg: string) => void, error: (obj: object, msg: string) => void }): void {
     const files = [this.#config.rulesFile, this.#config.siteRulesFile].filter((file): file is string => file !== null)
-    let timer: NodeJS.Timeout | undefined
     const onChange = () => {
       // Editors write in several steps; wait for them to settle.
-      clearTimeout(timer)
-      timer = setTimeout(() => {
+      clearTimeout(this.#timer)
+      const timer = this.#timer = setTimeout(() => {
         try {
           this.reload()
           log.info({}, 'fastify-default-deny: rules reloaded')
@@ -99,20 +102,20 @@ export class RulesLayer {
       }, 50)
       timer.unref()
     }
+    // Stat polling follows the path, not the inode: fs.watch() on the file
+    // stops seeing changes once an editor saves by renaming a new file over
+    // it, and cannot see a site file that appears later. Both are seen here.
     for (const file of files) {
-      try {
-        const watcher = watch(file, { persistent: false }, onChange)
-        watcher.on('error', () => {})
-        this.#watchers.push(watcher)
-      } catch {
-        // A site file that does not exist yet cannot be watched; its directory is not ours to watch.
-      }
+      const listener = () => onChange()
+      watchFile(file, { persistent: false, interval: WATCH_INTERVAL_MS }, listener)
+      this.#watched.push({ file, listener })
     }
   }
 
   close (): void {
-    for (const watcher of this.#watchers) watcher.close()
-    this.#watchers = []
+    for (const { file, listener } of this.#watched) unwatchFile(file, listener)
+    this.#watched = []
+    clearTimeout(this.#timer)
   }
 }
 
