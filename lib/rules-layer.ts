@@ -154,6 +154,7 @@ export function requestFacts (
     ip: request.ip,
     secure: request.protocol === 'https',
     headers: request.headers as RequestFacts['headers'],
+    rawHeaders: request.raw.rawHeaders,
     user: principal?.kind === 'user' ? principal.id : null,
     level,
     cert: peerCertificate(request),

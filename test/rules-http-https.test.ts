@@ -10,10 +10,12 @@ const TOKEN = 'tok-https-0123456789abcdef'
 const OTHER = 'tok-https-second-token'
 
 const RULES: EndpointRules = {
-  paths: { 'secure/': 'sslonly', 'token/': 'token' },
+  paths: { 'secure/': 'sslonly', 'token/': 'token', 'static/': 'static' },
   groups: {
     sslonly: { type: 'open', secure: 1 },
-    token: { type: 'token', header: 'X-Access-Token', list: [TOKEN, OTHER] }
+    token: { type: 'token', header: 'X-Access-Token', list: [TOKEN, OTHER] },
+    // A header Node de-duplicates itself (it keeps the first of several).
+    static: { type: 'token', header: 'Authorization', value: `Static ${TOKEN}` }
   }
 }
 
@@ -21,7 +23,7 @@ async function server (t: Test, https: boolean) {
   const fastifyOptions = https ? { https: makePki(t).server } as unknown as FastifyServerOptions : {}
   const { app } = await build(t, { rules: RULES }, fastifyOptions)
   const ran: string[] = []
-  for (const path of ['/secure/x', '/token/x']) {
+  for (const path of ['/secure/x', '/token/x', '/static/x']) {
     app.get(path, { config: { permission: 'public' } }, async (request) => {
       ran.push(path)
       return { protocol: request.protocol }
@@ -78,4 +80,16 @@ t.test('a duplicated token header never matches', async t => {
   denied(t, await raw(s.port, head([`x-access-token: ${TOKEN}, ${TOKEN}`]), '', { tls: true }), 'raw: a joined list')
   t.equal((await raw(s.port, head([`x-access-token: ${TOKEN}`]), '', { tls: true })).status, 200, 'raw control: one header passes')
   t.same(s.ran, ['/token/x'])
+})
+
+t.test('a duplicated header that Node de-duplicates never matches either', async t => {
+  const s = await server(t, true)
+  const head = (lines: string[]) => ['GET /static/x HTTP/1.1', 'Host: localhost', ...lines].join('\r\n')
+  t.equal((await raw(s.port, head([`Authorization: Static ${TOKEN}`]), '', { tls: true })).status, 200, 'sent once')
+  // Node keeps only the first Authorization header: the second one must
+  // still make the request ambiguous.
+  denied(t, await raw(s.port, head([`Authorization: Static ${TOKEN}`, 'Authorization: Static evil']), '', { tls: true }), 'right, then wrong')
+  denied(t, await raw(s.port, head([`Authorization: Static ${TOKEN}`, `authorization: Static ${TOKEN}`]), '', { tls: true }), 'twice')
+  denied(t, await raw(s.port, head(['Authorization: Static evil', `Authorization: Static ${TOKEN}`]), '', { tls: true }), 'wrong, then right')
+  t.same(s.ran, ['/static/x'])
 })

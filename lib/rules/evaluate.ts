@@ -165,7 +165,7 @@ function conditionPasses (rule: CompiledRule, request: Request): boolean {
       // key order.
       return request.levelRank >= 0 && request.levelRank >= rule.rank
     case 'token':
-      return facts.secure === true && tokenMatches(rule.header, rule.digests, facts.headers)
+      return facts.secure === true && tokenMatches(rule.header, rule.digests, facts)
     case 'cert': {
       if (facts.cert?.verified !== true) return false
       if (rule.name === null) return true
@@ -175,9 +175,10 @@ function conditionPasses (rule: CompiledRule, request: Request): boolean {
   }
 }
 
-function tokenMatches (header: string, digests: readonly Buffer[], headers: RequestFacts['headers']): boolean {
-  const value = singleHeader(headers, header)
+function tokenMatches (header: string, digests: readonly Buffer[], facts: RequestFacts): boolean {
+  const value = singleHeader(facts.headers, header)
   if (value === null) return false
+  if (facts.rawHeaders !== undefined && rawCount(facts.rawHeaders, header) !== 1) return false
   const digest = sha256(value)
   let match = false
   for (const expected of digests) {
@@ -201,6 +202,15 @@ function singleHeader (headers: RequestFacts['headers'], name: string): string |
     found = typeof value === 'string' ? value : null
   }
   return count === 1 ? found : null
+}
+
+// How often a header was sent: `name` is lower-case, raw names are as sent.
+function rawCount (rawHeaders: readonly string[], name: string): number {
+  let count = 0
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    if (rawHeaders[i]?.toLowerCase() === name) count += 1
+  }
+  return count
 }
 
 // Every value of the parameter, from the query string and the top-level body,

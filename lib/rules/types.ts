@@ -153,6 +153,12 @@ export interface RequestFacts {
   /** Whether the request came over HTTPS (`request.protocol === 'https'`). */
   secure: boolean
   headers: Record<string, string | string[] | undefined>
+  /**
+   * The headers as received (`request.raw.rawHeaders`: name, value, name, …).
+   * Node keeps only the first of some repeated headers (authorization,
+   * user-agent, …); with these, a token header sent twice is still refused.
+   */
+  rawHeaders?: readonly string[]
   /** Authenticated user name; null for the anonymous principal. */
   user: string | null
   /** The principal's own level; null when anonymous or without a level. */
