@@ -17,6 +17,16 @@ import { RulesLayer } from './rules-layer.js'
 export { codes } from './errors.js'
 export { runMigrations } from './migrate.js'
 
+// Fastify does not expose trustProxy in initialConfig; its options object is
+// kept under a symbol on the root instance.
+function serverOption (fastify: object, name: string): unknown {
+  for (let target: object | null = fastify; target !== null; target = Object.getPrototypeOf(target)) {
+    const symbol = Object.getOwnPropertySymbols(target).find((s) => s.description === 'fastify.options')
+    if (symbol !== undefined) return ((target as Record<symbol, Record<string, unknown> | undefined>)[symbol])?.[name]
+  }
+  return undefined
+}
+
 function ownedDatabase (connectionString: string, settings: Settings, log: { error: (obj: object, msg: string) => void }) {
   const pool = new pg.Pool({ connectionString, connectionTimeoutMillis: settings.checkTimeout })
   // An idle client losing its connection emits 'error'; unhandled, it would crash the process.
@@ -29,7 +39,8 @@ const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, op
   if (fastify.hasDecorator('permissions')) throw new codes.FST_DEFAULT_DENY_ALREADY_REGISTERED()
 
   // The router's case sensitivity decides how rule paths compare.
-  const caseSensitive = (fastify.initialConfig as { caseSensitive?: boolean }).caseSensitive !== false
+  const initial = fastify.initialConfig as { caseSensitive?: boolean, routerOptions?: { caseSensitive?: boolean } }
+  const caseSensitive = (initial.routerOptions?.caseSensitive ?? initial.caseSensitive) !== false
   let rules: RulesLayer | null = null
   if (settings.rules !== null) {
     const layer = new RulesLayer(settings.rules, {
@@ -42,7 +53,7 @@ const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, op
     if (settings.rules.watch) layer.watch(fastify.log)
     fastify.addHook('onClose', async () => { layer.close() })
   }
-  if ((fastify.initialConfig as { trustProxy?: unknown }).trustProxy === true) {
+  if (serverOption(fastify, 'trustProxy') === true) {
     fastify.log.warn('fastify-default-deny: trustProxy is true, so any client can set its IP and protocol with X-Forwarded-* headers; list your proxies instead')
   }
 

@@ -87,10 +87,16 @@ t.test('the secure example with demote: plain-HTTP callers are demoted to reader
   const plain = run({ url: '/api/asset/set', secure: false, level: 'admin' })
   t.match(plain, { allow: true, demote: 'reader' })
   if (plain.allow) t.equal(effectiveLevel(compiled, 'admin', plain.elevate, plain.demote), 'reader')
-  // Every passing alternative contributes, and the demoting one always
-  // passes, so HTTPS callers are demoted too: the safe reading (see
-  // evaluate.ts). The simple version without demote keeps HTTP out instead.
-  t.match(run({ url: '/api/asset/set', secure: true, level: 'admin' }), { allow: true, demote: 'reader' })
+  // HTTPS callers pass the undemoted alternative, which wins: they keep
+  // their level, as the source intends (see evaluate.ts).
+  t.match(run({ url: '/api/asset/set', secure: true, level: 'admin' }), { allow: true, demote: null })
+  t.match(run({ url: '/api/asset/set', secure: true, level: null }), { allow: true, demote: null }, 'anonymous HTTPS callers too')
+  t.match(run({ url: '/api/asset/set', secure: false, level: null }), { allow: true, demote: 'reader' }, 'anonymous plain-HTTP callers are capped')
+  const reversed = engine({
+    paths: { '/api/': 'sslrequired' },
+    groups: { sslrequired: [[{ type: 'open', demote: 'reader' }], [{ type: 'open', secure: 1 }]] }
+  })
+  t.match(reversed({ url: '/api/x', secure: true, level: null }), { allow: true, demote: null }, 'whatever the order of the alternatives')
   const strict = engine({ paths: { '/api/': 'sslrequired' }, groups: { sslrequired: { type: 'open', secure: 1 } } })
   t.match(strict({ url: '/api/x', secure: false }), { allow: false, reason: 'rule', pathKey: '/api/', ruleType: 'open' })
   t.match(strict({ url: '/api/x', secure: true }), { allow: true, demote: null })

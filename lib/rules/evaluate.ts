@@ -108,26 +108,39 @@ function keyMatches (entry: CompiledPathKey, path: string): boolean {
   return entry.path === '' || path === entry.path || (path.startsWith(entry.path) && path[entry.path.length] === '/')
 }
 
-// Every alternative is evaluated, not just the first that passes, so that an
-// elevate or demote on a later passing alternative still applies: the ARDI
-// parameter-filter example puts a plain `open` first and the elevating rule
-// second. When all fail, the first failing rule of the last alternative is
-// reported.
+// Every alternative is evaluated, and the passing one that leaves the request
+// least restricted supplies elevate and demote (the first on a tie). That
+// is what both ARDI examples mean: in the parameter filter, `open` comes first
+// and the elevating rule second, and local callers still get the elevation;
+// in the secure example, HTTPS callers pass `open + secure` and keep their
+// level, while plain-HTTP callers only pass `open + demote`. Terminal counts
+// when any alternative holding it passed (D4). When all fail, the first
+// failing rule of the last alternative is reported.
 function evaluateGroup (group: CompiledGroup, request: Request): GroupResult {
   const result: GroupResult = { pass: false, terminal: false, elevate: -1, demote: Infinity, failedType: '' }
+  let best = -Infinity
   for (const rules of group.alternatives) {
     const failing = rules.find(rule => !rulePasses(rule, request))
     if (failing !== undefined) {
       result.failedType = failing.type
       continue
     }
-    result.pass = true
+    let elevate = -1
+    let demote = Infinity
     for (const rule of rules) {
-      // D4: terminal counts only when its whole alternative passed.
       result.terminal ||= rule.terminal
-      if (rule.elevate >= 0) result.elevate = Math.max(result.elevate, rule.elevate)
-      if (rule.demote >= 0) result.demote = Math.min(result.demote, rule.demote)
+      if (rule.elevate >= 0) elevate = Math.max(elevate, rule.elevate)
+      if (rule.demote >= 0) demote = Math.min(demote, rule.demote)
     }
+    // An undemoted alternative beats a demoted one (a principal without a
+    // level is not "below reader" for capping); then the higher level wins.
+    const rank = (demote === Infinity ? 1000 : 0) + Math.min(demote, Math.max(request.levelRank, elevate))
+    if (!result.pass || rank > best) {
+      best = rank
+      result.elevate = elevate
+      result.demote = demote
+    }
+    result.pass = true
   }
   return result
 }
