@@ -53,3 +53,21 @@ t.test('the last owner or manager cannot be removed', async (t) => {
   const handOver = await app.inject({ method: 'PUT', url: '/permissions/document/d1/owner', headers: as('olga'), payload: { owner: 'oscar' } })
   t.equal(handOver.statusCode, 200, 'handing ownership on keeps a manager')
 })
+
+t.test('a request demoted by the endpoint rules changes no grants', async (t) => {
+  const { app, as } = await build(t, {
+    rules: {
+      paths: { 'permissions/': 'https-or-reader' },
+      groups: { 'https-or-reader': [[{ type: 'open', secure: 1 }], [{ type: 'open', demote: 'reader' }]] }
+    }
+  })
+  await app.ready()
+  await app.permissions.setOwner({ resource: 'document', id: 'd1', owner: 'olga' })
+  // inject is plain HTTP: the owner is demoted to reader here.
+  const res = await app.inject({
+    method: 'POST', url: '/permissions/document/d1/grants', headers: as('olga'), payload: { grantee: { kind: 'user', id: 'carol' }, privilege: 'read' }
+  })
+  t.equal(res.statusCode, 403)
+  t.same(await app.permissions.listGrants({ resource: 'document', id: 'd1' }), [])
+  t.equal((await app.inject({ url: '/permissions/document/d1/grants', headers: as('olga') })).statusCode, 200, 'reading is still allowed')
+})

@@ -119,6 +119,13 @@ export const grantRoutes: FastifyPluginAsync<GrantRoutesDeps> = async (app, { se
     work: (trx: Kysely<any>, authorize: (ref: Instance) => Authorize) => Promise<T>
   ): Promise<T> {
     await mustExist(refs)
+    // A request the endpoint rules demoted (say, to reader) changes no grants.
+    const level = request.accessLevel
+    const cap = level === null ? undefined : settings.levelPrivileges.get(level)
+    if (cap !== undefined && !cap.has(MANAGE)) {
+      request.log.info({ level }, 'fastify-default-deny: grant change above the request\'s level')
+      throw denied()
+    }
     const actor = actorOf(request)
     return await store.write(undefined, refs, async (trx) => {
       const factsByKey = new Map<string, Facts>()
