@@ -1,6 +1,6 @@
 // The one definition of "allowed". Pure and synchronous: no Fastify, no I/O,
 // so every policy case is testable without HTTP or a database.
-import type { GranteeRef, Principal } from '../fastify-plugin.js'
+import type { Explanation, GranteeRef, Principal, Reason } from '../fastify-plugin.js'
 
 /** What a route requires once its annotation has been validated. */
 export type Requirement =
@@ -88,22 +88,6 @@ export function mayChange (
   if (principal.superuser || facts.owner === principal.id) return 'allow'
   if (privilege === MANAGE) return allowManageDelegation ? 'allow' : 'escalation'
   return holds(principal, privilege, facts, policy) ? 'allow' : 'escalation'
-}
-
-export interface Reason {
-  source: 'superuser' | 'owner' | 'user' | 'group' | 'anonymous'
-  /** The grantee whose grant counts; absent for superuser and owner. */
-  grantee?: GranteeRef
-  /** The privilege held, which is or implies the one asked about. */
-  privilege: string
-  typeLevel: boolean
-}
-
-export interface Explanation {
-  /** Every privilege the principal can exercise, with the reasons for each. */
-  privileges: Array<{ privilege: string, via: Reason[] }>
-  decision?: 'allow' | 'deny'
-  summary: string
 }
 
 function describeGrantee (grantee: GranteeRef): string {

@@ -2,7 +2,7 @@
 // instance or transaction; the store scopes it to the plugin's schema.
 import { createHash } from 'node:crypto'
 import { sql, type ExpressionBuilder, type Kysely } from 'kysely'
-import type { Grant, GranteeRef, Principal, ResourceRef } from '../fastify-plugin.js'
+import type { AuditEntry, Grant, GranteeRef, Principal, ResourceRef } from '../fastify-plugin.js'
 import type { AuditTable, DefaultDenyDatabase, GrantRow } from './database.js'
 import type { Facts, Source } from './decide.js'
 
@@ -49,21 +49,6 @@ export interface WriteContext {
   actor: string | null
   requestId: string | null
   reason: string | null
-}
-
-export interface AuditEntry {
-  seq: string
-  at: Date
-  actor: string | null
-  action: AuditTable['action']
-  grantee: GranteeRef | null
-  resource: string
-  id: string | null
-  before: string[]
-  after: string[]
-  requestId: string | null
-  reason: string | null
-  hash: string
 }
 
 export interface AuditFilter {
