@@ -38,7 +38,7 @@ type WithDeferred = FastifyRequest & { [kDeferred]?: Deferred }
 
 export interface Enforcer {
   onRequest: (request: FastifyRequest, reply: FastifyReply) => Promise<void>
-  preValidation: (request: FastifyRequest) => Promise<void>
+  preValidation: (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => void
 }
 
 export function createEnforcer (
@@ -92,6 +92,21 @@ export function createEnforcer (
     throw deny()
   }
 
+  // Whether a request without an Authorization header can carry no token at
+  // all, so that verifying it would only raise @fastify/jwt's "no token"
+  // error (costly: it builds an Error with a stack). Not so when @fastify/jwt
+  // also reads a cookie or has its own extractToken. Read once: the JWT
+  // configuration is fixed by the time requests arrive.
+  let headerOnlyTokens: boolean | undefined
+  function carriesNoToken (request: FastifyRequest): boolean {
+    if (request.headers.authorization !== undefined) return false
+    if (headerOnlyTokens === undefined) {
+      const jwt = (request.server as { jwt?: { cookie?: unknown, options?: { verify?: { extractToken?: unknown } } } }).jwt
+      headerOnlyTokens = jwt !== undefined && jwt.cookie == null && jwt.options?.verify?.extractToken == null
+    }
+    return headerOnlyTokens
+  }
+
   function lockout (reply: FastifyReply): Error {
     const err = new codes.FST_DEFAULT_DENY_LOCKOUT() as Error & { statusCode: number }
     err.statusCode = settings.lockoutStatus
@@ -136,7 +151,7 @@ export function createEnforcer (
     } else if (compiled !== null) {
       // Public routes never fail on credentials; for the rules a bad token
       // simply counts as no one.
-      principal = await resolvePrincipal(request, settings).catch(() => ANONYMOUS)
+      principal = carriesNoToken(request) ? ANONYMOUS : await resolvePrincipal(request, settings).catch(() => ANONYMOUS)
     }
 
     if (compiled !== null) {
@@ -187,10 +202,17 @@ export function createEnforcer (
     throw deny()
   }
 
-  async function preValidation (request: FastifyRequest): Promise<void> {
+  // Callback style: it runs on every request once rules are configured, and
+  // most have nothing deferred.
+  function preValidation (request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void): void {
     const work = (request as WithDeferred)[kDeferred]
-    if (work === undefined) return
-    applyRules(request, work, true)
+    if (work === undefined) return done()
+    try {
+      applyRules(request, work, true)
+    } catch (err) {
+      return done(err as Error)
+    }
+    done()
   }
 
   return { onRequest, preValidation }

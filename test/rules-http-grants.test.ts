@@ -3,9 +3,11 @@
 // edit and delete even to grant holders and superusers. Runs on PGlite and,
 // with DATABASE_URL, on PostgreSQL.
 import t, { type Test } from 'tap'
-import type { FastifyInstance, FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import jwt from '@fastify/jwt'
+import defaultDeny from '../lib/index.js'
 import type { EndpointRules, FastifyDefaultDenyOptions } from '../fastify-plugin.js'
-import { build } from './helper.js'
+import { build, SECRET, testDatabase } from './helper.js'
 import { listen, makePki, request } from './fixtures/tls/helpers.js'
 
 type Privilege = 'read' | 'edit' | 'delete'
@@ -180,12 +182,8 @@ t.test('levelPrivileges caps every level it lists', async t => {
 })
 
 t.test('the secure example over HTTPS: HTTPS callers keep their level (spec §1.6)', async t => {
-  // Spec §1.6: "HTTPS callers keep their normal level; plain-HTTP callers
-  // still get in but are demoted to reader". lib/rules/evaluate.ts applies
-  // the demote of every passing alternative, so HTTPS callers are demoted
-  // too (a deliberate choice, see test/rules-elevate-demote.test.ts). The
-  // assertions that follow the spec are marked todo until that is decided.
-  const divergence = { todo: 'evaluate.ts demotes HTTPS callers too; spec §1.6 says they keep their level' }
+  // "HTTPS callers keep their normal level; plain-HTTP callers still get in
+  // but are demoted to reader": the least restricted passing alternative wins.
   const https = makePki(t).server
   const s = await server(t, SSL_REQUIRED, {}, { https } as unknown as FastifyServerOptions)
   await s.grant('carol', '1')
@@ -193,7 +191,46 @@ t.test('the secure example over HTTPS: HTTPS callers keep their level (spec §1.
   const headers = s.as('carol', { level: 'admin' })
   const read = await request({ port, path: '/docs/1', headers, https: true })
   t.equal(read.status, 200, 'read over HTTPS')
-  t.same(read.json(), { accessLevel: 'admin' }, 'keeps its level', divergence)
+  t.same(read.json(), { accessLevel: 'admin' }, 'keeps its level')
   const edit = await request({ port, path: '/docs/1', method: 'PUT', headers, https: true })
-  t.equal(edit.status, 200, 'edit over HTTPS', divergence)
+  t.equal(edit.status, 200, 'edit over HTTPS')
+  const remove = await request({ port, path: '/docs/1', method: 'DELETE', headers: s.as('root', { admin: true }), https: true })
+  t.equal(remove.status, 200, 'a superuser deletes over HTTPS')
+  t.same(s.ran, ['read 1', 'edit 1', 'delete 1'])
+})
+
+t.test('on a public route, the rules see a token wherever @fastify/jwt finds it', async t => {
+  // The rules resolve the principal of a public route only for themselves;
+  // a request without an Authorization header may still carry a token that
+  // @fastify/jwt extracts elsewhere.
+  const { db, schema } = await testDatabase(t)
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(jwt, { secret: SECRET, verify: { algorithms: ['HS256'], extractToken: (request) => request.headers['x-token'] as string | undefined } })
+  await app.register(defaultDeny, { db, schema, rules: { paths: { 'p/': 'builders' }, groups: { builders: { type: 'userlevel', level: 'builder' } } } })
+  let ran = 0
+  app.get('/p/x', { config: { permission: 'public' } }, async (request) => { ran++; return { accessLevel: request.accessLevel } })
+  const res = await app.inject({ url: '/p/x', headers: { 'x-token': app.jwt.sign({ sub: 'hal', level: 'creator' }) } })
+  t.equal(res.statusCode, 200, 'the level in the extracted token counts')
+  t.same(res.json(), { accessLevel: 'creator' })
+  t.equal((await app.inject({ url: '/p/x', headers: { 'x-token': app.jwt.sign({ sub: 'hal', level: 'reader' }) } })).statusCode, 403)
+  t.equal((await app.inject({ url: '/p/x' })).statusCode, 403, 'no token: anonymous, no level')
+  t.equal(ran, 1)
+})
+
+t.test('on a public route without a token the rules judge an anonymous caller', async t => {
+  const s = await server(t, { paths: { 'public': 'g' }, groups: { g: [[{ type: 'userlevel', level: 'reader' }], [{ type: 'isuser', list: ['x'], deny: true, demote: 'reader' }]] } })
+  const anonymous = await s.app.inject({ url: '/public' })
+  t.equal(anonymous.statusCode, 200, 'through the deny list')
+  t.same(anonymous.json(), { accessLevel: 'reader' })
+  const broken = await s.app.inject({ url: '/public', headers: { authorization: 'Bearer broken' } })
+  t.equal(broken.statusCode, 200, 'a broken token counts as no one, never a 401')
+  t.same(broken.json(), { accessLevel: 'reader' })
+  const user = await s.app.inject({ url: '/public', headers: s.as('y', { level: 'admin' }) })
+  t.equal(user.statusCode, 200, 'a user with a level passes both alternatives')
+  t.same(user.json(), { accessLevel: 'admin' }, 'and the undemoted one wins')
+  const listed = await s.app.inject({ url: '/public', headers: s.as('x', { level: 'admin' }) })
+  t.same(listed.json(), { accessLevel: 'admin' }, 'a listed user passes the first alternative only')
+  const levelless = await s.app.inject({ url: '/public', headers: s.as('y') })
+  t.same(levelless.json(), { accessLevel: 'reader' }, 'a user without a level passes only the demoting alternative')
 })

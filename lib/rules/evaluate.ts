@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto'
 import { sha256 } from './compile.js'
-import { ipMatches, parseStrict } from './ip.js'
+import { ipMatches, parseClientAddress, type ParsedAddress } from './ip.js'
 import { fullMatch } from './pattern.js'
 import type { CompiledGroup, CompiledPathKey, CompiledRule, CompiledRules, RequestFacts, RulesOutcome } from './types.js'
 
@@ -8,15 +8,15 @@ import type { CompiledGroup, CompiledPathKey, CompiledRule, CompiledRules, Reque
 class Request {
   readonly facts: RequestFacts
   readonly levelRank: number
-  #address: ReturnType<typeof parseStrict> | undefined
+  #address: ParsedAddress | null | undefined
 
   constructor (compiled: CompiledRules, facts: RequestFacts) {
     this.facts = facts
     this.levelRank = rankOf(compiled, facts.level)
   }
 
-  get address (): ReturnType<typeof parseStrict> {
-    if (this.#address === undefined) this.#address = parseStrict(this.facts.ip)
+  get address (): ParsedAddress | null {
+    if (this.#address === undefined) this.#address = parseClientAddress(this.facts.ip)
     return this.#address
   }
 }
@@ -161,9 +161,9 @@ function conditionPasses (rule: CompiledRule, request: Request): boolean {
     case 'whitelist': {
       // An address that does not parse strictly fails both a whitelist and a
       // blacklist: a blacklist must not be dodged with `127.1` or junk.
-      const address = request.address
-      if (address === null) return false
-      return ipMatches(rule.matcher, address) !== rule.deny
+      const parsed = request.address
+      if (parsed === null) return false
+      return ipMatches(rule.matcher, parsed.address, parsed.key) !== rule.deny
     }
     case 'isuser': {
       // The anonymous principal is never on the list, so it fails a plain

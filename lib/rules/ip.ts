@@ -86,14 +86,17 @@ export function parseStrict (text: string): Address | null {
 }
 
 /** Canonical text used as the set key for exact matches (zone dropped). */
-function canonical (address: Address): string {
+export function canonical (address: Address): string {
   if (address.kind() === 'ipv4') return address.toString()
   return new ipaddr.IPv6((address as ipaddr.IPv6).parts).toString()
 }
 
-/** Whether an already-parsed client address is on the list. */
-export function ipMatches (matcher: IpMatcher, address: Address): boolean {
-  if (matcher.exact.has(canonical(address))) return true
+/**
+ * Whether an already-parsed client address is on the list. `key` is
+ * `canonical(address)`, for callers that test one address against several lists.
+ */
+export function ipMatches (matcher: IpMatcher, address: Address, key: string = canonical(address)): boolean {
+  if (matcher.exact.has(key)) return true
   if (address.kind() === 'ipv4') {
     const octets = (address as ipaddr.IPv4).octets
     const network = `${octets[0]}.${octets[1]}.${octets[2]}`
@@ -106,4 +109,27 @@ export function ipMatches (matcher: IpMatcher, address: Address): boolean {
     if (base.kind() === address.kind() && address.match(base, bits)) return true
   }
   return false
+}
+
+export interface ParsedAddress {
+  readonly address: Address
+  readonly key: string
+}
+
+// Clients send many requests from one address: remember recent parses. The
+// cached objects are only ever read.
+const recent = new Map<string, ParsedAddress | null>()
+const RECENT_MAX = 1024
+
+/** parseStrict() and canonical(), remembered for recently seen addresses. */
+export function parseClientAddress (text: string): ParsedAddress | null {
+  const known = recent.get(text)
+  if (known !== undefined) return known
+  const address = parseStrict(text)
+  const parsed = address === null ? null : Object.freeze({ address, key: canonical(address) })
+  if (typeof text === 'string' && text.length <= 64) {
+    if (recent.size >= RECENT_MAX) recent.clear()
+    recent.set(text, parsed)
+  }
+  return parsed
 }
