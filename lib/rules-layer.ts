@@ -133,12 +133,32 @@ function peerCertificate (request: FastifyRequest): RequestFacts['cert'] {
   return { verified: true, subjectCN: typeof cn === 'string' ? cn : null }
 }
 
-export function rulePath (request: FastifyRequest, caseSensitive: boolean, hasReservedKey = false): { path: string | null, trailingSlash: boolean } {
+interface RulePath { readonly path: string | null, readonly trailingSlash: boolean }
+
+// Normalising is pure; clients request the same paths again and again.
+// Origin-form targets only, keyed on the part before the query string (all
+// that normalizeRequestPath reads of them) and the two flags.
+const rulePaths = new Map<string, RulePath>()
+const RULE_PATHS_MAX = 1024
+const RULE_PATH_CACHED_LENGTH = 256
+
+export function rulePath (request: FastifyRequest, caseSensitive: boolean, hasReservedKey = false): RulePath {
   const raw = request.raw.url ?? ''
-  const path = normalizeRequestPath(raw, caseSensitive, hasReservedKey)
   const end = raw.search(/[?#]/)
   const pathPart = end === -1 ? raw : raw.slice(0, end)
-  return { path, trailingSlash: pathPart.length > 1 && pathPart.endsWith('/') }
+  const cacheable = pathPart.startsWith('/') && pathPart.length <= RULE_PATH_CACHED_LENGTH
+  const key = `${caseSensitive ? 1 : 0}${hasReservedKey ? 1 : 0}${pathPart}`
+  if (cacheable) {
+    const known = rulePaths.get(key)
+    if (known !== undefined) return known
+  }
+  const path = normalizeRequestPath(raw, caseSensitive, hasReservedKey)
+  const result = Object.freeze({ path, trailingSlash: pathPart.length > 1 && pathPart.endsWith('/') })
+  if (cacheable) {
+    if (rulePaths.size >= RULE_PATHS_MAX) rulePaths.clear()
+    rulePaths.set(key, result)
+  }
+  return result
 }
 
 export function requestFacts (

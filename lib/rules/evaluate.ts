@@ -44,8 +44,7 @@ export function evaluateRules (compiled: CompiledRules, facts: RequestFacts): Ru
   let elevate = -1
   let demote = Infinity
   let terminalKey: string | null = null
-  for (const entry of compiled.keys) {
-    if (!keyMatches(entry, path)) continue
+  for (const entry of matchingKeys(compiled, path).keys) {
     matched.push(entry.key)
     const result = evaluateGroup(entry.group, request)
     if (!result.pass) {
@@ -77,7 +76,33 @@ export function evaluateRules (compiled: CompiledRules, facts: RequestFacts): Ru
  */
 export function requiresBody (compiled: CompiledRules, path: string | null): boolean {
   if (path === null) return false
-  return compiled.keys.some(entry => entry.group.hasParams && keyMatches(entry, path))
+  return matchingKeys(compiled, path).hasParams
+}
+
+interface Matching {
+  /** The keys that match a path, in evaluation order. */
+  readonly keys: readonly CompiledPathKey[]
+  readonly hasParams: boolean
+}
+
+// Which keys match a path depends only on the compiled rules and the path:
+// remember it for recently seen paths of each compiled rule set.
+const matchingCache = new WeakMap<CompiledRules, Map<string, Matching>>()
+const MATCHING_CACHE_MAX = 1024
+const MATCHING_CACHE_PATH_MAX = 256
+
+function matchingKeys (compiled: CompiledRules, path: string): Matching {
+  let cache = matchingCache.get(compiled)
+  const known = cache?.get(path)
+  if (known !== undefined) return known
+  const keys = compiled.keys.filter(entry => keyMatches(entry, path))
+  const matching: Matching = Object.freeze({ keys: Object.freeze(keys), hasParams: keys.some(entry => entry.group.hasParams) })
+  if (path.length <= MATCHING_CACHE_PATH_MAX) {
+    if (cache === undefined) matchingCache.set(compiled, cache = new Map())
+    if (cache.size >= MATCHING_CACHE_MAX) cache.clear()
+    cache.set(path, matching)
+  }
+  return matching
 }
 
 /**
