@@ -25,16 +25,13 @@ type Mode = 'no-rules' | 'rules'
 async function serve (mode: Mode): Promise<void> {
   const { default: Fastify } = await import('fastify')
   const { default: jwt } = await import('@fastify/jwt')
-  const { Kysely, PostgresDialect, sql } = await import('kysely')
-  const { default: pg } = await import('pg')
+  const { sql } = await import('kysely')
   const { default: defaultDeny } = await import('../lib/index.js')
-  const { createPGliteKysely } = await import('../lib/pglite.js')
+  const { openDatabase } = await import('../lib/pglite.js')
 
   const url = process.env.DATABASE_URL
   const schema = `dd_bench_${process.pid}`
-  const db = url !== undefined && url !== ''
-    ? new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 10 }) }) })
-    : await createPGliteKysely()
+  const db = await openDatabase(url, undefined, 10)
 
   const app = Fastify({ logger: false })
   await app.register(jwt, { secret: SECRET, verify: { algorithms: ['HS256'] } })

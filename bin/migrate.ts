@@ -1,10 +1,8 @@
 // npm run migrate -- [up|down] [--schema NAME]
 // Uses DATABASE_URL when set, otherwise the embedded database the example uses.
 import { parseArgs } from 'node:util'
-import { Kysely, PostgresDialect } from 'kysely'
-import pg from 'pg'
 import { runMigrations } from '../lib/migrate.js'
-import { createPGliteKysely } from '../lib/pglite.js'
+import { openDatabase } from '../lib/pglite.js'
 
 export const DEFAULT_PGLITE_DIR = '.data/pglite'
 
@@ -18,10 +16,7 @@ if (command !== 'up' && command !== 'down') {
   process.exit(2)
 }
 
-const url = process.env.DATABASE_URL
-const db = url !== undefined && url !== ''
-  ? new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 1 }) }) })
-  : await createPGliteKysely(process.env.PGLITE_DIR ?? DEFAULT_PGLITE_DIR)
+const db = await openDatabase(process.env.DATABASE_URL, process.env.PGLITE_DIR ?? DEFAULT_PGLITE_DIR, 1)
 
 try {
   const ran = await runMigrations(db, { schema: values.schema, direction: command === 'up' ? 'latest' : 'down' })

@@ -1,8 +1,6 @@
 // npm start: the example API on the embedded database (or DATABASE_URL).
 import { randomBytes } from 'node:crypto'
-import { Kysely, PostgresDialect } from 'kysely'
-import pg from 'pg'
-import { createPGliteKysely } from '../lib/pglite.js'
+import { openDatabase } from '../lib/pglite.js'
 import { buildExample, seedExample } from './app.js'
 
 const port = Number(process.env.PORT ?? 3000)
@@ -12,9 +10,7 @@ const dataDir = process.env.PGLITE_DIR ?? '.data/pglite'
 // A fresh secret per run unless one is given: tokens printed below last for this run.
 const secret = process.env.JWT_SECRET ?? randomBytes(32).toString('base64url')
 
-const db = url !== undefined && url !== ''
-  ? new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url }) }) })
-  : await createPGliteKysely(dataDir)
+const db = await openDatabase(url, dataDir)
 
 const app = await buildExample({ db, secret, logger: { level: process.env.LOG_LEVEL ?? 'warn' } })
 app.addHook('onClose', async () => { await db.destroy() })

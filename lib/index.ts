@@ -1,13 +1,12 @@
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
-import { Kysely, PostgresDialect } from 'kysely'
-import pg from 'pg'
 import type { FastifyDefaultDenyOptions } from '../fastify-plugin.js'
 import type { Policy } from './decide.js'
 import { codes } from './errors.js'
 import { GrantStore } from './grant-store.js'
 import { runMigrations } from './migrate.js'
-import { resolveOptions, type Settings } from './options.js'
+import { resolveOptions } from './options.js'
+import { postgresKysely } from './postgres.js'
 import { createEnforcer } from './hooks.js'
 import { grantRoutes } from './routes/grants.js'
 import { createApi, createValidators } from './service.js'
@@ -25,13 +24,6 @@ function serverOption (fastify: object, name: string): unknown {
     if (symbol !== undefined) return ((target as Record<symbol, Record<string, unknown> | undefined>)[symbol])?.[name]
   }
   return undefined
-}
-
-function ownedDatabase (connectionString: string, settings: Settings, log: { error: (obj: object, msg: string) => void }) {
-  const pool = new pg.Pool({ connectionString, connectionTimeoutMillis: settings.checkTimeout })
-  // An idle client losing its connection emits 'error'; unhandled, it would crash the process.
-  pool.on('error', (err) => log.error({ err }, 'fastify-default-deny: idle database connection failed'))
-  return new Kysely<any>({ dialect: new PostgresDialect({ pool }) })
 }
 
 const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, opts) => {
@@ -59,7 +51,10 @@ const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, op
 
   let db = settings.db
   if (db === null) {
-    const owned = ownedDatabase(settings.connectionString as string, settings, fastify.log)
+    const owned = postgresKysely(settings.connectionString as string, {
+      connectionTimeoutMillis: settings.checkTimeout,
+      onIdleError: (err) => fastify.log.error({ err }, 'fastify-default-deny: idle database connection failed')
+    })
     fastify.addHook('onClose', async () => { await owned.destroy() })
     db = owned
   }

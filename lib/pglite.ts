@@ -5,6 +5,7 @@
 import { mkdir } from 'node:fs/promises'
 import { PGlite } from '@electric-sql/pglite'
 import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } from 'kysely'
+import { postgresKysely } from './postgres.js'
 
 export class PGlitePool implements PostgresPool {
   readonly #pglite: PGlite
@@ -55,4 +56,13 @@ export async function createPGliteKysely<DB = any> (dataDir?: string): Promise<K
   if (dataDir !== undefined) await mkdir(dataDir, { recursive: true })
   const pglite = await PGlite.create(dataDir)
   return new Kysely<DB>({ dialect: new PostgresDialect({ pool: new PGlitePool(pglite) }) })
+}
+
+/**
+ * PostgreSQL at `url` when it is set and not empty, otherwise the embedded
+ * database in `dataDir` (in memory when omitted): what the example, the
+ * migration command and the benchmark all do with `DATABASE_URL`.
+ */
+export async function openDatabase<DB = any> (url: string | undefined, dataDir?: string, max?: number): Promise<Kysely<DB>> {
+  return url !== undefined && url !== '' ? postgresKysely<DB>(url, { max }) : await createPGliteKysely<DB>(dataDir)
 }

@@ -4,10 +4,9 @@ import { Writable } from 'node:stream'
 import t from 'tap'
 import jwt from '@fastify/jwt'
 import Fastify from 'fastify'
-import { Kysely, PostgresDialect, sql } from 'kysely'
-import pg from 'pg'
+import { sql } from 'kysely'
 import defaultDeny from '../lib/index.js'
-import { createPGliteKysely } from '../lib/pglite.js'
+import { openDatabase } from '../lib/pglite.js'
 import { build, SECRET, testDatabase, usingPostgres } from './helper.js'
 
 function logCapture () {
@@ -43,9 +42,7 @@ t.test('database unreachable: 503, handler not run, a log line says why', async 
 })
 
 t.test('database closed after start: 503', async (t) => {
-  const db = usingPostgres
-    ? new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: process.env.DATABASE_URL }) }) })
-    : await createPGliteKysely()
+  const db = await openDatabase(usingPostgres ? process.env.DATABASE_URL : undefined)
   const schema = `dd_closed_${process.pid}`
   const app = Fastify()
   t.teardown(() => app.close())

@@ -91,6 +91,37 @@ t.test('replace the whole grant set of a resource in one transaction', async (t)
   t.equal(res.json().changes.length, 3, 'carol changed, new added, old removed')
 })
 
+t.test('whole-set replacement sets, keeps and clears expiries', async (t) => {
+  const { app, as } = await setup(t)
+  const soon = new Date(Date.now() + 60_000)
+  const later = new Date(Date.now() + 120_000)
+  await app.permissions.grant({ grantee: { kind: 'user', id: 'carol' }, resource: 'document', id: 'd1', privilege: 'read', expiresAt: soon })
+  const res = await app.inject({
+    method: 'PUT',
+    url: '/permissions/document/d1/grants',
+    headers: as('olga'),
+    payload: {
+      grants: [
+        { grantee: carol, privilege: 'read' },
+        { grantee: { kind: 'group', id: 'g' }, privilege: 'read', expiresAt: soon.toISOString() },
+        { grantee: { kind: 'group', id: 'g' }, privilege: 'edit', expiresAt: soon.toISOString() },
+        { grantee: { kind: 'user', id: 'dan' }, privilege: 'read', expiresAt: soon.toISOString() },
+        { grantee: { kind: 'user', id: 'dan' }, privilege: 'edit', expiresAt: later.toISOString() }
+      ]
+    }
+  })
+  t.equal(res.statusCode, 200)
+  const expiry = new Map((await app.permissions.listGrants({ resource: 'document', id: 'd1' }))
+    .map((g) => [`${(g.grantee as { id: string }).id}:${g.privilege}`, g.expiresAt?.getTime() ?? null]))
+  t.same(Object.fromEntries(expiry), {
+    'carol:read': null,
+    'g:read': soon.getTime(),
+    'g:edit': soon.getTime(),
+    'dan:read': soon.getTime(),
+    'dan:edit': later.getTime()
+  }, 'a kept grant loses its old expiry; a shared or a per-item expiry is stored')
+})
+
 t.test('the owner hands ownership on; a superuser may too; others may not', async (t) => {
   const { app, as } = await setup(t)
   await app.permissions.grant({ grantee: { kind: 'user', id: 'mary' }, resource: 'document', id: 'd1', privilege: 'manage' })

@@ -4,10 +4,10 @@ import { randomBytes } from 'node:crypto'
 import tap from 'tap'
 import jwt from '@fastify/jwt'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
-import { Kysely, PostgresDialect, sql } from 'kysely'
-import pg from 'pg'
+import { sql, type Kysely } from 'kysely'
 import defaultDeny from '../lib/index.js'
 import { createPGliteKysely } from '../lib/pglite.js'
+import { postgresKysely } from '../lib/postgres.js'
 import type { FastifyDefaultDenyOptions } from '../fastify-plugin.js'
 
 export const SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789'
@@ -24,9 +24,7 @@ export interface TestDatabase {
 export async function testDatabase (t: Teardown): Promise<TestDatabase> {
   const schema = `dd_test_${process.pid}_${randomBytes(4).toString('hex')}`
   if (usingPostgres) {
-    const db = new Kysely<any>({
-      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 4 }) })
-    })
+    const db = postgresKysely(process.env.DATABASE_URL as string, { max: 4 })
     t.teardown(async () => {
       await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(db)
       await db.destroy()

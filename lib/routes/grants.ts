@@ -1,5 +1,6 @@
 // The grant-management HTTP API. Every route needs a verified user; who may
 // do what is decided inside the write transaction, against locked rows.
+import { STATUS_CODES } from 'node:http'
 import { Ajv } from 'ajv'
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import type { Kysely } from 'kysely'
@@ -39,7 +40,7 @@ export const grantRoutes: FastifyPluginAsync<GrantRoutesDeps> = async (app, { se
     if (typeof err.code === 'string' && err.code.startsWith('FST_DEFAULT_DENY_')) return reply.send(err)
     if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
       // Fastify's own client errors (malformed JSON, body too large, media type).
-      return reply.code(err.statusCode).send({ statusCode: err.statusCode, code: err.code, error: 'Bad Request', message: 'Invalid request body' })
+      return reply.code(err.statusCode).send({ statusCode: err.statusCode, code: err.code, error: STATUS_CODES[err.statusCode], message: 'Invalid request body' })
     }
     // Anything else is ours or the database's: fail closed, say nothing.
     request.log.error({ err }, 'fastify-default-deny: grant request failed')
@@ -364,9 +365,15 @@ export const grantRoutes: FastifyPluginAsync<GrantRoutesDeps> = async (app, { se
         const before = await store.explicitPrivileges(trx, ref, who)
         authorize(ref)(difference(before, privileges))
         const ctx = context(request, body.reason)
-        const result = await store.setPrivileges(trx, { target: ref, grantee: who, privileges }, ctx)
-        for (const item of items) {
-          await store.setPrivileges(trx, { target: ref, grantee: who, privileges: [item.privilege], only: [item.privilege], expiresAt: item.expiresAt }, ctx)
+        // Usually every item of a grantee has the same expiry: one call sets
+        // the privileges and that expiry. Otherwise each expiry is set after.
+        const expiries = new Set(items.map((i) => i.expiresAt?.getTime() ?? null))
+        const shared = expiries.size === 1 ? (items[0]?.expiresAt ?? null) : undefined
+        const result = await store.setPrivileges(trx, { target: ref, grantee: who, privileges, expiresAt: shared }, ctx)
+        if (expiries.size > 1) {
+          for (const item of items) {
+            await store.setPrivileges(trx, { target: ref, grantee: who, privileges: [item.privilege], only: [item.privilege], expiresAt: item.expiresAt }, ctx)
+          }
         }
         if (result.before.join() !== result.after.join()) results.push({ grantee: who, ...result })
       }

@@ -129,11 +129,6 @@ export function buildSchemas (settings: Settings) {
       required: ['privileges'],
       properties: { privileges: { type: 'array', maxItems: 64, uniqueItems: true, items: privilege }, expiresAt, reason }
     },
-    reasonBody: {
-      type: ['object', 'null'],
-      additionalProperties: false,
-      properties: { reason }
-    },
     ownerBody: {
       type: 'object',
       additionalProperties: false,
