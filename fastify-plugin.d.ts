@@ -108,9 +108,9 @@ export interface ServiceCallOptions {
   db?: Kysely<any>
   /** Recorded in the audit trail as who made the change (defaults to `grantedBy`). */
   actor?: string | null
-  /** Recorded in the audit trail (at most 500 characters). */
+  /** Recorded in the audit trail: at most 500 characters, well-formed Unicode, no NUL. */
   reason?: string | null
-  /** Recorded in the audit trail. */
+  /** Recorded in the audit trail: at most 200 characters, well-formed Unicode, no NUL. */
   requestId?: string | null
 }
 
@@ -129,6 +129,23 @@ export interface AuditEntry {
   reason: string | null
   /** SHA-256 over the previous entry's hash and this entry's fields. */
   hash: string
+}
+
+/** The result of recomputing the audit hash chain. */
+export interface AuditVerification {
+  ok: boolean
+  /** How many entries were checked. */
+  entries: number
+  /** The `seq` of the first entry that does not fit, or `null`. */
+  brokenAt: string | null
+  /**
+   * The entries that do not fit, in order, at most 100: `hash` when an
+   * entry's content no longer matches its hash (edited), `link` when it does
+   * not follow the entry before it (one was deleted or inserted).
+   */
+  broken: Array<{ seq: string, problem: 'hash' | 'link' }>
+  /** How many entries do not fit, all of them counted. */
+  brokenCount: number
 }
 
 export interface Reason {
@@ -167,8 +184,8 @@ export interface DefaultDenyApi {
     filter?: { resource?: ResourceRef, grantee?: GranteeRef, before?: string, limit?: number },
     options?: ServiceCallOptions
   ): Promise<AuditEntry[]>
-  /** Recomputes the hash chain of the whole trail. */
-  verifyAudit (options?: ServiceCallOptions): Promise<{ ok: boolean, entries: number, brokenAt: string | null }>
+  /** Recomputes the hash chain of the whole trail and reports every entry that does not fit. */
+  verifyAudit (options?: ServiceCallOptions): Promise<AuditVerification>
   /** Every grant on one resource (or on a type, with `id: null`). */
   listGrants (target: ResourceRef, options?: ServiceCallOptions): Promise<Grant[]>
   /** Records the owner, who holds `ownerPrivileges` on the resource. `null` clears it. */
@@ -252,10 +269,25 @@ export interface FastifyDefaultDenyOptions {
   resolvePrincipal?: (request: FastifyRequest, claims: Record<string, unknown>) =>
     Omit<Principal, 'kind' | 'claims'> | Promise<Omit<Principal, 'kind' | 'claims'>>
   /**
-   * Milliseconds a grant check may take before the request fails closed (503).
+   * Milliseconds a grant check may wait on the database before the request
+   * fails closed (503). With `connectionString`, PostgreSQL also cancels the
+   * plugin's statements past it.
    * @default 2000
    */
   checkTimeout?: number
+  /**
+   * Milliseconds a change of grants or owner (grant API or service API outside
+   * your transaction) may take in all; past it the change is rolled back and
+   * answered with 503. Every statement and lock wait of the change is limited
+   * on the server to the time left.
+   * @default 10000
+   */
+  writeTimeout?: number
+  /**
+   * The most groups a principal may carry; a token with more is refused (401).
+   * @default 1000
+   */
+  maxGroups?: number
   /**
    * The longest resource or principal id accepted, in characters.
    * @default 256
@@ -390,6 +422,47 @@ export declare function runMigrations (
   db: Kysely<any>,
   options?: { schema?: string, direction?: 'latest' | 'down' }
 ): Promise<string[]>
+
+export interface PostgresOptions {
+  /** Most connections the pool opens. @default 10 (pg's default) */
+  max?: number
+  /** How long to wait for a free connection before failing. @default no limit */
+  connectionTimeoutMillis?: number
+  /**
+   * Server-side limit on every statement of the pool's sessions: PostgreSQL
+   * cancels a statement that runs longer, so it stops holding the connection.
+   * @default no limit
+   */
+  statementTimeout?: number
+  /**
+   * Client-side limit: a connection whose statement gets no answer this long
+   * (a stalled network, where the server's own limit cannot help) is closed
+   * and replaced. @default `statementTimeout` plus one second, or no limit
+   */
+  queryTimeout?: number
+  /**
+   * Told about every connection error: of an idle connection, and of one in
+   * use when its backend is terminated or its socket reset. pg emits these as
+   * `'error'` events, which crash the process when nobody listens.
+   */
+  onError?: (err: Error) => void
+}
+
+/** A Kysely instance on its own guarded `pg` pool; `db.destroy()` ends the pool. */
+export declare function postgresKysely<DB = any> (connectionString: string, options?: PostgresOptions): Kysely<DB>
+
+/** What `guardPool` needs of a `pg.Pool`. */
+export interface GuardablePool {
+  on (event: 'error', listener: (err: Error) => void): unknown
+  on (event: 'connect', listener: (client: { on (event: 'error', listener: (err: Error) => void): unknown }) => void): unknown
+}
+
+/**
+ * Attaches the listeners that keep a lost connection from crashing the
+ * process (see "Database failures" in the README). Call it on your own
+ * `pg.Pool` before you give it to Kysely.
+ */
+export declare function guardPool<P extends GuardablePool> (pool: P, onError?: (err: Error) => void): P
 
 /** The stable error codes; each is an `@fastify/error` constructor. */
 export declare const codes: {

@@ -68,7 +68,16 @@ export interface Source {
 
 export const MANAGE = 'manage'
 
-/** Owner, superuser, or a holder of `manage`: who may see and change a resource's grants. */
+/**
+ * The privileges whose holder manages a resource: `manage` and every
+ * privilege that implies it. The one definition used to authorize the grant
+ * API, to guard the last manager, and to refuse delegation.
+ */
+export function managingPrivileges (policy: Policy): ReadonlySet<string> {
+  return policy.satisfiedBy.get(MANAGE) ?? new Set([MANAGE])
+}
+
+/** Owner, superuser, or a holder of `manage` (or of a privilege implying it): who may see and change a resource's grants. */
 export function mayManage (principal: Principal, facts: Facts, policy: Policy): boolean {
   if (principal.kind !== 'user') return false
   return principal.superuser || (facts.owner !== null && facts.owner === principal.id) || holds(principal, MANAGE, facts, policy)
@@ -79,14 +88,15 @@ export type ChangeDecision = 'allow' | 'forbidden' | 'escalation'
 /**
  * May `principal` grant (or take away) `privilege` on a resource? Owners and
  * superusers may change anything; other managers only what they hold
- * themselves, and `manage` only when delegation is allowed.
+ * themselves, and a privilege that makes its holder a manager only when
+ * delegation is allowed.
  */
 export function mayChange (
   principal: Principal, facts: Facts, privilege: string, policy: Policy, allowManageDelegation: boolean
 ): ChangeDecision {
   if (!mayManage(principal, facts, policy)) return 'forbidden'
   if (principal.superuser || facts.owner === principal.id) return 'allow'
-  if (privilege === MANAGE) return allowManageDelegation ? 'allow' : 'escalation'
+  if (!allowManageDelegation && managingPrivileges(policy).has(privilege)) return 'escalation'
   return holds(principal, privilege, facts, policy) ? 'allow' : 'escalation'
 }
 

@@ -2,8 +2,9 @@
 // instance or transaction; the store scopes it to the plugin's schema.
 import { createHash } from 'node:crypto'
 import { sql, type ExpressionBuilder, type Kysely } from 'kysely'
-import type { AuditEntry, Grant, GranteeRef, Principal, ResourceRef } from '../fastify-plugin.js'
+import type { AuditEntry, AuditVerification, Grant, GranteeRef, Principal, ResourceRef } from '../fastify-plugin.js'
 import type { AuditTable, DefaultDenyDatabase, GrantRow } from './database.js'
+import { UNBOUNDED, type Budget } from './deadline.js'
 import type { Facts, Source } from './decide.js'
 
 type Db = Kysely<DefaultDenyDatabase>
@@ -28,9 +29,15 @@ function heldBy (eb: GrantEb, principal: Principal) {
     alternatives.push(eb.and([eb('principal_kind', '=', 'user'), eb('principal_id', '=', principal.id)]))
   }
   if (principal.groups.length > 0) {
-    alternatives.push(eb.and([eb('principal_kind', '=', 'group'), eb('principal_id', 'in', principal.groups)]))
+    // One array parameter, however many groups: a list of one parameter per
+    // group breaks past the protocol's 65,535 bind parameters.
+    alternatives.push(eb.and([eb('principal_kind', '=', 'group'), eb('principal_id', '=', anyOf(principal.groups))]))
   }
   return eb.or(alternatives)
+}
+
+function anyOf (values: readonly string[]) {
+  return sql<string>`any(${[...values]}::text[])`
 }
 
 function onResource (eb: GrantEb, target: ResourceRef) {
@@ -61,6 +68,20 @@ export interface AuditFilter {
 
 
 export const GENESIS_HASH = '0'.repeat(64)
+/** How many bad entries a verification lists; it counts them all. */
+export const MAX_REPORTED = 100
+const HASHED_COLUMNS = [
+  'at', 'actor', 'action', 'principal_kind', 'principal_id', 'resource_type', 'resource_id',
+  'before', 'after', 'request_id', 'reason'
+] as const
+
+/** An audit row read back differs from what was hashed: refused, rolled back. */
+export class AuditMismatch extends Error {
+  constructor () {
+    super('the database changed an audit value on the way in; the change was refused')
+    this.name = 'AuditMismatch'
+  }
+}
 // Any constant works: it only has to differ from the per-resource lock keys' space.
 const AUDIT_LOCK = sql`hashtextextended('fastify-default-deny/audit', 0)`
 
@@ -88,8 +109,18 @@ export class GrantStore {
     return (db ?? this.#db).withSchema(this.#schema) as Db
   }
 
-  /** One round trip: the privileges `principal` holds on the target, and its owner. */
-  async facts (principal: Principal, target: ResourceRef, db?: Kysely<any>): Promise<Facts> {
+  /**
+   * One round trip: the privileges `principal` holds on the target, and its
+   * owner. With a budget, a check that waited past it for a connection sends
+   * no query at all.
+   */
+  async facts (principal: Principal, target: ResourceRef, db?: Kysely<any>, budget?: Budget): Promise<Facts> {
+    if (budget !== undefined && db === undefined) {
+      return await this.#db.connection().execute(async (conn) => {
+        budget.assertLive()
+        return await this.facts(principal, target, conn)
+      })
+    }
     const scoped = this.#scoped(db)
     const row = await scoped.selectNoFrom((eb) => [
       target.id === null
@@ -147,18 +178,31 @@ export class GrantStore {
 
   /**
    * Runs `work` in a transaction holding a lock per resource (sorted, so two
-   * writers never deadlock). Inside the caller's transaction when given one.
+   * writers never deadlock). Inside the caller's transaction when given one
+   * (its time limits are then the caller's). Otherwise the budget bounds it:
+   * on the server, every statement and lock wait is limited to the time left,
+   * so nothing keeps running once the caller has its answer; and work that
+   * ran out of budget rolls back instead of committing.
    */
-  async write<T> (db: Kysely<any> | undefined, targets: ResourceRef[], work: (trx: Kysely<any>) => Promise<T>): Promise<T> {
+  async write<T> (
+    db: Kysely<any> | undefined, targets: ResourceRef[], work: (trx: Kysely<any>) => Promise<T>, budget: Budget = UNBOUNDED
+  ): Promise<T> {
     const keys = sorted(targets.map((t) => `${t.resource}/${t.id ?? ''}`))
-    const run = async (trx: Kysely<any>) => {
+    const run = async (trx: Kysely<any>, bounded: boolean) => {
+      budget.assertLive()
+      if (bounded) {
+        const ms = String(budget.remaining())
+        await sql`select set_config('lock_timeout', ${ms}, true), set_config('statement_timeout', ${ms}, true)`.execute(trx)
+      }
       for (const key of keys) {
         await sql`select pg_advisory_xact_lock(hashtextextended(${key}, 1))`.execute(trx)
       }
-      return await work(trx)
+      const result = await work(trx)
+      budget.commit()
+      return result
     }
-    if (db?.isTransaction === true) return await run(db)
-    return await (db ?? this.#db).transaction().execute(run)
+    if (db?.isTransaction === true) return await run(db, false)
+    return await (db ?? this.#db).transaction().execute(async (trx) => await run(trx, budget !== UNBOUNDED))
   }
 
   /** The privileges `grantee` holds explicitly (not through others) on the target. */
@@ -247,14 +291,17 @@ export class GrantStore {
     return rows.map(toGrantee)
   }
 
-  /** How many principals can still manage the target: its owner and every `manage` holder. */
-  async managerCount (trx: Kysely<any>, target: ResourceRef & { id: string }, manage: string): Promise<number> {
+  /**
+   * How many can still manage the target: its owner and every unexpired
+   * grant of a privilege in `managing` (`manage` and whatever implies it).
+   */
+  async managerCount (trx: Kysely<any>, target: ResourceRef & { id: string }, managing: readonly string[]): Promise<number> {
     const scoped = this.#scoped(trx)
     const grants = await scoped.selectFrom('default_deny_grant')
       .select(sql<number>`count(*)::int`.as('n'))
       .where('resource_type', '=', target.resource)
       .where((eb) => eb.or([eb('resource_id', '=', target.id), eb('resource_id', 'is', null)]))
-      .where('privilege', '=', manage)
+      .where('privilege', '=', anyOf(managing))
       .where((eb) => unexpired(eb))
       .executeTakeFirstOrThrow()
     const owner = await this.getOwner(target, trx)
@@ -349,13 +396,19 @@ export class GrantStore {
       request_id: context.requestId,
       reason: context.reason
     }
-    await scoped.insertInto('default_deny_audit').values({
+    const hash = auditHash(prev, row)
+    // Hash what is stored, not what was sent: a value PostgreSQL would change
+    // on the way in (a lone surrogate becomes U+FFFD) would leave a row that
+    // never verifies. Input validation refuses such values; this refuses the
+    // write if one ever gets through.
+    const stored = await scoped.insertInto('default_deny_audit').values({
       ...row,
       before: JSON.stringify(row.before),
       after: JSON.stringify(row.after),
       prev_hash: prev,
-      hash: auditHash(prev, row)
-    }).execute()
+      hash
+    }).returning(HASHED_COLUMNS).executeTakeFirstOrThrow()
+    if (auditHash(prev, { ...stored, at: new Date(stored.at) }) !== hash) throw new AuditMismatch()
   }
 
   async listAudit (filter: AuditFilter, db?: Kysely<any>): Promise<AuditEntry[]> {
@@ -387,23 +440,37 @@ export class GrantStore {
     }))
   }
 
-  /** Recomputes the whole chain in order; the first entry that does not fit is reported. */
-  async verifyAudit (db?: Kysely<any>): Promise<{ ok: boolean, entries: number, brokenAt: string | null }> {
+  /**
+   * Recomputes the whole chain in order and reports every entry that does not
+   * fit (the first `MAX_REPORTED` of them): `hash` when an entry's content no
+   * longer matches its own hash, `link` when it does not follow the entry
+   * before it (one was deleted or inserted). The chain goes on from each
+   * stored hash, so one edited entry does not make every later one bad.
+   */
+  async verifyAudit (db?: Kysely<any>): Promise<AuditVerification> {
     const scoped = this.#scoped(db)
+    const broken: AuditVerification['broken'] = []
+    let brokenCount = 0
     let prev = GENESIS_HASH
     let after = '0'
     let entries = 0
     for (;;) {
       const rows = await scoped.selectFrom('default_deny_audit').selectAll()
         .where('seq', '>', after).orderBy('seq').limit(1000).execute()
-      if (rows.length === 0) return { ok: true, entries, brokenAt: null }
+      if (rows.length === 0) break
       for (const row of rows) {
-        const expected = auditHash(prev, { ...row, at: new Date(row.at) })
-        if (row.prev_hash !== prev || row.hash !== expected) return { ok: false, entries, brokenAt: String(row.seq) }
+        const problem = row.hash !== auditHash(row.prev_hash, { ...row, at: new Date(row.at) })
+          ? 'hash'
+          : row.prev_hash !== prev ? 'link' : null
+        if (problem !== null) {
+          brokenCount++
+          if (broken.length < MAX_REPORTED) broken.push({ seq: String(row.seq), problem })
+        }
         prev = row.hash
         after = String(row.seq)
         entries++
       }
     }
+    return { ok: brokenCount === 0, entries, brokenAt: broken[0]?.seq ?? null, broken, brokenCount }
   }
 }

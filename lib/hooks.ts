@@ -2,6 +2,7 @@
 // Everything that is not an explicit allow ends in a thrown, coded error.
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Principal } from '../fastify-plugin.js'
+import { withBudget } from './deadline.js'
 import { decide, type Policy } from './decide.js'
 import { codes } from './errors.js'
 import type { GrantStore } from './grant-store.js'
@@ -11,20 +12,6 @@ import { ANONYMOUS, InvalidCredentials, resolvePrincipal } from './principal.js'
 import { compiledRouteOf, type CompiledRoute } from './route-config.js'
 import { requestFacts, rulePath, type RulesLayer } from './rules-layer.js'
 import { effectiveLevel, evaluateRules, requiresBody, type CompiledRules } from './rules/index.js'
-
-class CheckTimeout extends Error {}
-
-async function withTimeout<T> (work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new CheckTimeout(`check took longer than ${ms} ms`)), ms)
-  })
-  try {
-    return await Promise.race([work, timeout])
-  } finally {
-    clearTimeout(timer)
-  }
-}
 
 /** Work left for preValidation when a rule filters on body parameters. */
 interface Deferred {
@@ -186,7 +173,8 @@ export function createEnforcer (
         throw new codes.FST_DEFAULT_DENY_NOT_FOUND()
       }
       if (!who.superuser) {
-        facts = await withTimeout(store.facts(who, { resource: requirement.resource, id: id as string | null }), settings.checkTimeout)
+        const target = { resource: requirement.resource, id: id as string | null }
+        facts = await withBudget(settings.checkTimeout, async (budget) => await store.facts(who, target, undefined, budget))
       }
     } catch (err) {
       if ((err as { code?: unknown }).code === 'FST_DEFAULT_DENY_NOT_FOUND') throw err

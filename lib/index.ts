@@ -15,6 +15,7 @@ import { RulesLayer } from './rules-layer.js'
 
 export { codes } from './errors.js'
 export { runMigrations } from './migrate.js'
+export { guardPool, postgresKysely } from './postgres.js'
 
 // Fastify does not expose trustProxy in initialConfig; its options object is
 // kept under a symbol on the root instance.
@@ -49,16 +50,33 @@ const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, op
     fastify.log.warn('fastify-default-deny: trustProxy is true, so any client can set its IP and protocol with X-Forwarded-* headers; list your proxies instead')
   }
 
+  // A terminated backend, a failover or a reset socket costs the requests in
+  // flight a 503 and this line; the pool replaces the connection.
+  const onConnectionError = (err: Error) => fastify.log.error({ err }, 'fastify-default-deny: database connection lost')
   let db = settings.db
   if (db === null) {
-    const owned = postgresKysely(settings.connectionString as string, {
+    const url = settings.connectionString as string
+    const owned = postgresKysely(url, {
       connectionTimeoutMillis: settings.checkTimeout,
-      onIdleError: (err) => fastify.log.error({ err }, 'fastify-default-deny: idle database connection failed')
+      // Checks run under the session's limit; a write sets its own, longer one.
+      statementTimeout: settings.checkTimeout,
+      queryTimeout: Math.max(settings.checkTimeout, settings.writeTimeout) + 1000,
+      onError: onConnectionError
     })
     fastify.addHook('onClose', async () => { await owned.destroy() })
     db = owned
+    if (settings.migrate) {
+      // Migrations are not bound by checkTimeout: they get a connection of their own.
+      const migrator = postgresKysely(url, { max: 1, onError: onConnectionError })
+      try {
+        await runMigrations(migrator, { schema: settings.schema })
+      } finally {
+        await migrator.destroy()
+      }
+    }
+  } else if (settings.migrate) {
+    await runMigrations(db, { schema: settings.schema })
   }
-  if (settings.migrate) await runMigrations(db, { schema: settings.schema })
 
   const store = new GrantStore(db, settings.schema)
   const policy: Policy = { satisfiedBy: settings.satisfiedBy, ownerPrivileges: settings.ownerPrivileges }

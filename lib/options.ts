@@ -11,7 +11,10 @@ export const DEFAULT_SCHEMA = 'public'
 export const DEFAULT_USER_CLAIM = 'sub'
 export const DEFAULT_GROUPS_CLAIM = 'groups'
 export const DEFAULT_CHECK_TIMEOUT = 2000
+/** A bulk of 1000 changes (the most one request may carry) takes about 2.5 s on PGlite. */
+export const DEFAULT_WRITE_TIMEOUT = 10_000
 export const DEFAULT_MAX_ID_LENGTH = 256
+export const DEFAULT_MAX_GROUPS = 1000
 export const DEFAULT_LEVEL_CLAIM = 'level'
 /** What a request acting at a level may still do: a demoted reader only reads. */
 export const DEFAULT_LEVEL_PRIVILEGES: Readonly<Record<string, readonly string[]>> = Object.freeze({ reader: ['read'] })
@@ -20,7 +23,7 @@ export const DEFAULT_LOCKOUT_RETRY_AFTER = 300
 const KNOWN_OPTIONS = new Set([
   'db', 'connectionString', 'schema', 'migrate', 'privileges', 'implies', 'ownerPrivileges',
   'hideForbidden', 'userClaim', 'groupsClaim', 'superuserClaim', 'resolvePrincipal',
-  'checkTimeout', 'maxIdLength',
+  'checkTimeout', 'writeTimeout', 'maxIdLength', 'maxGroups',
   'rules', 'rulesFile', 'siteRulesFile', 'watchRules', 'levels', 'levelAliases', 'maxElevate',
   'levelClaim', 'levelPrivileges', 'lockoutStatus', 'lockoutRetryAfter',
   'grantRoutes', 'allowManageDelegation', 'anonymousPrivileges', 'canHold', 'resourceExists'
@@ -45,7 +48,9 @@ export interface Settings {
   superuserClaim: string | false
   resolvePrincipal: FastifyDefaultDenyOptions['resolvePrincipal'] | null
   checkTimeout: number
+  writeTimeout: number
   maxIdLength: number
+  maxGroups: number
   /** null when no endpoint rules are configured. */
   rules: {
     inline: unknown
@@ -202,9 +207,13 @@ export function resolveOptions (raw: unknown): Settings {
     : Array.isArray(opts.anonymousPrivileges) && opts.anonymousPrivileges.length === 0
       ? []
       : nameList('anonymousPrivileges', opts.anonymousPrivileges)
+  const satisfiedBy = buildSatisfiedBy(privileges, implies as Record<string, string[]>)
+  const managing = satisfiedBy.get(MANAGE_PRIVILEGE) as ReadonlySet<string>
   for (const privilege of anonymousPrivileges) {
     if (!known.has(privilege)) invalid('anonymousPrivileges', `names unknown privilege '${privilege}'`)
-    if (privilege === MANAGE_PRIVILEGE) invalid('anonymousPrivileges', `must not contain '${MANAGE_PRIVILEGE}': no one could be held responsible`)
+    if (managing.has(privilege)) {
+      invalid('anonymousPrivileges', `must not contain '${privilege}': it makes its holder a manager, and no one could be held responsible`)
+    }
   }
   for (const name of ['canHold', 'resourceExists']) {
     if (opts[name] !== undefined && typeof opts[name] !== 'function') invalid(name, 'must be a function')
@@ -226,7 +235,7 @@ export function resolveOptions (raw: unknown): Settings {
     schema,
     migrate: booleanOption(opts, 'migrate', true),
     privileges: known,
-    satisfiedBy: buildSatisfiedBy(privileges, implies as Record<string, string[]>),
+    satisfiedBy,
     ownerPrivileges: new Set(ownerPrivileges),
     hideForbidden: booleanOption(opts, 'hideForbidden', false),
     userClaim: claimOption(opts, 'userClaim', DEFAULT_USER_CLAIM),
@@ -234,7 +243,9 @@ export function resolveOptions (raw: unknown): Settings {
     superuserClaim: superuserClaim as string | false,
     resolvePrincipal: (opts.resolvePrincipal as Settings['resolvePrincipal']) ?? null,
     checkTimeout: positiveInteger(opts, 'checkTimeout', DEFAULT_CHECK_TIMEOUT, 60_000),
-    maxIdLength: positiveInteger(opts, 'maxIdLength', DEFAULT_MAX_ID_LENGTH, 4096)
+    writeTimeout: positiveInteger(opts, 'writeTimeout', DEFAULT_WRITE_TIMEOUT, 600_000),
+    maxIdLength: positiveInteger(opts, 'maxIdLength', DEFAULT_MAX_ID_LENGTH, 4096),
+    maxGroups: positiveInteger(opts, 'maxGroups', DEFAULT_MAX_GROUPS, 100_000)
   })
 }
 

@@ -1,7 +1,6 @@
 import type {} from '@fastify/jwt'
 import type { FastifyRequest } from 'fastify'
 import type { Principal } from '../fastify-plugin.js'
-import { codes } from './errors.js'
 import { isValidId } from './ids.js'
 import type { Settings } from './options.js'
 
@@ -33,6 +32,10 @@ function principalFromClaims (claims: Record<string, unknown>, settings: Setting
   const id = claims[settings.userClaim]
   if (!isValidId(id, settings.maxIdLength)) throw new InvalidCredentials('token has no valid user claim')
   const groups = claims[settings.groupsClaim] ?? []
+  // Bounded before anything walks the list: every group costs work on each check.
+  if (Array.isArray(groups) && groups.length > settings.maxGroups) {
+    throw new InvalidCredentials(`token carries more than maxGroups (${settings.maxGroups}) groups`)
+  }
   if (!validGroups(groups, settings.maxIdLength)) throw new InvalidCredentials('token has an invalid groups claim')
   return Object.freeze({
     kind: 'user',
@@ -51,6 +54,9 @@ async function principalFromResolver (request: FastifyRequest, claims: Record<st
     !validGroups(resolved.groups, settings.maxIdLength) ||
     typeof resolved.superuser !== 'boolean') {
     throw new ResolverFailure('resolvePrincipal returned an invalid principal')
+  }
+  if (resolved.groups.length > settings.maxGroups) {
+    throw new ResolverFailure(`resolvePrincipal returned more than maxGroups (${settings.maxGroups}) groups`)
   }
   return Object.freeze({
     kind: 'user',
@@ -84,8 +90,4 @@ export async function resolvePrincipal (request: FastifyRequest, settings: Setti
   return settings.resolvePrincipal === null
     ? principalFromClaims(record, settings)
     : await principalFromResolver(request, record, settings)
-}
-
-export function unauthorized (): Error {
-  return new codes.FST_DEFAULT_DENY_UNAUTHORIZED()
 }

@@ -5,10 +5,11 @@ import type { Kysely } from 'kysely'
 import type {
   DefaultDenyApi, GranteeRef, Principal, ResourceRef, ServiceCallOptions
 } from '../fastify-plugin.js'
+import { DeadlineExceeded, withBudget } from './deadline.js'
 import { decide, explain, type Policy } from './decide.js'
 import { codes } from './errors.js'
 import type { GrantStore, WriteContext } from './grant-store.js'
-import { isValidId } from './ids.js'
+import { isSeq, isValidId, isValidText, MAX_REASON_LENGTH, MAX_REQUEST_ID_LENGTH } from './ids.js'
 import type { Settings } from './options.js'
 import { ANONYMOUS } from './principal.js'
 import type { RulesLayer } from './rules-layer.js'
@@ -65,18 +66,38 @@ export function createValidators (settings: Settings): Validators {
 export function writeContext (options: ServiceCallOptions | undefined, fallbackActor: unknown, maxIdLength: number): WriteContext {
   const actor = options?.actor ?? fallbackActor ?? null
   if (actor !== null && !isValidId(actor, maxIdLength)) invalid('actor must be a valid id')
+  // Reason and request id are hashed into the audit trail: they must come
+  // back from PostgreSQL exactly as sent (no NUL, no lone surrogate).
   const reason = options?.reason ?? null
-  if (reason !== null && (typeof reason !== 'string' || reason.length > 500 || !reason.isWellFormed() || reason.includes('\u0000'))) {
-    invalid('reason must be a string of at most 500 characters')
+  if (reason !== null && !isValidText(reason, MAX_REASON_LENGTH)) {
+    invalid(`reason must be well-formed text of at most ${MAX_REASON_LENGTH} characters without NUL`)
   }
   const requestId = options?.requestId ?? null
-  return { actor: actor as string | null, reason, requestId: requestId === null ? null : String(requestId) }
+  if (requestId !== null && !isValidText(requestId, MAX_REQUEST_ID_LENGTH)) {
+    invalid(`requestId must be well-formed text of at most ${MAX_REQUEST_ID_LENGTH} characters without NUL`)
+  }
+  return { actor: actor as string | null, reason, requestId }
 }
 
 export function createApi (settings: Settings, store: GrantStore, policy: Policy, rules: RulesLayer | null): DefaultDenyApi {
   const check = createValidators(settings)
   const db = (options?: ServiceCallOptions): Kysely<any> | undefined => options?.db
   const instance = (input: unknown) => check.target(input, false) as ResourceRef & { id: string }
+
+  // Inside a host transaction the host owns the time limits; otherwise a
+  // write is bounded like a grant-API write.
+  async function write<T> (options: ServiceCallOptions | undefined, targets: ResourceRef[], work: (trx: Kysely<any>) => Promise<T>): Promise<T> {
+    const given = db(options)
+    if (given?.isTransaction === true) return await store.write(given, targets, work)
+    try {
+      return await withBudget(settings.writeTimeout, async (budget) => await store.write(given, targets, work, budget))
+    } catch (err) {
+      if (!(err instanceof DeadlineExceeded)) throw err
+      const unavailable = new codes.FST_DEFAULT_DENY_UNAVAILABLE()
+      unavailable.cause = err
+      throw unavailable
+    }
+  }
 
   return {
     async check (principal: Principal, target, options) {
@@ -93,7 +114,7 @@ export function createApi (settings: Settings, store: GrantStore, policy: Policy
       const expiresAt = check.expiresAt(input.expiresAt)
       const context = writeContext(options, input.grantedBy, settings.maxIdLength)
       await check.eligible(grantee, privilege, target)
-      const { before } = await store.write(db(options), [target], async (trx) =>
+      const { before } = await write(options, [target], async (trx) =>
         await store.setPrivileges(trx, { target, grantee, privileges: [privilege], only: [privilege], expiresAt }, context))
       return { created: !before.includes(privilege) }
     },
@@ -102,7 +123,7 @@ export function createApi (settings: Settings, store: GrantStore, policy: Policy
       const grantee = check.grantee(input.grantee)
       const privilege = check.privilege(input.privilege)
       const context = writeContext(options, null, settings.maxIdLength)
-      const { before } = await store.write(db(options), [target], async (trx) =>
+      const { before } = await write(options, [target], async (trx) =>
         await store.setPrivileges(trx, { target, grantee, privileges: [], only: [privilege] }, context))
       return { removed: before.includes(privilege) }
     },
@@ -114,7 +135,7 @@ export function createApi (settings: Settings, store: GrantStore, policy: Policy
       const expiresAt = check.expiresAt(input.expiresAt)
       const context = writeContext(options, null, settings.maxIdLength)
       for (const privilege of privileges) await check.eligible(grantee, privilege, target)
-      return await store.write(db(options), [target], async (trx) =>
+      return await write(options, [target], async (trx) =>
         await store.setPrivileges(trx, { target, grantee, privileges, expiresAt }, context))
     },
     async listGrants (target, options) {
@@ -124,7 +145,7 @@ export function createApi (settings: Settings, store: GrantStore, policy: Policy
       const ref = instance(target)
       if (target.owner !== null && !isValidId(target.owner, settings.maxIdLength)) invalid('owner must be a valid id or null')
       const context = writeContext(options, null, settings.maxIdLength)
-      await store.write(db(options), [ref], async (trx) => { await store.setOwner(trx, { ...ref, owner: target.owner }, context) })
+      await write(options, [ref], async (trx) => { await store.setOwner(trx, { ...ref, owner: target.owner }, context) })
     },
     async getOwner (target, options) {
       if (!isValidId(target.resource, settings.maxIdLength) || !isValidId(target.id, settings.maxIdLength)) return null
@@ -133,7 +154,7 @@ export function createApi (settings: Settings, store: GrantStore, policy: Policy
     async forgetResource (target, options) {
       const ref = instance(target)
       const context = writeContext(options, null, settings.maxIdLength)
-      await store.write(db(options), [ref], async (trx) => { await store.forgetResource(trx, ref, context) })
+      await write(options, [ref], async (trx) => { await store.forgetResource(trx, ref, context) })
     },
     async explain (principal, target, options) {
       const ref = check.target(target)
@@ -147,7 +168,7 @@ export function createApi (settings: Settings, store: GrantStore, policy: Policy
     async audit (filter = {}, options) {
       const limit = filter.limit ?? 50
       if (!Number.isInteger(limit) || limit < 1 || limit > 1000) invalid('limit must be an integer from 1 to 1000')
-      if (filter.before !== undefined && !/^[1-9][0-9]{0,18}$/.test(filter.before)) invalid('before must be an entry seq')
+      if (filter.before !== undefined && !isSeq(filter.before)) invalid('before must be an entry seq')
       return await store.listAudit({
         limit,
         before: filter.before,

@@ -52,19 +52,22 @@ t.test('the hash chain verifies, and an edited or deleted row is found', async (
     await app.permissions.grant({ grantee: { kind: 'user', id: `u${i}` }, resource: 'document', id: 'd1', privilege: 'read', grantedBy: 'olga' })
   }
   const ok = await app.inject({ url: '/permissions/audit/verify', headers: as('root', { su: true }) })
-  t.same(ok.json(), { ok: true, entries: 5, brokenAt: null })
+  t.same(ok.json(), { ok: true, entries: 5, brokenAt: null, broken: [], brokenCount: 0 })
 
   const audit = db.withSchema(schema)
   const rows = await audit.selectFrom('default_deny_audit').select('seq').orderBy('seq').execute()
   // Someone with database access rewrites history: u2 never got read.
   await audit.updateTable('default_deny_audit').set({ after: JSON.stringify([]) }).where('seq', '=', rows[2]!.seq).execute()
   const edited = await app.permissions.verifyAudit()
-  t.same(edited, { ok: false, entries: 2, brokenAt: String(rows[2]!.seq) })
+  // Every entry is checked; only the edited one is reported.
+  t.same(edited, { ok: false, entries: 5, brokenAt: String(rows[2]!.seq), broken: [{ seq: String(rows[2]!.seq), problem: 'hash' }], brokenCount: 1 })
 
   await audit.updateTable('default_deny_audit').set({ after: JSON.stringify(['read']) }).where('seq', '=', rows[2]!.seq).execute()
   t.equal((await app.permissions.verifyAudit()).ok, true, 'restored')
   await audit.deleteFrom('default_deny_audit').where('seq', '=', rows[3]!.seq).execute()
-  t.same(await app.permissions.verifyAudit(), { ok: false, entries: 3, brokenAt: String(rows[4]!.seq) }, 'a deleted row breaks the next link')
+  t.same(await app.permissions.verifyAudit(), {
+    ok: false, entries: 4, brokenAt: String(rows[4]!.seq), broken: [{ seq: String(rows[4]!.seq), problem: 'link' }], brokenCount: 1
+  }, 'a deleted row breaks the next link')
   const count = await audit.selectFrom('default_deny_audit').select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow()
   t.equal(count.n, 4)
 })

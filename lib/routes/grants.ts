@@ -5,10 +5,11 @@ import { Ajv } from 'ajv'
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import type { Kysely } from 'kysely'
 import type { GranteeRef, Principal, ResourceRef } from '../../fastify-plugin.js'
-import { explain, MANAGE, mayChange, mayManage, type Facts, type Policy } from '../decide.js'
+import { withBudget } from '../deadline.js'
+import { explain, MANAGE, managingPrivileges, mayChange, mayManage, type Facts, type Policy } from '../decide.js'
 import { codes } from '../errors.js'
 import type { GrantStore, WriteContext } from '../grant-store.js'
-import { isValidId } from '../ids.js'
+import { isSeq, isValidId, isValidText, MAX_REASON_LENGTH, MAX_REQUEST_ID_LENGTH } from '../ids.js'
 import type { Settings } from '../options.js'
 import type { Validators } from '../service.js'
 import { buildSchemas, errorResponses } from './schemas.js'
@@ -55,8 +56,14 @@ export const grantRoutes: FastifyPluginAsync<GrantRoutesDeps> = async (app, { se
     return request.principal as Principal
   }
 
+  // Everything here reaches an audit row and its hash: it must be stored
+  // exactly as sent, or the request is refused before anything is written.
   function context (request: FastifyRequest, reason: unknown): WriteContext {
-    return { actor: actorOf(request).id, requestId: String(request.id), reason: typeof reason === 'string' ? reason : null }
+    const requestId = String(request.id)
+    if ((reason !== undefined && !isValidText(reason, MAX_REASON_LENGTH)) || !isValidText(requestId, MAX_REQUEST_ID_LENGTH)) {
+      throw new codes.FST_DEFAULT_DENY_INVALID_REQUEST()
+    }
+    return { actor: actorOf(request).id, requestId, reason: reason ?? null }
   }
 
   function target (params: unknown): Instance {
@@ -100,7 +107,9 @@ export const grantRoutes: FastifyPluginAsync<GrantRoutesDeps> = async (app, { se
   /** Read access to a resource's grants: the same people who may change them. */
   async function mustManage (request: FastifyRequest, ref: Instance, db?: Kysely<any>): Promise<Facts> {
     const actor = actorOf(request)
-    const facts = actor.superuser ? { owner: null, privileges: [] } : await store.facts(actor, ref, db)
+    const facts = actor.superuser
+      ? { owner: null, privileges: [] }
+      : await withBudget(settings.checkTimeout, async (budget) => await store.facts(actor, ref, db, budget))
     if (!mayManage(actor, facts, policy)) {
       request.log.info({ actor: actor.id, resource: ref.resource }, 'fastify-default-deny: not a manager')
       throw denied()
@@ -114,6 +123,8 @@ export const grantRoutes: FastifyPluginAsync<GrantRoutesDeps> = async (app, { se
    * things (calling `authorize` with every privilege it adds or removes), and
    * refuses to leave a resource that had a manager without one.
    */
+  const managing = [...managingPrivileges(policy)]
+
   async function change<T> (
     request: FastifyRequest,
     refs: Instance[],
@@ -128,7 +139,9 @@ export const grantRoutes: FastifyPluginAsync<GrantRoutesDeps> = async (app, { se
       throw denied()
     }
     const actor = actorOf(request)
-    return await store.write(undefined, refs, async (trx) => {
+    // Bounded like a check: a stalled database or a locked table answers 503
+    // and the transaction rolls back; it never commits after that answer.
+    return await withBudget(settings.writeTimeout, async (budget) => await store.write(undefined, refs, async (trx) => {
       const factsByKey = new Map<string, Facts>()
       const managersBefore = new Map<string, number>()
       for (const ref of refs) {
@@ -140,7 +153,7 @@ export const grantRoutes: FastifyPluginAsync<GrantRoutesDeps> = async (app, { se
           throw denied()
         }
         factsByKey.set(key, facts)
-        managersBefore.set(key, await store.managerCount(trx, ref, MANAGE))
+        managersBefore.set(key, await store.managerCount(trx, ref, managing))
       }
       const authorize = (ref: Instance): Authorize => (privileges) => {
         const facts = factsByKey.get(`${ref.resource}/${ref.id}`) as Facts
@@ -154,12 +167,12 @@ export const grantRoutes: FastifyPluginAsync<GrantRoutesDeps> = async (app, { se
       const result = await work(trx, authorize)
       for (const ref of refs) {
         const key = `${ref.resource}/${ref.id}`
-        if ((managersBefore.get(key) ?? 0) > 0 && await store.managerCount(trx, ref, MANAGE) === 0) {
+        if ((managersBefore.get(key) ?? 0) > 0 && await store.managerCount(trx, ref, managing) === 0) {
           throw new codes.FST_DEFAULT_DENY_LAST_MANAGER()
         }
       }
       return result
-    })
+    }, budget))
   }
 
   const difference = (a: string[], b: string[]) => [...a.filter((p) => !b.includes(p)), ...b.filter((p) => !a.includes(p))]
@@ -221,6 +234,8 @@ export const grantRoutes: FastifyPluginAsync<GrantRoutesDeps> = async (app, { se
     let granteeFilter: GranteeRef | undefined
     if (query.kind !== undefined) granteeFilter = grantee(query.kind === 'anonymous' ? { kind: 'anonymous' } : { kind: query.kind, id: query.principal })
     else if (query.principal !== undefined) throw new codes.FST_DEFAULT_DENY_INVALID_REQUEST()
+    // The schema's pattern admits 19 digits; past the bigint range is no entry.
+    if (query.before !== undefined && !isSeq(query.before)) throw new codes.FST_DEFAULT_DENY_INVALID_REQUEST()
     return { limit: query.limit === undefined ? 50 : Number(query.limit), before: query.before, grantee: granteeFilter }
   }
 
@@ -260,25 +275,26 @@ export const grantRoutes: FastifyPluginAsync<GrantRoutesDeps> = async (app, { se
     const body = request.body as { grantee: unknown, privilege: string, expiresAt?: string, reason?: string }
     const who = grantee(body.grantee)
     const expiresAt = expiry(body.expiresAt)
+    const ctx = context(request, body.reason)
     await validators.eligible(who, body.privilege, ref)
     const result = await change(request, [ref], async (trx, authorize) => {
       authorize(ref)([body.privilege])
-      return await store.setPrivileges(trx, { target: ref, grantee: who, privileges: [body.privilege], only: [body.privilege], expiresAt }, context(request, body.reason))
+      return await store.setPrivileges(trx, { target: ref, grantee: who, privileges: [body.privilege], only: [body.privilege], expiresAt }, ctx)
     })
     return reply.code(result.before.includes(body.privilege) ? 200 : 201).send({ grantee: who, ...result })
   })
 
   async function revoke (request: FastifyRequest, who: GranteeRef, privilege: string) {
     const ref = target(request.params)
-    const reason = (request.query as { reason?: string }).reason
+    const ctx = context(request, (request.query as { reason?: string }).reason)
     const result = await change(request, [ref], async (trx, authorize) => {
       authorize(ref)([privilege])
-      return await store.setPrivileges(trx, { target: ref, grantee: who, privileges: [], only: [privilege] }, context(request, reason))
+      return await store.setPrivileges(trx, { target: ref, grantee: who, privileges: [], only: [privilege] }, ctx)
     })
     return { grantee: who, ...result }
   }
 
-  const reasonQuery = { type: 'object', additionalProperties: false, properties: { reason: { type: 'string', maxLength: 500 } } }
+  const reasonQuery = { type: 'object', additionalProperties: false, properties: { reason: { type: 'string', maxLength: MAX_REASON_LENGTH } } }
 
   app.delete('/:resource/:id/grants/:kind/:principal/:privilege', {
     config,
@@ -297,11 +313,12 @@ export const grantRoutes: FastifyPluginAsync<GrantRoutesDeps> = async (app, { se
     const ref = target(request.params)
     const body = request.body as { privileges: string[], expiresAt?: string, reason?: string }
     const expiresAt = expiry(body.expiresAt)
+    const ctx = context(request, body.reason)
     for (const privilege of body.privileges) await validators.eligible(who, privilege, ref)
     const result = await change(request, [ref], async (trx, authorize) => {
       const before = await store.explicitPrivileges(trx, ref, who)
       authorize(ref)(difference(before, body.privileges))
-      return await store.setPrivileges(trx, { target: ref, grantee: who, privileges: body.privileges, expiresAt }, context(request, body.reason))
+      return await store.setPrivileges(trx, { target: ref, grantee: who, privileges: body.privileges, expiresAt }, ctx)
     })
     return { grantee: who, ...result }
   }
@@ -320,10 +337,10 @@ export const grantRoutes: FastifyPluginAsync<GrantRoutesDeps> = async (app, { se
 
   async function revokeAll (request: FastifyRequest, who: GranteeRef) {
     const ref = target(request.params)
-    const reason = (request.query as { reason?: string }).reason
+    const ctx = context(request, (request.query as { reason?: string }).reason)
     const result = await change(request, [ref], async (trx, authorize) => {
       authorize(ref)(await store.explicitPrivileges(trx, ref, who))
-      return await store.setPrivileges(trx, { target: ref, grantee: who, privileges: [] }, context(request, reason))
+      return await store.setPrivileges(trx, { target: ref, grantee: who, privileges: [] }, ctx)
     })
     return { grantee: who, ...result }
   }
@@ -345,6 +362,7 @@ export const grantRoutes: FastifyPluginAsync<GrantRoutesDeps> = async (app, { se
   }, async (request) => {
     const ref = target(request.params)
     const body = request.body as { grants: Array<{ grantee: unknown, privilege: string, expiresAt?: string }>, reason?: string }
+    const ctx = context(request, body.reason)
     const wanted = new Map<string, { grantee: GranteeRef, items: Array<{ privilege: string, expiresAt: Date | null }> }>()
     for (const item of body.grants) {
       const who = grantee(item.grantee)
@@ -364,7 +382,6 @@ export const grantRoutes: FastifyPluginAsync<GrantRoutesDeps> = async (app, { se
         const privileges = [...new Set(items.map((i) => i.privilege))]
         const before = await store.explicitPrivileges(trx, ref, who)
         authorize(ref)(difference(before, privileges))
-        const ctx = context(request, body.reason)
         // Usually every item of a grantee has the same expiry: one call sets
         // the privileges and that expiry. Otherwise each expiry is set after.
         const expiries = new Set(items.map((i) => i.expiresAt?.getTime() ?? null))
@@ -396,11 +413,11 @@ export const grantRoutes: FastifyPluginAsync<GrantRoutesDeps> = async (app, { se
       ref: target(item), grantee: grantee(item.grantee), privilege: item.privilege, expiresAt: expiry(item.expiresAt)
     }))
     const revokes = (body.revoke ?? []).map((item) => ({ ref: target(item), grantee: grantee(item.grantee), privilege: item.privilege }))
+    const ctx = context(request, body.reason)
     for (const item of grants) await validators.eligible(item.grantee, item.privilege, item.ref)
     await mustExist(grants.map((item) => item.ref))
     const changes = await change(request, [...grants, ...revokes].map((item) => item.ref), async (trx, authorize) => {
       const results = []
-      const ctx = context(request, body.reason)
       for (const item of grants) {
         authorize(item.ref)([item.privilege])
         const result = await store.setPrivileges(trx, { target: item.ref, grantee: item.grantee, privileges: [item.privilege], only: [item.privilege], expiresAt: item.expiresAt }, ctx)
@@ -425,11 +442,12 @@ export const grantRoutes: FastifyPluginAsync<GrantRoutesDeps> = async (app, { se
     const body = request.body as { owner: string | null, reason?: string }
     if (body.owner !== null && !isValidId(body.owner, settings.maxIdLength)) throw new codes.FST_DEFAULT_DENY_INVALID_REQUEST()
     const actor = actorOf(request)
+    const ctx = context(request, body.reason)
     return await change(request, [ref], async (trx) => {
       const before = await store.getOwner(ref, trx)
       // Only the owner (or a superuser) hands ownership on; managers cannot take it.
       if (!actor.superuser && before !== actor.id) throw new codes.FST_DEFAULT_DENY_ESCALATION()
-      await store.setOwner(trx, { ...ref, owner: body.owner }, context(request, body.reason))
+      await store.setOwner(trx, { ...ref, owner: body.owner }, ctx)
       return { owner: body.owner, before }
     })
   })

@@ -1,5 +1,6 @@
 // JSON schemas of the grant-management API. Strict on purpose: the validator
 // of this scope does not coerce types, and no object takes extra properties.
+import { MAX_REASON_LENGTH } from '../ids.js'
 import type { Settings } from '../options.js'
 
 const error = {
@@ -17,7 +18,7 @@ export const errorResponses = Object.fromEntries([400, 401, 403, 404, 409, 413, 
 export function buildSchemas (settings: Settings) {
   const id = { type: 'string', minLength: 1, maxLength: settings.maxIdLength }
   const privilege = { type: 'string', enum: [...settings.privileges] }
-  const reason = { type: 'string', maxLength: 500 }
+  const reason = { type: 'string', maxLength: MAX_REASON_LENGTH }
   const expiresAt = { type: 'string', minLength: 1, maxLength: 40, description: 'ISO 8601 instant in the future' }
   const grantee = {
     oneOf: [
@@ -210,7 +211,16 @@ export function buildSchemas (settings: Settings) {
     },
     verifyResponse: {
       type: 'object',
-      properties: { ok: { type: 'boolean' }, entries: { type: 'integer' }, brokenAt: { type: ['string', 'null'] } }
+      properties: {
+        ok: { type: 'boolean' },
+        entries: { type: 'integer' },
+        brokenAt: { type: ['string', 'null'] },
+        broken: {
+          type: 'array',
+          items: { type: 'object', properties: { seq: { type: 'string' }, problem: { type: 'string', enum: ['hash', 'link'] } } }
+        },
+        brokenCount: { type: 'integer' }
+      }
     }
   }
 }
