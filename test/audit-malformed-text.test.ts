@@ -4,10 +4,9 @@
 // otherwise the stored row differs from the hashed one and the whole trail
 // stops verifying.
 import t from 'tap'
-import { sql, type Kysely } from 'kysely'
-import type { FastifyServerOptions } from 'fastify'
+import type { Kysely } from 'kysely'
 import type { ServiceCallOptions } from '../fastify-plugin.js'
-import { build, type Built } from './helper.js'
+import { olgaOwnsD1, snapshot, type Built } from './helper.js'
 
 const INVALID_REQUEST = { statusCode: 400, code: 'FST_DEFAULT_DENY_INVALID_REQUEST', error: 'Bad Request', message: 'Invalid request' }
 const SU = { su: true }
@@ -30,13 +29,6 @@ const UNUSUAL = [
   'x'.repeat(500)
 ]
 
-async function snapshot (db: Kysely<any>, schema: string) {
-  const s = db.withSchema(schema)
-  const grants = await s.selectFrom('default_deny_grant').selectAll().orderBy('id').execute()
-  const resources = await s.selectFrom('default_deny_resource').selectAll().orderBy('resource_type').orderBy('resource_id').execute()
-  const audit = await s.selectFrom('default_deny_audit').select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow()
-  return { grants, resources, audit: audit.n }
-}
 
 async function auditCount (db: Kysely<any>, schema: string): Promise<number> {
   return (await snapshot(db, schema)).audit
@@ -47,19 +39,9 @@ async function verify (built: Built) {
   return { status: res.statusCode, body: res.json() as { ok: boolean, entries: number, brokenAt: string | null } }
 }
 
-/** olga owns d1; carol already holds read and edit, so revokes have something to remove. */
-async function setup (t: Parameters<typeof build>[0], fastifyOptions: FastifyServerOptions = {}) {
-  const built = await build(t, { superuserClaim: 'su' }, fastifyOptions)
-  await built.app.ready()
-  const p = built.app.permissions
-  await p.setOwner({ resource: 'document', id: 'd1', owner: 'olga' }, { actor: 'olga', reason: 'created' })
-  await p.grant({ grantee: { kind: 'user', id: 'carol' }, resource: 'document', id: 'd1', privilege: 'read', grantedBy: 'olga' })
-  await p.grant({ grantee: { kind: 'user', id: 'carol' }, resource: 'document', id: 'd1', privilege: 'edit', grantedBy: 'olga' })
-  return built
-}
 
 t.test('the reported case: a lone surrogate in a grant reason is refused and the chain still verifies', async (t) => {
-  const built = await setup(t)
+  const built = await olgaOwnsD1(t)
   const { app, as, db, schema } = built
   const before = await snapshot(db, schema)
   const res = await app.inject({
@@ -77,7 +59,7 @@ t.test('the reported case: a lone surrogate in a grant reason is refused and the
 })
 
 t.test('malformed reasons are refused on every route that takes one; valid unusual reasons are kept and verify', async (t) => {
-  const built = await setup(t)
+  const built = await olgaOwnsD1(t)
   const { app, as, db, schema } = built
   const carol = { kind: 'user', id: 'carol' }
 
@@ -141,7 +123,7 @@ t.test('malformed reasons are refused on every route that takes one; valid unusu
 })
 
 t.test('invalid UTF-8 percent-encoding in ?reason= never breaks the chain', async (t) => {
-  const built = await setup(t)
+  const built = await olgaOwnsD1(t)
   const { app, as, db, schema } = built
   const before = await snapshot(db, schema)
   // %ED%A0%80 would be U+D800 if decoded. Whatever the query parser makes of
@@ -161,7 +143,7 @@ t.test('invalid UTF-8 percent-encoding in ?reason= never breaks the chain', asyn
 })
 
 t.test('an HTTP request id longer than 200 characters is refused before it reaches the audit trail', async (t) => {
-  const built = await setup(t, { requestIdHeader: 'x-request-id' })
+  const built = await olgaOwnsD1(t, { requestIdHeader: 'x-request-id' })
   const { app, as, db, schema } = built
   const before = await snapshot(db, schema)
   const long = 'r'.repeat(201)
@@ -193,7 +175,7 @@ t.test('an HTTP request id longer than 200 characters is refused before it reach
 })
 
 t.test('service API: malformed reasons and request ids are refused and write nothing', async (t) => {
-  const built = await setup(t)
+  const built = await olgaOwnsD1(t)
   const { app, db, schema } = built
   const p = app.permissions
   const dave = { kind: 'user', id: 'dave' } as const

@@ -2,35 +2,18 @@
 // to a request that is simply malformed. Input the schemas let through but
 // PostgreSQL refuses (a NUL in text, a number past bigint) is the client's
 // error, a 400, and nothing is written.
-import t, { type Test } from 'tap'
+import t from 'tap'
 import type { InjectOptions } from 'fastify'
-import { sql, type Kysely } from 'kysely'
-import { build } from './helper.js'
+import { olgaOwnsD1, snapshot } from './helper.js'
 
 const INVALID_REQUEST = { statusCode: 400, code: 'FST_DEFAULT_DENY_INVALID_REQUEST', error: 'Bad Request', message: 'Invalid request' }
 const SU = { su: true }
 const BIGINT_MAX = '9223372036854775807'
 
-async function snapshot (db: Kysely<any>, schema: string) {
-  const s = db.withSchema(schema)
-  const grants = await s.selectFrom('default_deny_grant').selectAll().orderBy('id').execute()
-  const resources = await s.selectFrom('default_deny_resource').selectAll().orderBy('resource_type').orderBy('resource_id').execute()
-  const audit = await s.selectFrom('default_deny_audit').select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow()
-  return { grants, resources, audit: audit.n }
-}
 
-async function setup (t: Test) {
-  const built = await build(t, { superuserClaim: 'su' })
-  await built.app.ready()
-  const p = built.app.permissions
-  await p.setOwner({ resource: 'document', id: 'd1', owner: 'olga' }, { actor: 'olga', reason: 'created' })
-  await p.grant({ grantee: { kind: 'user', id: 'carol' }, resource: 'document', id: 'd1', privilege: 'read', grantedBy: 'olga' })
-  await p.grant({ grantee: { kind: 'user', id: 'carol' }, resource: 'document', id: 'd1', privilege: 'edit', grantedBy: 'olga' })
-  return built
-}
 
 t.test('a NUL in a reason is a 400, not a database failure', async (t) => {
-  const { app, as, db, schema } = await setup(t)
+  const { app, as, db, schema } = await olgaOwnsD1(t)
   const json = { ...as('olga'), 'content-type': 'application/json' }
   const requests: Array<[string, InjectOptions]> = [
     ['POST grants', { method: 'POST', url: '/permissions/document/d1/grants', headers: json, payload: '{"grantee":{"kind":"user","id":"dave"},"privilege":"read","reason":"a\\u0000b"}' }],
@@ -52,7 +35,7 @@ t.test('a NUL in a reason is a 400, not a database failure', async (t) => {
 })
 
 t.test('?before= past the bigint range is a 400 on both audit routes; the bigint maximum is fine', async (t) => {
-  const { app, as, db, schema } = await setup(t)
+  const { app, as, db, schema } = await olgaOwnsD1(t)
   const total = (await snapshot(db, schema)).audit
   const routes: Array<[string, string, { authorization: string }]> = [
     ['whole trail', '/permissions/audit', as('root', SU)],
@@ -74,7 +57,7 @@ t.test('?before= past the bigint range is a 400 on both audit routes; the bigint
 })
 
 t.test('service API: audit({ before }) past the bigint range is an invalid argument', async (t) => {
-  const { app, db, schema } = await setup(t)
+  const { app, db, schema } = await olgaOwnsD1(t)
   await t.rejects(app.permissions.audit({ before: '9999999999999999999' }), { code: 'FST_DEFAULT_DENY_INVALID_GRANT' })
   await t.rejects(app.permissions.audit({ before: '9223372036854775808' }), { code: 'FST_DEFAULT_DENY_INVALID_GRANT' })
   await t.rejects(app.permissions.audit({ resource: { resource: 'document', id: 'd1' }, before: '9999999999999999999' }), { code: 'FST_DEFAULT_DENY_INVALID_GRANT' })

@@ -8,7 +8,6 @@
 // No process-level error handler is installed here on purpose: if the 'error'
 // event escapes, the file must crash, not pass.
 import { randomBytes } from 'node:crypto'
-import { Writable } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t, { type Test } from 'tap'
 import jwt from '@fastify/jwt'
@@ -16,7 +15,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import { sql, type Kysely } from 'kysely'
 import defaultDeny from '../lib/index.js'
 import { startProxy } from './fixtures/tcp-proxy.js'
-import { SECRET, testDatabase, usingPostgres } from './helper.js'
+import { logCapture, SECRET, testDatabase, usingPostgres } from './helper.js'
 
 const skip = usingPostgres ? false : 'a lost connection needs a PostgreSQL server (DATABASE_URL): PGlite runs in-process'
 
@@ -60,14 +59,8 @@ async function lossApp (t: Test, via?: { host: string, port: number }): Promise<
   // app.close() has ended the plugin's pool.
   const { db: admin, schema } = await testDatabase(t)
   const applicationName = `dd_loss_${process.pid}_${randomBytes(4).toString('hex')}`
-  const lines: Array<Record<string, unknown>> = []
-  const stream = new Writable({
-    write (chunk, _encoding, callback) {
-      for (const line of String(chunk).split('\n')) if (line.trim() !== '') lines.push(JSON.parse(line))
-      callback()
-    }
-  })
-  const app = Fastify({ logger: { level: 'info', stream } })
+  const { lines, logger } = logCapture()
+  const app = Fastify({ logger })
   t.teardown(() => app.close())
   await app.register(jwt, { secret: SECRET, verify: { algorithms: ['HS256'] } })
   await app.register(defaultDeny, { connectionString: connectionString(applicationName, via), schema, checkTimeout: 1000 })

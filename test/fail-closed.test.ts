@@ -1,24 +1,13 @@
 // Any failure in the check path denies with 503 and a generic body, logs why,
 // and never runs the handler.
-import { Writable } from 'node:stream'
 import t from 'tap'
 import jwt from '@fastify/jwt'
 import Fastify from 'fastify'
 import { sql } from 'kysely'
 import defaultDeny from '../lib/index.js'
 import { openDatabase } from '../lib/pglite.js'
-import { build, SECRET, testDatabase, usingPostgres } from './helper.js'
+import { build, logCapture, SECRET, testDatabase, usingPostgres } from './helper.js'
 
-function logCapture () {
-  const lines: Array<Record<string, unknown>> = []
-  const stream = new Writable({
-    write (chunk, _encoding, callback) {
-      for (const line of String(chunk).split('\n')) if (line.trim() !== '') lines.push(JSON.parse(line))
-      callback()
-    }
-  })
-  return { lines, logger: { level: 'info', stream } }
-}
 
 const UNAVAILABLE = {
   statusCode: 503, code: 'FST_DEFAULT_DENY_UNAVAILABLE', error: 'Service Unavailable', message: 'Authorization is temporarily unavailable'

@@ -1,12 +1,8 @@
 // The size of a token's groups claim: bounded by `maxGroups` (a claim over the
 // bound is bad credentials, 401), and within the bound any size the option
 // allows must work, well past the 65,535 bind parameters of one statement.
-import { Writable } from 'node:stream'
 import t from 'tap'
-import jwt from '@fastify/jwt'
-import Fastify from 'fastify'
-import defaultDeny from '../lib/index.js'
-import { build, SECRET, testDatabase } from './helper.js'
+import { build, logCapture, readyWith } from './helper.js'
 
 const UNAUTHORIZED = { statusCode: 401, code: 'FST_DEFAULT_DENY_UNAUTHORIZED', error: 'Unauthorized', message: 'Unauthorized' }
 const READ = { config: { permission: { resource: 'document' as const, privilege: 'read' as const } } }
@@ -18,16 +14,6 @@ const codeOf = (res: { body: string }) => (bodyOf(res) as { code?: unknown } | n
 // Distinct names, so the count cannot shrink by de-duplication.
 const groupNames = (n: number) => Array.from({ length: n }, (_, i) => `g${i}`)
 
-function logCapture () {
-  const lines: Array<Record<string, unknown>> = []
-  const stream = new Writable({
-    write (chunk, _encoding, callback) {
-      for (const line of String(chunk).split('\n')) if (line.trim() !== '') lines.push(JSON.parse(line))
-      callback()
-    }
-  })
-  return { lines, logger: { level: 'info', stream } }
-}
 
 t.test('by default a token may carry 1000 groups; 1001 is a 401, even when a group holds the grant', async (t) => {
   const { lines, logger } = logCapture()
@@ -105,15 +91,6 @@ t.test('with maxGroups 70000 a 70,000-group token is checked, whose last group h
   t.equal(ran, 1, 'the handler did not run for it')
 })
 
-// Registered without awaiting, as a host would: the option error surfaces in ready().
-async function readyWith (t: Parameters<typeof testDatabase>[0], extra: Record<string, unknown>): Promise<void> {
-  const { db, schema } = await testDatabase(t)
-  const app = Fastify()
-  t.teardown(() => app.close())
-  await app.register(jwt, { secret: SECRET, verify: { algorithms: ['HS256'] } })
-  app.register(defaultDeny, { db, schema, ...extra } as never)
-  await app.ready()
-}
 
 t.test('maxGroups must be an integer from 1 to 100000', async (t) => {
   for (const maxGroups of [0, 100_001, 1.5, '10', -1, Number.NaN, null]) {

@@ -1,6 +1,7 @@
 // Every test file gets its own database: a fresh in-memory PGlite by default,
 // or its own schema on the server named by DATABASE_URL. Files run in parallel.
 import { randomBytes } from 'node:crypto'
+import { Writable } from 'node:stream'
 import tap from 'tap'
 import jwt from '@fastify/jwt'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
@@ -74,4 +75,52 @@ export async function build (
     token,
     as: (sub, extra = {}) => ({ authorization: `Bearer ${token({ sub, ...extra })}` })
   }
+}
+
+/** A Fastify logger at `level` whose JSON lines end up in `lines`, for asserting what was logged. */
+export function logCapture (level = 'info') {
+  const lines: Array<Record<string, unknown>> = []
+  const stream = new Writable({
+    write (chunk, _encoding, callback) {
+      for (const line of String(chunk).split('\n')) if (line.trim() !== '') lines.push(JSON.parse(line))
+      callback()
+    }
+  })
+  return { lines, logger: { level, stream } }
+}
+
+/**
+ * Registers the plugin with `options` without awaiting it, as a host would,
+ * so that an option error surfaces in `ready()`, which this returns.
+ */
+export async function readyWith (t: Teardown, options: Record<string, unknown>): Promise<void> {
+  const { db, schema } = await testDatabase(t)
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(jwt, { secret: SECRET, verify: { algorithms: ['HS256'] } })
+  app.register(defaultDeny, { db, schema, ...options } as never)
+  await app.ready()
+}
+
+/** Every grant and owner row and the number of audit entries: equal before and after proves nothing was written. */
+export async function snapshot (db: Kysely<any>, schema: string) {
+  const scoped = db.withSchema(schema)
+  const grants = await scoped.selectFrom('default_deny_grant').selectAll().orderBy('id').execute()
+  const resources = await scoped.selectFrom('default_deny_resource').selectAll().orderBy('resource_type').orderBy('resource_id').execute()
+  const audit = await scoped.selectFrom('default_deny_audit').select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow()
+  return { grants, resources, audit: audit.n }
+}
+
+/**
+ * olga owns document d1 and carol holds read and edit on it, so revokes have
+ * something to remove; a token with `su: true` is a superuser.
+ */
+export async function olgaOwnsD1 (t: Teardown, fastifyOptions: FastifyServerOptions = {}): Promise<Built> {
+  const built = await build(t, { superuserClaim: 'su' }, fastifyOptions)
+  await built.app.ready()
+  const p = built.app.permissions
+  await p.setOwner({ resource: 'document', id: 'd1', owner: 'olga' }, { actor: 'olga', reason: 'created' })
+  await p.grant({ grantee: { kind: 'user', id: 'carol' }, resource: 'document', id: 'd1', privilege: 'read', grantedBy: 'olga' })
+  await p.grant({ grantee: { kind: 'user', id: 'carol' }, resource: 'document', id: 'd1', privilege: 'edit', grantedBy: 'olga' })
+  return built
 }

@@ -3,10 +3,7 @@
 // counts, the ones delegation rules protect, and the ones anonymous can never be.
 // No test sets an owner, so only grants (and superusers) make managers here.
 import t from 'tap'
-import jwt from '@fastify/jwt'
-import Fastify from 'fastify'
-import defaultDeny from '../lib/index.js'
-import { build, SECRET, testDatabase, type Built } from './helper.js'
+import { build, readyWith, type Built } from './helper.js'
 
 const EDIT_MANAGES = { implies: { edit: ['manage'] } }
 const GRANTS = '/permissions/document/d1/grants'
@@ -168,15 +165,6 @@ t.test('granting a privilege that implies manage is delegating manage', async (t
   })
 })
 
-// Registered without awaiting, as a host would: the option error surfaces in ready().
-async function readyWith (t: Parameters<typeof testDatabase>[0], extra: Record<string, unknown>): Promise<void> {
-  const { db, schema } = await testDatabase(t)
-  const app = Fastify()
-  t.teardown(() => app.close())
-  await app.register(jwt, { secret: SECRET, verify: { algorithms: ['HS256'] } })
-  app.register(defaultDeny, { db, schema, ...extra } as never)
-  await app.ready()
-}
 
 t.test('anonymous may never hold a privilege that implies manage', async (t) => {
   await t.rejects(readyWith(t, { ...EDIT_MANAGES, anonymousPrivileges: ['read', 'edit'] }),
