@@ -117,14 +117,14 @@ export const grantRoutes: FastifyPluginAsync<GrantRoutesDeps> = async (app, { se
     return facts
   }
 
+  const managing = [...managingPrivileges(policy)]
+
   /**
    * Runs a change on `refs` in one transaction: locks the resources and the
    * actor's own rights, checks the actor may manage each, lets `work` change
    * things (calling `authorize` with every privilege it adds or removes), and
    * refuses to leave a resource that had a manager without one.
    */
-  const managing = [...managingPrivileges(policy)]
-
   async function change<T> (
     request: FastifyRequest,
     refs: Instance[],
