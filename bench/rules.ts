@@ -27,7 +27,7 @@ async function serve (mode: Mode): Promise<void> {
   const { default: jwt } = await import('@fastify/jwt')
   const { sql } = await import('kysely')
   const { default: defaultDeny } = await import('../lib/index.js')
-  const { openDatabase } = await import('../lib/pglite.js')
+  const { openDatabase } = await import('../lib/store/pglite.js')
 
   const url = process.env.DATABASE_URL
   const schema = `dd_bench_${process.pid}`

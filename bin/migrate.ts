@@ -1,8 +1,8 @@
 // npm run migrate -- [up|down] [--schema NAME]
 // Uses DATABASE_URL when set, otherwise the embedded database the example uses.
 import { parseArgs } from 'node:util'
-import { runMigrations } from '../lib/migrate.js'
-import { openDatabase } from '../lib/pglite.js'
+import { runMigrations } from '../lib/store/migrate.js'
+import { openDatabase } from '../lib/store/pglite.js'
 
 export const DEFAULT_PGLITE_DIR = '.data/pglite'
 

@@ -1,6 +1,6 @@
 // npm start: the example API on the embedded database (or DATABASE_URL).
 import { randomBytes } from 'node:crypto'
-import { openDatabase } from '../lib/pglite.js'
+import { openDatabase } from '../lib/store/pglite.js'
 import { buildExample, seedExample } from './app.js'
 
 const port = Number(process.env.PORT ?? 3000)

@@ -12,7 +12,7 @@ import Fastify from 'fastify'
 import { Kysely, PostgresDialect, sql } from 'kysely'
 import type { FastifyDefaultDenyOptions } from '../fastify-plugin.js'
 import defaultDeny from '../lib/index.js'
-import { PGlitePool } from '../lib/pglite.js'
+import { PGlitePool } from '../lib/store/pglite.js'
 import { SECRET, testDatabase, usingPostgres } from './helper.js'
 
 const CHECK_TIMEOUT = 300

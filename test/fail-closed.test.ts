@@ -5,7 +5,7 @@ import jwt from '@fastify/jwt'
 import Fastify from 'fastify'
 import { sql } from 'kysely'
 import defaultDeny from '../lib/index.js'
-import { openDatabase } from '../lib/pglite.js'
+import { openDatabase } from '../lib/store/pglite.js'
 import { build, logCapture, SECRET, testDatabase, usingPostgres } from './helper.js'
 
 

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import t from 'tap'
 import { Migrator, sql, type Kysely } from 'kysely'
-import { runMigrations, MIGRATION_LOCK_TABLE, MIGRATION_TABLE } from '../lib/migrate.js'
+import { runMigrations, MIGRATION_LOCK_TABLE, MIGRATION_TABLE } from '../lib/store/migrate.js'
 import { testDatabase, usingPostgres } from './helper.js'
 
 const ALL = ['20261125070000_create_grants', '20261125080000_create_audit']

@@ -1,7 +1,7 @@
 import { Migrator, type Kysely } from 'kysely'
-import { migrations } from '../migrations/index.js'
-import { codes } from './errors.js'
-import { DEFAULT_SCHEMA } from './options.js'
+import { migrations } from '../../migrations/index.js'
+import { codes } from '../errors.js'
+import { DEFAULT_SCHEMA } from '../options.js'
 
 // Never change these: a renamed table makes every migration run again.
 export const MIGRATION_TABLE = 'default_deny_migration'

@@ -1,6 +1,6 @@
 // The one definition of "allowed". Pure and synchronous: no Fastify, no I/O,
 // so every policy case is testable without HTTP or a database.
-import type { Explanation, GranteeRef, Principal, Reason } from '../fastify-plugin.js'
+import type { Explanation, GranteeRef, Principal, Reason } from '../../fastify-plugin.js'
 
 /** What a route requires once its annotation has been validated. */
 export type Requirement =

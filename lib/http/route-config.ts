@@ -1,7 +1,7 @@
 import type { FastifyRequest, RouteOptions } from 'fastify'
-import type { Requirement } from './decide.js'
-import { codes } from './errors.js'
-import type { Settings } from './options.js'
+import type { Requirement } from '../decision/decide.js'
+import { codes } from '../errors.js'
+import type { Settings } from '../options.js'
 
 export const kRoute = Symbol('fastify-default-deny.route')
 

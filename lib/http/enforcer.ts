@@ -1,17 +1,17 @@
 // The enforcement hooks: principal → endpoint rules → grants → decide.
 // Everything that is not an explicit allow ends in a thrown, coded error.
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { Principal } from '../fastify-plugin.js'
-import { withBudget } from './deadline.js'
-import { decide, type Policy } from './decide.js'
-import { codes } from './errors.js'
-import type { GrantStore } from './grant-store.js'
-import { isValidId } from './ids.js'
-import type { Settings } from './options.js'
+import type { Principal } from '../../fastify-plugin.js'
+import { withBudget } from '../store/deadline.js'
+import { decide, type Policy } from '../decision/decide.js'
+import { codes } from '../errors.js'
+import type { GrantStore } from '../store/grant-store.js'
+import { isValidId } from '../decision/ids.js'
+import type { Settings } from '../options.js'
 import { ANONYMOUS, InvalidCredentials, resolvePrincipal } from './principal.js'
 import { compiledRouteOf, type CompiledRoute } from './route-config.js'
-import { requestFacts, rulePath, type RulesLayer } from './rules-layer.js'
-import { effectiveLevel, evaluateRules, requiresBody, type CompiledRules } from './rules/index.js'
+import { requestFacts, rulePath, type RulesLayer } from '../rules/reloader.js'
+import { effectiveLevel, evaluateRules, requiresBody, type CompiledRules } from '../rules/index.js'
 
 /** Work left for preValidation when a rule filters on body parameters. */
 interface Deferred {

@@ -1,6 +1,6 @@
 // JSON schemas of the grant-management API. Strict on purpose: the validator
 // of this scope does not coerce types, and no object takes extra properties.
-import { MAX_REASON_LENGTH } from '../ids.js'
+import { MAX_REASON_LENGTH } from '../decision/ids.js'
 import type { Settings } from '../options.js'
 
 const error = {

@@ -1,6 +1,6 @@
 import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } from 'kysely'
 import pg from 'pg'
-import type { PostgresOptions } from '../fastify-plugin.js'
+import type { PostgresOptions } from '../../fastify-plugin.js'
 
 /**
  * Attaches the listeners that keep a lost connection from crashing the

@@ -3,12 +3,12 @@
 import { unwatchFile, watchFile } from 'node:fs'
 import type { TLSSocket } from 'node:tls'
 import type { FastifyRequest } from 'fastify'
-import type { Principal } from '../fastify-plugin.js'
-import { codes } from './errors.js'
+import type { Principal } from '../../fastify-plugin.js'
+import { codes } from '../errors.js'
 import {
   compileRules, loadRulesFiles, normalizeRequestPath, RulesConfigError,
   type CompiledRules, type CompileOptions, type RequestFacts
-} from './rules/index.js'
+} from './index.js'
 
 export interface RulesConfig {
   /** Rules given inline; otherwise they are read from the files. */

@@ -1,8 +1,8 @@
 import type {} from '@fastify/jwt'
 import type { FastifyRequest } from 'fastify'
-import type { Principal } from '../fastify-plugin.js'
-import { isValidId } from './ids.js'
-import type { Settings } from './options.js'
+import type { Principal } from '../../fastify-plugin.js'
+import { isValidId } from '../decision/ids.js'
+import type { Settings } from '../options.js'
 
 export const ANONYMOUS: Principal = Object.freeze({
   kind: 'anonymous',

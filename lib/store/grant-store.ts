@@ -2,10 +2,10 @@
 // instance or transaction; the store scopes it to the plugin's schema.
 import { createHash } from 'node:crypto'
 import { sql, type ExpressionBuilder, type Kysely } from 'kysely'
-import type { AuditEntry, AuditVerification, Grant, GranteeRef, Principal, ResourceRef } from '../fastify-plugin.js'
-import type { AuditTable, DefaultDenyDatabase, GrantRow } from './database.js'
+import type { AuditEntry, AuditVerification, Grant, GranteeRef, Principal, ResourceRef } from '../../fastify-plugin.js'
+import type { AuditTable, DefaultDenyDatabase, GrantRow } from './schema.js'
 import { UNBOUNDED, type Budget } from './deadline.js'
-import type { Facts, Source } from './decide.js'
+import type { Facts, Source } from '../decision/decide.js'
 
 type Db = Kysely<DefaultDenyDatabase>
 type GrantEb = ExpressionBuilder<DefaultDenyDatabase, 'default_deny_grant'>
