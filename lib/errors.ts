@@ -20,3 +20,11 @@ export const codes = {
   FST_DEFAULT_DENY_INVALID_RULES: createError<[string]>('FST_DEFAULT_DENY_INVALID_RULES', '%s', 500),
   FST_DEFAULT_DENY_ALREADY_REGISTERED: createError('FST_DEFAULT_DENY_ALREADY_REGISTERED', 'fastify-default-deny is already registered on this instance', 500)
 }
+
+/**
+ * The refusal of a request no grant allows: 403, or with `hideForbidden` a
+ * 404 indistinguishable from a missing resource.
+ */
+export function deniedError (hideForbidden: boolean): Error {
+  return hideForbidden ? new codes.FST_DEFAULT_DENY_NOT_FOUND() : new codes.FST_DEFAULT_DENY_FORBIDDEN()
+}

@@ -1,7 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import type { FastifyDefaultDenyOptions } from '../fastify-plugin.js'
-import type { Policy } from './decision/decide.js'
 import { codes } from './errors.js'
 import { GrantStore } from './store/grant-store.js'
 import { runMigrations } from './store/migrate.js'
@@ -79,7 +78,7 @@ const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, op
   }
 
   const store = new GrantStore(db, settings.schema)
-  const policy: Policy = { satisfiedBy: settings.satisfiedBy, ownerPrivileges: settings.ownerPrivileges }
+  const policy = settings.policy
 
   const api = createApi(settings, store, policy, rules)
 

@@ -1,10 +1,9 @@
 import type { Kysely } from 'kysely'
 import type { FastifyDefaultDenyOptions } from '../fastify-plugin.js'
+import { MANAGE, managingPrivileges, type Policy } from './decision/policy.js'
 import { codes } from './errors.js'
 
 export const DEFAULT_PRIVILEGES = ['read', 'edit', 'delete'] as const
-/** Lets its holder list and change the grants on a resource. Always known. */
-export const MANAGE_PRIVILEGE = 'manage'
 export const DEFAULT_ANONYMOUS_PRIVILEGES = ['read'] as const
 export const DEFAULT_GRANT_ROUTES_PREFIX = '/permissions'
 export const DEFAULT_SCHEMA = 'public'
@@ -42,6 +41,8 @@ export interface Settings {
   /** For each privilege, every privilege whose holder also holds it (itself included). */
   satisfiedBy: ReadonlyMap<string, ReadonlySet<string>>
   ownerPrivileges: ReadonlySet<string>
+  /** satisfiedBy and ownerPrivileges as the pure decision reads them. */
+  policy: Policy
   hideForbidden: boolean
   userClaim: string
   groupsClaim: string
@@ -157,7 +158,7 @@ export function resolveOptions (raw: unknown): Settings {
   if (typeof schema !== 'string' || !SCHEMA_NAME.test(schema)) invalid('schema', 'must be a plain SQL identifier')
 
   const configured = opts.privileges === undefined ? [...DEFAULT_PRIVILEGES] : nameList('privileges', opts.privileges)
-  const privileges = configured.includes(MANAGE_PRIVILEGE) ? configured : [...configured, MANAGE_PRIVILEGE]
+  const privileges = configured.includes(MANAGE) ? configured : [...configured, MANAGE]
   const known = new Set(privileges)
 
   const implies = opts.implies === undefined ? {} : opts.implies
@@ -208,7 +209,9 @@ export function resolveOptions (raw: unknown): Settings {
       ? []
       : nameList('anonymousPrivileges', opts.anonymousPrivileges)
   const satisfiedBy = buildSatisfiedBy(privileges, implies as Record<string, string[]>)
-  const managing = satisfiedBy.get(MANAGE_PRIVILEGE) as ReadonlySet<string>
+  const owned = new Set(ownerPrivileges)
+  const policy: Policy = Object.freeze({ satisfiedBy, ownerPrivileges: owned })
+  const managing = managingPrivileges(policy)
   for (const privilege of anonymousPrivileges) {
     if (!known.has(privilege)) invalid('anonymousPrivileges', `names unknown privilege '${privilege}'`)
     if (managing.has(privilege)) {
@@ -236,7 +239,8 @@ export function resolveOptions (raw: unknown): Settings {
     migrate: booleanOption(opts, 'migrate', true),
     privileges: known,
     satisfiedBy,
-    ownerPrivileges: new Set(ownerPrivileges),
+    ownerPrivileges: owned,
+    policy,
     hideForbidden: booleanOption(opts, 'hideForbidden', false),
     userClaim: claimOption(opts, 'userClaim', DEFAULT_USER_CLAIM),
     groupsClaim: claimOption(opts, 'groupsClaim', DEFAULT_GROUPS_CLAIM),

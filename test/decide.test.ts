@@ -2,9 +2,10 @@
 import t from 'tap'
 import fc from 'fast-check'
 import type { Principal } from '../fastify-plugin.js'
-import { decide, holds, type Facts, type Policy } from '../lib/decision/decide.js'
+import { decide, holds, type Facts } from '../lib/decision/decide.js'
+import type { Policy } from '../lib/decision/policy.js'
 import { resolveOptions } from '../lib/options.js'
-import { ANONYMOUS } from '../lib/http/principal.js'
+import { ANONYMOUS } from '../lib/decision/principal.js'
 
 const fakeDb = { selectFrom () {}, withSchema () {} }
 function policy (options: Record<string, unknown> = {}): Policy {

@@ -3,12 +3,14 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Principal } from '../../fastify-plugin.js'
 import { withBudget } from '../store/deadline.js'
-import { decide, type Policy } from '../decision/decide.js'
-import { codes } from '../errors.js'
+import { decide } from '../decision/decide.js'
+import { ANONYMOUS } from '../decision/principal.js'
+import { levelAllows, type Policy } from '../decision/policy.js'
+import { codes, deniedError } from '../errors.js'
 import type { GrantStore } from '../store/grant-store.js'
 import { isValidId } from '../decision/ids.js'
 import type { Settings } from '../options.js'
-import { ANONYMOUS, InvalidCredentials, resolvePrincipal } from './principal.js'
+import { InvalidCredentials, resolvePrincipal } from './principal.js'
 import { compiledRouteOf, type CompiledRoute } from './route-config.js'
 import { requestFacts, rulePath, type RulesLayer } from '../rules/reloader.js'
 import { effectiveLevel, evaluateRules, requiresBody, type CompiledRules } from '../rules/index.js'
@@ -31,9 +33,7 @@ export interface Enforcer {
 export function createEnforcer (
   settings: Settings, store: GrantStore, policy: Policy, rules: RulesLayer | null, caseSensitive: boolean
 ): Enforcer {
-  const deny = () => settings.hideForbidden
-    ? new codes.FST_DEFAULT_DENY_NOT_FOUND()
-    : new codes.FST_DEFAULT_DENY_FORBIDDEN()
+  const deny = () => deniedError(settings.hideForbidden)
 
   function resourceId (request: FastifyRequest, route: CompiledRoute): unknown {
     const source = route.id
@@ -72,9 +72,7 @@ export function createEnforcer (
 
   // Levels only ever restrict: an elevated request still needs its grant.
   function capByLevel (request: FastifyRequest, level: string | null, privilege: string | null): void {
-    if (privilege === null || level === null) return
-    const allowed = settings.levelPrivileges.get(level)
-    if (allowed === undefined || allowed.has(privilege)) return
+    if (privilege === null || levelAllows(settings.levelPrivileges, level, privilege)) return
     request.log.info({ level, privilege }, 'fastify-default-deny: privilege above the request\'s level')
     throw deny()
   }

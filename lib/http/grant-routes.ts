@@ -6,8 +6,11 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import type { Kysely } from 'kysely'
 import type { GranteeRef, Principal, ResourceRef } from '../../fastify-plugin.js'
 import { withBudget } from '../store/deadline.js'
-import { explain, MANAGE, managingPrivileges, mayChange, mayManage, type Facts, type Policy } from '../decision/decide.js'
-import { codes } from '../errors.js'
+import type { Facts } from '../decision/decide.js'
+import { explain } from '../decision/explain.js'
+import { mayChange, mayManage } from '../decision/manage.js'
+import { levelAllows, MANAGE, managingPrivileges, type Policy } from '../decision/policy.js'
+import { codes, deniedError } from '../errors.js'
 import type { GrantStore, WriteContext } from '../store/grant-store.js'
 import { isSeq, isValidId, isValidText, MAX_REASON_LENGTH, MAX_REQUEST_ID_LENGTH } from '../decision/ids.js'
 import type { Settings } from '../options.js'
@@ -50,7 +53,7 @@ export const grantRoutes: FastifyPluginAsync<GrantRoutesDeps> = async (app, { se
 
   const s = buildSchemas(settings)
   const config = { permission: 'authenticated' as const }
-  const denied = () => settings.hideForbidden ? new codes.FST_DEFAULT_DENY_NOT_FOUND() : new codes.FST_DEFAULT_DENY_FORBIDDEN()
+  const denied = () => deniedError(settings.hideForbidden)
 
   function actorOf (request: FastifyRequest): Principal {
     return request.principal as Principal
@@ -133,8 +136,7 @@ export const grantRoutes: FastifyPluginAsync<GrantRoutesDeps> = async (app, { se
     await mustExist(refs)
     // A request the endpoint rules demoted (say, to reader) changes no grants.
     const level = request.accessLevel
-    const cap = level === null ? undefined : settings.levelPrivileges.get(level)
-    if (cap !== undefined && !cap.has(MANAGE)) {
+    if (!levelAllows(settings.levelPrivileges, level, MANAGE)) {
       request.log.info({ level }, 'fastify-default-deny: grant change above the request\'s level')
       throw denied()
     }

@@ -2,15 +2,8 @@ import type {} from '@fastify/jwt'
 import type { FastifyRequest } from 'fastify'
 import type { Principal } from '../../fastify-plugin.js'
 import { isValidId } from '../decision/ids.js'
+import { ANONYMOUS, userPrincipal } from '../decision/principal.js'
 import type { Settings } from '../options.js'
-
-export const ANONYMOUS: Principal = Object.freeze({
-  kind: 'anonymous',
-  id: null,
-  groups: Object.freeze([]) as readonly string[],
-  superuser: false,
-  claims: null
-})
 
 // @fastify/jwt reports "no token at all" with these codes; any other failure
 // means credentials were sent and are bad, which must never become anonymous.
@@ -37,13 +30,7 @@ function principalFromClaims (claims: Record<string, unknown>, settings: Setting
     throw new InvalidCredentials(`token carries more than maxGroups (${settings.maxGroups}) groups`)
   }
   if (!validGroups(groups, settings.maxIdLength)) throw new InvalidCredentials('token has an invalid groups claim')
-  return Object.freeze({
-    kind: 'user',
-    id,
-    groups: Object.freeze([...new Set(groups)]),
-    superuser: settings.superuserClaim !== false && claims[settings.superuserClaim] === true,
-    claims: Object.freeze({ ...claims })
-  })
+  return userPrincipal(id, [...new Set(groups)], settings.superuserClaim !== false && claims[settings.superuserClaim] === true, claims)
 }
 
 async function principalFromResolver (request: FastifyRequest, claims: Record<string, unknown>, settings: Settings): Promise<Principal> {
@@ -58,13 +45,7 @@ async function principalFromResolver (request: FastifyRequest, claims: Record<st
   if (resolved.groups.length > settings.maxGroups) {
     throw new ResolverFailure(`resolvePrincipal returned more than maxGroups (${settings.maxGroups}) groups`)
   }
-  return Object.freeze({
-    kind: 'user',
-    id: resolved.id,
-    groups: Object.freeze([...new Set(resolved.groups)]),
-    superuser: resolved.superuser,
-    claims: Object.freeze({ ...claims })
-  })
+  return userPrincipal(resolved.id, [...new Set(resolved.groups)], resolved.superuser, claims)
 }
 
 /**

@@ -6,12 +6,14 @@ import type {
   DefaultDenyApi, GranteeRef, Principal, ResourceRef, ServiceCallOptions
 } from '../../fastify-plugin.js'
 import { DeadlineExceeded, withBudget } from '../store/deadline.js'
-import { decide, explain, type Policy } from '../decision/decide.js'
+import { decide } from '../decision/decide.js'
+import { explain } from '../decision/explain.js'
+import type { Policy } from '../decision/policy.js'
 import { codes } from '../errors.js'
 import type { GrantStore, WriteContext } from '../store/grant-store.js'
 import { isSeq, isValidId, isValidText, MAX_REASON_LENGTH, MAX_REQUEST_ID_LENGTH } from '../decision/ids.js'
 import type { Settings } from '../options.js'
-import { ANONYMOUS } from '../http/principal.js'
+import { ANONYMOUS } from '../decision/principal.js'
 import type { RulesLayer } from '../rules/reloader.js'
 
 const invalid = (message: string): never => { throw new codes.FST_DEFAULT_DENY_INVALID_GRANT(message) }

@@ -5,7 +5,8 @@ import { sql, type ExpressionBuilder, type Kysely } from 'kysely'
 import type { AuditEntry, AuditVerification, Grant, GranteeRef, Principal, ResourceRef } from '../../fastify-plugin.js'
 import type { AuditTable, DefaultDenyDatabase, GrantRow } from './schema.js'
 import { UNBOUNDED, type Budget } from './deadline.js'
-import type { Facts, Source } from '../decision/decide.js'
+import type { Facts } from '../decision/decide.js'
+import type { Source } from '../decision/explain.js'
 
 type Db = Kysely<DefaultDenyDatabase>
 type GrantEb = ExpressionBuilder<DefaultDenyDatabase, 'default_deny_grant'>

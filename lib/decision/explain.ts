@@ -1,0 +1,65 @@
+// Why a principal can or cannot do something, in data and in words, from the
+// same facts and policy the decision uses.
+import type { Explanation, GranteeRef, Principal, Reason } from '../../fastify-plugin.js'
+import type { Policy } from './policy.js'
+
+/** A stored grant that counts for a principal, and how. */
+export interface Source {
+  privilege: string
+  grantee: GranteeRef
+  typeLevel: boolean
+  expiresAt: Date | null
+}
+
+function describeGrantee (grantee: GranteeRef): string {
+  return grantee.kind === 'anonymous' ? 'everyone (anonymous)' : `${grantee.kind} ${grantee.id}`
+}
+
+/** Why a principal can (or cannot) do things on a resource, in data and in words. */
+export function explain (
+  principal: Principal, sources: Source[], owner: string | null, policy: Policy, asked: string | null
+): Explanation {
+  const reasonsFor = (privilege: string): Reason[] => {
+    const accepted = policy.satisfiedBy.get(privilege) ?? new Set<string>()
+    const reasons: Reason[] = []
+    if (principal.superuser) reasons.push({ source: 'superuser', privilege, typeLevel: false })
+    if (principal.kind === 'user' && owner !== null && owner === principal.id) {
+      for (const held of policy.ownerPrivileges) {
+        if (accepted.has(held)) reasons.push({ source: 'owner', privilege: held, typeLevel: false })
+      }
+    }
+    for (const source of sources) {
+      if (accepted.has(source.privilege)) {
+        reasons.push({ source: source.grantee.kind, grantee: source.grantee, privilege: source.privilege, typeLevel: source.typeLevel })
+      }
+    }
+    return reasons
+  }
+  const privileges = [...policy.satisfiedBy.keys()]
+    .map((privilege) => ({ privilege, via: reasonsFor(privilege) }))
+    .filter((entry) => entry.via.length > 0)
+  if (asked === null) {
+    const names = privileges.map((entry) => entry.privilege)
+    return { privileges, summary: names.length === 0 ? 'holds nothing on this resource' : `can ${names.join(', ')}` }
+  }
+  const via = reasonsFor(asked)
+  if (via.length > 0) {
+    const first = via[0] as Reason
+    const why = first.source === 'superuser'
+      ? 'is a superuser'
+      : first.source === 'owner'
+        ? `owns the resource (owners hold ${first.privilege})`
+        : `${describeGrantee(first.grantee as GranteeRef)} holds ${first.privilege}${first.typeLevel ? ' on every resource of the type' : ''}`
+    return { privileges, decision: 'allow', summary: `allowed: ${why}` }
+  }
+  const held = sources.map((source) =>
+    `${describeGrantee(source.grantee)} holds ${source.privilege}${source.typeLevel ? ' on every resource of the type' : ''}`)
+  if (owner !== null && owner === principal.id) held.unshift(`owns the resource (owners hold ${[...policy.ownerPrivileges].join(', ') || 'nothing'})`)
+  return {
+    privileges,
+    decision: 'deny',
+    summary: held.length === 0
+      ? `denied: nothing is granted on this resource; the request needs ${asked}`
+      : `denied: ${held.join('; ')}; the request needs ${asked}`
+  }
+}

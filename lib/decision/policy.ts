@@ -1,0 +1,37 @@
+// What the configuration says about privileges, as data the pure decision
+// functions read: which privileges satisfy which, what owners hold, who
+// manages, and what a request acting at a capped level may still do.
+
+export interface Policy {
+  /** For each privilege, every privilege whose holder also holds it (itself included). */
+  satisfiedBy: ReadonlyMap<string, ReadonlySet<string>>
+  ownerPrivileges: ReadonlySet<string>
+}
+
+/** The right to see and change a resource's grants. Always known. */
+export const MANAGE = 'manage'
+
+/**
+ * The privileges whose holder manages a resource: `manage` and every
+ * privilege that implies it. The one definition used to authorize the grant
+ * API, to guard the last manager, and to refuse delegation.
+ */
+export function managingPrivileges (policy: Policy): ReadonlySet<string> {
+  return policy.satisfiedBy.get(MANAGE) ?? new Set([MANAGE])
+}
+
+/**
+ * Whether a request acting at `level` may exercise `privilege`. Levels only
+ * ever restrict: a level with no cap, or no level at all, allows everything
+ * (the grant is still needed).
+ *
+ * @example
+ * levelAllows(new Map([['reader', new Set(['read'])]]), 'reader', 'edit') // false
+ */
+export function levelAllows (
+  levelPrivileges: ReadonlyMap<string, ReadonlySet<string>>, level: string | null, privilege: string
+): boolean {
+  if (level === null) return true
+  const allowed = levelPrivileges.get(level)
+  return allowed === undefined || allowed.has(privilege)
+}
