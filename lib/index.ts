@@ -2,13 +2,16 @@ import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import type { FastifyDefaultDenyOptions } from '../fastify-plugin.js'
 import { codes } from './errors.js'
-import { GrantStore } from './store/grant-store.js'
+import { createStore } from './store/index.js'
 import { runMigrations } from './store/migrate.js'
 import { resolveOptions } from './options.js'
 import { postgresKysely } from './store/postgres.js'
 import { createEnforcer } from './http/enforcer.js'
 import { grantRoutes } from './http/grant-routes.js'
-import { createApi, createValidators } from './service/api.js'
+import { createApi, invalidGrant } from './service/api.js'
+import { GrantService } from './service/grants.js'
+import { GrantQueries } from './service/queries.js'
+import { createValidators } from './service/validation.js'
 import { compileRoute, kRoute } from './http/route-config.js'
 import { RulesLayer } from './rules/reloader.js'
 
@@ -77,10 +80,12 @@ const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, op
     await runMigrations(db, { schema: settings.schema })
   }
 
-  const store = new GrantStore(db, settings.schema)
+  const { reader, writer, audit } = createStore(db, settings.schema)
   const policy = settings.policy
-
-  const api = createApi(settings, store, policy, rules)
+  const validators = createValidators(settings, invalidGrant)
+  const grants = new GrantService({ reader, writer, policy, settings, validators })
+  const queries = new GrantQueries({ reader, audit, policy })
+  const api = createApi({ grants, queries, validators, rules })
 
   fastify.decorateRequest('principal', null)
   fastify.decorateRequest('accessLevel', null)
@@ -90,12 +95,12 @@ const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, op
     route.config = { ...route.config, [kRoute]: compileRoute(route, settings) } as typeof route.config
   })
 
-  const enforcer = createEnforcer(settings, store, policy, rules, caseSensitive)
+  const enforcer = createEnforcer(settings, reader, policy, rules, caseSensitive)
   fastify.addHook('onRequest', enforcer.onRequest)
   if (rules !== null) fastify.addHook('preValidation', enforcer.preValidation)
 
   if (settings.grantRoutes !== null) {
-    await fastify.register(grantRoutes, { prefix: settings.grantRoutes.prefix, settings, store, policy, validators: createValidators(settings) })
+    await fastify.register(grantRoutes, { prefix: settings.grantRoutes.prefix, settings, grants, queries })
   }
 }
 

@@ -7,7 +7,7 @@ import { decide } from '../decision/decide.js'
 import { ANONYMOUS } from '../decision/principal.js'
 import { levelAllows, type Policy } from '../decision/policy.js'
 import { codes, deniedError } from '../errors.js'
-import type { GrantStore } from '../store/grant-store.js'
+import type { GrantReader } from '../store/reader.js'
 import { isValidId } from '../decision/ids.js'
 import type { Settings } from '../options.js'
 import { InvalidCredentials, resolvePrincipal } from './principal.js'
@@ -31,7 +31,7 @@ export interface Enforcer {
 }
 
 export function createEnforcer (
-  settings: Settings, store: GrantStore, policy: Policy, rules: RulesLayer | null, caseSensitive: boolean
+  settings: Settings, reader: GrantReader, policy: Policy, rules: RulesLayer | null, caseSensitive: boolean
 ): Enforcer {
   const deny = () => deniedError(settings.hideForbidden)
 
@@ -172,7 +172,7 @@ export function createEnforcer (
       }
       if (!who.superuser) {
         const target = { resource: requirement.resource, id: id as string | null }
-        facts = await withBudget(settings.checkTimeout, async (budget) => await store.facts(who, target, undefined, budget))
+        facts = await withBudget(settings.checkTimeout, async (budget) => await reader.facts(who, target, undefined, budget))
       }
     } catch (err) {
       if ((err as { code?: unknown }).code === 'FST_DEFAULT_DENY_NOT_FOUND') throw err

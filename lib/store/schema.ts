@@ -1,4 +1,5 @@
-import type { ColumnType, Generated, Insertable, Selectable } from 'kysely'
+import type { ColumnType, Generated, Selectable } from 'kysely'
+import type { AuditEntry } from '../../fastify-plugin.js'
 
 export interface GrantTable {
   // bigint identity; pg returns int8 as a string. Never sent to clients.
@@ -26,7 +27,7 @@ export interface AuditTable {
   seq: Generated<string>
   at: Date
   actor: string | null
-  action: 'grant' | 'revoke' | 'replace' | 'owner' | 'forget'
+  action: AuditEntry['action']
   principal_kind: 'user' | 'group' | 'anonymous' | null
   principal_id: string | null
   resource_type: string
@@ -47,4 +48,3 @@ export interface DefaultDenyDatabase {
 }
 
 export type GrantRow = Selectable<GrantTable>
-export type NewGrantRow = Insertable<GrantTable>

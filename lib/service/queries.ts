@@ -1,0 +1,93 @@
+// The read use cases: the check host code asks for, explain, what a manager
+// sees of a resource's grants, and the audit trail. Shared by the service API
+// and the grant routes.
+import type { Kysely } from 'kysely'
+import type { AuditEntry, AuditVerification, Explanation, Grant, GranteeRef, Principal, ResourceRef } from '../../fastify-plugin.js'
+import { decide } from '../decision/decide.js'
+import { explain } from '../decision/explain.js'
+import type { Policy } from '../decision/policy.js'
+import type { AuditFilter, AuditLog } from '../store/audit.js'
+import type { GrantReader } from '../store/reader.js'
+import type { Instance } from './grants.js'
+
+export interface QueriesProps {
+  readonly reader: GrantReader
+  readonly audit: AuditLog
+  readonly policy: Policy
+}
+
+/** One grant as a manager sees it, with where it comes from. */
+export interface ManagedGrant {
+  grantee: GranteeRef
+  privilege: string
+  source: 'owner' | 'explicit' | 'type'
+  grantedBy: string | null
+  grantedAt: Date | null
+  expiresAt: Date | null
+}
+
+export class GrantQueries {
+  readonly #props: QueriesProps
+
+  constructor (props: QueriesProps) {
+    this.#props = Object.freeze({ ...props })
+  }
+
+  /** The decision of a route check, without its time bound. */
+  async check (principal: Principal, target: ResourceRef, privilege: string, db?: Kysely<any>): Promise<boolean> {
+    if (principal.superuser) return true
+    const facts = await this.#props.reader.facts(principal, target, db)
+    return decide(principal, { kind: 'resource', resource: target.resource, privilege }, facts, this.#props.policy) === 'allow'
+  }
+
+  async explain (principal: Principal, target: ResourceRef, privilege: string | null, db?: Kysely<any>): Promise<Explanation> {
+    const { reader, policy } = this.#props
+    const [sources, owner] = await Promise.all([
+      reader.sources(principal, target, db),
+      target.id === null ? null : reader.getOwner(target as Instance, db)
+    ])
+    return explain(principal, sources, owner, policy, privilege)
+  }
+
+  /** The owner, the resource's own live grants and its type's, as a manager reviews them. */
+  async managedGrants (target: Instance): Promise<{ owner: string | null, grants: ManagedGrant[] }> {
+    const { reader, policy } = this.#props
+    const now = Date.now()
+    const live = (g: Grant) => g.expiresAt === null || g.expiresAt.getTime() > now
+    const [explicit, typeLevel, owner] = await Promise.all([
+      reader.listGrants(target), reader.listGrants({ resource: target.resource, id: null }), reader.getOwner(target)
+    ])
+    const grants: ManagedGrant[] = [
+      ...(owner === null ? [] : [...policy.ownerPrivileges].map((privilege) => ({
+        grantee: { kind: 'user' as const, id: owner }, privilege, source: 'owner' as const, grantedBy: null, grantedAt: null, expiresAt: null
+      }))),
+      ...explicit.filter(live).map((g) => ({ ...g, source: 'explicit' as const })),
+      ...typeLevel.filter(live).map((g) => ({ ...g, source: 'type' as const }))
+    ]
+    return { owner, grants }
+  }
+
+  async listGrants (target: ResourceRef, db?: Kysely<any>): Promise<Grant[]> {
+    return await this.#props.reader.listGrants(target, db)
+  }
+
+  async owner (target: Instance, db?: Kysely<any>): Promise<string | null> {
+    return await this.#props.reader.getOwner(target, db)
+  }
+
+  async audit (filter: AuditFilter, db?: Kysely<any>): Promise<AuditEntry[]> {
+    return await this.#props.audit.list(filter, db)
+  }
+
+  /** One page of the trail, newest first, and the `before` of the next page. */
+  async auditPage (filter: AuditFilter): Promise<{ entries: AuditEntry[], next: string | null }> {
+    const entries = await this.#props.audit.list({ ...filter, limit: filter.limit + 1 })
+    const more = entries.length > filter.limit
+    const page = entries.slice(0, filter.limit)
+    return { entries: page, next: more ? (page.at(-1)?.seq ?? null) : null }
+  }
+
+  async verifyAudit (db?: Kysely<any>): Promise<AuditVerification> {
+    return await this.#props.audit.verify(db)
+  }
+}

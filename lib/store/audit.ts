@@ -1,0 +1,170 @@
+// The hash-chained audit trail: every change appends one entry whose hash
+// covers its content and the entry before it, so an edit, a deletion or an
+// insertion anywhere shows on verification.
+import { createHash } from 'node:crypto'
+import { sql, type Kysely } from 'kysely'
+import type { AuditEntry, AuditVerification, GranteeRef, ResourceRef } from '../../fastify-plugin.js'
+import type { AuditTable } from './schema.js'
+import { granteeColumns, ofGrantee, onTarget, toGrantee } from './predicates.js'
+import { scoped, type StoreProps, type Trx } from './scope.js'
+
+/** Who changed what, and why: recorded with every change. */
+export interface WriteContext {
+  actor: string | null
+  requestId: string | null
+  reason: string | null
+}
+
+export interface AuditFilter {
+  resource?: ResourceRef
+  grantee?: GranteeRef
+  /** Only entries with a smaller `seq` (the previous page's last one). */
+  before?: string
+  limit: number
+}
+
+/** One change, as the writer reports it. */
+export interface AuditChange {
+  action: AuditEntry['action']
+  grantee: GranteeRef | null
+  target: ResourceRef
+  before: string[]
+  after: string[]
+}
+
+export const GENESIS_HASH = '0'.repeat(64)
+/** How many bad entries a verification lists; it counts them all. */
+export const MAX_REPORTED = 100
+const HASHED_COLUMNS = [
+  'at', 'actor', 'action', 'principal_kind', 'principal_id', 'resource_type', 'resource_id',
+  'before', 'after', 'request_id', 'reason'
+] as const
+const VERIFY_PAGE = 1000
+
+/** An audit row read back differs from what was hashed: refused, rolled back. */
+export class AuditMismatch extends Error {
+  constructor () {
+    super('the database changed an audit value on the way in; the change was refused')
+    this.name = 'AuditMismatch'
+  }
+}
+
+// Any constant works: it only has to differ from the per-resource lock keys' space.
+const AUDIT_LOCK = sql`hashtextextended('fastify-default-deny/audit', 0)`
+
+type HashedRow = Omit<AuditTable, 'seq' | 'prev_hash' | 'hash' | 'before' | 'after'> & { before: string[], after: string[] }
+
+function auditHash (prev: string, row: HashedRow): string {
+  // Positional JSON: stable across runtimes, and a field moved between columns shows.
+  const canonical = JSON.stringify([
+    prev, row.at.toISOString(), row.actor, row.action, row.principal_kind, row.principal_id,
+    row.resource_type, row.resource_id, row.before, row.after, row.request_id, row.reason
+  ])
+  return createHash('sha256').update(canonical).digest('hex')
+}
+
+/**
+ * @example
+ * const audit = new AuditLog({ db, schema: 'public' })
+ * const { ok, broken } = await audit.verify()
+ */
+export class AuditLog {
+  readonly #props: StoreProps
+
+  constructor (props: StoreProps) {
+    this.#props = Object.freeze({ ...props })
+  }
+
+  /** Appends one entry. Entries are ordered by commit: the chain lock is held to the end. */
+  async append (trx: Trx, change: AuditChange, context: WriteContext): Promise<void> {
+    await sql`select pg_advisory_xact_lock(${AUDIT_LOCK})`.execute(trx)
+    const db = scoped(this.#props, trx)
+    const last = await db.selectFrom('default_deny_audit').select('hash').orderBy('seq', 'desc').limit(1).executeTakeFirst()
+    const prev = last?.hash ?? GENESIS_HASH
+    const columns = change.grantee === null ? null : granteeColumns(change.grantee)
+    const row: HashedRow = {
+      at: new Date(),
+      actor: context.actor,
+      action: change.action,
+      principal_kind: columns?.principal_kind ?? null,
+      principal_id: columns?.principal_id ?? null,
+      resource_type: change.target.resource,
+      resource_id: change.target.id,
+      before: change.before,
+      after: change.after,
+      request_id: context.requestId,
+      reason: context.reason
+    }
+    const hash = auditHash(prev, row)
+    // Hash what is stored, not what was sent: a value PostgreSQL would change
+    // on the way in (a lone surrogate becomes U+FFFD) would leave a row that
+    // never verifies. Input validation refuses such values; this refuses the
+    // write if one ever gets through.
+    const stored = await db.insertInto('default_deny_audit').values({
+      ...row,
+      before: JSON.stringify(row.before),
+      after: JSON.stringify(row.after),
+      prev_hash: prev,
+      hash
+    }).returning(HASHED_COLUMNS).executeTakeFirstOrThrow()
+    if (auditHash(prev, { ...stored, at: new Date(stored.at) }) !== hash) throw new AuditMismatch()
+  }
+
+  /** Newest first. */
+  async list (filter: AuditFilter, db?: Kysely<any>): Promise<AuditEntry[]> {
+    let query = scoped(this.#props, db).selectFrom('default_deny_audit').selectAll()
+    const { resource, grantee, before } = filter
+    if (resource !== undefined) query = query.where((eb) => onTarget(eb, resource))
+    if (grantee !== undefined) query = query.where((eb) => ofGrantee(eb, grantee))
+    if (before !== undefined) query = query.where('seq', '<', before)
+    const rows = await query.orderBy('seq', 'desc').limit(filter.limit).execute()
+    return rows.map((row) => ({
+      seq: String(row.seq),
+      at: new Date(row.at),
+      actor: row.actor,
+      action: row.action,
+      grantee: row.principal_kind === null ? null : toGrantee({ principal_kind: row.principal_kind, principal_id: row.principal_id ?? '' }),
+      resource: row.resource_type,
+      id: row.resource_id,
+      before: row.before,
+      after: row.after,
+      requestId: row.request_id,
+      reason: row.reason,
+      hash: row.hash
+    }))
+  }
+
+  /**
+   * Recomputes the whole chain in order and reports every entry that does not
+   * fit (the first `MAX_REPORTED` of them): `hash` when an entry's content no
+   * longer matches its own hash, `link` when it does not follow the entry
+   * before it (one was deleted or inserted). The chain goes on from each
+   * stored hash, so one edited entry does not make every later one bad.
+   */
+  async verify (db?: Kysely<any>): Promise<AuditVerification> {
+    const table = scoped(this.#props, db)
+    const broken: AuditVerification['broken'] = []
+    let brokenCount = 0
+    let prev = GENESIS_HASH
+    let after = '0'
+    let entries = 0
+    for (;;) {
+      const rows = await table.selectFrom('default_deny_audit').selectAll()
+        .where('seq', '>', after).orderBy('seq').limit(VERIFY_PAGE).execute()
+      if (rows.length === 0) break
+      for (const row of rows) {
+        const problem = row.hash !== auditHash(row.prev_hash, { ...row, at: new Date(row.at) })
+          ? 'hash'
+          : row.prev_hash !== prev ? 'link' : null
+        if (problem !== null) {
+          brokenCount++
+          if (broken.length < MAX_REPORTED) broken.push({ seq: String(row.seq), problem })
+        }
+        prev = row.hash
+        after = String(row.seq)
+        entries++
+      }
+    }
+    return { ok: brokenCount === 0, entries, brokenAt: broken[0]?.seq ?? null, broken, brokenCount }
+  }
+}

@@ -1,0 +1,23 @@
+import type { Kysely, Transaction } from 'kysely'
+import type { DefaultDenyDatabase } from './schema.js'
+
+export type Db = Kysely<DefaultDenyDatabase>
+
+/**
+ * A transaction opened by `GrantWriter.write` (or a host transaction it runs
+ * inside): the writer's methods take this type so that nothing calls them
+ * outside the locks `write` takes.
+ */
+export type Trx = Transaction<any>
+
+/** What every store component is built from; frozen once, shared. */
+export interface StoreProps {
+  readonly db: Kysely<any>
+  /** The PostgreSQL schema holding the plugin's tables. */
+  readonly schema: string
+}
+
+/** `db` (or the store's own handle) scoped to the plugin's schema. */
+export function scoped (props: StoreProps, db?: Kysely<any>): Db {
+  return (db ?? props.db).withSchema(props.schema) as Db
+}

@@ -1,0 +1,225 @@
+// The write side of the grants. Every change runs inside `write`, which holds
+// a lock per resource; the methods that change rows take its transaction and
+// append the audit entry in the same transaction.
+import { sql, type Kysely } from 'kysely'
+import type { GranteeRef, Principal, ResourceRef } from '../../fastify-plugin.js'
+import type { Facts } from '../decision/decide.js'
+import { UNBOUNDED, type Budget } from './deadline.js'
+import type { AuditLog, WriteContext } from './audit.js'
+import { anyOf, effective, granteeColumns, ofGrantee, onTarget, sorted, toGrantee, unexpired } from './predicates.js'
+import { scoped, type StoreProps, type Trx } from './scope.js'
+
+type Instance = ResourceRef & { id: string }
+
+/** One grantee's privileges on one target, as `setPrivileges` changes them. */
+export interface PrivilegeChange {
+  target: ResourceRef
+  grantee: GranteeRef
+  privileges: string[]
+  /** Limits the change to these privileges: adding one is `{ privileges: [p], only: [p] }`. */
+  only?: string[]
+  /** `undefined` leaves the expiry of kept privileges alone. */
+  expiresAt?: Date | null
+}
+
+export interface WriterProps extends StoreProps {
+  readonly audit: AuditLog
+}
+
+/**
+ * @example
+ * await writer.write(undefined, [target], async (trx) =>
+ *   await writer.setPrivileges(trx, { target, grantee, privileges: ['read'], only: ['read'] }, context))
+ */
+export class GrantWriter {
+  readonly #props: WriterProps
+
+  constructor (props: WriterProps) {
+    this.#props = Object.freeze({ ...props })
+  }
+
+  /**
+   * Runs `work` in a transaction holding a lock per resource (sorted, so two
+   * writers never deadlock). Inside the caller's transaction when given one
+   * (its time limits are then the caller's). Otherwise the budget bounds it:
+   * on the server, every statement and lock wait is limited to the time left,
+   * so nothing keeps running once the caller has its answer; and work that
+   * ran out of budget rolls back instead of committing.
+   */
+  async write<T> (
+    db: Kysely<any> | undefined, targets: ResourceRef[], work: (trx: Trx) => Promise<T>, budget: Budget = UNBOUNDED
+  ): Promise<T> {
+    const keys = sorted(targets.map((t) => `${t.resource}/${t.id ?? ''}`))
+    const run = async (trx: Trx, bounded: boolean) => {
+      budget.assertLive()
+      if (bounded) {
+        const ms = String(budget.remaining())
+        await sql`select set_config('lock_timeout', ${ms}, true), set_config('statement_timeout', ${ms}, true)`.execute(trx)
+      }
+      for (const key of keys) {
+        await sql`select pg_advisory_xact_lock(hashtextextended(${key}, 1))`.execute(trx)
+      }
+      const result = await work(trx)
+      budget.commit()
+      return result
+    }
+    if (db?.isTransaction === true) return await run(db as Trx, false)
+    return await (db ?? this.#props.db).transaction().execute(async (trx) => await run(trx, budget !== UNBOUNDED))
+  }
+
+  /**
+   * The facts of a check, read with FOR SHARE: a concurrent revoke of the
+   * rows that give the actor its rights waits until this transaction ends,
+   * so a grant never commits after that revoke.
+   */
+  async lockedFacts (trx: Trx, principal: Principal, target: ResourceRef): Promise<Facts> {
+    const db = scoped(this.#props, trx)
+    const grants = await db.selectFrom('default_deny_grant')
+      .select('privilege')
+      .where((g) => effective(g, principal, target))
+      .forShare()
+      .execute()
+    const owner = target.id === null
+      ? undefined
+      : await db.selectFrom('default_deny_resource')
+        .select('owner_id')
+        .where('resource_type', '=', target.resource)
+        .where('resource_id', '=', target.id)
+        .forShare()
+        .executeTakeFirst()
+    return { owner: owner?.owner_id ?? null, privileges: sorted(grants.map((g) => g.privilege)) }
+  }
+
+  /** The privileges `grantee` holds explicitly (not through others) on the target. */
+  async explicitPrivileges (trx: Trx, target: ResourceRef, grantee: GranteeRef): Promise<string[]> {
+    const rows = await scoped(this.#props, trx).selectFrom('default_deny_grant')
+      .select('privilege')
+      .where((eb) => eb.and([onTarget(eb, target), ofGrantee(eb, grantee)]))
+      .execute()
+    return sorted(rows.map((row) => row.privilege))
+  }
+
+  /**
+   * Makes `grantee` hold exactly `privileges` on the target (within `only`).
+   * Appends an audit entry when anything changed. Returns before and after.
+   */
+  async setPrivileges (trx: Trx, change: PrivilegeChange, context: WriteContext): Promise<{ before: string[], after: string[] }> {
+    const { target, grantee } = change
+    const db = scoped(this.#props, trx)
+    const before = await this.explicitPrivileges(trx, target, grantee)
+    const scope = change.only === undefined ? null : new Set(change.only)
+    const wanted = new Set(change.privileges)
+    const remove = before.filter((p) => !wanted.has(p) && (scope === null || scope.has(p)))
+    const add = [...wanted].filter((p) => !before.includes(p))
+    const expiresAt = change.expiresAt ?? null
+    if (remove.length > 0) {
+      await db.deleteFrom('default_deny_grant')
+        .where((eb) => eb.and([onTarget(eb, target), ofGrantee(eb, grantee)]))
+        .where('privilege', 'in', remove)
+        .execute()
+    }
+    if (add.length > 0) {
+      await db.insertInto('default_deny_grant')
+        .values(add.map((privilege) => ({
+          ...granteeColumns(grantee),
+          resource_type: target.resource,
+          resource_id: target.id,
+          privilege,
+          granted_by: context.actor,
+          expires_at: expiresAt
+        })))
+        .execute()
+    }
+    // Granting again renews or changes the expiry; it never adds a row.
+    const kept = [...wanted].filter((p) => before.includes(p))
+    if (change.expiresAt !== undefined && kept.length > 0) {
+      await db.updateTable('default_deny_grant')
+        .set({ expires_at: expiresAt })
+        .where((eb) => eb.and([onTarget(eb, target), ofGrantee(eb, grantee)]))
+        .where('privilege', 'in', kept)
+        .where('expires_at', 'is distinct from', expiresAt)
+        .execute()
+    }
+    const after = sorted([...before.filter((p) => !remove.includes(p)), ...add])
+    if (remove.length > 0 || add.length > 0) {
+      const action = remove.length === 0 ? 'grant' : add.length === 0 ? 'revoke' : 'replace'
+      await this.#props.audit.append(trx, { action, grantee, target, before, after }, context)
+    }
+    return { before, after }
+  }
+
+  /** The grantees that hold anything explicitly on the target. */
+  async grantees (trx: Trx, target: ResourceRef): Promise<GranteeRef[]> {
+    const rows = await scoped(this.#props, trx).selectFrom('default_deny_grant')
+      .select(['principal_kind', 'principal_id'])
+      .distinct()
+      .where((eb) => onTarget(eb, target))
+      .orderBy('principal_kind').orderBy('principal_id')
+      .execute()
+    return rows.map(toGrantee)
+  }
+
+  /**
+   * How many can still manage the target: its owner and every unexpired
+   * grant of a privilege in `managing` (`manage` and whatever implies it).
+   */
+  async managerCount (trx: Trx, target: Instance, managing: readonly string[]): Promise<number> {
+    const db = scoped(this.#props, trx)
+    const grants = await db.selectFrom('default_deny_grant')
+      .select(sql<number>`count(*)::int`.as('n'))
+      .where('resource_type', '=', target.resource)
+      .where((eb) => eb.or([eb('resource_id', '=', target.id), eb('resource_id', 'is', null)]))
+      .where('privilege', '=', anyOf(managing))
+      .where((eb) => unexpired(eb))
+      .executeTakeFirstOrThrow()
+    return grants.n + (await this.owner(trx, target) === null ? 0 : 1)
+  }
+
+  /** The owner, read inside the transaction. */
+  async owner (trx: Trx, target: Instance): Promise<string | null> {
+    const row = await scoped(this.#props, trx).selectFrom('default_deny_resource')
+      .select('owner_id')
+      .where('resource_type', '=', target.resource)
+      .where('resource_id', '=', target.id)
+      .executeTakeFirst()
+    return row?.owner_id ?? null
+  }
+
+  async setOwner (trx: Trx, target: Instance & { owner: string | null }, context: WriteContext): Promise<void> {
+    const before = await this.owner(trx, target)
+    if (before === target.owner) return
+    await scoped(this.#props, trx).insertInto('default_deny_resource')
+      .values({ resource_type: target.resource, resource_id: target.id, owner_id: target.owner })
+      .onConflict((oc) => oc.columns(['resource_type', 'resource_id']).doUpdateSet({ owner_id: target.owner }))
+      .execute()
+    await this.#props.audit.append(trx, {
+      action: 'owner',
+      grantee: null,
+      target,
+      before: before === null ? [] : [before],
+      after: target.owner === null ? [] : [target.owner]
+    }, context)
+  }
+
+  /** Drops every grant on the resource and its owner, in one audit entry. */
+  async forgetResource (trx: Trx, target: Instance, context: WriteContext): Promise<void> {
+    const db = scoped(this.#props, trx)
+    const grants = await db.deleteFrom('default_deny_grant')
+      .where('resource_type', '=', target.resource).where('resource_id', '=', target.id)
+      .returning(['principal_kind', 'principal_id', 'privilege'])
+      .execute()
+    const owner = await db.deleteFrom('default_deny_resource')
+      .where('resource_type', '=', target.resource).where('resource_id', '=', target.id)
+      .returning('owner_id')
+      .executeTakeFirst()
+    if (grants.length === 0 && owner === undefined) return
+    await this.#props.audit.append(trx, {
+      action: 'forget',
+      grantee: null,
+      target,
+      before: sorted(grants.map((g) => `${g.principal_kind}:${g.principal_id}:${g.privilege}`)
+        .concat(owner?.owner_id != null ? [`owner:${owner.owner_id}`] : [])),
+      after: []
+    }, context)
+  }
+}
