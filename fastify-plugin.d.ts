@@ -417,11 +417,15 @@ declare module 'fastify' {
 export declare const fastifyDefaultDeny: FastifyPluginAsync<FastifyDefaultDenyOptions>
 export default fastifyDefaultDeny
 
+export interface MigrateOptions {
+  /** @default 'public' */
+  schema?: string
+  /** `'latest'` applies every pending migration; `'down'` reverts the last one. @default 'latest' */
+  direction?: 'latest' | 'down'
+}
+
 /** Applies (or with `'down'`, reverts) the plugin's migrations. */
-export declare function runMigrations (
-  db: Kysely<any>,
-  options?: { schema?: string, direction?: 'latest' | 'down' }
-): Promise<string[]>
+export declare function runMigrations (db: Kysely<any>, options?: MigrateOptions): Promise<string[]>
 
 export interface PostgresOptions {
   /** Most connections the pool opens. @default 10 (pg's default) */

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely'
 import type { FastifyDefaultDenyOptions } from '../fastify-plugin.js'
-import { MANAGE, managingPrivileges, type Policy } from './decision/policy.js'
+import { MANAGE, managingPrivileges, satisfiedByOf, type Policy } from './decision/policy.js'
 import { codes } from './errors.js'
 
 export const DEFAULT_PRIVILEGES = ['read', 'edit', 'delete'] as const
@@ -79,7 +79,8 @@ function invalid (name: string, message: string): never {
   throw new codes.FST_DEFAULT_DENY_INVALID_OPTION(name, message)
 }
 
-function nameList (name: string, value: unknown): string[] {
+function nameList (name: string, value: unknown, mayBeEmpty = false): string[] {
+  if (mayBeEmpty && Array.isArray(value) && value.length === 0) return []
   if (!Array.isArray(value) || value.length === 0) invalid(name, 'must be a non-empty array of names')
   for (const item of value) {
     if (typeof item !== 'string' || !NAME.test(item)) invalid(name, `must contain only names matching ${NAME}`)
@@ -117,26 +118,58 @@ function isKysely (value: unknown): value is Kysely<any> {
     typeof (value as Kysely<any>).withSchema === 'function'
 }
 
-/** Closes `implies` transitively, so the request path does a single set lookup. */
-function buildSatisfiedBy (privileges: string[], implies: Record<string, readonly string[]>) {
-  const includes = new Map<string, Set<string>>()
-  for (const privilege of privileges) {
-    const seen = new Set<string>([privilege])
-    const stack = [...(implies[privilege] ?? [])]
-    while (stack.length > 0) {
-      const next = stack.pop() as string
-      if (seen.has(next)) continue
-      seen.add(next)
-      stack.push(...(implies[next] ?? []))
+/** The privilege names, what implies what, and what owners hold: the policy. */
+function privilegeOptions (opts: Record<string, unknown>): { known: ReadonlySet<string>, policy: Policy } {
+  const configured = opts.privileges === undefined ? [...DEFAULT_PRIVILEGES] : nameList('privileges', opts.privileges)
+  const privileges = configured.includes(MANAGE) ? configured : [...configured, MANAGE]
+  const known = new Set(privileges)
+
+  const implies = opts.implies === undefined ? {} : opts.implies
+  if (typeof implies !== 'object' || implies === null || Array.isArray(implies)) invalid('implies', 'must be an object')
+  for (const [holder, included] of Object.entries(implies)) {
+    if (!known.has(holder)) invalid('implies', `names unknown privilege '${holder}'`)
+    for (const privilege of nameList(`implies.${holder}`, included)) {
+      if (!known.has(privilege)) invalid(`implies.${holder}`, `names unknown privilege '${privilege}'`)
     }
-    includes.set(privilege, seen)
   }
-  const satisfiedBy = new Map<string, Set<string>>()
-  for (const privilege of privileges) satisfiedBy.set(privilege, new Set())
-  for (const [holder, included] of includes) {
-    for (const privilege of included) satisfiedBy.get(privilege)?.add(holder)
+
+  // An empty list is allowed: owners then hold nothing beyond their grants.
+  const ownerPrivileges = opts.ownerPrivileges === undefined ? privileges : nameList('ownerPrivileges', opts.ownerPrivileges, true)
+  for (const privilege of ownerPrivileges) {
+    if (!known.has(privilege)) invalid('ownerPrivileges', `names unknown privilege '${privilege}'`)
   }
-  return satisfiedBy
+  const satisfiedBy = satisfiedByOf(privileges, implies as Record<string, string[]>)
+  return { known, policy: Object.freeze({ satisfiedBy, ownerPrivileges: new Set(ownerPrivileges) }) }
+}
+
+/** For each level with a cap, the privileges a request at that level may exercise. */
+function levelPrivilegesOption (opts: Record<string, unknown>, known: ReadonlySet<string>): Map<string, ReadonlySet<string>> {
+  const levelPrivileges = new Map<string, ReadonlySet<string>>()
+  const rawCaps = opts.levelPrivileges === undefined ? DEFAULT_LEVEL_PRIVILEGES : opts.levelPrivileges
+  if (typeof rawCaps !== 'object' || rawCaps === null || Array.isArray(rawCaps)) invalid('levelPrivileges', 'must be an object')
+  for (const [level, allowed] of Object.entries(rawCaps as Record<string, unknown>)) {
+    const names = nameList(`levelPrivileges.${level}`, allowed, true)
+    for (const privilege of names) {
+      if (!known.has(privilege)) invalid(`levelPrivileges.${level}`, `names unknown privilege '${privilege}'`)
+    }
+    levelPrivileges.set(level, new Set(names))
+  }
+  return levelPrivileges
+}
+
+/** What the anonymous principal may be granted: never a managing privilege. */
+function anonymousPrivilegesOption (opts: Record<string, unknown>, known: ReadonlySet<string>, policy: Policy): ReadonlySet<string> {
+  const anonymousPrivileges = opts.anonymousPrivileges === undefined
+    ? [...DEFAULT_ANONYMOUS_PRIVILEGES]
+    : nameList('anonymousPrivileges', opts.anonymousPrivileges, true)
+  const managing = managingPrivileges(policy)
+  for (const privilege of anonymousPrivileges) {
+    if (!known.has(privilege)) invalid('anonymousPrivileges', `names unknown privilege '${privilege}'`)
+    if (managing.has(privilege)) {
+      invalid('anonymousPrivileges', `must not contain '${privilege}': it makes its holder a manager, and no one could be held responsible`)
+    }
+  }
+  return new Set(anonymousPrivileges)
 }
 
 export function resolveOptions (raw: unknown): Settings {
@@ -157,28 +190,7 @@ export function resolveOptions (raw: unknown): Settings {
   const schema = opts.schema === undefined ? DEFAULT_SCHEMA : opts.schema
   if (typeof schema !== 'string' || !SCHEMA_NAME.test(schema)) invalid('schema', 'must be a plain SQL identifier')
 
-  const configured = opts.privileges === undefined ? [...DEFAULT_PRIVILEGES] : nameList('privileges', opts.privileges)
-  const privileges = configured.includes(MANAGE) ? configured : [...configured, MANAGE]
-  const known = new Set(privileges)
-
-  const implies = opts.implies === undefined ? {} : opts.implies
-  if (typeof implies !== 'object' || implies === null || Array.isArray(implies)) invalid('implies', 'must be an object')
-  for (const [holder, included] of Object.entries(implies)) {
-    if (!known.has(holder)) invalid('implies', `names unknown privilege '${holder}'`)
-    for (const privilege of nameList(`implies.${holder}`, included)) {
-      if (!known.has(privilege)) invalid(`implies.${holder}`, `names unknown privilege '${privilege}'`)
-    }
-  }
-
-  // An empty list is allowed: owners then hold nothing beyond their grants.
-  const ownerPrivileges = opts.ownerPrivileges === undefined
-    ? privileges
-    : Array.isArray(opts.ownerPrivileges) && opts.ownerPrivileges.length === 0
-      ? []
-      : nameList('ownerPrivileges', opts.ownerPrivileges)
-  for (const privilege of ownerPrivileges) {
-    if (!known.has(privilege)) invalid('ownerPrivileges', `names unknown privilege '${privilege}'`)
-  }
+  const { known, policy } = privilegeOptions(opts)
 
   const superuserClaim = opts.superuserClaim === undefined ? false : opts.superuserClaim
   if (superuserClaim !== false && (typeof superuserClaim !== 'string' || superuserClaim.length === 0)) {
@@ -190,34 +202,11 @@ export function resolveOptions (raw: unknown): Settings {
   }
 
   const rules = rulesOptions(opts)
-  const levelPrivileges = new Map<string, ReadonlySet<string>>()
-  const rawCaps = opts.levelPrivileges === undefined ? DEFAULT_LEVEL_PRIVILEGES : opts.levelPrivileges
-  if (typeof rawCaps !== 'object' || rawCaps === null || Array.isArray(rawCaps)) invalid('levelPrivileges', 'must be an object')
-  for (const [level, allowed] of Object.entries(rawCaps as Record<string, unknown>)) {
-    const names = Array.isArray(allowed) && allowed.length === 0 ? [] : nameList(`levelPrivileges.${level}`, allowed)
-    for (const privilege of names) {
-      if (!known.has(privilege)) invalid(`levelPrivileges.${level}`, `names unknown privilege '${privilege}'`)
-    }
-    levelPrivileges.set(level, new Set(names))
-  }
+  const levelPrivileges = levelPrivilegesOption(opts, known)
   const lockoutStatus = opts.lockoutStatus === undefined ? 503 : opts.lockoutStatus
   if (lockoutStatus !== 503 && lockoutStatus !== 403) invalid('lockoutStatus', 'must be 503 or 403')
 
-  const anonymousPrivileges = opts.anonymousPrivileges === undefined
-    ? [...DEFAULT_ANONYMOUS_PRIVILEGES]
-    : Array.isArray(opts.anonymousPrivileges) && opts.anonymousPrivileges.length === 0
-      ? []
-      : nameList('anonymousPrivileges', opts.anonymousPrivileges)
-  const satisfiedBy = buildSatisfiedBy(privileges, implies as Record<string, string[]>)
-  const owned = new Set(ownerPrivileges)
-  const policy: Policy = Object.freeze({ satisfiedBy, ownerPrivileges: owned })
-  const managing = managingPrivileges(policy)
-  for (const privilege of anonymousPrivileges) {
-    if (!known.has(privilege)) invalid('anonymousPrivileges', `names unknown privilege '${privilege}'`)
-    if (managing.has(privilege)) {
-      invalid('anonymousPrivileges', `must not contain '${privilege}': it makes its holder a manager, and no one could be held responsible`)
-    }
-  }
+  const anonymousPrivileges = anonymousPrivilegesOption(opts, known, policy)
   for (const name of ['canHold', 'resourceExists']) {
     if (opts[name] !== undefined && typeof opts[name] !== 'function') invalid(name, 'must be a function')
   }
@@ -225,7 +214,7 @@ export function resolveOptions (raw: unknown): Settings {
   return Object.freeze({
     grantRoutes: grantRoutesOption(opts.grantRoutes),
     allowManageDelegation: booleanOption(opts, 'allowManageDelegation', false),
-    anonymousPrivileges: new Set(anonymousPrivileges),
+    anonymousPrivileges,
     canHold: (opts.canHold as Settings['canHold']) ?? null,
     resourceExists: (opts.resourceExists as Settings['resourceExists']) ?? null,
     rules,
@@ -238,8 +227,8 @@ export function resolveOptions (raw: unknown): Settings {
     schema,
     migrate: booleanOption(opts, 'migrate', true),
     privileges: known,
-    satisfiedBy,
-    ownerPrivileges: owned,
+    satisfiedBy: policy.satisfiedBy,
+    ownerPrivileges: policy.ownerPrivileges,
     policy,
     hideForbidden: booleanOption(opts, 'hideForbidden', false),
     userClaim: claimOption(opts, 'userClaim', DEFAULT_USER_CLAIM),

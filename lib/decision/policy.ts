@@ -35,3 +35,25 @@ export function levelAllows (
   const allowed = levelPrivileges.get(level)
   return allowed === undefined || allowed.has(privilege)
 }
+
+/** Closes `implies` transitively, so the request path does a single set lookup. */
+export function satisfiedByOf (privileges: readonly string[], implies: Readonly<Record<string, readonly string[]>>): Map<string, Set<string>> {
+  const includes = new Map<string, Set<string>>()
+  for (const privilege of privileges) {
+    const seen = new Set<string>([privilege])
+    const stack = [...(implies[privilege] ?? [])]
+    while (stack.length > 0) {
+      const next = stack.pop() as string
+      if (seen.has(next)) continue
+      seen.add(next)
+      stack.push(...(implies[next] ?? []))
+    }
+    includes.set(privilege, seen)
+  }
+  const satisfiedBy = new Map<string, Set<string>>()
+  for (const privilege of privileges) satisfiedBy.set(privilege, new Set())
+  for (const [holder, included] of includes) {
+    for (const privilege of included) satisfiedBy.get(privilege)?.add(holder)
+  }
+  return satisfiedBy
+}

@@ -5,6 +5,9 @@ import { isValidId } from '../decision/ids.js'
 import { ANONYMOUS, userPrincipal } from '../decision/principal.js'
 import type { Settings } from '../options.js'
 
+/** What turning a token into a principal reads of the settings. */
+export type PrincipalSettings = Pick<Settings, 'userClaim' | 'groupsClaim' | 'superuserClaim' | 'resolvePrincipal' | 'maxIdLength' | 'maxGroups'>
+
 // @fastify/jwt reports "no token at all" with these codes; any other failure
 // means credentials were sent and are bad, which must never become anonymous.
 const NO_TOKEN_CODES = new Set(['FST_JWT_NO_AUTHORIZATION_IN_HEADER', 'FST_JWT_NO_AUTHORIZATION_IN_COOKIE'])
@@ -21,7 +24,7 @@ function validGroups (value: unknown, maxIdLength: number): value is string[] {
   return Array.isArray(value) && value.every((group) => isValidId(group, maxIdLength))
 }
 
-function principalFromClaims (claims: Record<string, unknown>, settings: Settings): Principal {
+function principalFromClaims (claims: Record<string, unknown>, settings: PrincipalSettings): Principal {
   const id = claims[settings.userClaim]
   if (!isValidId(id, settings.maxIdLength)) throw new InvalidCredentials('token has no valid user claim')
   const groups = claims[settings.groupsClaim] ?? []
@@ -33,8 +36,8 @@ function principalFromClaims (claims: Record<string, unknown>, settings: Setting
   return userPrincipal(id, [...new Set(groups)], settings.superuserClaim !== false && claims[settings.superuserClaim] === true, claims)
 }
 
-async function principalFromResolver (request: FastifyRequest, claims: Record<string, unknown>, settings: Settings): Promise<Principal> {
-  const resolved = await (settings.resolvePrincipal as NonNullable<Settings['resolvePrincipal']>)(request, claims)
+async function principalFromResolver (request: FastifyRequest, claims: Record<string, unknown>, settings: PrincipalSettings): Promise<Principal> {
+  const resolved = await (settings.resolvePrincipal as NonNullable<PrincipalSettings['resolvePrincipal']>)(request, claims)
   // A resolver is host code: a malformed answer is a server fault (503), not the client's.
   if (typeof resolved !== 'object' || resolved === null ||
     !isValidId(resolved.id, settings.maxIdLength) ||
@@ -53,7 +56,7 @@ async function principalFromResolver (request: FastifyRequest, claims: Record<st
  * anything wrong with a token that was sent, and lets resolver errors through
  * (the caller fails closed with 503).
  */
-export async function resolvePrincipal (request: FastifyRequest, settings: Settings): Promise<Principal> {
+export async function resolvePrincipal (request: FastifyRequest, settings: PrincipalSettings): Promise<Principal> {
   let claims: unknown
   try {
     claims = await request.jwtVerify()

@@ -31,7 +31,7 @@ function routeParams (url: string): Set<string> {
  * Validates `config.permission` once, when the route is registered. A bad
  * annotation stops the server from starting rather than failing open later.
  */
-export function compileRoute (route: Pick<RouteOptions, 'url' | 'method' | 'config'>, settings: Settings): CompiledRoute {
+export function compileRoute (route: Pick<RouteOptions, 'url' | 'method' | 'config'>, settings: Pick<Settings, 'maxIdLength' | 'privileges'>): CompiledRoute {
   const name = `${String(route.method)} ${route.url}`
   const fail = (message: string): never => {
     throw new codes.FST_DEFAULT_DENY_INVALID_ROUTE_CONFIG(name, message)

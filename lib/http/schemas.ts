@@ -15,7 +15,7 @@ const error = {
 
 export const errorResponses = Object.fromEntries([400, 401, 403, 404, 409, 413, 415, 422, 503].map((status) => [status, error]))
 
-export function buildSchemas (settings: Settings) {
+export function buildSchemas (settings: Pick<Settings, 'maxIdLength' | 'privileges'>) {
   const id = { type: 'string', minLength: 1, maxLength: settings.maxIdLength }
   const privilege = { type: 'string', enum: [...settings.privileges] }
   const reason = { type: 'string', maxLength: MAX_REASON_LENGTH }
@@ -224,3 +224,4 @@ export function buildSchemas (settings: Settings) {
     }
   }
 }
+export type Schemas = ReturnType<typeof buildSchemas>

@@ -1,4 +1,5 @@
 import { Migrator, type Kysely } from 'kysely'
+import type { MigrateOptions } from '../../fastify-plugin.js'
 import { migrations } from '../../migrations/index.js'
 import { codes } from '../errors.js'
 import { DEFAULT_SCHEMA } from '../options.js'
@@ -7,11 +8,6 @@ import { DEFAULT_SCHEMA } from '../options.js'
 export const MIGRATION_TABLE = 'default_deny_migration'
 export const MIGRATION_LOCK_TABLE = 'default_deny_migration_lock'
 
-export interface MigrateOptions {
-  schema?: string
-  /** `'latest'` applies every pending migration; `'down'` reverts the last one. */
-  direction?: 'latest' | 'down'
-}
 
 /** Returns the names of the migrations that ran; throws a coded error on failure. */
 export async function runMigrations (db: Kysely<any>, options: MigrateOptions = {}): Promise<string[]> {

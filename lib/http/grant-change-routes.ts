@@ -1,0 +1,129 @@
+// The grant API's changing routes. Each parses what the client sent and
+// calls one grant use case on behalf of the verified user.
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { GranteeRef } from '../../fastify-plugin.js'
+import { MAX_REASON_LENGTH } from '../decision/ids.js'
+import type { GrantRoutesDeps } from './grant-routes.js'
+import { invalidRequest, type RequestInput } from './grant-input.js'
+import { errorResponses, type Schemas } from './schemas.js'
+
+const SINGLE_BODY_LIMIT = 64 * 1024
+const BULK_BODY_LIMIT = 1024 * 1024
+const reasonQuery = { type: 'object', additionalProperties: false, properties: { reason: { type: 'string', maxLength: MAX_REASON_LENGTH } } }
+
+/** Changes to one grantee's privileges on one resource. */
+export function grantChangeRoutes (app: FastifyInstance, { grants }: GrantRoutesDeps, s: Schemas, input: RequestInput): void {
+  const { check, actorOf, context, target, granteeOf, expiry, reasonOf } = input
+  const config = { permission: 'authenticated' as const }
+
+  app.post('/:resource/:id/grants', {
+    config,
+    bodyLimit: SINGLE_BODY_LIMIT,
+    schema: { params: s.resourceParams, body: s.addBody, response: { 200: s.changeResponse, 201: s.changeResponse, ...errorResponses } }
+  }, async (request, reply) => {
+    const ref = target(request.params)
+    const body = request.body as { grantee: unknown, privilege: string, expiresAt?: string, reason?: string }
+    const grantee = check.grantee(body.grantee)
+    const expiresAt = expiry(body.expiresAt)
+    const result = await grants.grant(actorOf(request), { target: ref, grantee, privilege: body.privilege, expiresAt }, context(request, body.reason))
+    return reply.code(result.before.includes(body.privilege) ? 200 : 201).send(result)
+  })
+
+  async function revoke (request: FastifyRequest, grantee: GranteeRef, privilege: string) {
+    const ref = target(request.params)
+    return await grants.revoke(actorOf(request), { target: ref, grantee, privilege }, context(request, reasonOf(request)))
+  }
+
+  app.delete('/:resource/:id/grants/:kind/:principal/:privilege', {
+    config,
+    schema: { params: s.revokeParams, querystring: reasonQuery, response: { 200: s.changeResponse, ...errorResponses } }
+  }, async (request) => {
+    const params = request.params as { kind: string, principal: string, privilege: string }
+    return await revoke(request, granteeOf(params), params.privilege)
+  })
+
+  app.delete('/:resource/:id/grants/anonymous/:privilege', {
+    config,
+    schema: { params: s.revokeAnonymousParams, querystring: reasonQuery, response: { 200: s.changeResponse, ...errorResponses } }
+  }, async (request) => await revoke(request, { kind: 'anonymous' }, (request.params as { privilege: string }).privilege))
+
+  async function replaceOne (request: FastifyRequest, grantee: GranteeRef) {
+    const ref = target(request.params)
+    const body = request.body as { privileges: string[], expiresAt?: string, reason?: string }
+    const expiresAt = expiry(body.expiresAt)
+    return await grants.replace(actorOf(request), { target: ref, grantee, privileges: body.privileges, expiresAt }, context(request, body.reason))
+  }
+
+  app.put('/:resource/:id/grantees/:kind/:principal', {
+    config,
+    bodyLimit: SINGLE_BODY_LIMIT,
+    schema: { params: s.granteeParams, body: s.replaceOneBody, response: { 200: s.changeResponse, ...errorResponses } }
+  }, async (request) => await replaceOne(request, granteeOf(request.params as never)))
+
+  app.put('/:resource/:id/grantees/anonymous', {
+    config,
+    bodyLimit: SINGLE_BODY_LIMIT,
+    schema: { params: s.anonymousParams, body: s.replaceOneBody, response: { 200: s.changeResponse, ...errorResponses } }
+  }, async (request) => await replaceOne(request, { kind: 'anonymous' }))
+
+  async function revokeAll (request: FastifyRequest, grantee: GranteeRef) {
+    const ref = target(request.params)
+    return await grants.revokeAll(actorOf(request), { target: ref, grantee }, context(request, reasonOf(request)))
+  }
+
+  app.delete('/:resource/:id/grantees/:kind/:principal', {
+    config,
+    schema: { params: s.granteeParams, querystring: reasonQuery, response: { 200: s.changeResponse, ...errorResponses } }
+  }, async (request) => await revokeAll(request, granteeOf(request.params as never)))
+
+  app.delete('/:resource/:id/grantees/anonymous', {
+    config,
+    schema: { params: s.anonymousParams, querystring: reasonQuery, response: { 200: s.changeResponse, ...errorResponses } }
+  }, async (request) => await revokeAll(request, { kind: 'anonymous' }))
+}
+
+/** Changes to a resource's whole set of grants, to many resources at once, and to its owner. */
+export function grantSetRoutes (app: FastifyInstance, { grants }: GrantRoutesDeps, s: Schemas, input: RequestInput): void {
+  const { check, actorOf, context, target, expiry } = input
+  const config = { permission: 'authenticated' as const }
+
+  app.put('/:resource/:id/grants', {
+    config,
+    bodyLimit: BULK_BODY_LIMIT,
+    schema: { params: s.resourceParams, body: s.replaceAllBody, response: { 200: s.changesResponse, ...errorResponses } }
+  }, async (request) => {
+    const ref = target(request.params)
+    const body = request.body as { grants: Array<{ grantee: unknown, privilege: string, expiresAt?: string }>, reason?: string }
+    const ctx = context(request, body.reason)
+    const items = body.grants.map((item) => ({ grantee: check.grantee(item.grantee), privilege: item.privilege, expiresAt: expiry(item.expiresAt) }))
+    return { changes: await grants.replaceAll(actorOf(request), ref, items, ctx) }
+  })
+
+  app.post('/bulk', {
+    config,
+    bodyLimit: BULK_BODY_LIMIT,
+    schema: { body: s.bulkBody, response: { 200: s.changesResponse, ...errorResponses } }
+  }, async (request) => {
+    const body = request.body as {
+      grant?: Array<{ resource: string, id: string, grantee: unknown, privilege: string, expiresAt?: string }>
+      revoke?: Array<{ resource: string, id: string, grantee: unknown, privilege: string }>
+      reason?: string
+    }
+    const toGrant = (body.grant ?? []).map((item) => ({
+      target: target(item), grantee: check.grantee(item.grantee), privilege: item.privilege, expiresAt: expiry(item.expiresAt)
+    }))
+    const toRevoke = (body.revoke ?? []).map((item) => ({ target: target(item), grantee: check.grantee(item.grantee), privilege: item.privilege }))
+    return { changes: await grants.bulk(actorOf(request), toGrant, toRevoke, context(request, body.reason)) }
+  })
+
+  app.put('/:resource/:id/owner', {
+    config,
+    bodyLimit: SINGLE_BODY_LIMIT,
+    schema: { params: s.resourceParams, body: s.ownerBody, response: { 200: s.ownerResponse, ...errorResponses } }
+  }, async (request) => {
+    const ref = target(request.params)
+    const body = request.body as { owner: string | null, reason?: string }
+    if (body.owner !== null && !check.id(body.owner)) invalidRequest()
+    return await grants.setOwner(actorOf(request), ref, body.owner, context(request, body.reason))
+  })
+}

@@ -1,0 +1,59 @@
+// What a grant-API request carries, parsed and checked: path ids, grantees,
+// expiry instants and the audit context. Malformed input is one generic 400.
+import type { FastifyRequest } from 'fastify'
+import type { GranteeRef, Principal } from '../../fastify-plugin.js'
+import { codes } from '../errors.js'
+import type { WriteContext } from '../store/audit.js'
+import type { Actor, Instance } from '../service/grants.js'
+import { createValidators, type ValidationSettings, type Validators } from '../service/validation.js'
+
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/
+
+// A client's malformed input gets one generic answer: what exactly was wrong
+// goes to the log, not back to a possible attacker.
+export const invalidRequest = (): never => { throw new codes.FST_DEFAULT_DENY_INVALID_REQUEST() }
+
+export interface RequestInput {
+  check: Validators
+  actorOf: (request: FastifyRequest) => Actor
+  context: (request: FastifyRequest, reason: unknown) => WriteContext
+  target: (params: unknown) => Instance
+  granteeOf: (params: { kind?: string, principal?: string }) => GranteeRef
+  expiry: (value: unknown) => Date | null
+  reasonOf: (request: FastifyRequest) => unknown
+}
+
+export function requestInput (settings: ValidationSettings): RequestInput {
+  const check = createValidators(settings, invalidRequest)
+  return {
+    check,
+    actorOf (request) {
+      return { kind: 'actor', principal: request.principal as Principal, level: request.accessLevel, log: request.log }
+    },
+    // Everything here reaches an audit row and its hash: it must be stored
+    // exactly as sent, or the request is refused before anything is written.
+    context (request, reason) {
+      return check.context({ actor: (request.principal as Principal).id, reason, requestId: String(request.id) })
+    },
+    target (params) {
+      const { resource, id } = params as { resource: string, id: string }
+      // Ids that cannot exist (NUL, malformed Unicode) have nothing to manage.
+      if (!check.id(resource) || !check.id(id)) throw new codes.FST_DEFAULT_DENY_NOT_FOUND()
+      return { resource, id }
+    },
+    granteeOf (params) {
+      if (params.kind === undefined) return { kind: 'anonymous' }
+      if (!check.id(params.principal)) return invalidRequest()
+      return { kind: params.kind as 'user' | 'group', id: params.principal }
+    },
+    expiry (value) {
+      if (value === undefined) return null
+      const date = new Date(value as string)
+      if (typeof value !== 'string' || !ISO_INSTANT.test(value) || !Number.isFinite(date.getTime()) || date.getTime() <= Date.now()) {
+        return invalidRequest()
+      }
+      return date
+    },
+    reasonOf: (request) => (request.query as { reason?: string }).reason
+  }
+}
