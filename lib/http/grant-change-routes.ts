@@ -3,8 +3,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { GranteeRef } from '../../fastify-plugin.js'
 import { MAX_REASON_LENGTH } from '../decision/ids.js'
-import type { GrantRoutesDeps } from './grant-routes.js'
-import { invalidRequest, type RequestInput } from './grant-input.js'
+import { invalidRequest, type GrantRoutesDeps, type RequestInput } from './grant-input.js'
 import { errorResponses, type Schemas } from './schemas.js'
 
 const SINGLE_BODY_LIMIT = 64 * 1024

@@ -4,7 +4,9 @@ import type { FastifyRequest } from 'fastify'
 import type { GranteeRef, Principal } from '../../fastify-plugin.js'
 import { codes } from '../errors.js'
 import type { WriteContext } from '../store/audit.js'
-import type { Actor, Instance } from '../service/grants.js'
+import type { Settings } from '../options.js'
+import type { Actor, GrantService, Instance } from '../service/grants.js'
+import type { GrantQueries } from '../service/queries.js'
 import { createValidators, type ValidationSettings, type Validators } from '../service/validation.js'
 
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/
@@ -12,6 +14,12 @@ const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\
 // A client's malformed input gets one generic answer: what exactly was wrong
 // goes to the log, not back to a possible attacker.
 export const invalidRequest = (): never => { throw new codes.FST_DEFAULT_DENY_INVALID_REQUEST() }
+
+export interface GrantRoutesDeps {
+  settings: Settings
+  grants: GrantService
+  queries: GrantQueries
+}
 
 export interface RequestInput {
   check: Validators

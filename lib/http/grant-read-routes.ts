@@ -5,8 +5,7 @@ import type { GranteeRef, Principal } from '../../fastify-plugin.js'
 import { isSeq } from '../decision/ids.js'
 import { ANONYMOUS, userPrincipal } from '../decision/principal.js'
 import { codes } from '../errors.js'
-import type { GrantRoutesDeps } from './grant-routes.js'
-import { invalidRequest, type RequestInput } from './grant-input.js'
+import { invalidRequest, type GrantRoutesDeps, type RequestInput } from './grant-input.js'
 import { errorResponses, type Schemas } from './schemas.js'
 
 const DEFAULT_AUDIT_PAGE = 50

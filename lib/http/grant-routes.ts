@@ -6,19 +6,10 @@ import { STATUS_CODES } from 'node:http'
 import { Ajv } from 'ajv'
 import type { FastifyPluginAsync } from 'fastify'
 import { codes } from '../errors.js'
-import type { Settings } from '../options.js'
-import type { GrantService } from '../service/grants.js'
-import type { GrantQueries } from '../service/queries.js'
 import { grantChangeRoutes, grantSetRoutes } from './grant-change-routes.js'
-import { requestInput } from './grant-input.js'
+import { requestInput, type GrantRoutesDeps } from './grant-input.js'
 import { grantReadRoutes } from './grant-read-routes.js'
 import { buildSchemas } from './schemas.js'
-
-export interface GrantRoutesDeps {
-  settings: Settings
-  grants: GrantService
-  queries: GrantQueries
-}
 
 export const grantRoutes: FastifyPluginAsync<GrantRoutesDeps> = async (app, deps) => {
   // No coercion: `["read"]`, 123, null or true are not a privilege.
