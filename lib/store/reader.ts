@@ -6,9 +6,19 @@ import type { Facts } from '../decision/decide.js'
 import type { Source } from '../decision/explain.js'
 import type { Budget } from './deadline.js'
 import { effective, onTarget, toGrantee } from './predicates.js'
-import { scoped, type StoreProps } from './scope.js'
+import { scoped, type Db, type StoreProps } from './scope.js'
 
 type Instance = ResourceRef & { id: string }
+
+/** The recorded owner of one resource, or null. */
+export async function ownerOf (db: Db, target: Instance): Promise<string | null> {
+  const row = await db.selectFrom('default_deny_resource')
+    .select('owner_id')
+    .where('resource_type', '=', target.resource)
+    .where('resource_id', '=', target.id)
+    .executeTakeFirst()
+  return row?.owner_id ?? null
+}
 
 export interface GrantReader {
   /**
@@ -76,12 +86,7 @@ export class SqlGrantReader implements GrantReader {
   }
 
   async getOwner (target: Instance, db?: Kysely<any>): Promise<string | null> {
-    const row = await scoped(this.#props, db).selectFrom('default_deny_resource')
-      .select('owner_id')
-      .where('resource_type', '=', target.resource)
-      .where('resource_id', '=', target.id)
-      .executeTakeFirst()
-    return row?.owner_id ?? null
+    return await ownerOf(scoped(this.#props, db), target)
   }
 
   async listGrants (target: ResourceRef, db?: Kysely<any>): Promise<Grant[]> {

@@ -7,6 +7,7 @@ import type { Facts } from '../decision/decide.js'
 import { UNBOUNDED, type Budget } from './deadline.js'
 import type { AuditLog, WriteContext } from './audit.js'
 import { anyOf, effective, granteeColumns, ofGrantee, onTarget, sorted, toGrantee, unexpired } from './predicates.js'
+import { ownerOf } from './reader.js'
 import { scoped, type StoreProps, type Trx } from './scope.js'
 
 type Instance = ResourceRef & { id: string }
@@ -177,12 +178,7 @@ export class GrantWriter {
 
   /** The owner, read inside the transaction. */
   async owner (trx: Trx, target: Instance): Promise<string | null> {
-    const row = await scoped(this.#props, trx).selectFrom('default_deny_resource')
-      .select('owner_id')
-      .where('resource_type', '=', target.resource)
-      .where('resource_id', '=', target.id)
-      .executeTakeFirst()
-    return row?.owner_id ?? null
+    return await ownerOf(scoped(this.#props, trx), target)
   }
 
   async setOwner (trx: Trx, target: Instance & { owner: string | null }, context: WriteContext): Promise<void> {
