@@ -12,7 +12,7 @@ import { isValidId } from '../decision/ids.js'
 import type { Settings } from '../options.js'
 import { InvalidCredentials, resolvePrincipal } from './principal.js'
 import { compiledRouteOf, type CompiledRoute } from './route-config.js'
-import { requestFacts, rulePath, type RulesLayer } from '../rules/reloader.js'
+import { requestFacts, type RulesLayer } from '../rules/reloader.js'
 import { effectiveLevel, evaluateRules, requiresBody, type CompiledRules } from '../rules/index.js'
 
 /** Work left for preValidation when a rule filters on body parameters. */
@@ -139,8 +139,8 @@ export function createEnforcer (
       principal = carriesNoToken(request) ? ANONYMOUS : await resolvePrincipal(request, settings).catch(() => ANONYMOUS)
     }
 
-    if (compiled !== null) {
-      const where = rulePath(request, caseSensitive, compiled.hasReservedKey)
+    if (rules !== null && compiled !== null) {
+      const where = rules.rulePath(request.raw.url ?? '', caseSensitive, compiled.hasReservedKey)
       const work: Deferred = {
         compiled,
         where,

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { RulesConfigError } from './errors.js'
-import { compileIpList } from './ip.js'
+import { AddressCache, compileIpList } from './ip.js'
+import { KeyMatcher } from './key-matcher.js'
 import { resolveLevels, type ResolvedLevels } from './levels.js'
 import { normalizePathBody, RESERVED_KEY_CHARACTER } from './path.js'
 import { anchoredRegExp, patternProblem } from './pattern.js'
@@ -77,13 +78,18 @@ export function compileRules (source: unknown, options: CompileOptions = {}): Co
     keys.push(Object.freeze({ key, path, folder, group }))
   }
   keys.sort(byEvaluationOrder)
+  const ordered = Object.freeze(keys)
 
   return Object.freeze({
     settings: compileSettings(source.settings),
-    keys: Object.freeze(keys),
+    keys: ordered,
     levels: context.levels.order,
     caseSensitive,
-    hasReservedKey: keys.some(entry => RESERVED_KEY_CHARACTER.test(entry.path))
+    hasReservedKey: keys.some(entry => RESERVED_KEY_CHARACTER.test(entry.path)),
+    // Each compiled rule set remembers for itself, so plugin instances
+    // share nothing and a reload starts afresh.
+    matcher: new KeyMatcher(ordered),
+    addresses: new AddressCache()
   })
 }
 

@@ -1,22 +1,24 @@
 import { timingSafeEqual } from 'node:crypto'
 import { sha256 } from './compile.js'
-import { ipMatches, parseClientAddress, type ParsedAddress } from './ip.js'
+import { ipMatches, type AddressCache, type ParsedAddress } from './ip.js'
 import { fullMatch } from './pattern.js'
-import type { CompiledGroup, CompiledPathKey, CompiledRule, CompiledRules, RequestFacts, RulesOutcome } from './types.js'
+import type { CompiledGroup, CompiledRule, CompiledRules, RequestFacts, RulesOutcome } from './types.js'
 
 /** Per-request state: the client address is parsed at most once. */
 class Request {
   readonly facts: RequestFacts
   readonly levelRank: number
+  readonly #addresses: AddressCache
   #address: ParsedAddress | null | undefined
 
   constructor (compiled: CompiledRules, facts: RequestFacts) {
     this.facts = facts
     this.levelRank = rankOf(compiled, facts.level)
+    this.#addresses = compiled.addresses
   }
 
   get address (): ParsedAddress | null {
-    if (this.#address === undefined) this.#address = parseClientAddress(this.facts.ip)
+    if (this.#address === undefined) this.#address = this.#addresses.parse(this.facts.ip)
     return this.#address
   }
 }
@@ -44,7 +46,7 @@ export function evaluateRules (compiled: CompiledRules, facts: RequestFacts): Ru
   let elevate = -1
   let demote = Infinity
   let terminalKey: string | null = null
-  for (const entry of matchingKeys(compiled, path).keys) {
+  for (const entry of compiled.matcher.match(path).keys) {
     matched.push(entry.key)
     const result = evaluateGroup(entry.group, request)
     if (!result.pass) {
@@ -76,33 +78,7 @@ export function evaluateRules (compiled: CompiledRules, facts: RequestFacts): Ru
  */
 export function requiresBody (compiled: CompiledRules, path: string | null): boolean {
   if (path === null) return false
-  return matchingKeys(compiled, path).hasParams
-}
-
-interface Matching {
-  /** The keys that match a path, in evaluation order. */
-  readonly keys: readonly CompiledPathKey[]
-  readonly hasParams: boolean
-}
-
-// Which keys match a path depends only on the compiled rules and the path:
-// remember it for recently seen paths of each compiled rule set.
-const matchingCache = new WeakMap<CompiledRules, Map<string, Matching>>()
-const MATCHING_CACHE_MAX = 1024
-const MATCHING_CACHE_PATH_MAX = 256
-
-function matchingKeys (compiled: CompiledRules, path: string): Matching {
-  let cache = matchingCache.get(compiled)
-  const known = cache?.get(path)
-  if (known !== undefined) return known
-  const keys = compiled.keys.filter(entry => keyMatches(entry, path))
-  const matching: Matching = Object.freeze({ keys: Object.freeze(keys), hasParams: keys.some(entry => entry.group.hasParams) })
-  if (path.length <= MATCHING_CACHE_PATH_MAX) {
-    if (cache === undefined) matchingCache.set(compiled, cache = new Map())
-    if (cache.size >= MATCHING_CACHE_MAX) cache.clear()
-    cache.set(path, matching)
-  }
-  return matching
+  return compiled.matcher.match(path).hasParams
 }
 
 /**
@@ -125,12 +101,6 @@ export function effectiveLevel (compiled: CompiledRules, base: string | null, el
 function rankOf (compiled: CompiledRules, level: string | null): number {
   if (typeof level !== 'string') return -1
   return compiled.levels.rank.get(level) ?? -1
-}
-
-function keyMatches (entry: CompiledPathKey, path: string): boolean {
-  if (!entry.folder) return path === entry.path
-  // A folder key also covers the bare folder (`admin/` matches `/admin`, D2).
-  return entry.path === '' || path === entry.path || (path.startsWith(entry.path) && path[entry.path.length] === '/')
 }
 
 // Every alternative is evaluated, and the passing one that leaves the request

@@ -1,4 +1,5 @@
 import ipaddr from 'ipaddr.js'
+import { BoundedCache } from './bounded-cache.js'
 
 type Address = ipaddr.IPv4 | ipaddr.IPv6
 
@@ -116,20 +117,23 @@ export interface ParsedAddress {
   readonly key: string
 }
 
-// Clients send many requests from one address: remember recent parses. The
-// cached objects are only ever read.
-const recent = new Map<string, ParsedAddress | null>()
 const RECENT_MAX = 1024
+const RECENT_ADDRESS_LENGTH = 64
 
-/** parseStrict() and canonical(), remembered for recently seen addresses. */
-export function parseClientAddress (text: string): ParsedAddress | null {
-  const known = recent.get(text)
-  if (known !== undefined) return known
-  const address = parseStrict(text)
-  const parsed = address === null ? null : Object.freeze({ address, key: canonical(address) })
-  if (typeof text === 'string' && text.length <= 64) {
-    if (recent.size >= RECENT_MAX) recent.clear()
-    recent.set(text, parsed)
+/**
+ * parseStrict() and canonical(), remembered for recently seen addresses:
+ * clients send many requests from one address. The cached objects are only
+ * ever read.
+ */
+export class AddressCache {
+  readonly #recent = new BoundedCache<ParsedAddress | null>(RECENT_MAX)
+
+  parse (text: string): ParsedAddress | null {
+    const known = this.#recent.get(text)
+    if (known !== undefined) return known
+    const address = parseStrict(text)
+    const parsed = address === null ? null : Object.freeze({ address, key: canonical(address) })
+    if (typeof text === 'string' && text.length <= RECENT_ADDRESS_LENGTH) this.#recent.set(text, parsed)
+    return parsed
   }
-  return parsed
 }

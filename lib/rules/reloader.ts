@@ -5,6 +5,7 @@ import type { TLSSocket } from 'node:tls'
 import type { FastifyRequest } from 'fastify'
 import type { Principal } from '../../fastify-plugin.js'
 import { codes } from '../errors.js'
+import { BoundedCache } from './bounded-cache.js'
 import {
   compileRules, loadRulesFiles, normalizeRequestPath, RulesConfigError,
   type CompiledRules, type CompileOptions, type RequestFacts
@@ -27,6 +28,14 @@ export interface RulesStatus {
 /** How often watched rules files are checked for changes. */
 const WATCH_INTERVAL_MS = 250
 
+export interface RulePath { readonly path: string | null, readonly trailingSlash: boolean }
+
+// Normalising is pure; clients request the same paths again and again.
+// Origin-form targets only, keyed on the part before the query string (all
+// that normalizeRequestPath reads of them) and the two flags.
+const RULE_PATHS_MAX = 1024
+const RULE_PATH_CACHED_LENGTH = 256
+
 function describe (err: unknown): string {
   return err instanceof RulesConfigError ? err.message : `rules: ${(err as Error).message}`
 }
@@ -38,6 +47,7 @@ export class RulesLayer {
   #status: RulesStatus
   #watched: Array<{ file: string, listener: () => void }> = []
   #timer: NodeJS.Timeout | undefined
+  readonly #paths = new BoundedCache<RulePath>(RULE_PATHS_MAX)
 
   /** Throws FST_DEFAULT_DENY_INVALID_RULES: a bad rules file stops startup. */
   constructor (config: RulesConfig, options: CompileOptions) {
@@ -57,6 +67,22 @@ export class RulesLayer {
 
   get status (): RulesStatus {
     return { ...this.#status }
+  }
+
+  /** The request target `url` as the rules see it. */
+  rulePath (url: string, caseSensitive: boolean, hasReservedKey = false): RulePath {
+    const end = url.search(/[?#]/)
+    const pathPart = end === -1 ? url : url.slice(0, end)
+    const cacheable = pathPart.startsWith('/') && pathPart.length <= RULE_PATH_CACHED_LENGTH
+    const key = `${caseSensitive ? 1 : 0}${hasReservedKey ? 1 : 0}${pathPart}`
+    if (cacheable) {
+      const known = this.#paths.get(key)
+      if (known !== undefined) return known
+    }
+    const path = normalizeRequestPath(url, caseSensitive, hasReservedKey)
+    const result = Object.freeze({ path, trailingSlash: pathPart.length > 1 && pathPart.endsWith('/') })
+    if (cacheable) this.#paths.set(key, result)
+    return result
   }
 
   #load (inline: unknown): CompiledRules {
@@ -131,34 +157,6 @@ function peerCertificate (request: FastifyRequest): RequestFacts['cert'] {
   }
   const cn = certificate.subject?.CN
   return { verified: true, subjectCN: typeof cn === 'string' ? cn : null }
-}
-
-interface RulePath { readonly path: string | null, readonly trailingSlash: boolean }
-
-// Normalising is pure; clients request the same paths again and again.
-// Origin-form targets only, keyed on the part before the query string (all
-// that normalizeRequestPath reads of them) and the two flags.
-const rulePaths = new Map<string, RulePath>()
-const RULE_PATHS_MAX = 1024
-const RULE_PATH_CACHED_LENGTH = 256
-
-export function rulePath (request: FastifyRequest, caseSensitive: boolean, hasReservedKey = false): RulePath {
-  const raw = request.raw.url ?? ''
-  const end = raw.search(/[?#]/)
-  const pathPart = end === -1 ? raw : raw.slice(0, end)
-  const cacheable = pathPart.startsWith('/') && pathPart.length <= RULE_PATH_CACHED_LENGTH
-  const key = `${caseSensitive ? 1 : 0}${hasReservedKey ? 1 : 0}${pathPart}`
-  if (cacheable) {
-    const known = rulePaths.get(key)
-    if (known !== undefined) return known
-  }
-  const path = normalizeRequestPath(raw, caseSensitive, hasReservedKey)
-  const result = Object.freeze({ path, trailingSlash: pathPart.length > 1 && pathPart.endsWith('/') })
-  if (cacheable) {
-    if (rulePaths.size >= RULE_PATHS_MAX) rulePaths.clear()
-    rulePaths.set(key, result)
-  }
-  return result
 }
 
 export function requestFacts (

@@ -1,4 +1,5 @@
-import type { IpMatcher } from './ip.js'
+import type { AddressCache, IpMatcher } from './ip.js'
+import type { KeyMatcher } from './key-matcher.js'
 
 /** A flag as written in ARDI rules files: `true`/`1` for on, `false`/`0` for off. */
 export type RuleFlag = boolean | 0 | 1
@@ -143,6 +144,10 @@ export interface CompiledRules {
    * paths (`#$%&+,:;=?@`): request paths with those encodings are refused.
    */
   readonly hasReservedKey: boolean
+  /** Which keys match a path, remembered for this rule set's recent paths. */
+  readonly matcher: KeyMatcher
+  /** Client addresses parsed for this rule set, remembered for recent ones. */
+  readonly addresses: AddressCache
 }
 
 export interface RequestFacts {
