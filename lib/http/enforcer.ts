@@ -12,7 +12,8 @@ import { isValidId } from '../decision/ids.js'
 import type { Settings } from '../options.js'
 import { InvalidCredentials, resolvePrincipal } from './principal.js'
 import { compiledRouteOf, type CompiledRoute } from './route-config.js'
-import { requestFacts, type RulesLayer } from '../rules/reloader.js'
+import type { RulesLayer } from '../rules/reloader.js'
+import { ruleFacts } from './rule-facts.js'
 import { effectiveLevel, evaluateRules, requiresBody, type CompiledRules } from '../rules/index.js'
 
 /** Work left for preValidation when a rule filters on body parameters. */
@@ -50,7 +51,7 @@ export function createEnforcer (
   /** Endpoint rules, then the level cap; sets `request.accessLevel`. */
   function applyRules (request: FastifyRequest, work: Deferred, withBody: boolean): void {
     const { compiled, where, principal, privilege } = work
-    const outcome = evaluateRules(compiled, requestFacts(request, where, principal, baseLevel(principal), withBody))
+    const outcome = evaluateRules(compiled, ruleFacts(request, where, principal, baseLevel(principal), withBody))
     if (!outcome.allow) {
       const detail = outcome.reason === 'rule'
         ? { pathKey: outcome.pathKey, group: outcome.group, ruleType: outcome.ruleType }

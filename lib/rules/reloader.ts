@@ -1,14 +1,12 @@
-// Fastify-side glue for the endpoint rules: load and compile once, swap on
-// reload, and turn a request into the facts the pure evaluator needs.
+// The endpoint rules of one plugin instance: load and compile once, swap on
+// reload, watch the files, report status, and read request paths the way
+// the rules compare them.
 import { unwatchFile, watchFile } from 'node:fs'
-import type { TLSSocket } from 'node:tls'
-import type { FastifyRequest } from 'fastify'
-import type { Principal } from '../../fastify-plugin.js'
 import { codes } from '../errors.js'
 import { BoundedCache } from './bounded-cache.js'
 import {
   compileRules, loadRulesFiles, normalizeRequestPath, RulesConfigError,
-  type CompiledRules, type CompileOptions, type RequestFacts
+  type CompiledRules, type CompileOptions
 } from './index.js'
 
 export interface RulesConfig {
@@ -142,41 +140,5 @@ export class RulesLayer {
     for (const { file, listener } of this.#watched) unwatchFile(file, listener)
     this.#watched = []
     clearTimeout(this.#timer)
-  }
-}
-
-function peerCertificate (request: FastifyRequest): RequestFacts['cert'] {
-  const socket = request.raw.socket as Partial<TLSSocket>
-  if (typeof socket.getPeerCertificate !== 'function') return null
-  // A resumed TLS 1.3 session can report `authorized` without a certificate:
-  // require both.
-  if (socket.authorized !== true) return { verified: false, subjectCN: null }
-  const certificate = socket.getPeerCertificate()
-  if (certificate === null || typeof certificate !== 'object' || Object.keys(certificate).length === 0) {
-    return { verified: false, subjectCN: null }
-  }
-  const cn = certificate.subject?.CN
-  return { verified: true, subjectCN: typeof cn === 'string' ? cn : null }
-}
-
-export function requestFacts (
-  request: FastifyRequest,
-  where: { path: string | null, trailingSlash: boolean },
-  principal: Principal | null,
-  level: string | null,
-  withBody: boolean
-): RequestFacts {
-  return {
-    path: where.path,
-    trailingSlash: where.trailingSlash,
-    ip: request.ip,
-    secure: request.protocol === 'https',
-    headers: request.headers as RequestFacts['headers'],
-    rawHeaders: request.raw.rawHeaders,
-    user: principal?.kind === 'user' ? principal.id : null,
-    level,
-    cert: peerCertificate(request),
-    query: typeof request.query === 'object' && request.query !== null ? request.query as Record<string, unknown> : null,
-    body: withBody ? request.body : undefined
   }
 }
