@@ -2,9 +2,7 @@
 // Uses DATABASE_URL when set, otherwise the embedded database the example uses.
 import { parseArgs } from 'node:util'
 import { runMigrations } from '../lib/store/migrate.js'
-import { openDatabase } from '../lib/store/pglite.js'
-
-export const DEFAULT_PGLITE_DIR = '.data/pglite'
+import { DEFAULT_PGLITE_DIR, openDatabase } from '../lib/store/pglite.js'
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,

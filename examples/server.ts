@@ -1,12 +1,12 @@
 // npm start: the example API on the embedded database (or DATABASE_URL).
 import { randomBytes } from 'node:crypto'
-import { openDatabase } from '../lib/store/pglite.js'
+import { DEFAULT_PGLITE_DIR, openDatabase } from '../lib/store/pglite.js'
 import { buildExample, seedExample } from './app.js'
 
 const port = Number(process.env.PORT ?? 3000)
 const host = process.env.HOST ?? '127.0.0.1'
 const url = process.env.DATABASE_URL
-const dataDir = process.env.PGLITE_DIR ?? '.data/pglite'
+const dataDir = process.env.PGLITE_DIR ?? DEFAULT_PGLITE_DIR
 // A fresh secret per run unless one is given: tokens printed below last for this run.
 const secret = process.env.JWT_SECRET ?? randomBytes(32).toString('base64url')
 

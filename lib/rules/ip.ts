@@ -70,7 +70,7 @@ export function compileIpList (list: readonly string[]): IpMatcher | { error: st
  * returned as the IPv4 address it carries. Scoped IPv6 (`fe80::1%eth0`) keeps
  * its zone but is compared on its address bits only.
  */
-export function parseStrict (text: string): Address | null {
+function parseStrict (text: string): Address | null {
   if (typeof text !== 'string') return null
   if (ipaddr.IPv4.isValidFourPartDecimal(text)) return ipaddr.IPv4.parse(text)
   if (!text.includes(':') || !ipaddr.IPv6.isValid(text)) return null
@@ -87,7 +87,7 @@ export function parseStrict (text: string): Address | null {
 }
 
 /** Canonical text used as the set key for exact matches (zone dropped). */
-export function canonical (address: Address): string {
+function canonical (address: Address): string {
   if (address.kind() === 'ipv4') return address.toString()
   return new ipaddr.IPv6((address as ipaddr.IPv6).parts).toString()
 }

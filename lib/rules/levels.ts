@@ -1,9 +1,9 @@
 import { RulesConfigError } from './errors.js'
 import type { CompileOptions, LevelOrder } from './types.js'
 
-export const DEFAULT_LEVELS: readonly string[] = Object.freeze(['reader', 'builder', 'creator', 'admin', 'superuser'])
-export const DEFAULT_LEVEL_ALIASES: Readonly<Record<string, string>> = Object.freeze({ editor: 'builder' })
-export const DEFAULT_MAX_ELEVATE = 'creator'
+const DEFAULT_LEVELS: readonly string[] = Object.freeze(['reader', 'builder', 'creator', 'admin', 'superuser'])
+const DEFAULT_LEVEL_ALIASES: Readonly<Record<string, string>> = Object.freeze({ editor: 'builder' })
+const DEFAULT_MAX_ELEVATE = 'creator'
 const ADMIN_LEVEL = 'admin'
 
 export interface ResolvedLevels {

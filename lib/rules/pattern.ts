@@ -10,7 +10,7 @@ import safeRegex from 'safe-regex2'
 // - evaluation refuses inputs longer than MAX_MATCH_INPUT.
 // With two unbounded quantifiers and 256 characters the worst case we could
 // construct stayed under a millisecond.
-export const MAX_MATCH_INPUT = 256
+const MAX_MATCH_INPUT = 256
 const MAX_PATTERN_LENGTH = 512
 const MAX_UNBOUNDED = 2
 const MAX_REPETITIONS = 10

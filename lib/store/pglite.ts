@@ -58,6 +58,9 @@ export async function createPGliteKysely<DB = any> (dataDir?: string): Promise<K
   return new Kysely<DB>({ dialect: new PostgresDialect({ pool: new PGlitePool(pglite) }) })
 }
 
+/** Where the example and the migration command keep the embedded database. */
+export const DEFAULT_PGLITE_DIR = '.data/pglite'
+
 /**
  * PostgreSQL at `url` when it is set and not empty, otherwise the embedded
  * database in `dataDir` (in memory when omitted): what the example, the
