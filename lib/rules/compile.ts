@@ -3,6 +3,7 @@ import { RulesConfigError } from './errors.js'
 import { AddressCache, compileIpList } from './ip.js'
 import { KeyMatcher } from './key-matcher.js'
 import { resolveLevels, type ResolvedLevels } from './levels.js'
+import { isPlainObject } from './object.js'
 import { normalizePathBody, RESERVED_KEY_CHARACTER } from './path.js'
 import { anchoredRegExp, patternProblem } from './pattern.js'
 import type {
@@ -268,10 +269,4 @@ function stringList (raw: unknown, pointer: string): string[] {
     if (typeof item !== 'string' || item === '') throw new RulesConfigError(`${pointer}[${index}]`, 'must be a non-empty string')
   }
   return raw as string[]
-}
-
-function isPlainObject (value: unknown): value is Source {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
-  const prototype = Object.getPrototypeOf(value)
-  return prototype === Object.prototype || prototype === null
 }

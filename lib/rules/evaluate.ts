@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto'
 import { sha256 } from './compile.js'
 import { ipMatches, type AddressCache, type ParsedAddress } from './ip.js'
+import { isPlainObject } from './object.js'
 import { fullMatch } from './pattern.js'
 import type { CompiledGroup, CompiledRule, CompiledRules, RequestFacts, RulesOutcome } from './types.js'
 
@@ -225,7 +226,7 @@ function rawCount (rawHeaders: readonly string[], name: string): number {
 // must fully match; a missing parameter fails (D10).
 function paramPasses (name: string, pattern: RegExp, facts: RequestFacts): boolean {
   let values = 0
-  for (const source of [facts.query, plainObjectOrNull(facts.body)]) {
+  for (const source of [facts.query, isPlainObject(facts.body) ? facts.body : null]) {
     if (typeof source !== 'object' || source === null || !Object.hasOwn(source, name)) continue
     const raw = source[name]
     for (const value of Array.isArray(raw) ? raw : [raw]) {
@@ -235,10 +236,4 @@ function paramPasses (name: string, pattern: RegExp, facts: RequestFacts): boole
     }
   }
   return values > 0
-}
-
-function plainObjectOrNull (value: unknown): Record<string, unknown> | null {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null
-  const prototype = Object.getPrototypeOf(value)
-  return prototype === Object.prototype || prototype === null ? value as Record<string, unknown> : null
 }
