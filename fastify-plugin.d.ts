@@ -374,25 +374,63 @@ export interface FastifyDefaultDenyOptions {
 
 /** The endpoint rules file: paths → group names, groups → rules. */
 export interface EndpointRules {
+  /** Path key → group name. A key ending in `/` covers a whole folder. */
   paths: Record<string, string>
+  /** Group name → one rule, an AND-list of rules, or an OR-list of AND-lists. */
   groups: Record<string, EndpointRule | EndpointRule[] | EndpointRule[][]>
-  settings?: { diagnostics?: boolean, lockout?: boolean }
+  settings?: {
+    /** Name the failing path key, group and rule type in denials. @default false */
+    diagnostics?: boolean
+    /** Deny every request. @default false */
+    lockout?: boolean
+  }
 }
 
 export type EndpointRule = {
+  /** Stop evaluating less specific paths when the alternative holding this rule passes. */
   terminal?: boolean | 0 | 1
+  /** The rule fails unless the request came over HTTPS. */
   secure?: boolean | 0 | 1
+  /** Raise the request's level (at most `maxElevate`) when the alternative passes. */
   elevate?: string
+  /** Cap the request's level when the alternative passes. */
   demote?: string
+  /** `param_<NAME>`: every value of parameter NAME must fully match this pattern. */
   [param: `param_${string}`]: string
 } & (
   | { type: 'block' }
   | { type: 'open' }
-  | { type: 'whitelist', list: string[], deny?: boolean }
-  | { type: 'isuser', list: string[], deny?: boolean }
-  | { type: 'userlevel', level: string }
-  | { type: 'token', header: string, value?: string | string[], list?: string[] }
-  | { type: 'cert', name?: string }
+  | {
+    type: 'whitelist'
+    /** IPv4/IPv6 addresses, `localhost`, `a.b.c.x-y` last-octet ranges or CIDR blocks. */
+    list: string[]
+    /** Turns the whitelist into a blacklist. */
+    deny?: boolean
+  }
+  | {
+    type: 'isuser'
+    /** Exact, case-sensitive user names. */
+    list: string[]
+    deny?: boolean
+  }
+  | {
+    type: 'userlevel'
+    /** Minimum level, by name or alias. */
+    level: string
+  }
+  | {
+    type: 'token'
+    /** Header name, matched case-insensitively. */
+    header: string
+    /** Accepted token(s). `list` is a synonym; give one of the two. */
+    value?: string | string[]
+    list?: string[]
+  }
+  | {
+    type: 'cert'
+    /** Pattern the whole subject CN must match. */
+    name?: string
+  }
 )
 
 declare module 'fastify' {

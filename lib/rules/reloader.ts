@@ -2,6 +2,7 @@
 // reload, watch the files, report status, and read request paths the way
 // the rules compare them.
 import { unwatchFile, watchFile } from 'node:fs'
+import type { DefaultDenyApi } from '../../fastify-plugin.js'
 import { codes } from '../errors.js'
 import { BoundedCache } from './bounded-cache.js'
 import {
@@ -16,12 +17,7 @@ export interface RulesConfig {
   siteRulesFile: string | null
 }
 
-export interface RulesStatus {
-  /** When the rules in force were loaded. */
-  loadedAt: Date
-  /** Why the last reload was refused, or null when it succeeded. */
-  lastError: string | null
-}
+export type RulesStatus = NonNullable<ReturnType<DefaultDenyApi['rulesStatus']>>
 
 /** How often watched rules files are checked for changes. */
 const WATCH_INTERVAL_MS = 250

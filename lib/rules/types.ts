@@ -1,91 +1,12 @@
+import type { EndpointRules, FastifyDefaultDenyOptions } from '../../fastify-plugin.js'
 import type { AddressCache, IpMatcher } from './ip.js'
 import type { KeyMatcher } from './key-matcher.js'
 
-/** A flag as written in ARDI rules files: `true`/`1` for on, `false`/`0` for off. */
-export type RuleFlag = boolean | 0 | 1
+/** A rules file's `settings`, with every default filled in. */
+export type RulesSettings = Required<NonNullable<EndpointRules['settings']>>
 
-/** Modifiers accepted on every rule type. */
-export interface RuleModifiers {
-  /** Stop evaluating less specific paths when the alternative holding this rule passes. */
-  terminal?: RuleFlag
-  /** The rule fails unless the request came over HTTPS. */
-  secure?: RuleFlag
-  /** Raise the request's level (at most `maxElevate`) when the alternative passes. */
-  elevate?: string
-  /** Cap the request's level when the alternative passes. */
-  demote?: string
-  /** `param_<NAME>`: every value of parameter NAME must fully match this pattern. */
-  [param: `param_${string}`]: string
-}
-
-export interface BlockRuleSource extends RuleModifiers { type: 'block' }
-export interface OpenRuleSource extends RuleModifiers { type: 'open' }
-export interface WhitelistRuleSource extends RuleModifiers {
-  type: 'whitelist'
-  /** IPv4/IPv6 addresses, `localhost`, `a.b.c.x-y` last-octet ranges or CIDR blocks. */
-  list: string[]
-  /** Turns the whitelist into a blacklist. */
-  deny?: RuleFlag
-}
-export interface IsUserRuleSource extends RuleModifiers {
-  type: 'isuser'
-  /** Exact, case-sensitive user names. */
-  list: string[]
-  deny?: RuleFlag
-}
-export interface UserLevelRuleSource extends RuleModifiers {
-  type: 'userlevel'
-  /** Minimum level, by name or alias. */
-  level: string
-}
-export interface TokenRuleSource extends RuleModifiers {
-  type: 'token'
-  /** Header name, matched case-insensitively. */
-  header: string
-  /** Accepted token(s). `list` is a synonym; give one of the two. */
-  value?: string | string[]
-  list?: string | string[]
-}
-export interface CertRuleSource extends RuleModifiers {
-  type: 'cert'
-  /** Pattern the whole subject CN must match. */
-  name?: string
-}
-
-export type RuleSource =
-  | BlockRuleSource
-  | OpenRuleSource
-  | WhitelistRuleSource
-  | IsUserRuleSource
-  | UserLevelRuleSource
-  | TokenRuleSource
-  | CertRuleSource
-
-/** One rule, an AND-list of rules, or an OR-list of AND-lists. */
-export type GroupSource = RuleSource | RuleSource[] | RuleSource[][]
-
-export interface RulesSettings {
-  /** Name the failing path key, group and rule type in denials. @default false */
-  diagnostics: boolean
-  /** Deny every request. @default false */
-  lockout: boolean
-}
-
-/** The shape of a rules file (`security.rules`). */
-export interface RulesSource {
-  /** Path key → group name. A key ending in `/` covers a whole folder. */
-  paths: Record<string, string>
-  groups: Record<string, GroupSource>
-  settings?: Partial<RulesSettings>
-}
-
-export interface CompileOptions {
-  /** Level names ordered from lowest to highest. @default ['reader','builder','creator','admin','superuser'] */
-  levels?: string[]
-  /** Extra names for levels. @default { editor: 'builder' } (only with the default `levels`) */
-  levelAliases?: Record<string, string>
-  /** Highest level `elevate` may target; must be below `admin`. @default 'creator' */
-  maxElevate?: string
+/** The level options of the plugin, and the router's case sensitivity. */
+export type CompileOptions = Pick<FastifyDefaultDenyOptions, 'levels' | 'levelAliases' | 'maxElevate'> & {
   /** Match the Fastify router's case sensitivity. @default true */
   caseSensitive?: boolean
 }
