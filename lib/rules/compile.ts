@@ -21,8 +21,8 @@ const DEFAULT_SETTINGS: Readonly<RulesSettings> = Object.freeze({ diagnostics: f
 const TOP_LEVEL_KEYS = new Set(['paths', 'groups', 'settings'])
 const MODIFIERS = ['terminal', 'secure', 'elevate', 'demote']
 
-// `deny` stays on whitelist/isuser only (D17): the overview page also names
-// userlevel, but its own page was never found, so its meaning is unknown.
+// `deny` stays on whitelist/isuser only: what it would mean on a userlevel
+// rule is not defined, so it is refused rather than guessed.
 const RULE_PROPERTIES: ReadonlyMap<string, ReadonlySet<string>> = new Map([
   ['block', new Set(MODIFIERS)],
   ['open', new Set(MODIFIERS)],
@@ -94,7 +94,7 @@ export function compileRules (source: unknown, options: CompileOptions = {}): Co
   })
 }
 
-/** D3: most specific first, deterministic on ties. */
+/** Most specific first, deterministic on ties. */
 function byEvaluationOrder (a: CompiledPathKey, b: CompiledPathKey): number {
   if (a.path.length !== b.path.length) return b.path.length - a.path.length
   if (a.folder !== b.folder) return a.folder ? 1 : -1
@@ -157,7 +157,7 @@ function compileRule (raw: unknown, pointer: string, context: Context): Compiled
   const type = raw.type
   if (typeof type !== 'string') throw new RulesConfigError(`${pointer}.type`, 'missing rule type')
   const allowed = RULE_PROPERTIES.get(type)
-  // Unknown types, including the legacy "useraccess", fail closed (D6).
+  // Unknown types, including the legacy "useraccess", fail closed.
   if (allowed === undefined) throw new RulesConfigError(`${pointer}.type`, `unknown rule type "${type}"`)
 
   const params: Array<{ name: string, pattern: RegExp }> = []

@@ -35,7 +35,7 @@ interface GroupResult {
 /**
  * Decide whether the endpoint rules let a request through. Synchronous and
  * free of I/O; a path no key matches is allowed, since this layer only adds
- * objections (D1).
+ * objections.
  */
 export function evaluateRules (compiled: CompiledRules, facts: RequestFacts): RulesOutcome {
   if (compiled.settings.lockout) return { allow: false, reason: 'lockout' }
@@ -84,7 +84,7 @@ export function requiresBody (compiled: CompiledRules, path: string | null): boo
 
 /**
  * The level a request acts with: `min(demote, max(base, elevate))`, so a
- * demote always wins (D11). Unknown names count as no level for `base` and
+ * demote always wins. Unknown names count as no level for `base` and
  * `elevate`; an unknown `demote` caps at the lowest level.
  */
 export function effectiveLevel (compiled: CompiledRules, base: string | null, elevate: string | null, demote: string | null): string | null {
@@ -105,13 +105,12 @@ function rankOf (compiled: CompiledRules, level: string | null): number {
 }
 
 // Every alternative is evaluated, and the passing one that leaves the request
-// least restricted supplies elevate and demote (the first on a tie). That
-// is what both ARDI examples mean: in the parameter filter, `open` comes first
-// and the elevating rule second, and local callers still get the elevation;
-// in the secure example, HTTPS callers pass `open + secure` and keep their
-// level, while plain-HTTP callers only pass `open + demote`. Terminal counts
-// when any alternative holding it passed (D4). When all fail, the first
-// failing rule of the last alternative is reported.
+// least restricted supplies elevate and demote (the first on a tie). So a
+// parameter filter written as `open` first and an elevating rule second still
+// elevates local callers, and with `open + secure` beside `open + demote`,
+// HTTPS callers keep their level while plain-HTTP callers are demoted.
+// Terminal counts when any alternative holding it passed. When all fail, the
+// first failing rule of the last alternative is reported.
 function evaluateGroup (group: CompiledGroup, request: Request): GroupResult {
   const result: GroupResult = { pass: false, terminal: false, elevate: -1, demote: Infinity, failedType: '' }
   let best = -Infinity
@@ -223,7 +222,7 @@ function rawCount (rawHeaders: readonly string[], name: string): number {
 }
 
 // Every value of the parameter, from the query string and the top-level body,
-// must fully match; a missing parameter fails (D10).
+// must fully match; a missing parameter fails.
 function paramPasses (name: string, pattern: RegExp, facts: RequestFacts): boolean {
   let values = 0
   for (const source of [facts.query, isPlainObject(facts.body) ? facts.body : null]) {

@@ -9,7 +9,7 @@ export interface RulesFiles {
 }
 
 /**
- * Read and parse the rules file in force. Files are not merged (D15): an
+ * Read and parse the rules file in force. Files are not merged: an
  * existing site file is the only one read. Throws RulesConfigError naming the
  * file, never quoting its content.
  */
