@@ -1,11 +1,5 @@
 import { BoundedCache } from './bounded-cache.js'
-import type { CompiledPathKey } from './types.js'
-
-export interface Matching {
-  /** The keys that match a path, in evaluation order. */
-  readonly keys: readonly CompiledPathKey[]
-  readonly hasParams: boolean
-}
+import type { CompiledPathKey, Matching } from './types.js'
 
 const MATCHING_CACHE_MAX = 1024
 const MATCHING_CACHE_PATH_MAX = 256

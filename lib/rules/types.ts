@@ -1,6 +1,5 @@
 import type { EndpointRules, FastifyDefaultDenyOptions } from '../../fastify-plugin.js'
 import type { AddressCache, IpMatcher } from './ip.js'
-import type { KeyMatcher } from './key-matcher.js'
 
 /** A rules file's `settings`, with every default filled in. */
 export type RulesSettings = Required<NonNullable<EndpointRules['settings']>>
@@ -66,9 +65,15 @@ export interface CompiledRules {
    */
   readonly hasReservedKey: boolean
   /** Which keys match a path, remembered for this rule set's recent paths. */
-  readonly matcher: KeyMatcher
+  readonly matcher: { match: (path: string) => Matching }
   /** Client addresses parsed for this rule set, remembered for recent ones. */
   readonly addresses: AddressCache
+}
+
+export interface Matching {
+  /** The keys that match a path, in evaluation order. */
+  readonly keys: readonly CompiledPathKey[]
+  readonly hasParams: boolean
 }
 
 export interface RequestFacts {
