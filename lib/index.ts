@@ -7,6 +7,7 @@ import { runMigrations } from './store/migrate.js'
 import { resolveOptions } from './options.js'
 import { postgresKysely } from './store/postgres.js'
 import { createEnforcer } from './http/enforcer.js'
+import { kDeferred } from './http/rules-step.js'
 import { grantRoutes } from './http/grant-routes.js'
 import { createApi, invalidGrant } from './service/api.js'
 import { GrantService } from './service/grants.js'
@@ -95,9 +96,10 @@ const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, op
     route.config = { ...route.config, [kRoute]: compileRoute(route, settings) } as typeof route.config
   })
 
-  const enforcer = createEnforcer(settings, reader, policy, rules, caseSensitive)
+  const enforcer = createEnforcer({ settings, reader, policy, rules, caseSensitive })
+  fastify.decorateRequest(kDeferred, null)
   fastify.addHook('onRequest', enforcer.onRequest)
-  if (rules !== null) fastify.addHook('preValidation', enforcer.preValidation)
+  if (enforcer.preValidation !== null) fastify.addHook('preValidation', enforcer.preValidation)
 
   if (settings.grantRoutes !== null) {
     await fastify.register(grantRoutes, { prefix: settings.grantRoutes.prefix, settings, grants, queries })
