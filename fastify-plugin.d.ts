@@ -321,8 +321,9 @@ export interface FastifyDefaultDenyOptions {
   resourceExists?: (resource: string, id: string) => boolean | Promise<boolean>
 
   /**
-   * Endpoint rules given inline (the ARDI-style `{ paths, groups, settings }`
-   * object). Exclusive with `rulesFile` / `siteRulesFile`.
+   * Endpoint rules given inline (the `{ paths, groups, settings }` object
+   * described under "Endpoint rules" in the README). Exclusive with
+   * `rulesFile` / `siteRulesFile`.
    */
   rules?: EndpointRules
   /** The default rules file (JSON). */
@@ -462,7 +463,14 @@ export interface MigrateOptions {
   direction?: 'latest' | 'down'
 }
 
-/** Applies (or with `'down'`, reverts) the plugin's migrations. */
+/**
+ * Applies (or with `'down'`, reverts) the plugin's migrations; returns the
+ * names of those that ran.
+ *
+ * @example
+ * // A deploy step, when the plugin runs with `migrate: false`:
+ * await runMigrations(db, { schema: 'authz' })
+ */
 export declare function runMigrations (db: Kysely<any>, options?: MigrateOptions): Promise<string[]>
 
 export interface PostgresOptions {
@@ -490,7 +498,13 @@ export interface PostgresOptions {
   onError?: (err: Error) => void
 }
 
-/** A Kysely instance on its own guarded `pg` pool; `db.destroy()` ends the pool. */
+/**
+ * A Kysely instance on its own guarded `pg` pool; `db.destroy()` ends the pool.
+ *
+ * @example
+ * const db = postgresKysely(process.env.DATABASE_URL, { statementTimeout: 2000, onError: (err) => app.log.error({ err }) })
+ * await app.register(fastifyDefaultDeny, { db })
+ */
 export declare function postgresKysely<DB = any> (connectionString: string, options?: PostgresOptions): Kysely<DB>
 
 /** What `guardPool` needs of a `pg.Pool`. */
@@ -503,6 +517,10 @@ export interface GuardablePool {
  * Attaches the listeners that keep a lost connection from crashing the
  * process (see "Database failures" in the README). Call it on your own
  * `pg.Pool` before you give it to Kysely.
+ *
+ * @example
+ * const pool = guardPool(new pg.Pool({ connectionString }), (err) => app.log.error({ err }))
+ * const db = new Kysely({ dialect: new PostgresDialect({ pool }) })
  */
 export declare function guardPool<P extends GuardablePool> (pool: P, onError?: (err: Error) => void): P
 
