@@ -1,7 +1,7 @@
 // Public type surface of fastify-default-deny. lib/*.ts imports its option and
 // annotation types from here, so this file is the single source of truth.
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
-import type { Kysely } from 'kysely'
+import type { Kysely, PostgresPool } from 'kysely'
 
 /**
  * The privilege names a route may require. Extend it by declaration merging
@@ -523,6 +523,18 @@ export interface GuardablePool {
  * const db = new Kysely({ dialect: new PostgresDialect({ pool }) })
  */
 export declare function guardPool<P extends GuardablePool> (pool: P, onError?: (err: Error) => void): P
+
+/**
+ * Your own guarded `pg.Pool` as Kysely's pool, the way the plugin uses its
+ * own: the route check runs as a named prepared statement (parsed and
+ * planned once per connection), and a connection whose query got no answer
+ * within `query_timeout` is closed instead of reused.
+ *
+ * @example
+ * const pool = guardPool(new pg.Pool({ connectionString, statement_timeout: 2000 }), (err) => app.log.error({ err }))
+ * const db = new Kysely({ dialect: new PostgresDialect({ pool: kyselyPool(pool) }) })
+ */
+export declare function kyselyPool (pool: { connect (): Promise<any>, end (): Promise<void> }): PostgresPool
 
 /** The stable error codes; each is an `@fastify/error` constructor. */
 export declare const codes: {

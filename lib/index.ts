@@ -18,7 +18,7 @@ import { RulesLayer } from './rules/reloader.js'
 
 export { codes } from './errors.js'
 export { runMigrations } from './store/migrate.js'
-export { guardPool, postgresKysely } from './store/postgres.js'
+export { guardPool, kyselyPool, postgresKysely } from './store/postgres.js'
 
 // Fastify does not expose trustProxy in initialConfig; its options object is
 // kept under a symbol on the root instance.

@@ -13,6 +13,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely'
 import type { FastifyDefaultDenyOptions } from '../fastify-plugin.js'
 import defaultDeny from '../lib/index.js'
 import { PGlitePool } from '../lib/store/pglite.js'
+import { PREPARED_MARKER } from '../lib/store/check.js'
 import { SECRET, testDatabase, usingPostgres } from './helper.js'
 
 const CHECK_TIMEOUT = 300
@@ -67,7 +68,7 @@ async function onPGlite (t: Test): Promise<Setup> {
   let checks = 0
   const db = new Kysely<any>({
     dialect: new PostgresDialect({ pool: new PGlitePool(await PGlite.create()) }),
-    log: (event) => { if (event.level === 'query' && /^select \(select "owner_id"/.test(event.query.sql)) checks++ }
+    log: (event) => { if (event.level === 'query' && event.query.sql.startsWith(PREPARED_MARKER)) checks++ }
   })
   t.teardown(() => db.destroy())
   return {

@@ -57,3 +57,27 @@ export function satisfiedByOf (privileges: readonly string[], implies: Readonly<
   }
   return satisfiedBy
 }
+
+/** What a yes/no check for one privilege looks for, worked out once per privilege. */
+export interface CheckPlan {
+  /** The stored privileges any of which satisfies the requirement. */
+  accepted: readonly string[]
+  /** Whether being the recorded owner satisfies it. */
+  ownerCounts: boolean
+}
+
+/**
+ * The plan of a check for `privilege`: the same rule as `holds`, put as what
+ * to look for in the database. An unknown privilege accepts nothing.
+ *
+ * @example
+ * checkPlan({ satisfiedBy: new Map([['read', new Set(['read', 'edit'])]]), ownerPrivileges: new Set(['read']) }, 'read')
+ * // { accepted: ['read', 'edit'], ownerCounts: true }
+ */
+export function checkPlan (policy: Policy, privilege: string): CheckPlan {
+  const accepted = policy.satisfiedBy.get(privilege)
+  if (accepted === undefined) return Object.freeze({ accepted: Object.freeze([]), ownerCounts: false })
+  let ownerCounts = false
+  for (const held of policy.ownerPrivileges) if (accepted.has(held)) ownerCounts = true
+  return Object.freeze({ accepted: Object.freeze([...accepted]), ownerCounts })
+}

@@ -5,7 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Principal } from '../../fastify-plugin.js'
 import { decide } from '../decision/decide.js'
 import { isValidId } from '../decision/ids.js'
-import type { Policy } from '../decision/policy.js'
+import type { CheckPlan, Policy } from '../decision/policy.js'
 import { codes, deniedError } from '../errors.js'
 import type { Settings } from '../options.js'
 import type { RulesLayer } from '../rules/reloader.js'
@@ -70,25 +70,26 @@ export function createEnforcer ({ settings, reader, policy, rules, caseSensitive
     return route as AnnotatedRoute
   }
 
-  /** The grants part: reads the facts (bounded by checkTimeout) and decides. */
+  /** The grants part: one prepared yes/no check, bounded by checkTimeout. */
   async function checkGrant (request: FastifyRequest, route: CompiledRoute, requirement: ResourceRequirement, who: Principal): Promise<void> {
-    let facts = null
+    let allowed = who.superuser
     try {
       const id = resourceId(request, route)
       if (id !== null && !isValidId(id, settings.maxIdLength)) {
         // No stored resource can have this id, so there is nothing to find.
         throw new codes.FST_DEFAULT_DENY_NOT_FOUND()
       }
-      if (!who.superuser) {
+      if (!allowed) {
         const target = { resource: requirement.resource, id: id as string | null }
-        facts = await withBudget(settings.checkTimeout, async (budget) => await reader.facts(who, target, undefined, budget))
+        const plan = route.plan as CheckPlan
+        allowed = await withBudget(settings.checkTimeout, async (budget) => await reader.check(who, target, plan, budget))
       }
     } catch (err) {
       if ((err as { code?: unknown }).code === 'FST_DEFAULT_DENY_NOT_FOUND') throw err
       request.log.error({ err }, 'fastify-default-deny: grant check failed; failing closed')
       throw new codes.FST_DEFAULT_DENY_UNAVAILABLE()
     }
-    if (decide(who, requirement, facts, policy) === 'allow') return
+    if (allowed) return
     request.log.info({
       principal: who.id,
       resource: requirement.resource,

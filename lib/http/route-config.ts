@@ -1,5 +1,6 @@
 import type { FastifyRequest, RouteOptions } from 'fastify'
 import type { Requirement } from '../decision/decide.js'
+import { checkPlan, type CheckPlan } from '../decision/policy.js'
 import { codes } from '../errors.js'
 import type { Settings } from '../options.js'
 
@@ -14,11 +15,13 @@ export interface CompiledRoute {
   requirement: Requirement
   /** Present for resource requirements only. */
   id: IdSource | null
+  /** What the check looks for, worked out at registration: resource requirements only. */
+  plan: CheckPlan | null
 }
 
-const UNANNOTATED = Object.freeze<CompiledRoute>({ requirement: { kind: 'unannotated' }, id: null })
-const PUBLIC = Object.freeze<CompiledRoute>({ requirement: { kind: 'public' }, id: null })
-const AUTHENTICATED = Object.freeze<CompiledRoute>({ requirement: { kind: 'authenticated' }, id: null })
+const UNANNOTATED = Object.freeze<CompiledRoute>({ requirement: { kind: 'unannotated' }, id: null, plan: null })
+const PUBLIC = Object.freeze<CompiledRoute>({ requirement: { kind: 'public' }, id: null, plan: null })
+const AUTHENTICATED = Object.freeze<CompiledRoute>({ requirement: { kind: 'authenticated' }, id: null, plan: null })
 const ANNOTATION_KEYS = new Set(['resource', 'privilege', 'param', 'id'])
 
 function routeParams (url: string): Set<string> {
@@ -31,7 +34,7 @@ function routeParams (url: string): Set<string> {
  * Validates `config.permission` once, when the route is registered. A bad
  * annotation stops the server from starting rather than failing open later.
  */
-export function compileRoute (route: Pick<RouteOptions, 'url' | 'method' | 'config'>, settings: Pick<Settings, 'maxIdLength' | 'privileges'>): CompiledRoute {
+export function compileRoute (route: Pick<RouteOptions, 'url' | 'method' | 'config'>, settings: Pick<Settings, 'maxIdLength' | 'privileges' | 'policy'>): CompiledRoute {
   const name = `${String(route.method)} ${route.url}`
   const fail = (message: string): never => {
     throw new codes.FST_DEFAULT_DENY_INVALID_ROUTE_CONFIG(name, message)
@@ -55,11 +58,12 @@ export function compileRoute (route: Pick<RouteOptions, 'url' | 'method' | 'conf
     fail(`permission.privilege must be one of: ${[...settings.privileges].join(', ')}`)
   }
   const requirement: Requirement = { kind: 'resource', resource: resource as string, privilege: privilege as string }
+  const plan = checkPlan(settings.policy, privilege as string)
 
   if (id !== undefined && param !== undefined) fail('permission.param and permission.id are exclusive')
-  if (id === false) return Object.freeze<CompiledRoute>({ requirement, id: { kind: 'type' } })
+  if (id === false) return Object.freeze<CompiledRoute>({ requirement, id: { kind: 'type' }, plan })
   if (typeof id === 'function') {
-    return Object.freeze<CompiledRoute>({ requirement, id: { kind: 'function', extract: id as (request: FastifyRequest) => unknown } })
+    return Object.freeze<CompiledRoute>({ requirement, id: { kind: 'function', extract: id as (request: FastifyRequest) => unknown }, plan })
   }
   if (id !== undefined) fail('permission.id must be false or a function')
   const paramName = param === undefined ? 'id' : param
@@ -68,7 +72,7 @@ export function compileRoute (route: Pick<RouteOptions, 'url' | 'method' | 'conf
   if (!routeParams(route.url).has(paramName as string)) {
     fail(`the route has no ':${String(paramName)}' parameter (set permission.param, permission.id, or id: false for a type-level check)`)
   }
-  return Object.freeze<CompiledRoute>({ requirement, id: { kind: 'param', name: paramName as string } })
+  return Object.freeze<CompiledRoute>({ requirement, id: { kind: 'param', name: paramName as string }, plan })
 }
 
 export function compiledRouteOf (config: unknown): CompiledRoute | undefined {

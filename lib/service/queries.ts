@@ -3,9 +3,8 @@
 // and the grant routes.
 import type { Kysely } from 'kysely'
 import type { AuditEntry, AuditVerification, Explanation, Grant, GranteeRef, Principal, ResourceRef } from '../../fastify-plugin.js'
-import { decide } from '../decision/decide.js'
 import { explain } from '../decision/explain.js'
-import type { Policy } from '../decision/policy.js'
+import { checkPlan, type CheckPlan, type Policy } from '../decision/policy.js'
 import type { AuditFilter, AuditLog } from '../store/audit.js'
 import type { GrantReader } from '../store/reader.js'
 import type { Instance } from './grants.js'
@@ -29,15 +28,18 @@ export interface ManagedGrant {
 export class GrantQueries {
   readonly #props: QueriesProps
 
+  readonly #plans: ReadonlyMap<string, CheckPlan>
+
   constructor (props: QueriesProps) {
     this.#props = Object.freeze({ ...props })
+    this.#plans = new Map([...props.policy.satisfiedBy.keys()].map((privilege) => [privilege, checkPlan(props.policy, privilege)]))
   }
 
   /** The decision of a route check, without its time bound. */
   async check (principal: Principal, target: ResourceRef, privilege: string, db?: Kysely<any>): Promise<boolean> {
     if (principal.superuser) return true
-    const facts = await this.#props.reader.facts(principal, target, db)
-    return decide(principal, { kind: 'resource', resource: target.resource, privilege }, facts, this.#props.policy) === 'allow'
+    const plan = this.#plans.get(privilege) ?? checkPlan(this.#props.policy, privilege)
+    return await this.#props.reader.check(principal, target, plan, undefined, db)
   }
 
   async explain (principal: Principal, target: ResourceRef, privilege: string | null, db?: Kysely<any>): Promise<Explanation> {

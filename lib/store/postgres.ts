@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto'
 import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } from 'kysely'
 import pg from 'pg'
 import type { PostgresOptions } from '../../fastify-plugin.js'
+import { PREPARED_MARKER } from './check.js'
 
 /**
  * Attaches the listeners that keep a lost connection from crashing the
@@ -18,12 +20,26 @@ export function guardPool (pool: pg.Pool, onError: (err: Error) => void = () => 
 
 const READ_TIMEOUT = 'Query read timeout'
 
+// One name per statement text, derived from the text: pg keeps a named
+// statement per connection, and a name must never stand for two texts.
+const statementNames = new Map<string, string>()
+function statementName (text: string): string {
+  let name = statementNames.get(text)
+  if (name === undefined) {
+    name = `fdd_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`
+    statementNames.set(text, name)
+  }
+  return name
+}
+
 /**
- * Lends pg clients to Kysely and closes a client whose query got no answer
- * within `query_timeout`: its socket is stalled, and returned to the pool as
- * is it would make every later query on it wait behind the lost one.
+ * Lends pg clients to Kysely. Sends the plugin's marked statements (the route
+ * check) as named prepared statements, parsed and planned once per
+ * connection. Closes a client whose query got no answer within
+ * `query_timeout`: its socket is stalled, and returned to the pool as is it
+ * would make every later query on it wait behind the lost one.
  */
-class DiscardingPool implements PostgresPool {
+class PluginPool implements PostgresPool {
   readonly #pool: pg.Pool
   readonly #wrappers = new WeakMap<pg.PoolClient, { client: PostgresPoolClient, stalled: Error | undefined }>()
 
@@ -39,7 +55,9 @@ class DiscardingPool implements PostgresPool {
       state.client = {
         async query (sql: string, parameters: ReadonlyArray<unknown>) {
           try {
-            return await client.query(sql, parameters as unknown[])
+            return sql.startsWith(PREPARED_MARKER)
+              ? await client.query({ name: statementName(sql), text: sql, values: parameters as unknown[] })
+              : await client.query(sql, parameters as unknown[])
           } catch (err) {
             if ((err as Error).message === READ_TIMEOUT) state.stalled = err as Error
             throw err
@@ -62,6 +80,15 @@ class DiscardingPool implements PostgresPool {
   }
 }
 
+/**
+ * Your own `pg.Pool` as Kysely's pool, the way the plugin uses its own: the
+ * route check runs as a prepared statement, and a stalled connection is
+ * closed rather than reused. Guard the pool first (`guardPool`).
+ */
+export function kyselyPool (pool: pg.Pool): PostgresPool {
+  return new PluginPool(pool)
+}
+
 /** A Kysely instance on its own guarded `pg` pool; `db.destroy()` ends the pool. */
 export function postgresKysely<DB = any> (connectionString: string, options: PostgresOptions = {}): Kysely<DB> {
   const { statementTimeout } = options
@@ -73,5 +100,5 @@ export function postgresKysely<DB = any> (connectionString: string, options: Pos
     statement_timeout: statementTimeout,
     query_timeout: queryTimeout
   }), options.onError)
-  return new Kysely<DB>({ dialect: new PostgresDialect({ pool: new DiscardingPool(pool) }) })
+  return new Kysely<DB>({ dialect: new PostgresDialect({ pool: kyselyPool(pool) }) })
 }

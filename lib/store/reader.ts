@@ -4,6 +4,8 @@ import { sql, type Kysely } from 'kysely'
 import type { Grant, Principal, ResourceRef } from '../../fastify-plugin.js'
 import type { Facts } from '../decision/decide.js'
 import type { Source } from '../decision/explain.js'
+import type { CheckPlan } from '../decision/policy.js'
+import { CheckStatement } from './check.js'
 import type { Budget } from './deadline.js'
 import { effective, onTarget, toGrantee } from './predicates.js'
 import { scoped, type Db, type StoreProps } from './scope.js'
@@ -27,6 +29,11 @@ export interface GrantReader {
    * sends no query at all.
    */
   facts: (principal: Principal, target: ResourceRef, db?: Kysely<any>, budget?: Budget) => Promise<Facts>
+  /**
+   * Whether `principal` holds what `plan` looks for on the target: the
+   * route check, one prepared yes/no statement. Budget and `db` as for `facts`.
+   */
+  check: (principal: Principal, target: ResourceRef, plan: CheckPlan, budget?: Budget, db?: Kysely<any>) => Promise<boolean>
   /** Every grant on the target that counts for `principal`, with where it comes from. */
   sources: (principal: Principal, target: ResourceRef, db?: Kysely<any>) => Promise<Source[]>
   getOwner: (target: Instance, db?: Kysely<any>) => Promise<string | null>
@@ -43,9 +50,15 @@ export interface GrantReader {
  */
 export class SqlGrantReader implements GrantReader {
   readonly #props: StoreProps
+  readonly #check: CheckStatement
 
   constructor (props: StoreProps) {
     this.#props = Object.freeze({ ...props })
+    this.#check = new CheckStatement(props.db, props.schema)
+  }
+
+  async check (principal: Principal, target: ResourceRef, plan: CheckPlan, budget?: Budget, db?: Kysely<any>): Promise<boolean> {
+    return await this.#check.run(principal, target, plan, budget, db)
   }
 
   async facts (principal: Principal, target: ResourceRef, db?: Kysely<any>, budget?: Budget): Promise<Facts> {

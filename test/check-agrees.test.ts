@@ -1,0 +1,105 @@
+// The route check is one prepared yes/no statement; explain and the grant API
+// read the full facts and decide with `holds`. On random worlds (user, group,
+// anonymous and type-level grants, owners, expired and live grants, implies,
+// owner privileges, ids that differ only in case, accents or LIKE wildcards)
+// the two must give the same answer for every principal, target and privilege.
+import fc from 'fast-check'
+import t from 'tap'
+import { sql } from 'kysely'
+import type { Principal, ResourceRef } from '../fastify-plugin.js'
+import { holds } from '../lib/decision/decide.js'
+import { checkPlan, satisfiedByOf, type Policy } from '../lib/decision/policy.js'
+import { userPrincipal, ANONYMOUS } from '../lib/decision/principal.js'
+import { runMigrations } from '../lib/index.js'
+import { createStore } from '../lib/store/index.js'
+import { testDatabase } from './helper.js'
+
+const PRIVILEGES = ['read', 'edit', 'delete', 'manage'] as const
+const USERS = ['u1', 'U1', 'u_', 'ü1']
+const GROUPS = ['g1', 'G1', 'g%']
+const TYPES = ['doc', 'Doc']
+const IDS = ['d1', 'D1', 'd_', 'd%', 'dé', 'de\u0301']
+const RUNS = Number(process.env.CHECK_AGREES_RUNS ?? 25)
+const SEED = Number(process.env.CHECK_AGREES_SEED ?? 20261129)
+
+const grantee = fc.oneof(
+  fc.constantFrom(...USERS).map((id) => ({ kind: 'user', id })),
+  fc.constantFrom(...GROUPS).map((id) => ({ kind: 'group', id })),
+  fc.constant({ kind: 'anonymous', id: '' })
+)
+const grant = fc.record({
+  grantee,
+  type: fc.constantFrom(...TYPES),
+  id: fc.option(fc.constantFrom(...IDS), { nil: null, freq: 4 }),
+  privilege: fc.constantFrom(...PRIVILEGES),
+  expiry: fc.constantFrom('none', 'past', 'future')
+})
+const owner = fc.record({ type: fc.constantFrom(...TYPES), id: fc.constantFrom(...IDS), owner: fc.option(fc.constantFrom(...USERS), { nil: null }) })
+const policy = fc.record({
+  implies: fc.dictionary(fc.constantFrom(...PRIVILEGES), fc.subarray([...PRIVILEGES], { minLength: 1 })),
+  owned: fc.subarray([...PRIVILEGES])
+})
+const world = fc.record({ grants: fc.array(grant, { maxLength: 25 }), owners: fc.array(owner, { maxLength: 6 }), policy })
+
+function principals (): Principal[] {
+  return [
+    ANONYMOUS,
+    userPrincipal('u1', []),
+    userPrincipal('U1', ['g1']),
+    userPrincipal('u_', ['G1', 'g%']),
+    userPrincipal('ü1', ['g1', 'G1', 'g%'])
+  ]
+}
+
+function targets (): ResourceRef[] {
+  return TYPES.flatMap((resource) => [{ resource, id: null }, ...IDS.map((id) => ({ resource, id }))])
+}
+
+t.test('the prepared check decides as holds() on the full facts', async (t) => {
+  const { db, schema } = await testDatabase(t)
+  await runMigrations(db, { schema })
+  const { reader } = createStore(db, schema)
+  const scoped = db.withSchema(schema)
+  let compared = 0
+
+  await fc.assert(fc.asyncProperty(world, async ({ grants, owners, policy: p }) => {
+    await scoped.deleteFrom('default_deny_grant').execute()
+    await scoped.deleteFrom('default_deny_resource').execute()
+    const seen = new Set<string>()
+    for (const g of grants) {
+      const key = JSON.stringify([g.grantee, g.type, g.id, g.privilege])
+      if (seen.has(key)) continue
+      seen.add(key)
+      await scoped.insertInto('default_deny_grant').values({
+        principal_kind: g.grantee.kind,
+        principal_id: g.grantee.id,
+        resource_type: g.type,
+        resource_id: g.id,
+        privilege: g.privilege,
+        expires_at: g.expiry === 'none' ? null : sql`now() ${sql.raw(g.expiry === 'past' ? '-' : '+')} interval '1 hour'`
+      }).execute()
+    }
+    for (const o of owners) {
+      await scoped.insertInto('default_deny_resource').values({ resource_type: o.type, resource_id: o.id, owner_id: o.owner })
+        .onConflict((oc) => oc.columns(['resource_type', 'resource_id']).doUpdateSet({ owner_id: o.owner })).execute()
+    }
+    const satisfiedBy = satisfiedByOf([...PRIVILEGES], p.implies)
+    const pol: Policy = { satisfiedBy, ownerPrivileges: new Set(p.owned) }
+    for (const principal of principals()) {
+      for (const target of targets()) {
+        const facts = await reader.facts(principal, target)
+        for (const privilege of PRIVILEGES) {
+          const expected = holds(principal, privilege, facts, pol)
+          const actual = await reader.check(principal, target, checkPlan(pol, privilege))
+          compared++
+          if (actual !== expected) {
+            t.fail(`${JSON.stringify(principal)} ${privilege} on ${JSON.stringify(target)}: check ${String(actual)}, facts ${String(expected)}`)
+            return false
+          }
+        }
+      }
+    }
+    return true
+  }), { seed: SEED, numRuns: RUNS })
+  t.ok(compared > 0, `${compared} decisions compared`)
+})
