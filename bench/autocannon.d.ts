@@ -6,6 +6,8 @@ declare module 'autocannon' {
     duration?: number
     pipelining?: number
     headers?: Record<string, string>
+    /** Cycled through by every connection. */
+    requests?: Array<{ method?: string, path?: string, headers?: Record<string, string> }>
   }
   interface Histogram { average: number, mean: number, stddev: number, p50: number, p99: number }
   interface Result {

@@ -26,5 +26,13 @@ export const codes = {
  * 404 indistinguishable from a missing resource.
  */
 export function deniedError (hideForbidden: boolean): Error {
-  return hideForbidden ? new codes.FST_DEFAULT_DENY_NOT_FOUND() : new codes.FST_DEFAULT_DENY_FORBIDDEN()
+  // Refusals are a large share of a real app's traffic and their stack says
+  // nothing (always this function): skip capturing it.
+  const limit = Error.stackTraceLimit
+  Error.stackTraceLimit = 0
+  try {
+    return hideForbidden ? new codes.FST_DEFAULT_DENY_NOT_FOUND() : new codes.FST_DEFAULT_DENY_FORBIDDEN()
+  } finally {
+    Error.stackTraceLimit = limit
+  }
 }

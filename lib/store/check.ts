@@ -15,6 +15,21 @@ import type { Budget } from './deadline.js'
  */
 export const PREPARED_MARKER = '/* fastify-default-deny: prepared */'
 
+/**
+ * Runs one statement on a connection of the pool behind a Kysely instance the
+ * plugin built, skipping Kysely's executor: the route check is the one
+ * statement on every request's path. With a budget it sends nothing once the
+ * budget is spent while waiting for the connection.
+ */
+export type DirectRunner = (text: string, values: unknown[], budget?: Budget) => Promise<ReadonlyArray<Record<string, unknown>>>
+
+const runners = new WeakMap<Kysely<any>, DirectRunner>()
+
+/** Lets the check reach the pool behind `db` directly. */
+export function registerRunner (db: Kysely<any>, runner: DirectRunner): void {
+  runners.set(db, runner)
+}
+
 // Probes, in the order they are tried: the resource's own grants (one index
 // range: type, id, then the principal alternatives), the owner, then the
 // type-level grants of the user, its groups and everyone. The anonymous
@@ -38,10 +53,12 @@ function checkText (schema: string): string {
 export class CheckStatement {
   readonly #db: Kysely<any>
   readonly #text: string
+  readonly #direct: DirectRunner | undefined
 
   constructor (db: Kysely<any>, schema: string) {
     this.#db = db
     this.#text = checkText(schema)
+    this.#direct = runners.get(db)
   }
 
   /**
@@ -51,14 +68,16 @@ export class CheckStatement {
    */
   async run (principal: Principal, target: ResourceRef, plan: CheckPlan, budget?: Budget, db?: Kysely<any>): Promise<boolean> {
     if (plan.accepted.length === 0 && !plan.ownerCounts) return false
-    const query = CompiledQuery.raw(this.#text, [
+    const values = [
       target.resource,
       target.id,
       plan.accepted,
       principal.kind === 'user' ? principal.id : null,
       principal.groups,
       plan.ownerCounts
-    ])
+    ]
+    if (this.#direct !== undefined && db === undefined) return (await this.#direct(this.#text, values, budget))[0]?.allowed === true
+    const query = CompiledQuery.raw(this.#text, values)
     if (budget === undefined || db !== undefined) {
       const result = await (db ?? this.#db).executeQuery<{ allowed: boolean }>(query)
       return result.rows[0]?.allowed === true

@@ -5,6 +5,7 @@
 import { mkdir } from 'node:fs/promises'
 import { PGlite } from '@electric-sql/pglite'
 import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } from 'kysely'
+import { registerRunner, type DirectRunner } from './check.js'
 import { postgresKysely } from './postgres.js'
 
 export class PGlitePool implements PostgresPool {
@@ -16,12 +17,29 @@ export class PGlitePool implements PostgresPool {
     this.#pglite = pglite
   }
 
-  async connect (): Promise<PostgresPoolClient> {
+  /** Waits for the one connection; returns how to give it back. */
+  async #acquire (): Promise<() => void> {
     if (this.#ended) throw new Error('PGlite pool has been ended')
     let release!: () => void
     const previous = this.#tail
     this.#tail = new Promise<void>((resolve) => { release = resolve })
     await previous
+    return release
+  }
+
+  /** The check's way around Kysely, still taking its turn on the connection. */
+  readonly run: DirectRunner = async (text, values, budget) => {
+    const release = await this.#acquire()
+    try {
+      budget?.assertLive()
+      return (await this.#pglite.query<Record<string, unknown>>(text, values)).rows
+    } finally {
+      release()
+    }
+  }
+
+  async connect (): Promise<PostgresPoolClient> {
+    const release = await this.#acquire()
     const pglite = this.#pglite
     let released = false
     return {
@@ -55,7 +73,10 @@ export class PGlitePool implements PostgresPool {
 export async function createPGliteKysely<DB = any> (dataDir?: string): Promise<Kysely<DB>> {
   if (dataDir !== undefined) await mkdir(dataDir, { recursive: true })
   const pglite = await PGlite.create(dataDir)
-  return new Kysely<DB>({ dialect: new PostgresDialect({ pool: new PGlitePool(pglite) }) })
+  const pool = new PGlitePool(pglite)
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
+  registerRunner(db, pool.run)
+  return db
 }
 
 /** Where the example and the migration command keep the embedded database. */

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } from 'kysely'
 import pg from 'pg'
 import type { PostgresOptions } from '../../fastify-plugin.js'
-import { PREPARED_MARKER } from './check.js'
+import { PREPARED_MARKER, registerRunner, type DirectRunner } from './check.js'
 
 /**
  * Attaches the listeners that keep a lost connection from crashing the
@@ -89,6 +89,23 @@ export function kyselyPool (pool: pg.Pool): PostgresPool {
   return new PluginPool(pool)
 }
 
+/** The check's way around Kysely: a pool client, the named statement, release. */
+function directRunner (pool: pg.Pool): DirectRunner {
+  return async (text, values, budget) => {
+    const client = await pool.connect()
+    let stalled: Error | undefined
+    try {
+      budget?.assertLive()
+      return (await client.query({ name: statementName(text), text, values })).rows
+    } catch (err) {
+      if ((err as Error).message === READ_TIMEOUT) stalled = err as Error
+      throw err
+    } finally {
+      client.release(stalled)
+    }
+  }
+}
+
 /** A Kysely instance on its own guarded `pg` pool; `db.destroy()` ends the pool. */
 export function postgresKysely<DB = any> (connectionString: string, options: PostgresOptions = {}): Kysely<DB> {
   const { statementTimeout } = options
@@ -100,5 +117,7 @@ export function postgresKysely<DB = any> (connectionString: string, options: Pos
     statement_timeout: statementTimeout,
     query_timeout: queryTimeout
   }), options.onError)
-  return new Kysely<DB>({ dialect: new PostgresDialect({ pool: kyselyPool(pool) }) })
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: kyselyPool(pool) }) })
+  registerRunner(db, directRunner(pool))
+  return db
 }

@@ -1,0 +1,247 @@
+// The route check against its anchor: the same route running one hand-written
+// prepared query that makes the same decision. One child process on
+// 127.0.0.1 serves every variant on one seeded world (see bench/world.ts);
+// autocannon in this process drives them in interleaved rounds.
+//
+//   npx tsx bench/check.ts                                    # embedded PGlite
+//   DATABASE_URL=postgres://… npx tsx bench/check.ts
+//
+// BENCH_GRANTS (default 1,000,000), BENCH_ROUNDS (3), BENCH_DURATION
+// (seconds, 4), BENCH_CONNECTIONS (10) and BENCH_SAMPLES (single-client
+// calls per side, 4000) tune the run; BENCH_ONLY=name runs only the cases
+// whose name contains it (for profiling with BENCH_CPU_PROF=dir).
+import { fork, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { cpus } from 'node:os'
+import { fileURLToPath } from 'node:url'
+import autocannon from 'autocannon'
+import { BENCH_GROUPS, BENCH_USER, readable, seedWorld, worldSize } from './world.js'
+
+const SECRET = randomBytes(32).toString('base64url')
+const GRANTS = Number(process.env.BENCH_GRANTS ?? 1_000_000)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
+const DURATION = Number(process.env.BENCH_DURATION ?? 4)
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10)
+const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 4000)
+const usingPostgres = process.env.DATABASE_URL !== undefined && process.env.DATABASE_URL !== ''
+
+// The anchor: what a developer would write by hand for "may u read document
+// d", prepared once. The owner probe is in because owners hold `read` by default.
+const ANCHOR = (schema: string) => `select exists (
+  select 1 from "${schema}".default_deny_grant where resource_type = $1 and resource_id = $2 and privilege = any($3::text[])
+    and (principal_kind = 'anonymous' or (principal_kind = 'user' and principal_id = $4) or (principal_kind = 'group' and principal_id = any($5::text[])))
+    and (expires_at is null or expires_at > now())
+  union all select 1 from "${schema}".default_deny_resource where resource_type = $1 and resource_id = $2 and owner_id = $4
+  union all select 1 from "${schema}".default_deny_grant where resource_type = $1 and resource_id is null and principal_kind = 'user' and principal_id = $4 and privilege = any($3::text[]) and (expires_at is null or expires_at > now())
+  union all select 1 from "${schema}".default_deny_grant where resource_type = $1 and resource_id is null and principal_kind = 'group' and principal_id = any($5::text[]) and privilege = any($3::text[]) and (expires_at is null or expires_at > now())
+  union all select 1 from "${schema}".default_deny_grant where resource_type = $1 and resource_id is null and principal_kind = 'anonymous' and privilege = any($3::text[]) and (expires_at is null or expires_at > now())
+) as allowed`
+
+const FORBIDDEN = { statusCode: 403, code: 'FORBIDDEN', error: 'Forbidden', message: 'Forbidden' }
+
+// ---------------------------------------------------------------- child ----
+
+async function serve (): Promise<void> {
+  const { default: Fastify } = await import('fastify')
+  const { default: jwt } = await import('@fastify/jwt')
+  const { Kysely, PostgresDialect, sql } = await import('kysely')
+  const { default: defaultDeny, runMigrations, postgresKysely } = await import('../lib/index.js')
+  const { PGlite } = await import('@electric-sql/pglite')
+  const { PGlitePool } = await import('../lib/store/pglite.js')
+  const { registerRunner } = await import('../lib/store/check.js')
+  const { default: pg } = await import('pg')
+
+  const schema = `dd_bench_check_${process.pid}`
+  const url = process.env.DATABASE_URL as string
+  const text = ANCHOR(schema)
+  let db: InstanceType<typeof Kysely<any>>
+  let anchor: (user: string, groups: string[], id: string) => Promise<boolean>
+  let closeAnchor = async () => {}
+  if (usingPostgres) {
+    db = postgresKysely(url, { max: CONNECTIONS })
+    const pool = new pg.Pool({ connectionString: url, max: CONNECTIONS })
+    anchor = async (user, groups, id) =>
+      (await pool.query({ name: 'anchor', text, values: ['document', id, ['read'], user, groups] })).rows[0].allowed === true
+    closeAnchor = async () => { await pool.end() }
+  } else {
+    const pglite = await PGlite.create()
+    const pool = new PGlitePool(pglite)
+    db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) })
+    registerRunner(db, pool.run)
+    anchor = async (user, groups, id) =>
+      (await pglite.query<{ allowed: boolean }>(text, ['document', id, ['read'], user, groups])).rows[0]?.allowed === true
+  }
+  await runMigrations(db, { schema })
+  const started = Date.now()
+  await seedWorld(db, schema, worldSize(GRANTS))
+  const { rows } = await sql<{ n: number }>`select count(*)::int as n from ${sql.id(schema, 'default_deny_grant')}`.execute(db)
+  const seeded = { grants: rows[0]?.n ?? 0, seconds: (Date.now() - started) / 1000 }
+
+  const app = Fastify({ logger: false })
+  await app.register(jwt, { secret: SECRET, verify: { algorithms: ['HS256'] } })
+  const idOf = (request: { params: unknown }) => (request.params as { id: string }).id
+  // Without the plugin: the bare route, token verification only, and the anchor.
+  await app.register(async (plain) => {
+    plain.get('/bare/:id', async (request) => ({ id: idOf(request) }))
+    plain.get('/jwt/:id', async (request) => {
+      await request.jwtVerify()
+      return { id: idOf(request) }
+    })
+    plain.get('/anchor/:id', async (request, reply) => {
+      const claims = await request.jwtVerify<{ sub: string, groups: string[] }>()
+      if (!await anchor(claims.sub, claims.groups, idOf(request))) return await reply.code(403).send(FORBIDDEN)
+      return { id: idOf(request) }
+    })
+  })
+  // With the plugin, in its own scope so its hook runs on this route only.
+  let permissions!: typeof app.permissions
+  await app.register(async (guarded) => {
+    await guarded.register(defaultDeny, { db, schema, migrate: false })
+    guarded.get('/documents/:id', { config: { permission: { resource: 'document', privilege: 'read' } } },
+      async (request) => ({ id: idOf(request) }))
+    permissions = guarded.permissions
+  })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+
+  const close = async () => {
+    await app.close()
+    await closeAnchor()
+    if (usingPostgres) await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(db)
+    await db.destroy()
+    process.exit(0)
+  }
+  process.on('message', (message: { kind: string }) => {
+    if (message.kind === 'close') void close()
+    if (message.kind === 'latency') void latency().then((result) => process.send?.({ kind: 'latency', ...result }))
+  })
+  process.on('disconnect', () => { void close() })
+
+  // Single client: the service API's check against the anchor query, in
+  // alternating blocks, half the ids readable.
+  async function latency (): Promise<{ check: number, anchor: number }> {
+    const principal = { kind: 'user' as const, id: BENCH_USER, groups: BENCH_GROUPS, superuser: false, claims: null }
+    const ids = sampleIds()
+    const times = { check: [] as number[], anchor: [] as number[] }
+    for (let block = 0; block < SAMPLES / 100; block++) {
+      for (const side of block % 2 === 0 ? ['check', 'anchor'] as const : ['anchor', 'check'] as const) {
+        for (let i = 0; i < 100; i++) {
+          const id = ids[(block * 100 + i) % ids.length] as string
+          const t0 = process.hrtime.bigint()
+          if (side === 'check') await permissions.check(principal, { resource: 'document', id, privilege: 'read' })
+          else await anchor(BENCH_USER, BENCH_GROUPS, id)
+          times[side].push(Number(process.hrtime.bigint() - t0) / 1000)
+        }
+      }
+    }
+    return { check: median(times.check), anchor: median(times.anchor) }
+  }
+
+  const address = app.server.address() as { port: number }
+  process.send?.({ kind: 'ready', port: address.port, token: app.jwt.sign({ sub: BENCH_USER, groups: BENCH_GROUPS }), seeded })
+}
+
+// --------------------------------------------------------------- shared ----
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1 ? sorted[middle] as number : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2
+}
+
+/** 50 readable and 50 unreadable document ids, alternating, spread over the world. */
+function sampleIds (allowed = true, denied = true): string[] {
+  const documents = worldSize(GRANTS).documents
+  const yes: string[] = []
+  const no: string[] = []
+  for (let i = 0; i < documents && (yes.length < 50 || no.length < 50); i += 37) {
+    if (readable(i)) { if (yes.length < 50) yes.push(`doc${i}`) } else if (no.length < 50) no.push(`doc${i}`)
+  }
+  for (let i = 0; yes.length < 50; i += 50) yes.push(`doc${i}`)
+  return yes.flatMap((id, i) => [...(allowed ? [id] : []), ...(denied ? [no[i] as string] : [])])
+}
+
+// --------------------------------------------------------------- parent ----
+
+interface Server { child: ChildProcess, port: number, token: string, seeded: { grants: number, seconds: number } }
+
+function start (): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    // BENCH_CPU_PROF=dir writes the server's CPU profile there (node --cpu-prof).
+    const profile = process.env.BENCH_CPU_PROF
+    const execArgv = [...process.execArgv, ...(profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profile}`])]
+    const child = fork(fileURLToPath(import.meta.url), ['--serve'], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+    child.once('message', (message: Omit<Server, 'child'>) => resolve({ child, ...message }))
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)))
+  })
+}
+
+interface Case { name: string, prefix: string, ids: string[], token: boolean, expect: 'mixed' | '2xx' | '403' }
+
+async function drive (server: Server, c: Case, duration = DURATION): Promise<number> {
+  const headers: Record<string, string> = c.token ? { authorization: `Bearer ${server.token}` } : {}
+  const result = await autocannon({
+    url: `http://127.0.0.1:${server.port}`,
+    connections: CONNECTIONS,
+    duration,
+    requests: c.ids.map((id) => ({ method: 'GET', path: `${c.prefix}/${id}`, headers }))
+  })
+  const ok = result['2xx']
+  const wrong = c.expect === '2xx' ? result.non2xx : c.expect === '403' ? ok : (ok === 0 || result.non2xx === 0 ? 1 : 0)
+  if (result.errors > 0 || result.timeouts > 0 || wrong > 0) {
+    throw new Error(`${c.name}: ${result.errors} errors, ${result.timeouts} timeouts, ${ok} 2xx, ${result.non2xx} non-2xx (expected ${c.expect})`)
+  }
+  return result.requests.average
+}
+
+async function main (): Promise<void> {
+  const backend = usingPostgres ? 'PostgreSQL (DATABASE_URL)' : 'PGlite (in memory)'
+  console.log(`node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), database: ${backend}`)
+  const server = await start()
+  console.log(`world: ${server.seeded.grants} grants (seeded in ${server.seeded.seconds.toFixed(0)} s); user ${BENCH_USER} in ${BENCH_GROUPS.join(', ')}`)
+  console.log(`autocannon: ${CONNECTIONS} connections, ${DURATION} s per run, ${ROUNDS} rounds, the order rotating each round\n`)
+  const mixed = sampleIds()
+  const cases: Case[] = [
+    { name: 'bare route', prefix: '/bare', ids: mixed, token: false, expect: '2xx' },
+    { name: 'jwtVerify only', prefix: '/jwt', ids: mixed, token: true, expect: '2xx' },
+    { name: 'anchor: jwtVerify + prepared query', prefix: '/anchor', ids: mixed, token: true, expect: 'mixed' },
+    { name: 'plugin', prefix: '/documents', ids: mixed, token: true, expect: 'mixed' },
+    { name: 'plugin, allowed ids only (200)', prefix: '/documents', ids: sampleIds(true, false), token: true, expect: '2xx' },
+    { name: 'plugin, denied ids only (403)', prefix: '/documents', ids: sampleIds(false, true), token: true, expect: '403' }
+  ]
+  const only = process.env.BENCH_ONLY
+  if (only !== undefined) cases.splice(0, cases.length, ...cases.filter((c) => c.name.includes(only)))
+  try {
+    for (const c of cases) await drive(server, c, 2)
+    const runs = new Map<string, number[]>(cases.map((c) => [c.name, []]))
+    for (let round = 0; round < ROUNDS; round++) {
+      const shift = round % cases.length
+      for (const c of [...cases.slice(shift), ...cases.slice(0, shift)]) runs.get(c.name)?.push(await drive(server, c))
+    }
+    const med = (name: string) => median(runs.get(name) as number[])
+    for (const c of cases) {
+      console.log(`${c.name.padEnd(40)} ${(runs.get(c.name) as number[]).map((n) => n.toFixed(0)).join(' / ').padEnd(26)} median ${med(c.name).toFixed(0)} req/s`)
+    }
+    if (only !== undefined) return
+    const latency = await new Promise<{ check: number, anchor: number }>((resolve) => {
+      server.child.on('message', (m: { kind: string, check: number, anchor: number }) => { if (m.kind === 'latency') resolve(m) })
+      server.child.send({ kind: 'latency' })
+    })
+    const verdict = (ok: boolean) => ok ? 'meets' : 'MISSES'
+    const route = med('plugin') / med('anchor: jwtVerify + prepared query')
+    const deny = med('plugin, denied ids only (403)') / med('plugin, allowed ids only (200)')
+    const single = latency.check / latency.anchor
+    console.log(`\nsingle client, ${SAMPLES} calls each: check() p50 ${latency.check.toFixed(0)} µs, anchor query p50 ${latency.anchor.toFixed(0)} µs`)
+    console.log('\ntargets:')
+    console.log(`  plugin / anchor route:        ${route.toFixed(3)}  (≥ 0.90: ${verdict(route >= 0.9)})`)
+    console.log(`  check() p50 / anchor p50:     ${single.toFixed(3)}  (≤ 1.30: ${verdict(single <= 1.3)})`)
+    console.log(`  403 path / 200 path:          ${deny.toFixed(3)}  (≥ 1.00: ${verdict(deny >= 1)})`)
+  } finally {
+    const exited = new Promise((resolve) => server.child.once('exit', resolve))
+    server.child.send({ kind: 'close' })
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))])
+    if (server.child.exitCode === null) server.child.kill()
+  }
+}
+
+if (process.argv.includes('--serve')) await serve()
+else await main()
