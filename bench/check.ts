@@ -112,6 +112,10 @@ async function serve (): Promise<void> {
   }
   process.on('message', (message: { kind: string }) => {
     if (message.kind === 'close') void close()
+    if (message.kind === 'cpu') {
+      const { user, system } = process.cpuUsage()
+      process.send?.({ kind: 'cpu', micros: user + system })
+    }
     if (message.kind === 'latency') void latency().then((result) => process.send?.({ kind: 'latency', ...result }))
   })
   process.on('disconnect', () => { void close() })
@@ -177,7 +181,22 @@ function start (): Promise<Server> {
 
 interface Case { name: string, prefix: string, ids: string[], token: boolean, expect: 'mixed' | '2xx' | '403' }
 
-async function drive (server: Server, c: Case, duration = DURATION): Promise<number> {
+/** The server process's CPU time so far, in µs. */
+function serverCpu (server: Server): Promise<number> {
+  return new Promise((resolve) => {
+    const listener = (m: { kind: string, micros: number }) => {
+      if (m.kind !== 'cpu') return
+      server.child.off('message', listener)
+      resolve(m.micros)
+    }
+    server.child.on('message', listener)
+    server.child.send({ kind: 'cpu' })
+  })
+}
+
+/** Requests per second, and the server's CPU time per request in µs. */
+async function drive (server: Server, c: Case, duration = DURATION): Promise<{ rate: number, cpu: number }> {
+  const cpuBefore = await serverCpu(server)
   const headers: Record<string, string> = c.token ? { authorization: `Bearer ${server.token}` } : {}
   const result = await autocannon({
     url: `http://127.0.0.1:${server.port}`,
@@ -190,7 +209,8 @@ async function drive (server: Server, c: Case, duration = DURATION): Promise<num
   if (result.errors > 0 || result.timeouts > 0 || wrong > 0) {
     throw new Error(`${c.name}: ${result.errors} errors, ${result.timeouts} timeouts, ${ok} 2xx, ${result.non2xx} non-2xx (expected ${c.expect})`)
   }
-  return result.requests.average
+  const cpu = (await serverCpu(server) - cpuBefore) / result.requests.total
+  return { rate: result.requests.average, cpu }
 }
 
 async function main (): Promise<void> {
@@ -204,6 +224,8 @@ async function main (): Promise<void> {
     { name: 'bare route', prefix: '/bare', ids: mixed, token: false, expect: '2xx' },
     { name: 'jwtVerify only', prefix: '/jwt', ids: mixed, token: true, expect: '2xx' },
     { name: 'anchor: jwtVerify + prepared query', prefix: '/anchor', ids: mixed, token: true, expect: 'mixed' },
+    { name: 'anchor, allowed ids only (200)', prefix: '/anchor', ids: sampleIds(true, false), token: true, expect: '2xx' },
+    { name: 'anchor, denied ids only (403)', prefix: '/anchor', ids: sampleIds(false, true), token: true, expect: '403' },
     { name: 'plugin', prefix: '/documents', ids: mixed, token: true, expect: 'mixed' },
     { name: 'plugin, allowed ids only (200)', prefix: '/documents', ids: sampleIds(true, false), token: true, expect: '2xx' },
     { name: 'plugin, denied ids only (403)', prefix: '/documents', ids: sampleIds(false, true), token: true, expect: '403' }
@@ -213,13 +235,18 @@ async function main (): Promise<void> {
   try {
     for (const c of cases) await drive(server, c, 2)
     const runs = new Map<string, number[]>(cases.map((c) => [c.name, []]))
+    const cpu = new Map<string, number[]>(cases.map((c) => [c.name, []]))
     for (let round = 0; round < ROUNDS; round++) {
       const shift = round % cases.length
-      for (const c of [...cases.slice(shift), ...cases.slice(0, shift)]) runs.get(c.name)?.push(await drive(server, c))
+      for (const c of [...cases.slice(shift), ...cases.slice(0, shift)]) {
+        const { rate, cpu: perRequest } = await drive(server, c)
+        runs.get(c.name)?.push(rate)
+        cpu.get(c.name)?.push(perRequest)
+      }
     }
     const med = (name: string) => median(runs.get(name) as number[])
     for (const c of cases) {
-      console.log(`${c.name.padEnd(40)} ${(runs.get(c.name) as number[]).map((n) => n.toFixed(0)).join(' / ').padEnd(26)} median ${med(c.name).toFixed(0)} req/s`)
+      console.log(`${c.name.padEnd(40)} ${(runs.get(c.name) as number[]).map((n) => n.toFixed(0)).join(' / ').padEnd(26)} median ${med(c.name).toFixed(0).padStart(6)} req/s, server CPU ${median(cpu.get(c.name) as number[]).toFixed(1).padStart(5)} µs/request`)
     }
     if (only !== undefined) return
     const latency = await new Promise<{ check: number, anchor: number }>((resolve) => {
@@ -235,6 +262,8 @@ async function main (): Promise<void> {
     console.log(`  plugin / anchor route:        ${route.toFixed(3)}  (≥ 0.90: ${verdict(route >= 0.9)})`)
     console.log(`  check() p50 / anchor p50:     ${single.toFixed(3)}  (≤ 1.30: ${verdict(single <= 1.3)})`)
     console.log(`  403 path / 200 path:          ${deny.toFixed(3)}  (≥ 1.00: ${verdict(deny >= 1)})`)
+    const anchorDeny = med('anchor, denied ids only (403)') / med('anchor, allowed ids only (200)')
+    console.log(`  (the anchor's own 403 / 200:  ${anchorDeny.toFixed(3)}: a denial probes every branch, an allow stops at the first hit)`)
   } finally {
     const exited = new Promise((resolve) => server.child.once('exit', resolve))
     server.child.send({ kind: 'close' })

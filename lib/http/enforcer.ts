@@ -9,7 +9,7 @@ import type { CheckPlan, Policy } from '../decision/policy.js'
 import { codes, deniedError } from '../errors.js'
 import type { Settings } from '../options.js'
 import type { RulesLayer } from '../rules/reloader.js'
-import { withBudget } from '../store/deadline.js'
+import { Deadlines } from '../store/deadline.js'
 import type { GrantReader } from '../store/reader.js'
 import { createCredentials } from './credentials.js'
 import type { PrincipalSettings } from './principal.js'
@@ -54,6 +54,7 @@ function resourceId (request: FastifyRequest, route: CompiledRoute): unknown {
 
 export function createEnforcer ({ settings, reader, policy, rules, caseSensitive }: EnforcerProps): Enforcer {
   const credentials = createCredentials(settings)
+  const checks = new Deadlines(settings.checkTimeout)
   const rulesStep = rules === null ? null : createRulesStep(settings, rules, caseSensitive)
 
   /** The route's compiled annotation; a route without one is denied. */
@@ -82,7 +83,7 @@ export function createEnforcer ({ settings, reader, policy, rules, caseSensitive
       if (!allowed) {
         const target = { resource: requirement.resource, id: id as string | null }
         const plan = route.plan as CheckPlan
-        allowed = await withBudget(settings.checkTimeout, async (budget) => await reader.check(who, target, plan, budget))
+        allowed = await checks.run((budget) => reader.check(who, target, plan, budget))
       }
     } catch (err) {
       if ((err as { code?: unknown }).code === 'FST_DEFAULT_DENY_NOT_FOUND') throw err

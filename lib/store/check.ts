@@ -50,6 +50,8 @@ function checkText (schema: string): string {
 ) as allowed`
 }
 
+const allowed = (rows: ReadonlyArray<Record<string, unknown>>): boolean => rows[0]?.allowed === true
+
 export class CheckStatement {
   readonly #db: Kysely<any>
   readonly #text: string
@@ -66,8 +68,8 @@ export class CheckStatement {
    * budget, a check that waited past it for a connection sends no query.
    * `db` (a host transaction) runs it there instead.
    */
-  async run (principal: Principal, target: ResourceRef, plan: CheckPlan, budget?: Budget, db?: Kysely<any>): Promise<boolean> {
-    if (plan.accepted.length === 0 && !plan.ownerCounts) return false
+  run (principal: Principal, target: ResourceRef, plan: CheckPlan, budget?: Budget, db?: Kysely<any>): Promise<boolean> {
+    if (plan.accepted.length === 0 && !plan.ownerCounts) return Promise.resolve(false)
     const values = [
       target.resource,
       target.id,
@@ -76,7 +78,11 @@ export class CheckStatement {
       principal.groups,
       plan.ownerCounts
     ]
-    if (this.#direct !== undefined && db === undefined) return (await this.#direct(this.#text, values, budget))[0]?.allowed === true
+    if (this.#direct !== undefined && db === undefined) return this.#direct(this.#text, values, budget).then(allowed)
+    return this.#viaKysely(values, budget, db)
+  }
+
+  async #viaKysely (values: unknown[], budget?: Budget, db?: Kysely<any>): Promise<boolean> {
     const query = CompiledQuery.raw(this.#text, values)
     if (budget === undefined || db !== undefined) {
       const result = await (db ?? this.#db).executeQuery<{ allowed: boolean }>(query)

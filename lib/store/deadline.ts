@@ -59,3 +59,84 @@ export function withBudget<T> (ms: number, work: (budget: Budget) => Promise<T>)
     )
   })
 }
+
+/** One budget of a `Deadlines` queue; settles once, by its work or by its deadline. */
+class Pending implements Budget {
+  state: 'running' | 'committing' | 'abandoned' | 'settled' = 'running'
+  next: Pending | null = null
+
+  constructor (readonly deadline: number, readonly ms: number, readonly reject: (err: Error) => void) {}
+
+  remaining (): number {
+    return Math.max(1, this.deadline - Date.now())
+  }
+
+  assertLive (): void {
+    if (this.state === 'abandoned' || (this.state === 'running' && Date.now() >= this.deadline)) {
+      this.state = 'abandoned'
+      throw new DeadlineExceeded(this.ms)
+    }
+  }
+
+  commit (): void {
+    this.assertLive()
+    this.state = 'committing'
+  }
+}
+
+/**
+ * `withBudget` for work that always gets the same time, such as every route
+ * check: deadlines then come due in the order they were set, so one timer
+ * on the oldest serves them all, instead of a timer per request.
+ */
+export class Deadlines {
+  readonly #ms: number
+  #head: Pending | null = null
+  #tail: Pending | null = null
+  #timer: NodeJS.Timeout | null = null
+
+  constructor (ms: number) {
+    this.#ms = ms
+  }
+
+  /** Runs `work` with the queue's time to spend; rejects with `DeadlineExceeded` when it is spent. */
+  run<T> (work: (budget: Budget) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const pending = new Pending(Date.now() + this.#ms, this.#ms, reject)
+      if (this.#tail === null) this.#head = pending
+      else this.#tail.next = pending
+      this.#tail = pending
+      if (this.#timer === null) this.#arm()
+      work(pending).then(
+        (value) => { if (pending.state !== 'abandoned') { pending.state = 'settled'; resolve(value) } },
+        (err) => { if (pending.state !== 'abandoned') { pending.state = 'settled'; reject(err) } }
+      )
+    })
+  }
+
+  #arm (): void {
+    const head = this.#head
+    if (head === null) {
+      this.#timer = null
+      return
+    }
+    this.#timer = setTimeout(() => { this.#expire() }, Math.max(0, head.deadline - Date.now()))
+    this.#timer.unref()
+  }
+
+  #expire (): void {
+    const now = Date.now()
+    let head = this.#head
+    // Settled work leaves its entry behind; it is dropped when it reaches the front.
+    while (head !== null && (head.state === 'settled' || head.deadline <= now)) {
+      if (head.state === 'running') {
+        head.state = 'abandoned'
+        head.reject(new DeadlineExceeded(head.ms))
+      }
+      head = head.next
+    }
+    this.#head = head
+    if (head === null) this.#tail = null
+    this.#arm()
+  }
+}
