@@ -8,8 +8,8 @@
 //
 // BENCH_GRANTS (default 1,000,000), BENCH_ROUNDS (3), BENCH_DURATION
 // (seconds, 4), BENCH_CONNECTIONS (10) and BENCH_SAMPLES (single-client
-// calls per side, 4000) tune the run; BENCH_ONLY=name runs only the cases
-// whose name contains it (for profiling with BENCH_CPU_PROF=dir).
+// calls per side, 4000) tune the run; BENCH_ONLY=regex runs only the cases
+// whose name matches it (for profiling with BENCH_CPU_PROF=dir).
 import { fork, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { cpus } from 'node:os'
@@ -45,7 +45,7 @@ async function serve (): Promise<void> {
   const { default: Fastify } = await import('fastify')
   const { default: jwt } = await import('@fastify/jwt')
   const { Kysely, PostgresDialect, sql } = await import('kysely')
-  const { default: defaultDeny, runMigrations, postgresKysely } = await import('../lib/index.js')
+  const { default: defaultDeny, runMigrations, postgresKysely, guardPool, kyselyPool } = await import('../lib/index.js')
   const { PGlite } = await import('@electric-sql/pglite')
   const { PGlitePool } = await import('../lib/store/pglite.js')
   const { registerRunner } = await import('../lib/store/check.js')
@@ -68,8 +68,23 @@ async function serve (): Promise<void> {
     const pool = new PGlitePool(pglite)
     db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) })
     registerRunner(db, pool.run)
-    anchor = async (user, groups, id) =>
-      (await pglite.query<{ allowed: boolean }>(text, ['document', id, ['read'], user, groups])).rows[0]?.allowed === true
+    // Prepared too, the fastest way PGlite offers: parse once, then bind and
+    // execute over its wire protocol. The anchor must take its turn on the
+    // one connection like everything else, so it goes through the pool.
+    const { serialize } = await import('pg-protocol')
+    await pglite.execProtocol(Buffer.concat([serialize.parse({ name: 'anchor', text, types: [] }), serialize.sync()]))
+    const array = (values: string[]) => `{${values.map((v) => `"${v}"`).join(',')}}`
+    anchor = async (user, groups, id) => {
+      const connection = await pool.connect()
+      try {
+        const bind = serialize.bind({ statement: 'anchor', values: ['document', id, '{read}', user, array(groups)] })
+        const { messages } = await pglite.execProtocol(Buffer.concat([bind, serialize.execute({}), serialize.sync()]))
+        const row = messages.find((m) => m.name === 'dataRow') as unknown as { fields: string[] } | undefined
+        return row?.fields[0] === 't'
+      } finally {
+        connection.release()
+      }
+    }
   }
   await runMigrations(db, { schema })
   const started = Date.now()
@@ -97,15 +112,32 @@ async function serve (): Promise<void> {
   let permissions!: typeof app.permissions
   await app.register(async (guarded) => {
     await guarded.register(defaultDeny, { db, schema, migrate: false })
+    guarded.get('/authenticated/:id', { config: { permission: 'authenticated' } }, async (request) => ({ id: idOf(request) }))
     guarded.get('/documents/:id', { config: { permission: { resource: 'document', privilege: 'read' } } },
       async (request) => ({ id: idOf(request) }))
     permissions = guarded.permissions
   })
+  // On PostgreSQL, the same route when the host hands the plugin a Kysely of
+  // its own: on a plain pg pool (an unnamed statement, parsed and planned
+  // every time), and on the same pool through kyselyPool (prepared).
+  const hostPools: Array<InstanceType<typeof pg.Pool>> = []
+  if (usingPostgres) {
+    for (const [prefix, prepared] of [['/host-kysely', false], ['/host-kyselypool', true]] as const) {
+      const pool = guardPool(new pg.Pool({ connectionString: url, max: CONNECTIONS }))
+      hostPools.push(pool)
+      const hostDb = new Kysely<any>({ dialect: new PostgresDialect({ pool: prepared ? kyselyPool(pool) : pool }) })
+      await app.register(async (host) => {
+        await host.register(defaultDeny, { db: hostDb, schema, migrate: false })
+        host.get(`${prefix}/:id`, { config: { permission: { resource: 'document', privilege: 'read' } } }, async (request) => ({ id: idOf(request) }))
+      })
+    }
+  }
   await app.listen({ port: 0, host: '127.0.0.1' })
 
   const close = async () => {
     await app.close()
     await closeAnchor()
+    for (const pool of hostPools) await pool.end()
     if (usingPostgres) await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(db)
     await db.destroy()
     process.exit(0)
@@ -223,15 +255,22 @@ async function main (): Promise<void> {
   const cases: Case[] = [
     { name: 'bare route', prefix: '/bare', ids: mixed, token: false, expect: '2xx' },
     { name: 'jwtVerify only', prefix: '/jwt', ids: mixed, token: true, expect: '2xx' },
+    { name: 'plugin, authenticated route (no query)', prefix: '/authenticated', ids: mixed, token: true, expect: '2xx' },
     { name: 'anchor: jwtVerify + prepared query', prefix: '/anchor', ids: mixed, token: true, expect: 'mixed' },
     { name: 'anchor, allowed ids only (200)', prefix: '/anchor', ids: sampleIds(true, false), token: true, expect: '2xx' },
     { name: 'anchor, denied ids only (403)', prefix: '/anchor', ids: sampleIds(false, true), token: true, expect: '403' },
     { name: 'plugin', prefix: '/documents', ids: mixed, token: true, expect: 'mixed' },
+    ...(usingPostgres
+      ? [
+          { name: 'plugin on a host Kysely (plain pg pool)', prefix: '/host-kysely', ids: mixed, token: true, expect: 'mixed' as const },
+          { name: 'plugin on a host Kysely (kyselyPool)', prefix: '/host-kyselypool', ids: mixed, token: true, expect: 'mixed' as const }
+        ]
+      : []),
     { name: 'plugin, allowed ids only (200)', prefix: '/documents', ids: sampleIds(true, false), token: true, expect: '2xx' },
     { name: 'plugin, denied ids only (403)', prefix: '/documents', ids: sampleIds(false, true), token: true, expect: '403' }
   ]
   const only = process.env.BENCH_ONLY
-  if (only !== undefined) cases.splice(0, cases.length, ...cases.filter((c) => c.name.includes(only)))
+  if (only !== undefined) cases.splice(0, cases.length, ...cases.filter((c) => new RegExp(only).test(c.name)))
   try {
     for (const c of cases) await drive(server, c, 2)
     const runs = new Map<string, number[]>(cases.map((c) => [c.name, []]))
@@ -260,6 +299,11 @@ async function main (): Promise<void> {
     console.log(`\nsingle client, ${SAMPLES} calls each: check() p50 ${latency.check.toFixed(0)} µs, anchor query p50 ${latency.anchor.toFixed(0)} µs`)
     console.log('\ntargets:')
     console.log(`  plugin / anchor route:        ${route.toFixed(3)}  (≥ 0.90: ${verdict(route >= 0.9)})`)
+    if (usingPostgres) {
+      for (const name of ['plugin on a host Kysely (plain pg pool)', 'plugin on a host Kysely (kyselyPool)']) {
+        console.log(`  (${name} / anchor: ${(med(name) / med('anchor: jwtVerify + prepared query')).toFixed(3)})`)
+      }
+    }
     console.log(`  check() p50 / anchor p50:     ${single.toFixed(3)}  (≤ 1.30: ${verdict(single <= 1.3)})`)
     console.log(`  403 path / 200 path:          ${deny.toFixed(3)}  (≥ 1.00: ${verdict(deny >= 1)})`)
     const anchorDeny = med('anchor, denied ids only (403)') / med('anchor, allowed ids only (200)')

@@ -16,7 +16,8 @@ import { testDatabase } from './helper.js'
 
 const PRIVILEGES = ['read', 'edit', 'delete', 'manage'] as const
 const USERS = ['u1', 'U1', 'u_', 'ü1']
-const GROUPS = ['g1', 'G1', 'g%']
+// The last group is written out as an array element: quotes, backslashes, braces and commas.
+const GROUPS = ['g1', 'G1', 'g%', 'g"\\{,}']
 const TYPES = ['doc', 'Doc']
 const IDS = ['d1', 'D1', 'd_', 'd%', 'dé', 'de\u0301']
 const RUNS = Number(process.env.CHECK_AGREES_RUNS ?? 25)
@@ -47,7 +48,8 @@ function principals (): Principal[] {
     userPrincipal('u1', []),
     userPrincipal('U1', ['g1']),
     userPrincipal('u_', ['G1', 'g%']),
-    userPrincipal('ü1', ['g1', 'G1', 'g%'])
+    userPrincipal('ü1', ['g1', 'G1', 'g%']),
+    userPrincipal('u1', ['g"\\{,}', 'NULL'])
   ]
 }
 

@@ -4,12 +4,58 @@
 // connection at a time, which keeps transactions isolated from each other.
 import { mkdir } from 'node:fs/promises'
 import { PGlite } from '@electric-sql/pglite'
+import { serialize } from 'pg-protocol'
 import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } from 'kysely'
 import { registerRunner, type DirectRunner } from './check.js'
 import { postgresKysely } from './postgres.js'
 
+/** A parameter in PostgreSQL's text format: strings, booleans, null, arrays of strings. */
+function toText (value: unknown): string | null {
+  if (value === null || value === undefined) return null
+  if (typeof value === 'boolean') return value ? 't' : 'f'
+  if (Array.isArray(value)) return `{${value.map((item) => `"${String(item).replace(/[\\"]/g, '\\$&')}"`).join(',')}}`
+  return String(value)
+}
+
+const BOOL = 16
+const INT4 = 23
+
+// The two backend messages a result is made of, as PGlite parses them.
+type Message =
+  | { name: 'rowDescription', fields: Array<{ name: string, dataTypeID: number }> }
+  | { name: 'dataRow', fields: Array<string | null> }
+  | { name: string }
+
+interface Column { name: string, dataTypeID: number }
+
+/** The columns a described statement returns. */
+function columnsOf (messages: readonly Message[]): Column[] {
+  const description = messages.find((message) => message.name === 'rowDescription')
+  return description !== undefined && 'fields' in description ? description.fields as Column[] : []
+}
+
+/** The rows of an execution, with booleans and int4 parsed; other columns stay text. */
+function rowsOf (columns: readonly Column[], messages: readonly Message[]): Array<Record<string, unknown>> {
+  const rows: Array<Record<string, unknown>> = []
+  for (const message of messages) {
+    if (message.name === 'dataRow' && 'fields' in message) {
+      const row: Record<string, unknown> = {}
+      const fields = message.fields as Array<string | null>
+      for (let i = 0; i < fields.length; i++) {
+        const field = fields[i] as string | null
+        const column = columns[i] as Column
+        row[column.name] = field === null ? null : column.dataTypeID === BOOL ? field === 't' : column.dataTypeID === INT4 ? Number(field) : field
+      }
+      rows.push(row)
+    }
+  }
+  return rows
+}
+
 export class PGlitePool implements PostgresPool {
   readonly #pglite: PGlite
+  /** Statement text → its name on this (one) connection and the columns it returns. */
+  readonly #prepared = new Map<string, { name: string, columns: Column[] }>()
   #tail: Promise<void> = Promise.resolve()
   #ended = false
 
@@ -27,12 +73,28 @@ export class PGlitePool implements PostgresPool {
     return release
   }
 
-  /** The check's way around Kysely, still taking its turn on the connection. */
+  /**
+   * The check's way around Kysely, still taking its turn on the connection:
+   * a named prepared statement, parsed once, then bound and executed through
+   * PGlite's wire protocol (about twice as fast as `query`, which parses and
+   * plans every time).
+   */
   readonly run: DirectRunner = async (text, values, budget) => {
     const release = await this.#acquire()
     try {
       budget?.assertLive()
-      return (await this.#pglite.query<Record<string, unknown>>(text, values)).rows
+      let statement = this.#prepared.get(text)
+      if (statement === undefined) {
+        const name = `fdd_${this.#prepared.size}`
+        const described = await this.#pglite.execProtocol(Buffer.concat([
+          serialize.parse({ name, text, types: [] }), serialize.describe({ type: 'S', name }), serialize.sync()
+        ]))
+        statement = { name, columns: columnsOf(described.messages as readonly Message[]) }
+        this.#prepared.set(text, statement)
+      }
+      const bind = serialize.bind({ statement: statement.name, values: values.map(toText) })
+      const { messages } = await this.#pglite.execProtocol(Buffer.concat([bind, serialize.execute({}), serialize.sync()]))
+      return rowsOf(statement.columns, messages as readonly Message[])
     } finally {
       release()
     }
