@@ -1,8 +1,9 @@
-// The route check is one prepared yes/no statement; explain and the grant API
-// read the full facts and decide with `holds`. On random worlds (user, group,
+// The route check is one prepared yes/no statement, checkMany its form for
+// many ids; explain and the grant API read the full facts and decide with
+// `holds`. On random worlds (user, group,
 // anonymous and type-level grants, owners, expired and live grants, implies,
 // owner privileges, ids that differ only in case, accents or LIKE wildcards)
-// the two must give the same answer for every principal, target and privilege.
+// all three must give the same answer for every principal, target and privilege.
 import fc from 'fast-check'
 import t from 'tap'
 import { sql } from 'kysely'
@@ -57,7 +58,7 @@ function targets (): ResourceRef[] {
   return TYPES.flatMap((resource) => [{ resource, id: null }, ...IDS.map((id) => ({ resource, id }))])
 }
 
-t.test('the prepared check decides as holds() on the full facts', async (t) => {
+t.test('the prepared check and checkMany decide as holds() on the full facts', async (t) => {
   const { db, schema } = await testDatabase(t)
   await runMigrations(db, { schema })
   const { reader } = createStore(db, schema)
@@ -88,14 +89,28 @@ t.test('the prepared check decides as holds() on the full facts', async (t) => {
     const satisfiedBy = satisfiedByOf([...PRIVILEGES], p.implies)
     const pol: Policy = { satisfiedBy, ownerPrivileges: new Set(p.owned) }
     for (const principal of principals()) {
+      const single = new Map<string, boolean>()
       for (const target of targets()) {
         const facts = await reader.facts(principal, target)
         for (const privilege of PRIVILEGES) {
           const expected = holds(principal, privilege, facts, pol)
           const actual = await reader.check(principal, target, checkPlan(pol, privilege))
+          single.set(JSON.stringify([target.resource, target.id, privilege]), actual)
           compared++
           if (actual !== expected) {
             t.fail(`${JSON.stringify(principal)} ${privilege} on ${JSON.stringify(target)}: check ${String(actual)}, facts ${String(expected)}`)
+            return false
+          }
+        }
+      }
+      // checkMany answers each id as check does, in order, repeats included.
+      for (const resource of TYPES) {
+        for (const privilege of PRIVILEGES) {
+          const ids = [...IDS, ...IDS.slice(0, 2)]
+          const many = await reader.checkMany(principal, resource, ids, checkPlan(pol, privilege))
+          const expected = ids.map((id) => single.get(JSON.stringify([resource, id, privilege])))
+          if (JSON.stringify(many) !== JSON.stringify(expected)) {
+            t.fail(`${JSON.stringify(principal)} ${privilege} on ${resource} ${JSON.stringify(ids)}: checkMany ${JSON.stringify(many)}, check ${JSON.stringify(expected)}`)
             return false
           }
         }

@@ -11,6 +11,9 @@ import type { GrantService, Instance, Trusted } from './grants.js'
 import type { GrantQueries } from './queries.js'
 import type { Validators } from './validation.js'
 
+/** The most ids one `checkMany` call may ask about: a page of a list, not a table. */
+export const MAX_CHECK_MANY = 10_000
+
 export const invalidGrant = (message: string): never => { throw new codes.FST_DEFAULT_DENY_INVALID_GRANT(message) }
 
 export interface ApiProps {
@@ -33,6 +36,15 @@ export function createApi ({ grants, queries, validators: check, rules }: ApiPro
       const ref = check.target(target)
       const privilege = check.privilege(target.privilege)
       return await queries.check(principal, ref, privilege, db(options))
+    },
+    async checkMany (principal: Principal, target, options) {
+      if (typeof target !== 'object' || target === null) invalidGrant('expected an object')
+      if (!check.id(target.resource)) invalidGrant('resource must be a valid id')
+      const privilege = check.privilege(target.privilege)
+      const ids: unknown = target.ids
+      if (!Array.isArray(ids) || ids.length > MAX_CHECK_MANY) invalidGrant(`ids must be an array of at most ${MAX_CHECK_MANY} ids`)
+      if (!(ids as unknown[]).every(check.id)) invalidGrant('ids must all be valid ids')
+      return await queries.checkMany(principal, target.resource, ids as string[], privilege, db(options))
     },
     async grant (input, options) {
       const target = check.target(input)

@@ -42,6 +42,13 @@ export class GrantQueries {
     return await this.#props.reader.check(principal, target, plan, undefined, db)
   }
 
+  /** One answer per id, in order, from one query. */
+  async checkMany (principal: Principal, resource: string, ids: readonly string[], privilege: string, db?: Kysely<any>): Promise<boolean[]> {
+    if (principal.superuser) return ids.map(() => true)
+    const plan = this.#plans.get(privilege) ?? checkPlan(this.#props.policy, privilege)
+    return await this.#props.reader.checkMany(principal, resource, ids, plan, db)
+  }
+
   async explain (principal: Principal, target: ResourceRef, privilege: string | null, db?: Kysely<any>): Promise<Explanation> {
     const { reader, policy } = this.#props
     const [sources, owner] = await Promise.all([

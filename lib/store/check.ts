@@ -30,36 +30,63 @@ export function registerRunner (db: Kysely<any>, runner: DirectRunner): void {
   runners.set(db, runner)
 }
 
-// Probes, in the order they are tried: the resource's own grants (one index
-// range: type, id, then the principal alternatives), the owner, then the
-// type-level grants of the user, its groups and everyone. The anonymous
-// type-level probe deliberately has no `principal_id = ''`: with it the
-// generic plan picks the wrong index.
-function checkText (schema: string): string {
+// The probes, written once for both statements. `$1` type, `$3` accepted
+// privileges, `$4` user id (null for anonymous), `$5` groups, `$6` whether
+// owners count; `id` is the resource id expression. The resource's own
+// grants are one index range (type, id, then the principal alternatives).
+// The anonymous type-level probe deliberately has no `principal_id = ''`:
+// with it the generic plan picks the wrong index.
+function probes (schema: string) {
   const grant = `"${schema}".default_deny_grant`
   const live = '(expires_at is null or expires_at > now())'
   const typeLevel = `resource_type = $1 and resource_id is null and privilege = any($3::text[]) and ${live}`
-  return `${PREPARED_MARKER} select exists (
-  select 1 from ${grant} where resource_type = $1 and resource_id = $2 and privilege = any($3::text[])
+  return {
+    own: (id: string) => `select 1 from ${grant} where resource_type = $1 and resource_id = ${id} and privilege = any($3::text[])
     and (principal_kind = 'anonymous' or (principal_kind = 'user' and principal_id = $4) or (principal_kind = 'group' and principal_id = any($5::text[])))
-    and ${live}
-  union all select 1 from "${schema}".default_deny_resource where $6::boolean and resource_type = $1 and resource_id = $2 and owner_id = $4
-  union all select 1 from ${grant} where principal_kind = 'user' and principal_id = $4 and ${typeLevel}
+    and ${live}`,
+    owner: (id: string) => `select 1 from "${schema}".default_deny_resource where $6::boolean and resource_type = $1 and resource_id = ${id} and owner_id = $4`,
+    typeLevel: `select 1 from ${grant} where principal_kind = 'user' and principal_id = $4 and ${typeLevel}
   union all select 1 from ${grant} where principal_kind = 'group' and principal_id = any($5::text[]) and ${typeLevel}
-  union all select 1 from ${grant} where principal_kind = 'anonymous' and ${typeLevel}
+  union all select 1 from ${grant} where principal_kind = 'anonymous' and ${typeLevel}`
+  }
+}
+
+// One resource (`$2`): the probes in order, stopping at the first hit.
+function checkText (schema: string): string {
+  const p = probes(schema)
+  return `${PREPARED_MARKER} select exists (
+  ${p.own('$2')}
+  union all ${p.owner('$2')}
+  union all ${p.typeLevel}
 ) as allowed`
 }
 
-const allowed = (rows: ReadonlyArray<Record<string, unknown>>): boolean => rows[0]?.allowed === true
+// Many resources (`$2` an array of ids), one row each in the order given.
+// The type-level probes do not depend on the id: PostgreSQL runs them once,
+// and when one hits, no id is probed at all.
+function checkManyText (schema: string): string {
+  const p = probes(schema)
+  return `${PREPARED_MARKER} select i.n::int4 as n, (
+  (select exists (${p.typeLevel}))
+  or exists (${p.own('i.id')})
+  or exists (${p.owner('i.id')})
+) as allowed
+from unnest($2::text[]) with ordinality as i(id, n)
+order by i.n`
+}
+
+type Rows = ReadonlyArray<Record<string, unknown>>
 
 export class CheckStatement {
   readonly #db: Kysely<any>
-  readonly #text: string
+  readonly #one: string
+  readonly #many: string
   readonly #direct: DirectRunner | undefined
 
   constructor (db: Kysely<any>, schema: string) {
     this.#db = db
-    this.#text = checkText(schema)
+    this.#one = checkText(schema)
+    this.#many = checkManyText(schema)
     this.#direct = runners.get(db)
   }
 
@@ -70,28 +97,36 @@ export class CheckStatement {
    */
   run (principal: Principal, target: ResourceRef, plan: CheckPlan, budget?: Budget, db?: Kysely<any>): Promise<boolean> {
     if (plan.accepted.length === 0 && !plan.ownerCounts) return Promise.resolve(false)
-    const values = [
-      target.resource,
-      target.id,
-      plan.accepted,
-      principal.kind === 'user' ? principal.id : null,
-      principal.groups,
-      plan.ownerCounts
-    ]
-    if (this.#direct !== undefined && db === undefined) return this.#direct(this.#text, values, budget).then(allowed)
-    return this.#viaKysely(values, budget, db)
+    return this.#execute(this.#one, values(principal, target.resource, target.id, plan), budget, db)
+      .then((rows) => rows[0]?.allowed === true)
   }
 
-  async #viaKysely (values: unknown[], budget?: Budget, db?: Kysely<any>): Promise<boolean> {
-    const query = CompiledQuery.raw(this.#text, values)
-    if (budget === undefined || db !== undefined) {
-      const result = await (db ?? this.#db).executeQuery<{ allowed: boolean }>(query)
-      return result.rows[0]?.allowed === true
-    }
+  /** The same question for each of `ids`, in one round trip: one answer per id, in order. */
+  async runMany (principal: Principal, resource: string, ids: readonly string[], plan: CheckPlan, db?: Kysely<any>): Promise<boolean[]> {
+    if (ids.length === 0) return []
+    if (plan.accepted.length === 0 && !plan.ownerCounts) return ids.map(() => false)
+    const rows = await this.#execute(this.#many, values(principal, resource, [...ids], plan), undefined, db)
+    const answers = ids.map(() => false)
+    for (const row of rows) answers[Number(row.n) - 1] = row.allowed === true
+    return answers
+  }
+
+  // Not async on the direct path: the route check is on every request's path,
+  // and each async layer costs a promise and a turn.
+  #execute (text: string, values: unknown[], budget?: Budget, db?: Kysely<any>): Promise<Rows> {
+    if (this.#direct !== undefined && db === undefined) return this.#direct(text, values, budget)
+    return this.#viaKysely(CompiledQuery.raw(text, values), budget, db)
+  }
+
+  async #viaKysely (query: CompiledQuery, budget?: Budget, db?: Kysely<any>): Promise<Rows> {
+    if (budget === undefined || db !== undefined) return (await (db ?? this.#db).executeQuery<Record<string, unknown>>(query)).rows
     return await this.#db.connection().execute(async (conn) => {
       budget.assertLive()
-      const result = await conn.executeQuery<{ allowed: boolean }>(query)
-      return result.rows[0]?.allowed === true
+      return (await conn.executeQuery<Record<string, unknown>>(query)).rows
     })
   }
+}
+
+function values (principal: Principal, resource: string, id: string | null | string[], plan: CheckPlan): unknown[] {
+  return [resource, id, plan.accepted, principal.kind === 'user' ? principal.id : null, principal.groups, plan.ownerCounts]
 }

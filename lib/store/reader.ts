@@ -34,6 +34,8 @@ export interface GrantReader {
    * route check, one prepared yes/no statement. Budget and `db` as for `facts`.
    */
   check: (principal: Principal, target: ResourceRef, plan: CheckPlan, budget?: Budget, db?: Kysely<any>) => Promise<boolean>
+  /** `check` for each of `ids` (resources of one type), in one round trip: one answer per id, in order. */
+  checkMany: (principal: Principal, resource: string, ids: readonly string[], plan: CheckPlan, db?: Kysely<any>) => Promise<boolean[]>
   /** Every grant on the target that counts for `principal`, with where it comes from. */
   sources: (principal: Principal, target: ResourceRef, db?: Kysely<any>) => Promise<Source[]>
   getOwner: (target: Instance, db?: Kysely<any>) => Promise<string | null>
@@ -60,6 +62,10 @@ export class SqlGrantReader implements GrantReader {
   // Not async: the check is on every request's path, and each async layer costs a promise and a turn.
   check (principal: Principal, target: ResourceRef, plan: CheckPlan, budget?: Budget, db?: Kysely<any>): Promise<boolean> {
     return this.#check.run(principal, target, plan, budget, db)
+  }
+
+  async checkMany (principal: Principal, resource: string, ids: readonly string[], plan: CheckPlan, db?: Kysely<any>): Promise<boolean[]> {
+    return await this.#check.runMany(principal, resource, ids, plan, db)
   }
 
   async facts (principal: Principal, target: ResourceRef, db?: Kysely<any>, budget?: Budget): Promise<Facts> {
