@@ -1,7 +1,7 @@
 // Public type surface of fastify-default-deny. lib/*.ts imports its option and
 // annotation types from here, so this file is the single source of truth.
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
-import type { Kysely, PostgresPool } from 'kysely'
+import type { Expression, Kysely, PostgresPool, SqlBool } from 'kysely'
 
 /**
  * The privilege names a route may require. Extend it by declaration merging
@@ -178,6 +178,19 @@ export interface DefaultDenyApi {
    * const shown = rows.filter((_, i) => visible[i])
    */
   checkMany (principal: Principal, target: { resource: string, privilege: Privilege, ids: readonly string[] }, options?: ServiceCallOptions): Promise<boolean[]>
+  /**
+   * The route check as a condition for your own query: true for the rows
+   * whose id (`id`: a column reference such as `'document.id'`, or a Kysely
+   * expression) the principal may use, so that paging, sorting, counting and
+   * joins all happen in one query, inside PostgreSQL. The id is compared as
+   * text, byte-exactly. Bound to the plugin's schema; no I/O of its own.
+   *
+   * @example
+   * const page = await db.selectFrom('document').selectAll()
+   *   .where(app.permissions.filter(request.principal!, { resource: 'document', privilege: 'read' }, 'document.id'))
+   *   .where('id', '>', after).orderBy('id').limit(50).execute()
+   */
+  filter (principal: Principal, target: { resource: string, privilege: Privilege }, id: string | Expression<unknown>): Expression<SqlBool>
   /** Idempotent: `created` is false when the grant already existed. */
   grant (input: GrantInput, options?: ServiceCallOptions): Promise<{ created: boolean }>
   revoke (input: RevokeInput, options?: ServiceCallOptions): Promise<{ removed: boolean }>

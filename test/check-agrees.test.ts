@@ -1,9 +1,9 @@
 // The route check is one prepared yes/no statement, checkMany its form for
-// many ids; explain and the grant API read the full facts and decide with
-// `holds`. On random worlds (user, group,
+// many ids and filter its form inside a host's own query; explain and the
+// grant API read the full facts and decide with `holds`. On random worlds (user, group,
 // anonymous and type-level grants, owners, expired and live grants, implies,
 // owner privileges, ids that differ only in case, accents or LIKE wildcards)
-// all three must give the same answer for every principal, target and privilege.
+// all four must give the same answer for every principal, target and privilege.
 import fc from 'fast-check'
 import t from 'tap'
 import { sql } from 'kysely'
@@ -58,11 +58,14 @@ function targets (): ResourceRef[] {
   return TYPES.flatMap((resource) => [{ resource, id: null }, ...IDS.map((id) => ({ resource, id }))])
 }
 
-t.test('the prepared check and checkMany decide as holds() on the full facts', async (t) => {
+t.test('the prepared check, checkMany and filter decide as holds() on the full facts', async (t) => {
   const { db, schema } = await testDatabase(t)
   await runMigrations(db, { schema })
   const { reader } = createStore(db, schema)
   const scoped = db.withSchema(schema)
+  // A host table holding every id, to run the filter on (plus one id no grant names).
+  await scoped.schema.createTable('host_doc').addColumn('id', 'text', (col) => col.primaryKey()).execute()
+  await scoped.insertInto('host_doc').values([...IDS, 'other'].map((id) => ({ id }))).execute()
   let compared = 0
 
   await fc.assert(fc.asyncProperty(world, async ({ grants, owners, policy: p }) => {
@@ -111,6 +114,16 @@ t.test('the prepared check and checkMany decide as holds() on the full facts', a
           const expected = ids.map((id) => single.get(JSON.stringify([resource, id, privilege])))
           if (JSON.stringify(many) !== JSON.stringify(expected)) {
             t.fail(`${JSON.stringify(principal)} ${privilege} on ${resource} ${JSON.stringify(ids)}: checkMany ${JSON.stringify(many)}, check ${JSON.stringify(expected)}`)
+            return false
+          }
+          // The filter keeps exactly the rows check allows ('other': as check says for an id with no grant).
+          const other = await reader.check(principal, { resource, id: 'other' }, checkPlan(pol, privilege))
+          const kept = (await scoped.selectFrom('host_doc').select('id')
+            .where(reader.filter(principal, resource, checkPlan(pol, privilege), sql.ref('host_doc.id')))
+            .execute()).map((row) => row.id as string).sort()
+          const allowed = [...IDS.filter((id) => single.get(JSON.stringify([resource, id, privilege]))), ...(other ? ['other'] : [])].sort()
+          if (JSON.stringify(kept) !== JSON.stringify(allowed)) {
+            t.fail(`${JSON.stringify(principal)} ${privilege} on ${resource}: filter kept ${JSON.stringify(kept)}, check allows ${JSON.stringify(allowed)}`)
             return false
           }
         }

@@ -1,7 +1,7 @@
 // The service API (`fastify.permissions`): trusted host code calls the use
 // cases directly, with its own transaction if it likes; input errors answer
 // FST_DEFAULT_DENY_INVALID_GRANT with the reason.
-import type { Kysely } from 'kysely'
+import { sql, type Expression, type Kysely } from 'kysely'
 import type { DefaultDenyApi, Principal, ServiceCallOptions } from '../../fastify-plugin.js'
 import { ANONYMOUS } from '../decision/principal.js'
 import { isSeq } from '../decision/ids.js'
@@ -22,6 +22,10 @@ export interface ApiProps {
   /** Built with `invalidGrant`. */
   readonly validators: Validators
   readonly rules: RulesLayer | null
+}
+
+function isExpression (value: unknown): value is Expression<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as { toOperationNode?: unknown }).toOperationNode === 'function'
 }
 
 export function createApi ({ grants, queries, validators: check, rules }: ApiProps): DefaultDenyApi {
@@ -45,6 +49,15 @@ export function createApi ({ grants, queries, validators: check, rules }: ApiPro
       if (!Array.isArray(ids) || ids.length > MAX_CHECK_MANY) invalidGrant(`ids must be an array of at most ${MAX_CHECK_MANY} ids`)
       if (!(ids as unknown[]).every(check.id)) invalidGrant('ids must all be valid ids')
       return await queries.checkMany(principal, target.resource, ids as string[], privilege, db(options))
+    },
+    filter (principal: Principal, target, id) {
+      if (typeof target !== 'object' || target === null) invalidGrant('expected an object')
+      if (!check.id(target.resource)) invalidGrant('resource must be a valid id')
+      const privilege = check.privilege(target.privilege)
+      const column = typeof id === 'string' && id.length > 0
+        ? sql.ref(id)
+        : isExpression(id) ? id : invalidGrant('id must be a column name or a Kysely expression')
+      return queries.filter(principal, target.resource, privilege, column)
     },
     async grant (input, options) {
       const target = check.target(input)

@@ -1,7 +1,7 @@
 // The read use cases: the check host code asks for, explain, what a manager
 // sees of a resource's grants, and the audit trail. Shared by the service API
 // and the grant routes.
-import type { Kysely } from 'kysely'
+import { sql, type Expression, type Kysely, type SqlBool } from 'kysely'
 import type { AuditEntry, AuditVerification, Explanation, Grant, GranteeRef, Principal, ResourceRef } from '../../fastify-plugin.js'
 import { explain } from '../decision/explain.js'
 import { checkPlan, type CheckPlan, type Policy } from '../decision/policy.js'
@@ -47,6 +47,13 @@ export class GrantQueries {
     if (principal.superuser) return ids.map(() => true)
     const plan = this.#plans.get(privilege) ?? checkPlan(this.#props.policy, privilege)
     return await this.#props.reader.checkMany(principal, resource, ids, plan, db)
+  }
+
+  /** The check as a condition for a host's own query. */
+  filter (principal: Principal, resource: string, privilege: string, id: Expression<unknown>): Expression<SqlBool> {
+    if (principal.superuser) return sql<SqlBool>`true`
+    const plan = this.#plans.get(privilege) ?? checkPlan(this.#props.policy, privilege)
+    return this.#props.reader.filter(principal, resource, plan, id)
   }
 
   async explain (principal: Principal, target: ResourceRef, privilege: string | null, db?: Kysely<any>): Promise<Explanation> {

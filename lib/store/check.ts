@@ -3,7 +3,7 @@
 // stops at the first hit. It decides exactly as `holds` does on the full facts
 // (the property test `check-agrees` holds them to it); explain and the grant
 // API keep reading the full facts.
-import { CompiledQuery, type Kysely } from 'kysely'
+import { CompiledQuery, sql, type Expression, type Kysely, type RawBuilder, type SqlBool } from 'kysely'
 import type { Principal, ResourceRef } from '../../fastify-plugin.js'
 import type { CheckPlan } from '../decision/policy.js'
 import type { Budget } from './deadline.js'
@@ -30,34 +30,36 @@ export function registerRunner (db: Kysely<any>, runner: DirectRunner): void {
   runners.set(db, runner)
 }
 
-// The probes, written once for both statements. `$1` type, `$3` accepted
-// privileges, `$4` user id (null for anonymous), `$5` groups, `$6` whether
-// owners count; `id` is the resource id expression. The resource's own
-// grants are one index range (type, id, then the principal alternatives).
-// The anonymous type-level probe deliberately has no `principal_id = ''`:
-// with it the generic plan picks the wrong index.
-function probes (schema: string) {
+// The conditions every form of the check is built from, written once. `$1`
+// type, `$3` accepted privileges, `$4` user id (null for anonymous), `$5`
+// groups, `$6` whether owners count. The resource's own grants are one index
+// range (type, id, then the principal alternatives). The anonymous
+// type-level probe deliberately has no `principal_id = ''`: with it the
+// generic plan picks the wrong index.
+function conditions (schema: string) {
   const grant = `"${schema}".default_deny_grant`
   const live = '(expires_at is null or expires_at > now())'
+  const held = "(principal_kind = 'anonymous' or (principal_kind = 'user' and principal_id = $4) or (principal_kind = 'group' and principal_id = any($5::text[])))"
   const typeLevel = `resource_type = $1 and resource_id is null and privilege = any($3::text[]) and ${live}`
   return {
-    own: (id: string) => `select 1 from ${grant} where resource_type = $1 and resource_id = ${id} and privilege = any($3::text[])
-    and (principal_kind = 'anonymous' or (principal_kind = 'user' and principal_id = $4) or (principal_kind = 'group' and principal_id = any($5::text[])))
-    and ${live}`,
-    owner: (id: string) => `select 1 from "${schema}".default_deny_resource where $6::boolean and resource_type = $1 and resource_id = ${id} and owner_id = $4`,
-    typeLevel: `select 1 from ${grant} where principal_kind = 'user' and principal_id = $4 and ${typeLevel}
-  union all select 1 from ${grant} where principal_kind = 'group' and principal_id = any($5::text[]) and ${typeLevel}
-  union all select 1 from ${grant} where principal_kind = 'anonymous' and ${typeLevel}`
+    /** Ids of the type, matching `ids`, with a live grant the principal holds. */
+    granted: (ids: string) => `select resource_id from ${grant} where resource_type = $1 and ${ids} and privilege = any($3::text[]) and ${held} and ${live}`,
+    /** Ids of the type, matching `ids`, the principal owns (when owners count). */
+    owned: (ids: string) => `select resource_id from "${schema}".default_deny_resource where $6::boolean and resource_type = $1 and ${ids} and owner_id = $4`,
+    /** A live type-level grant the principal holds (a text column, like the others, so they can be one UNION). */
+    typeLevel: `select resource_id from ${grant} where principal_kind = 'user' and principal_id = $4 and ${typeLevel}
+  union all select resource_id from ${grant} where principal_kind = 'group' and principal_id = any($5::text[]) and ${typeLevel}
+  union all select resource_id from ${grant} where principal_kind = 'anonymous' and ${typeLevel}`
   }
 }
 
 // One resource (`$2`): the probes in order, stopping at the first hit.
 function checkText (schema: string): string {
-  const p = probes(schema)
+  const c = conditions(schema)
   return `${PREPARED_MARKER} select exists (
-  ${p.own('$2')}
-  union all ${p.owner('$2')}
-  union all ${p.typeLevel}
+  ${c.granted('resource_id = $2')}
+  union all ${c.owned('resource_id = $2')}
+  union all ${c.typeLevel}
 ) as allowed`
 }
 
@@ -65,14 +67,25 @@ function checkText (schema: string): string {
 // The type-level probes do not depend on the id: PostgreSQL runs them once,
 // and when one hits, no id is probed at all.
 function checkManyText (schema: string): string {
-  const p = probes(schema)
+  const c = conditions(schema)
   return `${PREPARED_MARKER} select i.n::int4 as n, (
-  (select exists (${p.typeLevel}))
-  or exists (${p.own('i.id')})
-  or exists (${p.owner('i.id')})
+  (select exists (${c.typeLevel}))
+  or exists (${c.granted('resource_id = i.id')})
+  or exists (${c.owned('resource_id = i.id')})
 ) as allowed
 from unnest($2::text[]) with ordinality as i(id, n)
 order by i.n`
+}
+
+// A condition on the rows of a host's table, `{id}` being their id column
+// (as text, compared byte-exactly like every id here). Uncorrelated: PostgreSQL works out the principal's ids once (a hashed
+// subplan) and tests each row against them; a type-level grant makes it true
+// for every row without testing any.
+function filterText (schema: string): string {
+  const c = conditions(schema)
+  return `((select exists (${c.typeLevel}))
+  or cast({id} as text) collate "C" in (${c.granted('resource_id is not null')})
+  or cast({id} as text) collate "C" in (${c.owned('true')}))`
 }
 
 type Rows = ReadonlyArray<Record<string, unknown>>
@@ -82,12 +95,26 @@ export class CheckStatement {
   readonly #one: string
   readonly #many: string
   readonly #direct: DirectRunner | undefined
+  readonly #filter: string[]
 
   constructor (db: Kysely<any>, schema: string) {
     this.#db = db
     this.#one = checkText(schema)
     this.#many = checkManyText(schema)
     this.#direct = runners.get(db)
+    this.#filter = filterText(schema).split(/(\$\d|\{id\})/)
+  }
+
+  /**
+   * The check as a condition for a host's own query: true for the rows whose
+   * `id` the principal may use. Parameters are bound into the host's query.
+   */
+  filter (principal: Principal, resource: string, plan: CheckPlan, id: Expression<unknown>): RawBuilder<SqlBool> {
+    if (plan.accepted.length === 0 && !plan.ownerCounts) return sql<SqlBool>`false`
+    const bound = values(principal, resource, null, plan)
+    return sql.join(this.#filter.map((part) => part === '{id}'
+      ? id
+      : /^\$\d$/.test(part) ? sql.val(bound[Number(part.slice(1)) - 1]) : sql.raw(part)), sql.raw('')) as RawBuilder<SqlBool>
   }
 
   /**

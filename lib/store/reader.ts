@@ -1,6 +1,6 @@
 // The read side of the grants: what a check, explain and the grant listing
 // need. Behind an interface so that a caching reader can wrap the SQL one.
-import { sql, type Kysely } from 'kysely'
+import { sql, type Expression, type Kysely, type SqlBool } from 'kysely'
 import type { Grant, Principal, ResourceRef } from '../../fastify-plugin.js'
 import type { Facts } from '../decision/decide.js'
 import type { Source } from '../decision/explain.js'
@@ -36,6 +36,8 @@ export interface GrantReader {
   check: (principal: Principal, target: ResourceRef, plan: CheckPlan, budget?: Budget, db?: Kysely<any>) => Promise<boolean>
   /** `check` for each of `ids` (resources of one type), in one round trip: one answer per id, in order. */
   checkMany: (principal: Principal, resource: string, ids: readonly string[], plan: CheckPlan, db?: Kysely<any>) => Promise<boolean[]>
+  /** `check` as a condition on a host query's rows, `id` being their resource id. No I/O. */
+  filter: (principal: Principal, resource: string, plan: CheckPlan, id: Expression<unknown>) => Expression<SqlBool>
   /** Every grant on the target that counts for `principal`, with where it comes from. */
   sources: (principal: Principal, target: ResourceRef, db?: Kysely<any>) => Promise<Source[]>
   getOwner: (target: Instance, db?: Kysely<any>) => Promise<string | null>
@@ -62,6 +64,10 @@ export class SqlGrantReader implements GrantReader {
   // Not async: the check is on every request's path, and each async layer costs a promise and a turn.
   check (principal: Principal, target: ResourceRef, plan: CheckPlan, budget?: Budget, db?: Kysely<any>): Promise<boolean> {
     return this.#check.run(principal, target, plan, budget, db)
+  }
+
+  filter (principal: Principal, resource: string, plan: CheckPlan, id: Expression<unknown>): Expression<SqlBool> {
+    return this.#check.filter(principal, resource, plan, id)
   }
 
   async checkMany (principal: Principal, resource: string, ids: readonly string[], plan: CheckPlan, db?: Kysely<any>): Promise<boolean[]> {
