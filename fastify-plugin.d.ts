@@ -191,6 +191,22 @@ export interface DefaultDenyApi {
    *   .where('id', '>', after).orderBy('id').limit(50).execute()
    */
   filter (principal: Principal, target: { resource: string, privilege: Privilege }, id: string | Expression<unknown>): Expression<SqlBool>
+  /**
+   * For resources kept outside PostgreSQL: one keyset page (sorted byte-wise)
+   * of the ids of `resource` the principal holds a grant on or owns. `next`
+   * is the `after` of the following page, `null` after the last. `all: true`
+   * means a type-level grant (or being a superuser) allows every id of the
+   * type: those ids are yours to list, not the plugin's.
+   *
+   * @example
+   * let page = await app.permissions.listIds(principal, { resource: 'document', privilege: 'read', limit: 100 })
+   * while (page.next !== null) page = await app.permissions.listIds(principal, { resource: 'document', privilege: 'read', after: page.next })
+   */
+  listIds (
+    principal: Principal,
+    target: { resource: string, privilege: Privilege, after?: string, limit?: number },
+    options?: ServiceCallOptions
+  ): Promise<{ ids: string[], next: string | null, all: boolean }>
   /** Idempotent: `created` is false when the grant already existed. */
   grant (input: GrantInput, options?: ServiceCallOptions): Promise<{ created: boolean }>
   revoke (input: RevokeInput, options?: ServiceCallOptions): Promise<{ removed: boolean }>

@@ -1,9 +1,10 @@
 // The route check is one prepared yes/no statement, checkMany its form for
-// many ids and filter its form inside a host's own query; explain and the
+// many ids, filter its form inside a host's own query and listIds its
+// keyset pages of ids; explain and the
 // grant API read the full facts and decide with `holds`. On random worlds (user, group,
 // anonymous and type-level grants, owners, expired and live grants, implies,
 // owner privileges, ids that differ only in case, accents or LIKE wildcards)
-// all four must give the same answer for every principal, target and privilege.
+// all of them must give the same answer for every principal, target and privilege.
 import fc from 'fast-check'
 import t from 'tap'
 import { sql } from 'kysely'
@@ -20,7 +21,7 @@ const USERS = ['u1', 'U1', 'u_', 'ü1']
 // The last group is written out as an array element: quotes, backslashes, braces and commas.
 const GROUPS = ['g1', 'G1', 'g%', 'g"\\{,}']
 const TYPES = ['doc', 'Doc']
-const IDS = ['d1', 'D1', 'd_', 'd%', 'dé', 'de\u0301']
+const IDS = ['d1', 'D1', 'd_', 'd%', 'dé', 'de\u0301', 'd,"}\\ x']
 const RUNS = Number(process.env.CHECK_AGREES_RUNS ?? 25)
 const SEED = Number(process.env.CHECK_AGREES_SEED ?? 20261129)
 
@@ -58,7 +59,7 @@ function targets (): ResourceRef[] {
   return TYPES.flatMap((resource) => [{ resource, id: null }, ...IDS.map((id) => ({ resource, id }))])
 }
 
-t.test('the prepared check, checkMany and filter decide as holds() on the full facts', async (t) => {
+t.test('check, checkMany, filter and listIds decide as holds() on the full facts', async (t) => {
   const { db, schema } = await testDatabase(t)
   await runMigrations(db, { schema })
   const { reader } = createStore(db, schema)
@@ -124,6 +125,22 @@ t.test('the prepared check, checkMany and filter decide as holds() on the full f
           const allowed = [...IDS.filter((id) => single.get(JSON.stringify([resource, id, privilege]))), ...(other ? ['other'] : [])].sort()
           if (JSON.stringify(kept) !== JSON.stringify(allowed)) {
             t.fail(`${JSON.stringify(principal)} ${privilege} on ${resource}: filter kept ${JSON.stringify(kept)}, check allows ${JSON.stringify(allowed)}`)
+            return false
+          }
+          // listIds, page by page: every id check allows (all: every id at all), sorted byte-wise.
+          const listed: string[] = []
+          let all = false
+          for (let after = '', page = 0; page < 10; page++) {
+            const result = await reader.listIds(principal, resource, checkPlan(pol, privilege), after, 2)
+            all = result.all
+            listed.push(...result.ids)
+            if (result.ids.length < 2) break
+            after = result.ids[result.ids.length - 1] as string
+          }
+          const bytewise = [...allowed].filter((id) => id !== 'other').sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))
+          const agrees = all ? other && allowed.length === IDS.length + 1 : JSON.stringify(listed) === JSON.stringify(bytewise)
+          if (!agrees) {
+            t.fail(`${JSON.stringify(principal)} ${privilege} on ${resource}: listIds ${JSON.stringify({ all, listed })}, check allows ${JSON.stringify(bytewise)}`)
             return false
           }
         }

@@ -59,6 +59,16 @@ export function createApi ({ grants, queries, validators: check, rules }: ApiPro
         : isExpression(id) ? id : invalidGrant('id must be a column name or a Kysely expression')
       return queries.filter(principal, target.resource, privilege, column)
     },
+    async listIds (principal: Principal, target, options) {
+      if (typeof target !== 'object' || target === null) invalidGrant('expected an object')
+      if (!check.id(target.resource)) invalidGrant('resource must be a valid id')
+      const privilege = check.privilege(target.privilege)
+      const after = target.after ?? ''
+      if (after !== '' && !check.id(after)) invalidGrant('after must be a valid id')
+      const limit = target.limit ?? 100
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) invalidGrant('limit must be an integer from 1 to 1000')
+      return await queries.listIds(principal, target.resource, privilege, after, limit, db(options))
+    },
     async grant (input, options) {
       const target = check.target(input)
       const grantee = check.grantee(input.grantee)

@@ -56,6 +56,14 @@ export class GrantQueries {
     return this.#props.reader.filter(principal, resource, plan, id)
   }
 
+  /** A keyset page of ids: `next` is the `after` of the following page, or null after the last. */
+  async listIds (principal: Principal, resource: string, privilege: string, after: string, limit: number, db?: Kysely<any>): Promise<{ ids: string[], next: string | null, all: boolean }> {
+    if (principal.superuser) return { ids: [], next: null, all: true }
+    const plan = this.#plans.get(privilege) ?? checkPlan(this.#props.policy, privilege)
+    const { all, ids } = await this.#props.reader.listIds(principal, resource, plan, after, limit, db)
+    return { ids, next: ids.length === limit ? ids[ids.length - 1] as string : null, all }
+  }
+
   async explain (principal: Principal, target: ResourceRef, privilege: string | null, db?: Kysely<any>): Promise<Explanation> {
     const { reader, policy } = this.#props
     const [sources, owner] = await Promise.all([

@@ -88,6 +88,18 @@ function filterText (schema: string): string {
   or cast({id} as text) collate "C" in (${c.owned('true')}))`
 }
 
+// The ids the principal may use, for hosts that keep resources elsewhere:
+// one keyset page (`$2` the last id of the previous page, `$7` the page size)
+// of the ids it holds grants on or owns; `all` when a type-level grant makes
+// every id of the type allowed (the ids are then not the plugin's to list).
+function listText (schema: string): string {
+  const c = conditions(schema)
+  return `${PREPARED_MARKER} select (select exists (${c.typeLevel})) as everything, array(
+  select id from (${c.granted('resource_id is not null')} union ${c.owned('true')}) as held(id)
+  where id > $2 order by id limit $7
+) as ids`
+}
+
 type Rows = ReadonlyArray<Record<string, unknown>>
 
 export class CheckStatement {
@@ -96,12 +108,14 @@ export class CheckStatement {
   readonly #many: string
   readonly #direct: DirectRunner | undefined
   readonly #filter: string[]
+  readonly #list: string
 
   constructor (db: Kysely<any>, schema: string) {
     this.#db = db
     this.#one = checkText(schema)
     this.#many = checkManyText(schema)
     this.#direct = runners.get(db)
+    this.#list = listText(schema)
     this.#filter = filterText(schema).split(/(\$\d|\{id\})/)
   }
 
@@ -138,6 +152,14 @@ export class CheckStatement {
     return answers
   }
 
+  /** One page of the ids the principal may use, after `after`; `all` when a type-level grant allows every id. */
+  async list (principal: Principal, resource: string, plan: CheckPlan, after: string, limit: number, db?: Kysely<any>): Promise<{ all: boolean, ids: string[] }> {
+    if (plan.accepted.length === 0 && !plan.ownerCounts) return { all: false, ids: [] }
+    const rows = await this.#execute(this.#list, [...values(principal, resource, after, plan), limit], undefined, db)
+    const row = rows[0] as { everything: boolean, ids: string[] | string }
+    return { all: row.everything === true, ids: Array.isArray(row.ids) ? row.ids : parseTextArray(row.ids) }
+  }
+
   // Not async on the direct path: the route check is on every request's path,
   // and each async layer costs a promise and a turn.
   #execute (text: string, values: unknown[], budget?: Budget, db?: Kysely<any>): Promise<Rows> {
@@ -152,6 +174,17 @@ export class CheckStatement {
       return (await conn.executeQuery<Record<string, unknown>>(query)).rows
     })
   }
+}
+
+/** A text[] in PostgreSQL's text format (PGlite's protocol path returns it so). */
+function parseTextArray (text: string): string[] {
+  const ids: string[] = []
+  const element = /(?:^\{|,)(?:"((?:[^"\\]|\\.)*)"|([^,}"]*))/g
+  for (const match of text.matchAll(element)) {
+    if (match[1] !== undefined) ids.push(match[1].replace(/\\(.)/g, '$1'))
+    else if (match[2] !== undefined && match[2] !== '') ids.push(match[2])
+  }
+  return ids
 }
 
 function values (principal: Principal, resource: string, id: string | null | string[], plan: CheckPlan): unknown[] {

@@ -38,6 +38,8 @@ export interface GrantReader {
   checkMany: (principal: Principal, resource: string, ids: readonly string[], plan: CheckPlan, db?: Kysely<any>) => Promise<boolean[]>
   /** `check` as a condition on a host query's rows, `id` being their resource id. No I/O. */
   filter: (principal: Principal, resource: string, plan: CheckPlan, id: Expression<unknown>) => Expression<SqlBool>
+  /** A keyset page of the ids of `resource` the principal may use; `all` when a type-level grant allows every id. */
+  listIds: (principal: Principal, resource: string, plan: CheckPlan, after: string, limit: number, db?: Kysely<any>) => Promise<{ all: boolean, ids: string[] }>
   /** Every grant on the target that counts for `principal`, with where it comes from. */
   sources: (principal: Principal, target: ResourceRef, db?: Kysely<any>) => Promise<Source[]>
   getOwner: (target: Instance, db?: Kysely<any>) => Promise<string | null>
@@ -68,6 +70,10 @@ export class SqlGrantReader implements GrantReader {
 
   filter (principal: Principal, resource: string, plan: CheckPlan, id: Expression<unknown>): Expression<SqlBool> {
     return this.#check.filter(principal, resource, plan, id)
+  }
+
+  async listIds (principal: Principal, resource: string, plan: CheckPlan, after: string, limit: number, db?: Kysely<any>): Promise<{ all: boolean, ids: string[] }> {
+    return await this.#check.list(principal, resource, plan, after, limit, db)
   }
 
   async checkMany (principal: Principal, resource: string, ids: readonly string[], plan: CheckPlan, db?: Kysely<any>): Promise<boolean[]> {
