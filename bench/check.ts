@@ -111,7 +111,7 @@ async function serve (): Promise<void> {
   // With the plugin, in its own scope so its hook runs on this route only.
   let permissions!: typeof app.permissions
   await app.register(async (guarded) => {
-    await guarded.register(defaultDeny, { db, schema, migrate: false })
+    await guarded.register(defaultDeny, { db, schema, migrate: false, grantRoutes: false })
     guarded.get('/authenticated/:id', { config: { permission: 'authenticated' } }, async (request) => ({ id: idOf(request) }))
     guarded.get('/documents/:id', { config: { permission: { resource: 'document', privilege: 'read' } } },
       async (request) => ({ id: idOf(request) }))
@@ -127,7 +127,7 @@ async function serve (): Promise<void> {
       hostPools.push(pool)
       const hostDb = new Kysely<any>({ dialect: new PostgresDialect({ pool: prepared ? kyselyPool(pool) : pool }) })
       await app.register(async (host) => {
-        await host.register(defaultDeny, { db: hostDb, schema, migrate: false })
+        await host.register(defaultDeny, { db: hostDb, schema, migrate: false, grantRoutes: false })
         host.get(`${prefix}/:id`, { config: { permission: { resource: 'document', privilege: 'read' } } }, async (request) => ({ id: idOf(request) }))
       })
     }
@@ -154,7 +154,7 @@ async function serve (): Promise<void> {
 
   // Single client: the service API's check against the anchor query, in
   // alternating blocks, half the ids readable.
-  async function latency (): Promise<{ check: number, anchor: number }> {
+  async function latency (): Promise<Latency> {
     const principal = { kind: 'user' as const, id: BENCH_USER, groups: BENCH_GROUPS, superuser: false, claims: null }
     const ids = sampleIds()
     const times = { check: [] as number[], anchor: [] as number[] }
@@ -169,7 +169,20 @@ async function serve (): Promise<void> {
         }
       }
     }
-    return { check: median(times.check), anchor: median(times.anchor) }
+    // Batch: 100 ids in one checkMany, against one check and against 100
+    // checks one after the other.
+    const hundred = Array.from({ length: 100 }, (_, i) => ids[i % ids.length] as string)
+    const batch: number[] = []
+    const sequential: number[] = []
+    for (let round = 0; round < Math.max(10, SAMPLES / 200); round++) {
+      let t0 = process.hrtime.bigint()
+      await permissions.checkMany(principal, { resource: 'document', privilege: 'read', ids: hundred })
+      batch.push(Number(process.hrtime.bigint() - t0) / 1000)
+      t0 = process.hrtime.bigint()
+      for (const id of hundred) await permissions.check(principal, { resource: 'document', id, privilege: 'read' })
+      sequential.push(Number(process.hrtime.bigint() - t0) / 1000)
+    }
+    return { check: median(times.check), anchor: median(times.anchor), checkMany100: median(batch), check100: median(sequential) }
   }
 
   const address = app.server.address() as { port: number }
@@ -197,6 +210,8 @@ function sampleIds (allowed = true, denied = true): string[] {
 }
 
 // --------------------------------------------------------------- parent ----
+
+interface Latency { check: number, anchor: number, checkMany100: number, check100: number }
 
 interface Server { child: ChildProcess, port: number, token: string, seeded: { grants: number, seconds: number } }
 
@@ -288,8 +303,8 @@ async function main (): Promise<void> {
       console.log(`${c.name.padEnd(40)} ${(runs.get(c.name) as number[]).map((n) => n.toFixed(0)).join(' / ').padEnd(26)} median ${med(c.name).toFixed(0).padStart(6)} req/s, server CPU ${median(cpu.get(c.name) as number[]).toFixed(1).padStart(5)} µs/request`)
     }
     if (only !== undefined) return
-    const latency = await new Promise<{ check: number, anchor: number }>((resolve) => {
-      server.child.on('message', (m: { kind: string, check: number, anchor: number }) => { if (m.kind === 'latency') resolve(m) })
+    const latency = await new Promise<Latency>((resolve) => {
+      server.child.on('message', (m: Latency & { kind: string }) => { if (m.kind === 'latency') resolve(m) })
       server.child.send({ kind: 'latency' })
     })
     const verdict = (ok: boolean) => ok ? 'meets' : 'MISSES'
@@ -297,6 +312,7 @@ async function main (): Promise<void> {
     const deny = med('plugin, denied ids only (403)') / med('plugin, allowed ids only (200)')
     const single = latency.check / latency.anchor
     console.log(`\nsingle client, ${SAMPLES} calls each: check() p50 ${latency.check.toFixed(0)} µs, anchor query p50 ${latency.anchor.toFixed(0)} µs`)
+    console.log(`single client: checkMany(100 ids) p50 ${latency.checkMany100.toFixed(0)} µs; 100 check() calls in a row p50 ${latency.check100.toFixed(0)} µs`)
     console.log('\ntargets:')
     console.log(`  plugin / anchor route:        ${route.toFixed(3)}  (≥ 0.90: ${verdict(route >= 0.9)})`)
     if (usingPostgres) {
@@ -305,6 +321,10 @@ async function main (): Promise<void> {
       }
     }
     console.log(`  check() p50 / anchor p50:     ${single.toFixed(3)}  (≤ 1.30: ${verdict(single <= 1.3)})`)
+    const batchVsOne = latency.checkMany100 / latency.check
+    const batchVsHundred = latency.check100 / latency.checkMany100
+    console.log(`  checkMany(100) / one check:   ${batchVsOne.toFixed(2)}  (≤ 3: ${verdict(batchVsOne <= 3)})`)
+    console.log(`  100 checks / checkMany(100):  ${batchVsHundred.toFixed(1)}  (≥ 20: ${verdict(batchVsHundred >= 20)})`)
     console.log(`  403 path / 200 path:          ${deny.toFixed(3)}  (≥ 1.00: ${verdict(deny >= 1)})`)
     const anchorDeny = med('anchor, denied ids only (403)') / med('anchor, allowed ids only (200)')
     console.log(`  (the anchor's own 403 / 200:  ${anchorDeny.toFixed(3)}: a denial probes every branch, an allow stops at the first hit)`)

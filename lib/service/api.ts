@@ -28,13 +28,20 @@ function isExpression (value: unknown): value is Expression<unknown> {
   return typeof value === 'object' && value !== null && typeof (value as { toOperationNode?: unknown }).toOperationNode === 'function'
 }
 
-export function createApi ({ grants, queries, validators: check, rules }: ApiProps): DefaultDenyApi {
-  const db = (options?: ServiceCallOptions): Kysely<any> | undefined => options?.db
-  const trusted = (options?: ServiceCallOptions): Trusted => ({ kind: 'trusted', db: options?.db })
-  const instance = (input: unknown) => check.target(input, false) as Instance
-  const context = (options: ServiceCallOptions | undefined, fallbackActor: unknown = null) =>
-    check.context({ actor: options?.actor ?? fallbackActor, reason: options?.reason, requestId: options?.requestId })
+type ReadMethods = Pick<DefaultDenyApi, 'check' | 'checkMany' | 'filter' | 'listIds' | 'listGrants' | 'getOwner' | 'explain' | 'audit' | 'verifyAudit'>
+type WriteMethods = Pick<DefaultDenyApi, 'grant' | 'revoke' | 'replace' | 'setOwner' | 'forgetResource'>
 
+const db = (options?: ServiceCallOptions): Kysely<any> | undefined => options?.db
+
+/** The resource type and privilege of a question about many resources. */
+function typeTarget (check: Validators, target: unknown): { resource: string, privilege: string } {
+  if (typeof target !== 'object' || target === null) return invalidGrant('expected an object')
+  const { resource, privilege } = target as Record<string, unknown>
+  if (!check.id(resource)) invalidGrant('resource must be a valid id')
+  return { resource: resource as string, privilege: check.privilege(privilege) }
+}
+
+function readMethods ({ queries, validators: check }: ApiProps): ReadMethods {
   return {
     async check (principal: Principal, target, options) {
       const ref = check.target(target)
@@ -42,33 +49,62 @@ export function createApi ({ grants, queries, validators: check, rules }: ApiPro
       return await queries.check(principal, ref, privilege, db(options))
     },
     async checkMany (principal: Principal, target, options) {
-      if (typeof target !== 'object' || target === null) invalidGrant('expected an object')
-      if (!check.id(target.resource)) invalidGrant('resource must be a valid id')
-      const privilege = check.privilege(target.privilege)
+      const { resource, privilege } = typeTarget(check, target)
       const ids: unknown = target.ids
       if (!Array.isArray(ids) || ids.length > MAX_CHECK_MANY) invalidGrant(`ids must be an array of at most ${MAX_CHECK_MANY} ids`)
       if (!(ids as unknown[]).every(check.id)) invalidGrant('ids must all be valid ids')
-      return await queries.checkMany(principal, target.resource, ids as string[], privilege, db(options))
+      return await queries.checkMany(principal, resource, ids as string[], privilege, db(options))
     },
     filter (principal: Principal, target, id) {
-      if (typeof target !== 'object' || target === null) invalidGrant('expected an object')
-      if (!check.id(target.resource)) invalidGrant('resource must be a valid id')
-      const privilege = check.privilege(target.privilege)
+      const { resource, privilege } = typeTarget(check, target)
       const column = typeof id === 'string' && id.length > 0
         ? sql.ref(id)
         : isExpression(id) ? id : invalidGrant('id must be a column name or a Kysely expression')
-      return queries.filter(principal, target.resource, privilege, column)
+      return queries.filter(principal, resource, privilege, column)
     },
     async listIds (principal: Principal, target, options) {
-      if (typeof target !== 'object' || target === null) invalidGrant('expected an object')
-      if (!check.id(target.resource)) invalidGrant('resource must be a valid id')
-      const privilege = check.privilege(target.privilege)
+      const { resource, privilege } = typeTarget(check, target)
       const after = target.after ?? ''
       if (after !== '' && !check.id(after)) invalidGrant('after must be a valid id')
       const limit = target.limit ?? 100
       if (!Number.isInteger(limit) || limit < 1 || limit > 1000) invalidGrant('limit must be an integer from 1 to 1000')
-      return await queries.listIds(principal, target.resource, privilege, after, limit, db(options))
+      return await queries.listIds(principal, resource, privilege, after, limit, db(options))
     },
+    async listGrants (target, options) {
+      return await queries.listGrants(check.target(target), db(options))
+    },
+    async getOwner (target, options) {
+      if (!check.id(target.resource) || !check.id(target.id)) return null
+      return await queries.owner(target, db(options))
+    },
+    async explain (principal, target, options) {
+      const ref = check.target(target)
+      const asked = target.privilege === undefined ? null : check.privilege(target.privilege)
+      return await queries.explain(principal, ref, asked, db(options))
+    },
+    async audit (filter = {}, options) {
+      const limit = filter.limit ?? 50
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) invalidGrant('limit must be an integer from 1 to 1000')
+      if (filter.before !== undefined && !isSeq(filter.before)) invalidGrant('before must be an entry seq')
+      return await queries.audit({
+        limit,
+        before: filter.before,
+        resource: filter.resource === undefined ? undefined : check.target(filter.resource),
+        grantee: filter.grantee === undefined ? undefined : check.grantee(filter.grantee)
+      }, db(options))
+    },
+    async verifyAudit (options) {
+      return await queries.verifyAudit(db(options))
+    }
+  }
+}
+
+function writeMethods ({ grants, validators: check }: ApiProps): WriteMethods {
+  const trusted = (options?: ServiceCallOptions): Trusted => ({ kind: 'trusted', db: options?.db })
+  const instance = (input: unknown) => check.target(input, false) as Instance
+  const context = (options: ServiceCallOptions | undefined, fallbackActor: unknown = null) =>
+    check.context({ actor: options?.actor ?? fallbackActor, reason: options?.reason, requestId: options?.requestId })
+  return {
     async grant (input, options) {
       const target = check.target(input)
       const grantee = check.grantee(input.grantee)
@@ -93,41 +129,23 @@ export function createApi ({ grants, queries, validators: check, rules }: ApiPro
       const { before, after } = await grants.replace(trusted(options), { target, grantee, privileges, expiresAt }, context(options))
       return { before, after }
     },
-    async listGrants (target, options) {
-      return await queries.listGrants(check.target(target), db(options))
-    },
     async setOwner (target, options) {
       const ref = instance(target)
       if (target.owner !== null && !check.id(target.owner)) invalidGrant('owner must be a valid id or null')
       await grants.setOwner(trusted(options), ref, target.owner, context(options))
     },
-    async getOwner (target, options) {
-      if (!check.id(target.resource) || !check.id(target.id)) return null
-      return await queries.owner(target, db(options))
-    },
     async forgetResource (target, options) {
       const ref = instance(target)
       await grants.forgetResource(trusted(options), ref, context(options))
-    },
-    async explain (principal, target, options) {
-      const ref = check.target(target)
-      const asked = target.privilege === undefined ? null : check.privilege(target.privilege)
-      return await queries.explain(principal, ref, asked, db(options))
-    },
-    async audit (filter = {}, options) {
-      const limit = filter.limit ?? 50
-      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) invalidGrant('limit must be an integer from 1 to 1000')
-      if (filter.before !== undefined && !isSeq(filter.before)) invalidGrant('before must be an entry seq')
-      return await queries.audit({
-        limit,
-        before: filter.before,
-        resource: filter.resource === undefined ? undefined : check.target(filter.resource),
-        grantee: filter.grantee === undefined ? undefined : check.grantee(filter.grantee)
-      }, db(options))
-    },
-    async verifyAudit (options) {
-      return await queries.verifyAudit(db(options))
-    },
+    }
+  }
+}
+
+export function createApi (props: ApiProps): DefaultDenyApi {
+  const { rules } = props
+  return {
+    ...readMethods(props),
+    ...writeMethods(props),
     async reloadRules (source?: unknown) {
       if (rules === null) throw new codes.FST_DEFAULT_DENY_INVALID_RULES('rules: no endpoint rules are configured')
       rules.reload(source)
