@@ -72,11 +72,15 @@ async function serve (): Promise<void> {
     // execute over its wire protocol. The anchor must take its turn on the
     // one connection like everything else, so it goes through the pool.
     const { serialize } = await import('pg-protocol')
-    await pglite.execProtocol(Buffer.concat([serialize.parse({ name: 'anchor', text, types: [] }), serialize.sync()]))
     const array = (values: string[]) => `{${values.map((v) => `"${v}"`).join(',')}}`
+    let parsed = false
     anchor = async (user, groups, id) => {
       const connection = await pool.connect()
       try {
+        if (!parsed) {
+          await pglite.execProtocol(Buffer.concat([serialize.parse({ name: 'anchor', text, types: [] }), serialize.sync()]))
+          parsed = true
+        }
         const bind = serialize.bind({ statement: 'anchor', values: ['document', id, '{read}', user, array(groups)] })
         const { messages } = await pglite.execProtocol(Buffer.concat([bind, serialize.execute({}), serialize.sync()]))
         const row = messages.find((m) => m.name === 'dataRow') as unknown as { fields: string[] } | undefined
