@@ -1,8 +1,10 @@
-// The route check: one yes/no statement, its text fixed at startup, that
-// probes the grant table's unique index once per way a grant can count and
-// stops at the first hit. It decides exactly as `holds` does on the full facts
-// (the property test `check-agrees` holds them to it); explain and the grant
-// API keep reading the full facts.
+// The check in its four forms, all built from the same SQL conditions and
+// fixed at startup: the route check (one yes/no statement that probes the
+// grant table's unique index once per way a grant can count and stops at the
+// first hit), checkMany (one answer per id), filter (a condition for a host's
+// own query) and listIds (keyset pages of ids). Each decides exactly as
+// `holds` does on the full facts (the property test `check-agrees` holds them
+// to it); explain and the grant API keep reading the full facts.
 import { CompiledQuery, sql, type Expression, type Kysely, type RawBuilder, type SqlBool } from 'kysely'
 import type { Principal, ResourceRef } from '../../fastify-plugin.js'
 import type { CheckPlan } from '../decision/policy.js'
