@@ -86,6 +86,8 @@ export interface Grant extends ResourceRef {
   grantedBy: string | null
   grantedAt: Date
   expiresAt: Date | null
+  /** A scheduled grant counts only from this instant. */
+  startsAt: Date | null
 }
 
 export interface GrantInput extends ResourceRef {
@@ -95,6 +97,8 @@ export interface GrantInput extends ResourceRef {
   grantedBy?: string | null
   /** The grant stops counting at this instant. */
   expiresAt?: Date | null
+  /** The grant counts only from this instant (before `expiresAt`). */
+  startsAt?: Date | null
 }
 
 export interface RevokeInput extends ResourceRef {
@@ -119,7 +123,8 @@ export interface AuditEntry {
   seq: string
   at: Date
   actor: string | null
-  action: 'grant' | 'revoke' | 'replace' | 'owner' | 'forget'
+  /** `purge`: expired grants deleted by `purgeExpired` (resource `''`, `before` the count). */
+  action: 'grant' | 'revoke' | 'replace' | 'owner' | 'forget' | 'purge'
   grantee: GranteeRef | null
   resource: string
   id: string | null
@@ -212,7 +217,7 @@ export interface DefaultDenyApi {
   revoke (input: RevokeInput, options?: ServiceCallOptions): Promise<{ removed: boolean }>
   /** Makes `grantee` hold exactly `privileges` on the resource, atomically. */
   replace (
-    input: ResourceRef & { grantee: GranteeRef, privileges: Privilege[], expiresAt?: Date | null },
+    input: ResourceRef & { grantee: GranteeRef, privileges: Privilege[], expiresAt?: Date | null, startsAt?: Date | null },
     options?: ServiceCallOptions
   ): Promise<{ before: string[], after: string[] }>
   /** What `principal` can do on the resource and why; with `privilege`, the decision and what is missing. */
@@ -231,6 +236,13 @@ export interface DefaultDenyApi {
   getOwner (target: ResourceRef & { id: string }, options?: ServiceCallOptions): Promise<string | null>
   /** Deletes the owner record and every grant on a resource, e.g. when it is deleted. */
   forgetResource (target: ResourceRef & { id: string }, options?: ServiceCallOptions): Promise<void>
+  /**
+   * Deletes grants that expired, `batchSize` (default 1000) at a time, each
+   * batch its own short transaction, and records one audit entry (action
+   * `purge`, resource `''`, `before` the count). Expired grants never count;
+   * this only keeps the table small. Not inside a transaction of yours.
+   */
+  purgeExpired (settings?: { batchSize?: number }, options?: ServiceCallOptions): Promise<{ purged: number }>
   /**
    * Loads the endpoint rules again: from `source` when given, else from the
    * configured object or files. Invalid rules throw

@@ -84,7 +84,7 @@ const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, op
   const { reader, writer, audit } = createStore(db, settings.schema)
   const policy = settings.policy
   const validators = createValidators(settings, invalidGrant)
-  const grants = new GrantService({ reader, writer, policy, settings, validators })
+  const grants = new GrantService({ reader, writer, audit, policy, settings, validators })
   const queries = new GrantQueries({ reader, audit, policy })
   const api = createApi({ grants, queries, validators, rules })
 

@@ -1,10 +1,10 @@
 // The route check is one prepared yes/no statement, checkMany its form for
-// many ids, filter its form inside a host's own query and listIds its
-// keyset pages of ids; explain and the
-// grant API read the full facts and decide with `holds`. On random worlds (user, group,
-// anonymous and type-level grants, owners, expired and live grants, implies,
-// owner privileges, ids that differ only in case, accents or LIKE wildcards)
-// all of them must give the same answer for every principal, target and privilege.
+// many ids, filter its form inside a host's own query and listIds its keyset
+// pages of ids; explain and the grant API read the full facts and decide with
+// `holds`. On random worlds (user, group, anonymous and type-level grants,
+// owners, expired, live and not yet started grants, implies, owner
+// privileges, ids that differ only in case, accents or LIKE wildcards) all of
+// them must give the same answer for every principal, target and privilege.
 import fc from 'fast-check'
 import t from 'tap'
 import { sql } from 'kysely'
@@ -35,7 +35,8 @@ const grant = fc.record({
   type: fc.constantFrom(...TYPES),
   id: fc.option(fc.constantFrom(...IDS), { nil: null, freq: 4 }),
   privilege: fc.constantFrom(...PRIVILEGES),
-  expiry: fc.constantFrom('none', 'past', 'future')
+  expiry: fc.constantFrom('none', 'past', 'future'),
+  start: fc.constantFrom('none', 'none', 'past', 'future')
 })
 const owner = fc.record({ type: fc.constantFrom(...TYPES), id: fc.constantFrom(...IDS), owner: fc.option(fc.constantFrom(...USERS), { nil: null }) })
 const policy = fc.record({
@@ -83,7 +84,11 @@ t.test('check, checkMany, filter and listIds decide as holds() on the full facts
         resource_type: g.type,
         resource_id: g.id,
         privilege: g.privilege,
-        expires_at: g.expiry === 'none' ? null : sql`now() ${sql.raw(g.expiry === 'past' ? '-' : '+')} interval '1 hour'`
+        expires_at: g.expiry === 'none' ? null : sql`now() ${sql.raw(g.expiry === 'past' ? '-' : '+')} interval '1 hour'`,
+        // A start after the expiry is refused by the table; such a grant simply has no start.
+        starts_at: g.start === 'none' || (g.start === 'future' && g.expiry === 'past')
+          ? null
+          : sql`now() ${sql.raw(g.start === 'past' ? '- interval \'2 hours\'' : '+ interval \'30 minutes\'')}`
       }).execute()
     }
     for (const o of owners) {

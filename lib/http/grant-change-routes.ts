@@ -12,7 +12,7 @@ const reasonQuery = { type: 'object', additionalProperties: false, properties: {
 
 /** Changes to one grantee's privileges on one resource. */
 export function grantChangeRoutes (app: FastifyInstance, { grants }: GrantRoutesDeps, s: Schemas, input: RequestInput): void {
-  const { check, actorOf, context, target, granteeOf, expiry, reasonOf } = input
+  const { check, actorOf, context, target, granteeOf, reasonOf } = input
   const config = { permission: 'authenticated' as const }
 
   app.post('/:resource/:id/grants', {
@@ -21,10 +21,10 @@ export function grantChangeRoutes (app: FastifyInstance, { grants }: GrantRoutes
     schema: { params: s.resourceParams, body: s.addBody, response: { 200: s.changeResponse, 201: s.changeResponse, ...errorResponses } }
   }, async (request, reply) => {
     const ref = target(request.params)
-    const body = request.body as { grantee: unknown, privilege: string, expiresAt?: string, reason?: string }
+    const body = request.body as { grantee: unknown, privilege: string, expiresAt?: string, startsAt?: string, reason?: string }
     const grantee = check.grantee(body.grantee)
-    const expiresAt = expiry(body.expiresAt)
-    const result = await grants.grant(actorOf(request), { target: ref, grantee, privilege: body.privilege, expiresAt }, context(request, body.reason))
+    const schedule = input.schedule(body)
+    const result = await grants.grant(actorOf(request), { target: ref, grantee, privilege: body.privilege, ...schedule }, context(request, body.reason))
     return reply.code(result.before.includes(body.privilege) ? 200 : 201).send(result)
   })
 
@@ -48,9 +48,9 @@ export function grantChangeRoutes (app: FastifyInstance, { grants }: GrantRoutes
 
   async function replaceOne (request: FastifyRequest, grantee: GranteeRef) {
     const ref = target(request.params)
-    const body = request.body as { privileges: string[], expiresAt?: string, reason?: string }
-    const expiresAt = expiry(body.expiresAt)
-    return await grants.replace(actorOf(request), { target: ref, grantee, privileges: body.privileges, expiresAt }, context(request, body.reason))
+    const body = request.body as { privileges: string[], expiresAt?: string, startsAt?: string, reason?: string }
+    const schedule = input.schedule(body)
+    return await grants.replace(actorOf(request), { target: ref, grantee, privileges: body.privileges, ...schedule }, context(request, body.reason))
   }
 
   app.put('/:resource/:id/grantees/:kind/:principal', {
@@ -83,7 +83,7 @@ export function grantChangeRoutes (app: FastifyInstance, { grants }: GrantRoutes
 
 /** Changes to a resource's whole set of grants, to many resources at once, and to its owner. */
 export function grantSetRoutes (app: FastifyInstance, { grants }: GrantRoutesDeps, s: Schemas, input: RequestInput): void {
-  const { check, actorOf, context, target, expiry } = input
+  const { check, actorOf, context, target } = input
   const config = { permission: 'authenticated' as const }
 
   app.put('/:resource/:id/grants', {
@@ -92,9 +92,9 @@ export function grantSetRoutes (app: FastifyInstance, { grants }: GrantRoutesDep
     schema: { params: s.resourceParams, body: s.replaceAllBody, response: { 200: s.changesResponse, ...errorResponses } }
   }, async (request) => {
     const ref = target(request.params)
-    const body = request.body as { grants: Array<{ grantee: unknown, privilege: string, expiresAt?: string }>, reason?: string }
+    const body = request.body as { grants: Array<{ grantee: unknown, privilege: string, expiresAt?: string, startsAt?: string }>, reason?: string }
     const ctx = context(request, body.reason)
-    const items = body.grants.map((item) => ({ grantee: check.grantee(item.grantee), privilege: item.privilege, expiresAt: expiry(item.expiresAt) }))
+    const items = body.grants.map((item) => ({ grantee: check.grantee(item.grantee), privilege: item.privilege, ...input.schedule(item) }))
     return { changes: await grants.replaceAll(actorOf(request), ref, items, ctx) }
   })
 
@@ -104,12 +104,12 @@ export function grantSetRoutes (app: FastifyInstance, { grants }: GrantRoutesDep
     schema: { body: s.bulkBody, response: { 200: s.changesResponse, ...errorResponses } }
   }, async (request) => {
     const body = request.body as {
-      grant?: Array<{ resource: string, id: string, grantee: unknown, privilege: string, expiresAt?: string }>
+      grant?: Array<{ resource: string, id: string, grantee: unknown, privilege: string, expiresAt?: string, startsAt?: string }>
       revoke?: Array<{ resource: string, id: string, grantee: unknown, privilege: string }>
       reason?: string
     }
     const toGrant = (body.grant ?? []).map((item) => ({
-      target: target(item), grantee: check.grantee(item.grantee), privilege: item.privilege, expiresAt: expiry(item.expiresAt)
+      target: target(item), grantee: check.grantee(item.grantee), privilege: item.privilege, ...input.schedule(item)
     }))
     const toRevoke = (body.revoke ?? []).map((item) => ({ target: target(item), grantee: check.grantee(item.grantee), privilege: item.privilege }))
     return { changes: await grants.bulk(actorOf(request), toGrant, toRevoke, context(request, body.reason)) }

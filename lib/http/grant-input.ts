@@ -21,6 +21,14 @@ export interface GrantRoutesDeps {
   queries: GrantQueries
 }
 
+/** An ISO 8601 instant with its offset, or null when absent. */
+function instant (value: unknown): Date | null {
+  if (value === undefined) return null
+  const date = new Date(value as string)
+  if (typeof value !== 'string' || !ISO_INSTANT.test(value) || !Number.isFinite(date.getTime())) return invalidRequest()
+  return date
+}
+
 export interface RequestInput {
   check: Validators
   actorOf: (request: FastifyRequest) => Actor
@@ -28,11 +36,18 @@ export interface RequestInput {
   target: (params: unknown) => Instance
   granteeOf: (params: { kind?: string, principal?: string }) => GranteeRef
   expiry: (value: unknown) => Date | null
+  /** `expiresAt` (in the future) and `startsAt` (any instant, before `expiresAt`) of a body. */
+  schedule: (body: { expiresAt?: unknown, startsAt?: unknown }) => { expiresAt: Date | null, startsAt: Date | null }
   reasonOf: (request: FastifyRequest) => unknown
 }
 
 export function requestInput (settings: ValidationSettings): RequestInput {
   const check = createValidators(settings, invalidRequest)
+  const expiry = (value: unknown): Date | null => {
+    const date = instant(value)
+    if (date !== null && date.getTime() <= Date.now()) return invalidRequest()
+    return date
+  }
   return {
     check,
     actorOf (request) {
@@ -54,14 +69,8 @@ export function requestInput (settings: ValidationSettings): RequestInput {
       if (!check.id(params.principal)) return invalidRequest()
       return { kind: params.kind as 'user' | 'group', id: params.principal }
     },
-    expiry (value) {
-      if (value === undefined) return null
-      const date = new Date(value as string)
-      if (typeof value !== 'string' || !ISO_INSTANT.test(value) || !Number.isFinite(date.getTime()) || date.getTime() <= Date.now()) {
-        return invalidRequest()
-      }
-      return date
-    },
+    expiry,
+    schedule: (body) => check.schedule({ expiresAt: expiry(body.expiresAt), startsAt: instant(body.startsAt) }),
     reasonOf: (request) => (request.query as { reason?: string }).reason
   }
 }

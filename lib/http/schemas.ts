@@ -20,6 +20,7 @@ export function buildSchemas (settings: Pick<Settings, 'maxIdLength' | 'privileg
   const privilege = { type: 'string', enum: [...settings.privileges] }
   const reason = { type: 'string', maxLength: MAX_REASON_LENGTH }
   const expiresAt = { type: 'string', minLength: 1, maxLength: 40, description: 'ISO 8601 instant in the future' }
+  const startsAt = { type: 'string', minLength: 1, maxLength: 40, description: 'ISO 8601 instant before expiresAt' }
   const grantee = {
     oneOf: [
       {
@@ -58,7 +59,8 @@ export function buildSchemas (settings: Pick<Settings, 'maxIdLength' | 'privileg
       source: { type: 'string', enum: ['explicit', 'type', 'owner'] },
       grantedBy: { type: ['string', 'null'] },
       grantedAt: { type: ['string', 'null'], format: 'date-time' },
-      expiresAt: { type: ['string', 'null'], format: 'date-time' }
+      expiresAt: { type: ['string', 'null'], format: 'date-time' },
+      startsAt: { type: ['string', 'null'], format: 'date-time' }
     }
   }
   const change = {
@@ -90,13 +92,13 @@ export function buildSchemas (settings: Pick<Settings, 'maxIdLength' | 'privileg
     type: 'object',
     additionalProperties: false,
     required: ['grantee', 'privilege'],
-    properties: { grantee, privilege, expiresAt }
+    properties: { grantee, privilege, expiresAt, startsAt }
   }
   const bulkItem = {
     type: 'object',
     additionalProperties: false,
     required: ['resource', 'id', 'grantee', 'privilege'],
-    properties: { resource: id, id, grantee, privilege, expiresAt }
+    properties: { resource: id, id, grantee, privilege, expiresAt, startsAt }
   }
   return {
     resourceParams,
@@ -116,7 +118,7 @@ export function buildSchemas (settings: Pick<Settings, 'maxIdLength' | 'privileg
       type: 'object',
       additionalProperties: false,
       required: ['grantee', 'privilege'],
-      properties: { grantee, privilege, expiresAt, reason }
+      properties: { grantee, privilege, expiresAt, startsAt, reason }
     },
     replaceAllBody: {
       type: 'object',
@@ -128,7 +130,7 @@ export function buildSchemas (settings: Pick<Settings, 'maxIdLength' | 'privileg
       type: 'object',
       additionalProperties: false,
       required: ['privileges'],
-      properties: { privileges: { type: 'array', maxItems: 64, uniqueItems: true, items: privilege }, expiresAt, reason }
+      properties: { privileges: { type: 'array', maxItems: 64, uniqueItems: true, items: privilege }, expiresAt, startsAt, reason }
     },
     ownerBody: {
       type: 'object',

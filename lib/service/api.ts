@@ -29,7 +29,7 @@ function isExpression (value: unknown): value is Expression<unknown> {
 }
 
 type ReadMethods = Pick<DefaultDenyApi, 'check' | 'checkMany' | 'filter' | 'listIds' | 'listGrants' | 'getOwner' | 'explain' | 'audit' | 'verifyAudit'>
-type WriteMethods = Pick<DefaultDenyApi, 'grant' | 'revoke' | 'replace' | 'setOwner' | 'forgetResource'>
+type WriteMethods = Pick<DefaultDenyApi, 'grant' | 'revoke' | 'replace' | 'setOwner' | 'forgetResource' | 'purgeExpired'>
 
 const db = (options?: ServiceCallOptions): Kysely<any> | undefined => options?.db
 
@@ -109,8 +109,8 @@ function writeMethods ({ grants, validators: check }: ApiProps): WriteMethods {
       const target = check.target(input)
       const grantee = check.grantee(input.grantee)
       const privilege = check.privilege(input.privilege)
-      const expiresAt = check.expiresAt(input.expiresAt)
-      const { before } = await grants.grant(trusted(options), { target, grantee, privilege, expiresAt }, context(options, input.grantedBy))
+      const schedule = check.schedule(input)
+      const { before } = await grants.grant(trusted(options), { target, grantee, privilege, ...schedule }, context(options, input.grantedBy))
       return { created: !before.includes(privilege) }
     },
     async revoke (input, options) {
@@ -125,8 +125,8 @@ function writeMethods ({ grants, validators: check }: ApiProps): WriteMethods {
       const grantee = check.grantee(input.grantee)
       if (!Array.isArray(input.privileges)) invalidGrant('privileges must be an array')
       const privileges = input.privileges.map((p) => check.privilege(p))
-      const expiresAt = check.expiresAt(input.expiresAt)
-      const { before, after } = await grants.replace(trusted(options), { target, grantee, privileges, expiresAt }, context(options))
+      const schedule = check.schedule(input)
+      const { before, after } = await grants.replace(trusted(options), { target, grantee, privileges, ...schedule }, context(options))
       return { before, after }
     },
     async setOwner (target, options) {
@@ -137,6 +137,12 @@ function writeMethods ({ grants, validators: check }: ApiProps): WriteMethods {
     async forgetResource (target, options) {
       const ref = instance(target)
       await grants.forgetResource(trusted(options), ref, context(options))
+    },
+    async purgeExpired (settings = {}, options) {
+      const batchSize = settings.batchSize ?? 1000
+      if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000) invalidGrant('batchSize must be an integer from 1 to 10000')
+      if (options?.db?.isTransaction === true) invalidGrant('purgeExpired runs its own short transactions: call it without a transaction')
+      return { purged: await grants.purgeExpired(trusted(options), batchSize, context(options)) }
     }
   }
 }

@@ -10,7 +10,7 @@ import { mayChange, mayManage } from '../decision/manage.js'
 import { levelAllows, MANAGE, managingPrivileges, type Policy } from '../decision/policy.js'
 import { codes, deniedError } from '../errors.js'
 import type { Settings } from '../options.js'
-import type { WriteContext } from '../store/audit.js'
+import type { AuditLog, WriteContext } from '../store/audit.js'
 import { DeadlineExceeded, withBudget } from '../store/deadline.js'
 import type { GrantReader } from '../store/reader.js'
 import type { Trx } from '../store/scope.js'
@@ -46,10 +46,15 @@ export interface ChangeResult {
   after: string[]
 }
 
-export interface WholeSetItem {
+export interface WholeSetItem extends Schedule {
   grantee: GranteeRef
   privilege: string
+}
+
+/** When a grant counts: from `startsAt` (null: now) until `expiresAt` (null: for good). */
+export interface Schedule {
   expiresAt: Date | null
+  startsAt: Date | null
 }
 
 export type GrantSettings = Pick<Settings,
@@ -58,6 +63,7 @@ export type GrantSettings = Pick<Settings,
 export interface GrantServiceProps {
   readonly reader: GrantReader
   readonly writer: GrantWriter
+  readonly audit: AuditLog
   readonly policy: Policy
   readonly settings: GrantSettings
   readonly validators: Validators
@@ -94,12 +100,12 @@ export class GrantService {
     return facts
   }
 
-  async grant (caller: Caller, change: { target: ResourceRef, grantee: GranteeRef, privilege: string, expiresAt: Date | null }, context: WriteContext): Promise<ChangeResult> {
-    const { target, grantee, privilege, expiresAt } = change
+  async grant (caller: Caller, change: { target: ResourceRef, grantee: GranteeRef, privilege: string } & Schedule, context: WriteContext): Promise<ChangeResult> {
+    const { target, grantee, privilege, expiresAt, startsAt } = change
     await this.#props.validators.eligible(grantee, privilege, target)
     return await this.#run(caller, [target], async (trx, authorize) => {
       authorize(target, [privilege])
-      return { grantee, ...await this.#props.writer.setPrivileges(trx, { target, grantee, privileges: [privilege], only: [privilege], expiresAt }, context) }
+      return { grantee, ...await this.#props.writer.setPrivileges(trx, { target, grantee, privileges: [privilege], only: [privilege], expiresAt, startsAt }, context) }
     })
   }
 
@@ -112,13 +118,13 @@ export class GrantService {
   }
 
   /** Makes `grantee` hold exactly `privileges` on the target. */
-  async replace (caller: Caller, change: { target: ResourceRef, grantee: GranteeRef, privileges: string[], expiresAt: Date | null }, context: WriteContext): Promise<ChangeResult> {
-    const { target, grantee, privileges, expiresAt } = change
+  async replace (caller: Caller, change: { target: ResourceRef, grantee: GranteeRef, privileges: string[] } & Schedule, context: WriteContext): Promise<ChangeResult> {
+    const { target, grantee, privileges, expiresAt, startsAt } = change
     const { writer, validators } = this.#props
     for (const privilege of privileges) await validators.eligible(grantee, privilege, target)
     return await this.#run(caller, [target], async (trx, authorize) => {
       if (caller.kind === 'actor') authorize(target, difference(await writer.explicitPrivileges(trx, target, grantee), privileges))
-      return { grantee, ...await writer.setPrivileges(trx, { target, grantee, privileges, expiresAt }, context) }
+      return { grantee, ...await writer.setPrivileges(trx, { target, grantee, privileges, expiresAt, startsAt }, context) }
     })
   }
 
@@ -155,14 +161,17 @@ export class GrantService {
       for (const { grantee, items } of wanted.values()) {
         const privileges = [...new Set(items.map((i) => i.privilege))]
         authorize(target, difference(await writer.explicitPrivileges(trx, target, grantee), privileges))
-        // Usually every item of a grantee has the same expiry: one call sets
-        // the privileges and that expiry. Otherwise each expiry is set after.
-        const expiries = new Set(items.map((i) => i.expiresAt?.getTime() ?? null))
-        const shared = expiries.size === 1 ? (items[0]?.expiresAt ?? null) : undefined
-        const result = await writer.setPrivileges(trx, { target, grantee, privileges, expiresAt: shared }, context)
-        if (expiries.size > 1) {
+        // Usually every item of a grantee has the same schedule: one call sets
+        // the privileges and that schedule. Otherwise each is set after.
+        const schedules = new Set(items.map((i) => `${i.expiresAt?.getTime() ?? ''}/${i.startsAt?.getTime() ?? ''}`))
+        const first = items[0]
+        const shared = schedules.size === 1 && first !== undefined
+          ? { expiresAt: first.expiresAt, startsAt: first.startsAt }
+          : { expiresAt: undefined, startsAt: undefined }
+        const result = await writer.setPrivileges(trx, { target, grantee, privileges, ...shared }, context)
+        if (schedules.size > 1) {
           for (const item of items) {
-            await writer.setPrivileges(trx, { target, grantee, privileges: [item.privilege], only: [item.privilege], expiresAt: item.expiresAt }, context)
+            await writer.setPrivileges(trx, { target, grantee, privileges: [item.privilege], only: [item.privilege], expiresAt: item.expiresAt, startsAt: item.startsAt }, context)
           }
         }
         if (result.before.join() !== result.after.join()) results.push({ grantee, ...result })
@@ -174,7 +183,7 @@ export class GrantService {
   /** Many grants and revokes on many resources, all or nothing. */
   async bulk (
     caller: Caller,
-    grants: Array<{ target: Instance, grantee: GranteeRef, privilege: string, expiresAt: Date | null }>,
+    grants: Array<{ target: Instance, grantee: GranteeRef, privilege: string } & Schedule>,
     revokes: Array<{ target: Instance, grantee: GranteeRef, privilege: string }>,
     context: WriteContext
   ): Promise<ChangeResult[]> {
@@ -182,9 +191,9 @@ export class GrantService {
     for (const item of grants) await validators.eligible(item.grantee, item.privilege, item.target)
     return await this.#run(caller, [...grants, ...revokes].map((item) => item.target), async (trx, authorize) => {
       const results: ChangeResult[] = []
-      for (const { target, grantee, privilege, expiresAt } of grants) {
+      for (const { target, grantee, privilege, expiresAt, startsAt } of grants) {
         authorize(target, [privilege])
-        results.push({ grantee, ...await writer.setPrivileges(trx, { target, grantee, privileges: [privilege], only: [privilege], expiresAt }, context) })
+        results.push({ grantee, ...await writer.setPrivileges(trx, { target, grantee, privileges: [privilege], only: [privilege], expiresAt, startsAt }, context) })
       }
       for (const { target, grantee, privilege } of revokes) {
         authorize(target, [privilege])
@@ -208,6 +217,28 @@ export class GrantService {
       await writer.setOwner(trx, { ...target, owner }, context)
       return { owner, before }
     })
+  }
+
+  /**
+   * Deletes expired grants in batches of `batchSize`, each in its own short
+   * transaction, and records the purge as one audit entry (resource `''`,
+   * `before` the count). Expired grants never count anyway: this only keeps
+   * the table small. Host code only.
+   */
+  async purgeExpired (caller: Trusted, batchSize: number, context: WriteContext): Promise<number> {
+    const { writer, audit } = this.#props
+    let purged = 0
+    for (;;) {
+      const deleted = await this.#run(caller, [], async (trx) => await writer.purgeExpired(trx, batchSize))
+      purged += deleted
+      if (deleted < batchSize) break
+    }
+    if (purged > 0) {
+      await this.#run(caller, [], async (trx) => {
+        await audit.append(trx, { action: 'purge', grantee: null, target: { resource: '', id: null }, before: [String(purged)], after: [] }, context)
+      })
+    }
+    return purged
   }
 
   /** Drops every grant on the resource and its owner: host code only. */

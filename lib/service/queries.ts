@@ -23,6 +23,7 @@ export interface ManagedGrant {
   grantedBy: string | null
   grantedAt: Date | null
   expiresAt: Date | null
+  startsAt: Date | null
 }
 
 export class GrantQueries {
@@ -83,7 +84,7 @@ export class GrantQueries {
     ])
     const grants: ManagedGrant[] = [
       ...(owner === null ? [] : [...policy.ownerPrivileges].map((privilege) => ({
-        grantee: { kind: 'user' as const, id: owner }, privilege, source: 'owner' as const, grantedBy: null, grantedAt: null, expiresAt: null
+        grantee: { kind: 'user' as const, id: owner }, privilege, source: 'owner' as const, grantedBy: null, grantedAt: null, expiresAt: null, startsAt: null
       }))),
       ...explicit.filter(live).map((g) => ({ ...g, source: 'explicit' as const })),
       ...typeLevel.filter(live).map((g) => ({ ...g, source: 'type' as const }))

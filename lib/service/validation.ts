@@ -17,6 +17,8 @@ export interface Validators {
   grantee: (grantee: unknown) => GranteeRef
   privilege: (privilege: unknown) => string
   expiresAt: (value: unknown) => Date | null
+  /** `startsAt` and `expiresAt` together: a grant must start before it expires. */
+  schedule: (input: { expiresAt?: unknown, startsAt?: unknown }) => { expiresAt: Date | null, startsAt: Date | null }
   /**
    * Who, why and which request: all of it is hashed into the audit trail, so
    * it must come back from PostgreSQL exactly as sent (no NUL, no lone
@@ -59,6 +61,13 @@ export function createValidators (settings: ValidationSettings, fail: Fail): Val
       if (value === undefined || value === null) return null
       if (!(value instanceof Date) || !Number.isFinite(value.getTime())) fail('expiresAt must be a valid Date')
       return value as Date
+    },
+    schedule ({ expiresAt, startsAt }) {
+      const expires = this.expiresAt(expiresAt)
+      if (startsAt !== undefined && startsAt !== null && (!(startsAt instanceof Date) || !Number.isFinite(startsAt.getTime()))) fail('startsAt must be a valid Date')
+      const starts = (startsAt ?? null) as Date | null
+      if (starts !== null && expires !== null && starts.getTime() >= expires.getTime()) fail('startsAt must be before expiresAt')
+      return { expiresAt: expires, startsAt: starts }
     },
     context ({ actor, reason, requestId }) {
       if (actor !== undefined && actor !== null && !id(actor)) fail('actor must be a valid id')

@@ -40,7 +40,7 @@ export function registerRunner (db: Kysely<any>, runner: DirectRunner): void {
 // generic plan picks the wrong index.
 function conditions (schema: string) {
   const grant = `"${schema}".default_deny_grant`
-  const live = '(expires_at is null or expires_at > now())'
+  const live = '(expires_at is null or expires_at > now()) and (starts_at is null or starts_at <= now())'
   const held = "(principal_kind = 'anonymous' or (principal_kind = 'user' and principal_id = $4) or (principal_kind = 'group' and principal_id = any($5::text[])))"
   const typeLevel = `resource_type = $1 and resource_id is null and privilege = any($3::text[]) and ${live}`
   return {

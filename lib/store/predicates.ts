@@ -41,13 +41,17 @@ export function heldBy (eb: GrantEb, principal: Principal) {
   return eb.or(alternatives)
 }
 
-export function unexpired (eb: GrantEb) {
-  return eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', sql<Date>`now()`)])
+/** Grants in effect now: started (or unscheduled) and not expired. */
+export function inEffect (eb: GrantEb) {
+  return eb.and([
+    eb.or([eb('starts_at', 'is', null), eb('starts_at', '<=', sql<Date>`now()`)]),
+    eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', sql<Date>`now()`)])
+  ])
 }
 
-/** Unexpired grants that count for `principal` on the target. */
+/** Grants in effect that count for `principal` on the target. */
 export function effective (eb: GrantEb, principal: Principal, target: ResourceRef) {
-  return eb.and([countsOn(eb, target), heldBy(eb, principal), unexpired(eb)])
+  return eb.and([countsOn(eb, target), heldBy(eb, principal), inEffect(eb)])
 }
 
 /** The grantee columns as stored: the anonymous principal has the id ''. */

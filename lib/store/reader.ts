@@ -123,7 +123,7 @@ export class SqlGrantReader implements GrantReader {
 
   async listGrants (target: ResourceRef, db?: Kysely<any>): Promise<Grant[]> {
     const rows = await scoped(this.#props, db).selectFrom('default_deny_grant')
-      .select(['principal_kind', 'principal_id', 'resource_type', 'resource_id', 'privilege', 'granted_by', 'granted_at', 'expires_at'])
+      .select(['principal_kind', 'principal_id', 'resource_type', 'resource_id', 'privilege', 'granted_by', 'granted_at', 'expires_at', 'starts_at'])
       .where((eb) => onTarget(eb, target))
       .orderBy('principal_kind').orderBy('principal_id').orderBy('privilege')
       .execute()
@@ -134,7 +134,8 @@ export class SqlGrantReader implements GrantReader {
       privilege: row.privilege as Grant['privilege'],
       grantedBy: row.granted_by,
       grantedAt: new Date(row.granted_at),
-      expiresAt: row.expires_at === null ? null : new Date(row.expires_at)
+      expiresAt: row.expires_at === null ? null : new Date(row.expires_at),
+      startsAt: row.starts_at === null ? null : new Date(row.starts_at)
     }))
   }
 }

@@ -14,6 +14,8 @@ export interface GrantTable {
   granted_by: string | null
   granted_at: ColumnType<Date, Date | string | undefined, never>
   expires_at: Date | null
+  /** NULL: in effect from when it was granted. */
+  starts_at: Date | null
 }
 
 export interface ResourceTable {

@@ -6,7 +6,7 @@ import type { GranteeRef, Principal, ResourceRef } from '../../fastify-plugin.js
 import type { Facts } from '../decision/decide.js'
 import { UNBOUNDED, type Budget } from './deadline.js'
 import type { AuditLog, WriteContext } from './audit.js'
-import { anyOf, effective, granteeColumns, ofGrantee, onTarget, sorted, toGrantee, unexpired } from './predicates.js'
+import { anyOf, effective, granteeColumns, ofGrantee, onTarget, sorted, toGrantee, inEffect } from './predicates.js'
 import { ownerOf } from './reader.js'
 import { scoped, type StoreProps, type Trx } from './scope.js'
 
@@ -21,6 +21,8 @@ export interface PrivilegeChange {
   only?: string[]
   /** `undefined` leaves the expiry of kept privileges alone. */
   expiresAt?: Date | null
+  /** When the grant starts to count; `undefined` leaves the start of kept privileges alone. */
+  startsAt?: Date | null
 }
 
 export interface WriterProps extends StoreProps {
@@ -113,6 +115,7 @@ export class GrantWriter {
     const remove = before.filter((p) => !wanted.has(p) && (scope === null || scope.has(p)))
     const add = [...wanted].filter((p) => !before.includes(p))
     const expiresAt = change.expiresAt ?? null
+    const startsAt = change.startsAt ?? null
     if (remove.length > 0) {
       await db.deleteFrom('default_deny_grant')
         .where((eb) => eb.and([onTarget(eb, target), ofGrantee(eb, grantee)]))
@@ -127,18 +130,26 @@ export class GrantWriter {
           resource_id: target.id,
           privilege,
           granted_by: context.actor,
-          expires_at: expiresAt
+          expires_at: expiresAt,
+          starts_at: startsAt
         })))
         .execute()
     }
-    // Granting again renews or changes the expiry; it never adds a row.
+    // Granting again renews or changes the schedule; it never adds a row.
     const kept = [...wanted].filter((p) => before.includes(p))
-    if (change.expiresAt !== undefined && kept.length > 0) {
+    const schedule = {
+      ...(change.expiresAt === undefined ? {} : { expires_at: expiresAt }),
+      ...(change.startsAt === undefined ? {} : { starts_at: startsAt })
+    }
+    if (Object.keys(schedule).length > 0 && kept.length > 0) {
       await db.updateTable('default_deny_grant')
-        .set({ expires_at: expiresAt })
+        .set(schedule)
         .where((eb) => eb.and([onTarget(eb, target), ofGrantee(eb, grantee)]))
         .where('privilege', 'in', kept)
-        .where('expires_at', 'is distinct from', expiresAt)
+        .where((eb) => eb.or([
+          ...(change.expiresAt === undefined ? [] : [eb('expires_at', 'is distinct from', expiresAt)]),
+          ...(change.startsAt === undefined ? [] : [eb('starts_at', 'is distinct from', startsAt)])
+        ]))
         .execute()
     }
     const after = sorted([...before.filter((p) => !remove.includes(p)), ...add])
@@ -161,7 +172,7 @@ export class GrantWriter {
   }
 
   /**
-   * How many can still manage the target: its owner and every unexpired
+   * How many can still manage the target: its owner and every in-effect
    * grant of a privilege in `managing` (`manage` and whatever implies it).
    */
   async managerCount (trx: Trx, target: Instance, managing: readonly string[]): Promise<number> {
@@ -171,7 +182,7 @@ export class GrantWriter {
       .where('resource_type', '=', target.resource)
       .where((eb) => eb.or([eb('resource_id', '=', target.id), eb('resource_id', 'is', null)]))
       .where('privilege', '=', anyOf(managing))
-      .where((eb) => unexpired(eb))
+      .where((eb) => inEffect(eb))
       .executeTakeFirstOrThrow()
     return grants.n + (await this.owner(trx, target) === null ? 0 : 1)
   }
@@ -195,6 +206,21 @@ export class GrantWriter {
       before: before === null ? [] : [before],
       after: target.owner === null ? [] : [target.owner]
     }, context)
+  }
+
+  /**
+   * Deletes up to `limit` grants that expired, oldest first, skipping rows
+   * another transaction holds; returns how many. Short transactions, so the
+   * purge never holds many locks for long.
+   */
+  async purgeExpired (trx: Trx, limit: number): Promise<number> {
+    const db = scoped(this.#props, trx)
+    const rows = await db.deleteFrom('default_deny_grant')
+      .where('id', 'in', db.selectFrom('default_deny_grant').select('id')
+        .where('expires_at', '<=', sql<Date>`now()`).orderBy('expires_at').limit(limit).forUpdate().skipLocked())
+      .returning('id')
+      .execute()
+    return rows.length
   }
 
   /** Drops every grant on the resource and its owner, in one audit entry. */

@@ -1,0 +1,35 @@
+// purgeExpired: expired grants deleted in small batches, recorded as one
+// audit entry; grants in effect or scheduled stay.
+import t from 'tap'
+import { sql } from 'kysely'
+import { build } from './helper.js'
+
+t.test('deletes only expired grants, in batches, and audits the purge once', async (t) => {
+  const { app, db, schema } = await build(t)
+  const p = app.permissions
+  for (let i = 0; i < 7; i++) {
+    await p.grant({ grantee: { kind: 'user', id: `u${i}` }, resource: 'document', id: 'd1', privilege: 'read', expiresAt: new Date(Date.now() + 60_000) })
+  }
+  await p.grant({ grantee: { kind: 'user', id: 'keep' }, resource: 'document', id: 'd1', privilege: 'read' })
+  await p.grant({ grantee: { kind: 'user', id: 'later' }, resource: 'document', id: 'd1', privilege: 'read', startsAt: new Date(Date.now() + 60_000) })
+  await sql`update ${sql.id(schema, 'default_deny_grant')} set expires_at = now() - interval '1 second' where principal_id like 'u%'`.execute(db)
+  const auditBefore = (await p.audit({ limit: 1000 })).length
+
+  t.same(await p.purgeExpired({ batchSize: 3 }, { actor: 'ops', reason: 'nightly' }), { purged: 7 })
+  t.same((await p.listGrants({ resource: 'document', id: 'd1' })).map((g) => g.grantee).sort((a, b) => JSON.stringify(a) < JSON.stringify(b) ? -1 : 1),
+    [{ kind: 'user', id: 'keep' }, { kind: 'user', id: 'later' }])
+  const audit = await p.audit({ limit: 1000 })
+  t.equal(audit.length, auditBefore + 1, 'one entry for the whole purge')
+  t.match(audit[0], { action: 'purge', resource: '', before: ['7'], after: [], actor: 'ops', reason: 'nightly' })
+  t.equal((await p.verifyAudit()).ok, true, 'the chain still verifies')
+  t.same(await p.purgeExpired(), { purged: 0 }, 'nothing left to purge')
+  t.equal((await p.audit({ limit: 1000 })).length, auditBefore + 1, 'an empty purge writes no entry')
+})
+
+t.test('bad input is refused with INVALID_GRANT', async (t) => {
+  const { app, db } = await build(t)
+  await t.rejects(app.permissions.purgeExpired({ batchSize: 0 }), { code: 'FST_DEFAULT_DENY_INVALID_GRANT' })
+  await t.rejects(app.permissions.purgeExpired({ batchSize: 1.5 }), { code: 'FST_DEFAULT_DENY_INVALID_GRANT' })
+  await t.rejects(db.transaction().execute(async (trx) => await app.permissions.purgeExpired({}, { db: trx })),
+    { code: 'FST_DEFAULT_DENY_INVALID_GRANT' }, 'not inside a host transaction')
+})
