@@ -1,0 +1,142 @@
+// How a change runs: for trusted host code (optionally inside its
+// transaction), or on behalf of an actor, deciding who may do what inside the
+// write transaction against locked rows and refusing to leave a managed
+// resource without a manager.
+import type { Kysely } from 'kysely'
+import type { Principal, ResourceRef } from '../../fastify-plugin.js'
+import type { Facts } from '../decision/decide.js'
+import { mayChange, mayManage } from '../decision/manage.js'
+import { levelAllows, MANAGE, managingPrivileges, type Policy } from '../decision/policy.js'
+import { codes, deniedError } from '../errors.js'
+import type { Settings } from '../options.js'
+import { DeadlineExceeded, withBudget } from '../store/deadline.js'
+import type { Trx } from '../store/scope.js'
+import type { GrantWriter } from '../store/writer.js'
+
+export type Instance = ResourceRef & { id: string }
+
+export interface Log {
+  info: (details: object, message: string) => void
+}
+
+/** Host code calling the service API: no authorization, optionally inside its transaction. */
+export interface Trusted {
+  kind: 'trusted'
+  db?: Kysely<any>
+}
+
+/** A principal changing grants through the grant API, at its request's level. */
+export interface Actor {
+  kind: 'actor'
+  principal: Principal
+  level: string | null
+  log: Log
+}
+
+export type Caller = Trusted | Actor
+
+/** Refuses, with FST_DEFAULT_DENY_ESCALATION, a privilege the actor may not give or take. */
+export type Authorize = (ref: ResourceRef, privileges: Iterable<string>) => void
+
+export type RunnerSettings = Pick<Settings, 'hideForbidden' | 'writeTimeout' | 'levelPrivileges' | 'allowManageDelegation' | 'resourceExists'>
+
+export interface RunnerProps {
+  readonly writer: GrantWriter
+  readonly policy: Policy
+  readonly settings: RunnerSettings
+}
+
+const keyOf = (ref: ResourceRef) => `${ref.resource}/${ref.id ?? ''}`
+
+export class ChangeRunner {
+  readonly #props: RunnerProps
+  readonly #managing: string[]
+
+  constructor (props: RunnerProps) {
+    this.#props = Object.freeze({ writer: props.writer, policy: props.policy, settings: props.settings })
+    this.#managing = [...managingPrivileges(props.policy)]
+  }
+
+  /** Runs `work` on `refs` in one transaction, as `caller` may. */
+  async run<T> (caller: Caller, refs: ResourceRef[], work: (trx: Trx, authorize: Authorize) => Promise<T>): Promise<T> {
+    return caller.kind === 'trusted'
+      ? await this.#trusted(caller, refs, work)
+      : await this.#asActor(caller, refs as Instance[], work)
+  }
+
+  // Inside a host transaction the host owns the time limits; otherwise a
+  // write is bounded like a grant-API write.
+  async #trusted<T> (caller: Trusted, refs: ResourceRef[], work: (trx: Trx, authorize: Authorize) => Promise<T>): Promise<T> {
+    const { writer, settings } = this.#props
+    const unchecked: Authorize = () => {}
+    if (caller.db?.isTransaction === true) return await writer.write(caller.db, refs, async (trx) => await work(trx, unchecked))
+    try {
+      return await withBudget(settings.writeTimeout, async (budget) =>
+        await writer.write(caller.db, refs, async (trx) => await work(trx, unchecked), budget))
+    } catch (err) {
+      if (!(err instanceof DeadlineExceeded)) throw err
+      const unavailable = new codes.FST_DEFAULT_DENY_UNAVAILABLE()
+      unavailable.cause = err
+      throw unavailable
+    }
+  }
+
+  /**
+   * Runs a change on `refs` in one transaction: locks the resources and the
+   * actor's own rights, checks the actor may manage each, lets `work` change
+   * things (calling `authorize` with every privilege it adds or removes), and
+   * refuses to leave a resource that had a manager without one.
+   */
+  async #asActor<T> (actor: Actor, refs: Instance[], work: (trx: Trx, authorize: Authorize) => Promise<T>): Promise<T> {
+    const { settings, writer, policy } = this.#props
+    await this.#mustExist(refs)
+    // A request the endpoint rules demoted (say, to reader) changes no grants.
+    if (!levelAllows(settings.levelPrivileges, actor.level, MANAGE)) {
+      actor.log.info({ level: actor.level }, 'fastify-default-deny: grant change above the request\'s level')
+      throw deniedError(settings.hideForbidden)
+    }
+    const { principal } = actor
+    // Bounded like a check: a stalled database or a locked table answers 503
+    // and the transaction rolls back; it never commits after that answer.
+    return await withBudget(settings.writeTimeout, async (budget) => await writer.write(undefined, refs, async (trx) => {
+      const factsByKey = new Map<string, Facts>()
+      const managersBefore = new Map<string, number>()
+      for (const ref of refs) {
+        const key = keyOf(ref)
+        if (factsByKey.has(key)) continue
+        const facts = await writer.lockedFacts(trx, principal, ref)
+        if (!mayManage(principal, facts, policy)) {
+          actor.log.info({ actor: principal.id, resource: ref.resource }, 'fastify-default-deny: not a manager')
+          throw deniedError(settings.hideForbidden)
+        }
+        factsByKey.set(key, facts)
+        managersBefore.set(key, await writer.managerCount(trx, ref, this.#managing))
+      }
+      const authorize: Authorize = (ref, privileges) => {
+        const facts = factsByKey.get(keyOf(ref)) as Facts
+        for (const privilege of privileges) {
+          if (mayChange(principal, facts, privilege, policy, settings.allowManageDelegation) !== 'allow') {
+            actor.log.info({ actor: principal.id, privilege }, 'fastify-default-deny: escalation refused')
+            throw new codes.FST_DEFAULT_DENY_ESCALATION()
+          }
+        }
+      }
+      const result = await work(trx, authorize)
+      for (const ref of refs) {
+        const key = keyOf(ref)
+        if ((managersBefore.get(key) ?? 0) > 0 && await writer.managerCount(trx, ref, this.#managing) === 0) {
+          throw new codes.FST_DEFAULT_DENY_LAST_MANAGER()
+        }
+      }
+      return result
+    }, budget))
+  }
+
+  async #mustExist (targets: Instance[]): Promise<void> {
+    const exists = this.#props.settings.resourceExists
+    if (typeof exists !== 'function') return
+    for (const t of targets) {
+      if (await exists(t.resource, t.id) !== true) throw new codes.FST_DEFAULT_DENY_NOT_FOUND()
+    }
+  }
+}
