@@ -72,6 +72,30 @@ export async function buildExample ({ db: root, secret, schema = 'public', logge
     return reply.code(201).send({ id, title, body })
   })
 
+  // What the caller may read, a keyset page at a time, with the total: the
+  // permission is one condition inside this query, so PostgreSQL pages,
+  // sorts and counts the readable rows itself.
+  app.get('/documents', {
+    config: { permission: 'authenticated' },
+    schema: {
+      querystring: {
+        type: 'object',
+        additionalProperties: false,
+        properties: { after: { type: 'string', maxLength: 256 }, limit: { type: 'string', pattern: '^(?:[1-9]|[1-4][0-9]|50)$' } }
+      }
+    }
+  }, async (request) => {
+    const { after = '', limit = '20' } = request.query as { after?: string, limit?: string }
+    const readable = app.permissions.filter(request.principal!, { resource: 'document', privilege: 'read' }, 'example_document.id')
+    const [rows, { total }] = await Promise.all([
+      documents.selectFrom('example_document').select(['id', 'title']).where(readable).where('id', '>', after)
+        .orderBy('id').limit(Number(limit)).execute(),
+      documents.selectFrom('example_document').select((eb) => eb.fn.countAll<number>().as('total')).where(readable).executeTakeFirstOrThrow()
+    ])
+    const next = rows.length === Number(limit) ? rows[rows.length - 1]?.id ?? null : null
+    return { documents: rows, next, total: Number(total) }
+  })
+
   app.get('/documents/:id', {
     config: { permission: { resource: 'document', privilege: 'read' } }
   }, async (request) => {

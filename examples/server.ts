@@ -32,6 +32,7 @@ console.log(`export API=${address}
 
 Then try:
   curl -i $API/documents/welcome -H "authorization: Bearer $BOB"      # 200: staff may read
+  curl -i "$API/documents?limit=10" -H "authorization: Bearer $BOB"   # the documents bob may read, with a total
   curl -i $API/documents/welcome -H "authorization: Bearer $CAROL"    # 403: no grant
   curl -i $API/documents/welcome                                      # 403: anonymous holds nothing
   curl -i -X PUT $API/documents/welcome -H "authorization: Bearer $BOB" \\
