@@ -35,7 +35,6 @@ export interface RequestInput {
   context: (request: FastifyRequest, reason: unknown) => WriteContext
   target: (params: unknown) => Instance
   granteeOf: (params: { kind?: string, principal?: string }) => GranteeRef
-  expiry: (value: unknown) => Date | null
   /** `expiresAt` (in the future) and `startsAt` (any instant, before `expiresAt`) of a body. */
   schedule: (body: { expiresAt?: unknown, startsAt?: unknown }) => { expiresAt: Date | null, startsAt: Date | null }
   reasonOf: (request: FastifyRequest) => unknown
@@ -69,7 +68,6 @@ export function requestInput (settings: ValidationSettings): RequestInput {
       if (!check.id(params.principal)) return invalidRequest()
       return { kind: params.kind as 'user' | 'group', id: params.principal }
     },
-    expiry,
     schedule: (body) => check.schedule({ expiresAt: expiry(body.expiresAt), startsAt: instant(body.startsAt) }),
     reasonOf: (request) => (request.query as { reason?: string }).reason
   }

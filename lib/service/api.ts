@@ -1,7 +1,7 @@
 // The service API (`fastify.permissions`): trusted host code calls the use
 // cases directly, with its own transaction if it likes; input errors answer
 // FST_DEFAULT_DENY_INVALID_GRANT with the reason.
-import { sql, type Expression, type Kysely } from 'kysely'
+import { isExpression, sql, type Kysely } from 'kysely'
 import type { DefaultDenyApi, Principal, ServiceCallOptions } from '../../fastify-plugin.js'
 import { ANONYMOUS } from '../decision/principal.js'
 import { isSeq } from '../decision/ids.js'
@@ -22,10 +22,6 @@ export interface ApiProps {
   /** Built with `invalidGrant`. */
   readonly validators: Validators
   readonly rules: RulesLayer | null
-}
-
-function isExpression (value: unknown): value is Expression<unknown> {
-  return typeof value === 'object' && value !== null && typeof (value as { toOperationNode?: unknown }).toOperationNode === 'function'
 }
 
 type ReadMethods = Pick<DefaultDenyApi, 'check' | 'checkMany' | 'filter' | 'listIds' | 'listGrants' | 'getOwner' | 'explain' | 'audit' | 'verifyAudit'>

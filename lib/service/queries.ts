@@ -36,31 +36,36 @@ export class GrantQueries {
     this.#plans = new Map([...props.policy.satisfiedBy.keys()].map((privilege) => [privilege, checkPlan(props.policy, privilege)]))
   }
 
+  // Every known privilege was planned at startup; an unknown one accepts nothing.
+  #plan (privilege: string): CheckPlan {
+    return this.#plans.get(privilege) ?? checkPlan(this.#props.policy, privilege)
+  }
+
   /** The decision of a route check, without its time bound. */
   async check (principal: Principal, target: ResourceRef, privilege: string, db?: Kysely<any>): Promise<boolean> {
     if (principal.superuser) return true
-    const plan = this.#plans.get(privilege) ?? checkPlan(this.#props.policy, privilege)
+    const plan = this.#plan(privilege)
     return await this.#props.reader.check(principal, target, plan, undefined, db)
   }
 
   /** One answer per id, in order, from one query. */
   async checkMany (principal: Principal, resource: string, ids: readonly string[], privilege: string, db?: Kysely<any>): Promise<boolean[]> {
     if (principal.superuser) return ids.map(() => true)
-    const plan = this.#plans.get(privilege) ?? checkPlan(this.#props.policy, privilege)
+    const plan = this.#plan(privilege)
     return await this.#props.reader.checkMany(principal, resource, ids, plan, db)
   }
 
   /** The check as a condition for a host's own query. */
   filter (principal: Principal, resource: string, privilege: string, id: Expression<unknown>): Expression<SqlBool> {
     if (principal.superuser) return sql<SqlBool>`true`
-    const plan = this.#plans.get(privilege) ?? checkPlan(this.#props.policy, privilege)
+    const plan = this.#plan(privilege)
     return this.#props.reader.filter(principal, resource, plan, id)
   }
 
   /** A keyset page of ids: `next` is the `after` of the following page, or null after the last. */
   async listIds (principal: Principal, resource: string, privilege: string, after: string, limit: number, db?: Kysely<any>): Promise<{ ids: string[], next: string | null, all: boolean }> {
     if (principal.superuser) return { ids: [], next: null, all: true }
-    const plan = this.#plans.get(privilege) ?? checkPlan(this.#props.policy, privilege)
+    const plan = this.#plan(privilege)
     const { all, ids } = await this.#props.reader.listIds(principal, resource, plan, after, limit, db)
     return { ids, next: ids.length === limit ? ids[ids.length - 1] as string : null, all }
   }

@@ -16,7 +16,6 @@ export interface Validators {
   target: (input: unknown, allowTypeLevel?: boolean) => ResourceRef
   grantee: (grantee: unknown) => GranteeRef
   privilege: (privilege: unknown) => string
-  expiresAt: (value: unknown) => Date | null
   /** `startsAt` and `expiresAt` together: a grant must start before it expires. */
   schedule: (input: { expiresAt?: unknown, startsAt?: unknown }) => { expiresAt: Date | null, startsAt: Date | null }
   /**
@@ -31,6 +30,11 @@ export interface Validators {
 
 export function createValidators (settings: ValidationSettings, fail: Fail): Validators {
   const id = (value: unknown): value is string => isValidId(value, settings.maxIdLength)
+  const instant = (name: string, value: unknown): Date | null => {
+    if (value === undefined || value === null) return null
+    if (!(value instanceof Date) || !Number.isFinite(value.getTime())) fail(`${name} must be a valid Date`)
+    return value as Date
+  }
   const text = (name: string, value: unknown, max: number): string | null => {
     if (value === undefined || value === null) return null
     if (!isValidText(value, max)) fail(`${name} must be well-formed text of at most ${max} characters without NUL`)
@@ -57,15 +61,9 @@ export function createValidators (settings: ValidationSettings, fail: Fail): Val
       if (typeof privilege !== 'string' || !settings.privileges.has(privilege)) fail('unknown privilege')
       return privilege as string
     },
-    expiresAt (value) {
-      if (value === undefined || value === null) return null
-      if (!(value instanceof Date) || !Number.isFinite(value.getTime())) fail('expiresAt must be a valid Date')
-      return value as Date
-    },
     schedule ({ expiresAt, startsAt }) {
-      const expires = this.expiresAt(expiresAt)
-      if (startsAt !== undefined && startsAt !== null && (!(startsAt instanceof Date) || !Number.isFinite(startsAt.getTime()))) fail('startsAt must be a valid Date')
-      const starts = (startsAt ?? null) as Date | null
+      const expires = instant('expiresAt', expiresAt)
+      const starts = instant('startsAt', startsAt)
       if (starts !== null && expires !== null && starts.getTime() >= expires.getTime()) fail('startsAt must be before expiresAt')
       return { expiresAt: expires, startsAt: starts }
     },

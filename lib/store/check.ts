@@ -158,8 +158,8 @@ export class CheckStatement {
   async list (principal: Principal, resource: string, plan: CheckPlan, after: string, limit: number, db?: Kysely<any>): Promise<{ all: boolean, ids: string[] }> {
     if (plan.accepted.length === 0 && !plan.ownerCounts) return { all: false, ids: [] }
     const rows = await this.#execute(this.#list, [...values(principal, resource, after, plan), limit], undefined, db)
-    const row = rows[0] as { everything: boolean, ids: string[] | string }
-    return { all: row.everything === true, ids: Array.isArray(row.ids) ? row.ids : parseTextArray(row.ids) }
+    const row = rows[0] as { everything: boolean, ids: string[] }
+    return { all: row.everything === true, ids: row.ids }
   }
 
   // Not async on the direct path: the route check is on every request's path,
@@ -176,17 +176,6 @@ export class CheckStatement {
       return (await conn.executeQuery<Record<string, unknown>>(query)).rows
     })
   }
-}
-
-/** A text[] in PostgreSQL's text format (PGlite's protocol path returns it so). */
-function parseTextArray (text: string): string[] {
-  const ids: string[] = []
-  const element = /(?:^\{|,)(?:"((?:[^"\\]|\\.)*)"|([^,}"]*))/g
-  for (const match of text.matchAll(element)) {
-    if (match[1] !== undefined) ids.push(match[1].replace(/\\(.)/g, '$1'))
-    else if (match[2] !== undefined && match[2] !== '') ids.push(match[2])
-  }
-  return ids
 }
 
 function values (principal: Principal, resource: string, id: string | null | string[], plan: CheckPlan): unknown[] {

@@ -32,32 +32,7 @@ export const UNBOUNDED: Budget = Object.freeze({
 
 /** Runs `work` with `ms` to spend; rejects with `DeadlineExceeded` when it is spent. */
 export function withBudget<T> (ms: number, work: (budget: Budget) => Promise<T>): Promise<T> {
-  const deadline = Date.now() + ms
-  let state: 'running' | 'committing' | 'abandoned' = 'running'
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      if (state !== 'running') return
-      state = 'abandoned'
-      reject(new DeadlineExceeded(ms))
-    }, ms)
-    const budget: Budget = {
-      remaining: () => Math.max(1, deadline - Date.now()),
-      assertLive () {
-        if (state === 'abandoned' || (state === 'running' && Date.now() >= deadline)) {
-          state = 'abandoned'
-          throw new DeadlineExceeded(ms)
-        }
-      },
-      commit () {
-        budget.assertLive()
-        state = 'committing'
-      }
-    }
-    work(budget).then(
-      (value) => { clearTimeout(timer); resolve(value) },
-      (err) => { clearTimeout(timer); reject(err) }
-    )
-  })
+  return new Deadlines(ms).run(work)
 }
 
 /** One budget of a `Deadlines` queue; settles once, by its work or by its deadline. */
@@ -85,9 +60,9 @@ class Pending implements Budget {
 }
 
 /**
- * `withBudget` for work that always gets the same time, such as every route
- * check: deadlines then come due in the order they were set, so one timer
- * on the oldest serves them all, instead of a timer per request.
+ * Budgets of one fixed length, such as every route check's: deadlines then
+ * come due in the order they were set, so one timer on the oldest serves
+ * them all, instead of a timer per request.
  */
 export class Deadlines {
   readonly #ms: number
