@@ -1,15 +1,10 @@
 // The example's list route: what the caller may read, keyset pages and a
 // total, the permission applied inside the one query.
 import t from 'tap'
-import { buildExample, seedExample } from '../examples/app.js'
-import { SECRET, testDatabase } from './helper.js'
+import { exampleApp } from './helper.js'
 
 t.test('GET /documents lists what the caller may read, a page at a time, with the total', async (t) => {
-  const { db, schema } = await testDatabase(t)
-  const app = await buildExample({ db, secret: SECRET, schema })
-  t.teardown(() => app.close())
-  await seedExample(app, db, schema)
-  const auth = (claims: Record<string, unknown>) => ({ authorization: `Bearer ${app.jwt.sign(claims)}` })
+  const { app, auth } = await exampleApp(t)
   const carol = auth({ sub: 'carol' })
   const bob = auth({ sub: 'bob', groups: ['staff'] })
 

@@ -1,14 +1,9 @@
 // The example served by `npm start`, exercised end to end.
 import t from 'tap'
-import { buildExample, seedExample } from '../examples/app.js'
-import { SECRET, testDatabase } from './helper.js'
+import { exampleApp } from './helper.js'
 
 t.test('the example API: owner, group share, strangers, superuser, create and delete', async (t) => {
-  const { db, schema } = await testDatabase(t)
-  const app = await buildExample({ db, secret: SECRET, schema })
-  t.teardown(() => app.close())
-  await seedExample(app, db, schema)
-  const auth = (claims: Record<string, unknown>) => ({ authorization: `Bearer ${app.jwt.sign(claims)}` })
+  const { app, auth } = await exampleApp(t)
   const alice = auth({ sub: 'alice' })
   const bob = auth({ sub: 'bob', groups: ['staff'] })
   const carol = auth({ sub: 'carol' })

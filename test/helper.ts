@@ -7,6 +7,7 @@ import jwt from '@fastify/jwt'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { sql, type Kysely } from 'kysely'
 import defaultDeny from '../lib/index.js'
+import { buildExample, seedExample, type ExampleApp } from '../examples/app.js'
 import { createPGliteKysely } from '../lib/store/pglite.js'
 import { postgresKysely } from '../lib/store/postgres.js'
 import type { FastifyDefaultDenyOptions } from '../fastify-plugin.js'
@@ -123,4 +124,13 @@ export async function olgaOwnsD1 (t: Teardown, fastifyOptions: FastifyServerOpti
   await p.grant({ grantee: { kind: 'user', id: 'carol' }, resource: 'document', id: 'd1', privilege: 'read', grantedBy: 'olga' })
   await p.grant({ grantee: { kind: 'user', id: 'carol' }, resource: 'document', id: 'd1', privilege: 'edit', grantedBy: 'olga' })
   return built
+}
+
+/** The example served by `npm start`, seeded, on this test's database; `auth` signs a token. */
+export async function exampleApp (t: Teardown): Promise<{ app: ExampleApp, auth: (claims: Record<string, unknown>) => { authorization: string } }> {
+  const { db, schema } = await testDatabase(t)
+  const app = await buildExample({ db, secret: SECRET, schema })
+  t.teardown(() => app.close())
+  await seedExample(app, db, schema)
+  return { app, auth: (claims) => ({ authorization: `Bearer ${app.jwt.sign(claims)}` }) }
 }
