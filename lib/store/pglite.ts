@@ -4,10 +4,15 @@
 // connection at a time, which keeps transactions isolated from each other.
 import { mkdir } from 'node:fs/promises'
 import { PGlite } from '@electric-sql/pglite'
-import { serialize } from 'pg-protocol'
+// The default import, which every loader links: on the first tap run after a
+// fresh install tap still loads its ts-node hook, and through it the named
+// import `{ serialize }` failed to link (every PGlite test file died at load).
+import pgProtocol from 'pg-protocol'
 import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } from 'kysely'
 import { registerRunner, type DirectRunner } from './check.js'
 import { postgresKysely } from './postgres.js'
+
+const { serialize } = pgProtocol
 
 /** A parameter in PostgreSQL's text format: strings, booleans, null, arrays of strings. */
 function toText (value: unknown): string | null {
