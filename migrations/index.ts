@@ -2,11 +2,13 @@ import type { Migration } from 'kysely'
 import * as createGrants from './20261125070000_create_grants.js'
 import * as createAudit from './20261125080000_create_audit.js'
 import * as grantStartsAt from './20261129120000_grant_starts_at.js'
+import * as resourceOwnerIdx from './20261202120000_resource_owner_idx.js'
 
 // A static map rather than FileMigrationProvider: it survives bundling and
 // compilation, and the set of migrations is fixed per release.
 export const migrations: Record<string, Migration> = {
   '20261125070000_create_grants': createGrants,
   '20261125080000_create_audit': createAudit,
-  '20261129120000_grant_starts_at': grantStartsAt
+  '20261129120000_grant_starts_at': grantStartsAt,
+  '20261202120000_resource_owner_idx': resourceOwnerIdx
 }
