@@ -1,6 +1,7 @@
 // The owner half of the list filter (and of listIds) finds "what this user
 // owns" through an index, not by reading every row of the owner table: at a
-// million resources that scan was most of a filtered page's time.
+// million resources that scan was most of a filtered page's time. The grants
+// the principal holds come from the holder index the same way.
 import t from 'tap'
 import { sql } from 'kysely'
 import { userPrincipal } from '../lib/decision/principal.js'
@@ -28,4 +29,6 @@ t.test('the filter reads the owner table by index', async (t) => {
   })
   t.notMatch(plan, /Seq Scan on default_deny_resource/, 'no sequential scan of the owner table')
   t.match(plan, /default_deny_resource_owner_idx/, 'the owner index serves it')
+  t.match(plan, /default_deny_grant_holder_idx/, 'the holder index serves the grants the principal holds')
+  t.notMatch(plan, /Seq Scan on default_deny_grant/, 'no sequential scan of the grant table')
 })
