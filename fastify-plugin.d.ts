@@ -106,6 +106,29 @@ export interface RevokeInput extends ResourceRef {
   privilege: Privilege
 }
 
+/** A member of a stored group: a user, or a group (whose members then belong too). */
+export type MemberRef =
+  | { kind: 'user', id: string }
+  | { kind: 'group', id: string }
+
+/** One stored membership. */
+export interface Membership {
+  group: string
+  member: MemberRef
+  /** The actor recorded when it was added. */
+  addedBy: string | null
+  addedAt: Date
+}
+
+/** A group a principal is in, and how it got there. */
+export interface GroupPath {
+  group: string
+  /** The groups between the principal and `group`, nearest first: empty for a token's group or a direct membership. */
+  via: string[]
+  /** `token` when the chain starts at one of the token's groups, `membership` when at the user's own stored membership. */
+  source: 'token' | 'membership'
+}
+
 /** Every service-API call accepts a Kysely transaction to run inside, and audit details. */
 export interface ServiceCallOptions {
   /** A host transaction (or Kysely instance); the call commits with it. */
@@ -123,8 +146,13 @@ export interface AuditEntry {
   seq: string
   at: Date
   actor: string | null
-  /** `purge`: expired grants deleted by `purgeExpired` (resource `''`, `before` the count). */
-  action: 'grant' | 'revoke' | 'replace' | 'owner' | 'forget' | 'purge'
+  /**
+   * `purge`: expired grants deleted by `purgeExpired` (resource `''`, `before`
+   * the count). `member`: a membership added (`after: ['member']`) or removed
+   * (`before: ['member']`); `grantee` is the member, the resource the group
+   * (`{ resource: groupResource, id: group }`).
+   */
+  action: 'grant' | 'revoke' | 'replace' | 'owner' | 'forget' | 'purge' | 'member'
   grantee: GranteeRef | null
   resource: string
   id: string | null
@@ -158,6 +186,8 @@ export interface Reason {
   grantee?: GranteeRef
   privilege: string
   typeLevel: boolean
+  /** For a group reached through stored memberships: the groups in between, nearest first. */
+  via?: string[]
 }
 
 export interface Explanation {
@@ -231,6 +261,18 @@ export interface DefaultDenyApi {
   verifyAudit (options?: ServiceCallOptions): Promise<AuditVerification>
   /** Every grant on one resource (or on a type, with `id: null`). */
   listGrants (target: ResourceRef, options?: ServiceCallOptions): Promise<Grant[]>
+  /**
+   * Makes `member` a member of the stored group `group`, audited (action
+   * `member`). Every member of a group holds what the group holds, and so do
+   * the members of a member group, up to `groupDepth` levels. Idempotent.
+   */
+  addMember (input: { group: string, member: MemberRef }, options?: ServiceCallOptions): Promise<{ added: boolean }>
+  /** Takes `member` out of `group`, audited. The next check no longer counts the group. */
+  removeMember (input: { group: string, member: MemberRef }, options?: ServiceCallOptions): Promise<{ removed: boolean }>
+  /** The stored members of `group` (not those of its member groups). */
+  listMembers (group: string, options?: ServiceCallOptions): Promise<Membership[]>
+  /** Every group `principal` is in (its token's and the stored ones it reaches, nested), with the path to each. */
+  groupsOf (principal: Principal, options?: ServiceCallOptions): Promise<GroupPath[]>
   /** Records the owner, who holds `ownerPrivileges` on the resource. `null` clears it. */
   setOwner (target: ResourceRef & { id: string, owner: string | null }, options?: ServiceCallOptions): Promise<void>
   getOwner (target: ResourceRef & { id: string }, options?: ServiceCallOptions): Promise<string | null>
@@ -338,6 +380,22 @@ export interface FastifyDefaultDenyOptions {
    * @default 1000
    */
   maxGroups?: number
+  /**
+   * How many levels of stored group nesting count (1 to 32): level 1 is the
+   * token's groups and the user's own memberships, level 2 the groups those
+   * are members of, and so on; a longer chain is cut off there (a cycle
+   * simply ends). Every check, filter and `checkMany` stays one query.
+   * @default 8
+   */
+  groupDepth?: number
+  /**
+   * The resource type that stands for stored groups: whoever may manage
+   * `{ resource: groupResource, id: group }` (its owner, a superuser, a holder
+   * of `manage`) may add and remove that group's members, and so give anyone,
+   * themselves included, everything the group holds.
+   * @default 'group'
+   */
+  groupResource?: string
   /**
    * The longest resource or principal id accepted, in characters.
    * @default 256

@@ -11,6 +11,7 @@ import { kDeferred } from './http/rules-step.js'
 import { grantRoutes } from './http/grant-routes.js'
 import { createApi, invalidGrant } from './service/api.js'
 import { GrantService } from './service/grants.js'
+import { MembershipService } from './service/members.js'
 import { GrantQueries } from './service/queries.js'
 import { createValidators } from './service/validation.js'
 import { compileRoute, kRoute } from './http/route-config.js'
@@ -81,12 +82,13 @@ const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, op
     await runMigrations(db, { schema: settings.schema })
   }
 
-  const { reader, writer, audit } = createStore(db, settings.schema)
+  const { reader, writer, audit, members: memberStore } = createStore(db, settings.schema, settings)
   const policy = settings.policy
   const validators = createValidators(settings, invalidGrant)
   const grants = new GrantService({ reader, writer, audit, policy, settings, validators })
-  const queries = new GrantQueries({ reader, audit, policy })
-  const api = createApi({ grants, queries, validators, rules })
+  const members = new MembershipService({ members: memberStore, writer, policy, settings })
+  const queries = new GrantQueries({ reader, audit, policy, members: memberStore })
+  const api = createApi({ grants, members, queries, validators, rules })
 
   fastify.decorateRequest('principal', null)
   fastify.decorateRequest('accessLevel', null)
@@ -102,7 +104,7 @@ const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, op
   if (enforcer.preValidation !== null) fastify.addHook('preValidation', enforcer.preValidation)
 
   if (settings.grantRoutes !== null) {
-    await fastify.register(grantRoutes, { prefix: settings.grantRoutes.prefix, settings, grants, queries })
+    await fastify.register(grantRoutes, { prefix: settings.grantRoutes.prefix, settings, grants, members, queries })
   }
 }
 

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely'
 import type { FastifyDefaultDenyOptions } from '../fastify-plugin.js'
 import { MANAGE, managingPrivileges, satisfiedByOf, type Policy } from './decision/policy.js'
+import { isValidId } from './decision/ids.js'
 import { codes } from './errors.js'
 
 export const DEFAULT_PRIVILEGES = ['read', 'edit', 'delete'] as const
@@ -14,6 +15,10 @@ export const DEFAULT_CHECK_TIMEOUT = 2000
 export const DEFAULT_WRITE_TIMEOUT = 10_000
 export const DEFAULT_MAX_ID_LENGTH = 256
 export const DEFAULT_MAX_GROUPS = 1000
+/** Levels of stored group nesting that count (at most 32): deeper chains are cut off. */
+export const DEFAULT_GROUP_DEPTH = 8
+/** The resource type whose `manage` lets its holder change a group's members. */
+export const DEFAULT_GROUP_RESOURCE = 'group'
 export const DEFAULT_LEVEL_CLAIM = 'level'
 /** What a request acting at a level may still do: a demoted reader only reads. */
 export const DEFAULT_LEVEL_PRIVILEGES: Readonly<Record<string, readonly string[]>> = Object.freeze({ reader: ['read'] })
@@ -22,7 +27,7 @@ export const DEFAULT_LOCKOUT_RETRY_AFTER = 300
 const KNOWN_OPTIONS = new Set([
   'db', 'connectionString', 'schema', 'migrate', 'privileges', 'implies', 'ownerPrivileges',
   'hideForbidden', 'userClaim', 'groupsClaim', 'superuserClaim', 'resolvePrincipal',
-  'checkTimeout', 'writeTimeout', 'maxIdLength', 'maxGroups',
+  'checkTimeout', 'writeTimeout', 'maxIdLength', 'maxGroups', 'groupDepth', 'groupResource',
   'rules', 'rulesFile', 'siteRulesFile', 'watchRules', 'levels', 'levelAliases', 'maxElevate',
   'levelClaim', 'levelPrivileges', 'lockoutStatus', 'lockoutRetryAfter',
   'grantRoutes', 'allowManageDelegation', 'anonymousPrivileges', 'canHold', 'resourceExists'
@@ -52,6 +57,8 @@ export interface Settings {
   writeTimeout: number
   maxIdLength: number
   maxGroups: number
+  groupDepth: number
+  groupResource: string
   /** null when no endpoint rules are configured. */
   rules: {
     inline: unknown
@@ -200,7 +207,6 @@ export function resolveOptions (raw: unknown): Settings {
   if (opts.resolvePrincipal !== undefined && typeof opts.resolvePrincipal !== 'function') {
     invalid('resolvePrincipal', 'must be a function')
   }
-
   const rules = rulesOptions(opts)
   const levelPrivileges = levelPrivilegesOption(opts, known)
   const lockoutStatus = opts.lockoutStatus === undefined ? 503 : opts.lockoutStatus
@@ -238,8 +244,15 @@ export function resolveOptions (raw: unknown): Settings {
     checkTimeout: positiveInteger(opts, 'checkTimeout', DEFAULT_CHECK_TIMEOUT, 60_000),
     writeTimeout: positiveInteger(opts, 'writeTimeout', DEFAULT_WRITE_TIMEOUT, 600_000),
     maxIdLength: positiveInteger(opts, 'maxIdLength', DEFAULT_MAX_ID_LENGTH, 4096),
-    maxGroups: positiveInteger(opts, 'maxGroups', DEFAULT_MAX_GROUPS, 100_000)
+    maxGroups: positiveInteger(opts, 'maxGroups', DEFAULT_MAX_GROUPS, 100_000),
+    groupDepth: positiveInteger(opts, 'groupDepth', DEFAULT_GROUP_DEPTH, 32),
+    groupResource: groupResourceOption(opts.groupResource)
   })
+}
+
+function groupResourceOption (value: unknown): string {
+  if (value !== undefined && !isValidId(value, DEFAULT_MAX_ID_LENGTH)) invalid('groupResource', 'must be a valid resource type')
+  return (value as string | undefined) ?? DEFAULT_GROUP_RESOURCE
 }
 
 function optionalString (opts: Record<string, unknown>, name: string): string | null {

@@ -3,6 +3,7 @@ import * as createGrants from './20261125070000_create_grants.js'
 import * as createAudit from './20261125080000_create_audit.js'
 import * as grantStartsAt from './20261129120000_grant_starts_at.js'
 import * as resourceOwnerIdx from './20261202120000_resource_owner_idx.js'
+import * as groupMembership from './20261203090000_group_membership.js'
 
 // A static map rather than FileMigrationProvider: it survives bundling and
 // compilation, and the set of migrations is fixed per release.
@@ -10,5 +11,6 @@ export const migrations: Record<string, Migration> = {
   '20261125070000_create_grants': createGrants,
   '20261125080000_create_audit': createAudit,
   '20261129120000_grant_starts_at': grantStartsAt,
-  '20261202120000_resource_owner_idx': resourceOwnerIdx
+  '20261202120000_resource_owner_idx': resourceOwnerIdx,
+  '20261203090000_group_membership': groupMembership
 }

@@ -3,8 +3,11 @@
 // pages of ids; explain and the grant API read the full facts and decide with
 // `holds`. On random worlds (user, group, anonymous and type-level grants,
 // owners, expired, live and not yet started grants, implies, owner
-// privileges, ids that differ only in case, accents or LIKE wildcards) all of
-// them must give the same answer for every principal, target and privilege.
+// privileges, ids that differ only in case, accents or LIKE wildcards, stored
+// and nested group memberships with cycles and chains longer than the depth
+// bound) all of them must give the same answer for every principal, target
+// and privilege, and the answer of a small reference model written here,
+// independently of the plugin's SQL and of `holds`.
 import fc from 'fast-check'
 import t from 'tap'
 import { sql } from 'kysely'
@@ -22,7 +25,9 @@ const USERS = ['u1', 'U1', 'u_', 'ü1']
 const GROUPS = ['g1', 'G1', 'g%', 'g"\\{,}']
 const TYPES = ['doc', 'Doc']
 const IDS = ['d1', 'D1', 'd_', 'd%', 'dé', 'de\u0301', 'd,"}\\ x']
-const RUNS = Number(process.env.CHECK_AGREES_RUNS ?? 25)
+// Short enough that random chains of memberships run past it.
+const GROUP_DEPTH = 2
+const RUNS = Number(process.env.CHECK_AGREES_RUNS ?? 40)
 const SEED = Number(process.env.CHECK_AGREES_SEED ?? 20261129)
 
 const grantee = fc.oneof(
@@ -43,7 +48,75 @@ const policy = fc.record({
   implies: fc.dictionary(fc.constantFrom(...PRIVILEGES), fc.subarray([...PRIVILEGES], { minLength: 1 })),
   owned: fc.subarray([...PRIVILEGES])
 })
-const world = fc.record({ grants: fc.array(grant, { maxLength: 25 }), owners: fc.array(owner, { maxLength: 6 }), policy })
+const membership = fc.record({
+  group: fc.constantFrom(...GROUPS),
+  member: fc.oneof(
+    fc.constantFrom(...USERS).map((id) => ({ kind: 'user' as const, id })),
+    fc.constantFrom(...GROUPS).map((id) => ({ kind: 'group' as const, id }))
+  )
+}).filter((m) => !(m.member.kind === 'group' && m.member.id === m.group))
+// Random edges, plus a chain (a user in the first group, each group a member
+// of the next) so that paths longer than GROUP_DEPTH occur often.
+const memberships = fc.record({
+  edges: fc.array(membership, { maxLength: 8 }),
+  chain: fc.shuffledSubarray([...GROUPS], { minLength: 2 }),
+  user: fc.constantFrom(...USERS)
+}).map(({ edges, chain, user }) => [
+  ...edges,
+  { group: chain[0] as string, member: { kind: 'user' as const, id: user } },
+  ...chain.slice(1).map((group, i) => ({ group, member: { kind: 'group' as const, id: chain[i] as string } }))
+])
+const world = fc.record({
+  grants: fc.array(grant, { maxLength: 25 }),
+  owners: fc.array(owner, { maxLength: 6 }),
+  memberships,
+  policy
+})
+
+type World = { grants: Array<typeof grant extends fc.Arbitrary<infer G> ? G : never>, owners: Array<{ type: string, id: string, owner: string | null }>, memberships: Array<{ group: string, member: { kind: 'user' | 'group', id: string } }> }
+
+/**
+ * The reference model: what the README says a decision is, over plain
+ * arrays. A principal's groups: the token's and the user's own memberships
+ * (level 1), then the groups those are members of, up to GROUP_DEPTH levels.
+ */
+function referenceAllows (w: World, pol: { implies: Record<string, string[]>, owned: string[] }, principal: Principal, target: ResourceRef, privilege: string): boolean {
+  const grants = (held: string): string[] => [held, ...(pol.implies[held] ?? [])]
+  // `held` satisfies `privilege` when following implies from it reaches `privilege`.
+  const satisfies = (held: string): boolean => {
+    const seen = new Set<string>()
+    const stack = [held]
+    while (stack.length > 0) {
+      const next = stack.pop() as string
+      if (next === privilege) return true
+      if (seen.has(next)) continue
+      seen.add(next)
+      stack.push(...grants(next).slice(1))
+    }
+    return false
+  }
+  const user = principal.kind === 'user' ? principal.id : null
+  const groups = new Set<string>()
+  let level = new Set<string>([...principal.groups, ...w.memberships.filter((m) => m.member.kind === 'user' && m.member.id === user).map((m) => m.group)])
+  for (let depth = 1; depth <= GROUP_DEPTH && level.size > 0; depth++) {
+    for (const g of level) groups.add(g)
+    level = new Set(w.memberships.filter((m) => m.member.kind === 'group' && level.has(m.member.id)).map((m) => m.group))
+  }
+  const seen = new Set<string>()
+  for (const g of w.grants) {
+    const key = JSON.stringify([g.grantee, g.type, g.id, g.privilege])
+    if (seen.has(key)) continue
+    seen.add(key)
+    const live = g.expiry !== 'past' && g.start !== 'future'
+    const who = g.grantee.kind === 'anonymous' || (g.grantee.kind === 'user' && g.grantee.id === user) || (g.grantee.kind === 'group' && groups.has(g.grantee.id))
+    const on = g.type === target.resource && (g.id === null || g.id === target.id)
+    if (live && who && on && satisfies(g.privilege)) return true
+  }
+  if (user === null || target.id === null) return false
+  let owner: string | null = null
+  for (const o of w.owners) if (o.type === target.resource && o.id === target.id) owner = o.owner
+  return owner === user && pol.owned.some(satisfies)
+}
 
 function principals (): Principal[] {
   return [
@@ -63,16 +136,22 @@ function targets (): ResourceRef[] {
 t.test('check, checkMany, filter and listIds decide as holds() on the full facts', async (t) => {
   const { db, schema } = await testDatabase(t)
   await runMigrations(db, { schema })
-  const { reader } = createStore(db, schema)
+  const { reader } = createStore(db, schema, { groupDepth: GROUP_DEPTH, groupResource: 'group' })
   const scoped = db.withSchema(schema)
   // A host table holding every id, to run the filter on (plus one id no grant names).
   await scoped.schema.createTable('host_doc').addColumn('id', 'text', (col) => col.primaryKey()).execute()
   await scoped.insertInto('host_doc').values([...IDS, 'other'].map((id) => ({ id }))).execute()
   let compared = 0
 
-  await fc.assert(fc.asyncProperty(world, async ({ grants, owners, policy: p }) => {
+  await fc.assert(fc.asyncProperty(world, async (w) => {
+    const { grants, owners, memberships, policy: p } = w
     await scoped.deleteFrom('default_deny_grant').execute()
     await scoped.deleteFrom('default_deny_resource').execute()
+    await scoped.deleteFrom('default_deny_membership').execute()
+    for (const m of memberships) {
+      await scoped.insertInto('default_deny_membership').values({ group_id: m.group, member_kind: m.member.kind, member_id: m.member.id })
+        .onConflict((oc) => oc.doNothing()).execute()
+    }
     const seen = new Set<string>()
     for (const g of grants) {
       const key = JSON.stringify([g.grantee, g.type, g.id, g.privilege])
@@ -104,10 +183,11 @@ t.test('check, checkMany, filter and listIds decide as holds() on the full facts
         for (const privilege of PRIVILEGES) {
           const expected = holds(principal, privilege, facts, pol)
           const actual = await reader.check(principal, target, checkPlan(pol, privilege))
+          const reference = referenceAllows(w as World, p, principal, target, privilege)
           single.set(JSON.stringify([target.resource, target.id, privilege]), actual)
           compared++
-          if (actual !== expected) {
-            t.fail(`${JSON.stringify(principal)} ${privilege} on ${JSON.stringify(target)}: check ${String(actual)}, facts ${String(expected)}`)
+          if (actual !== expected || actual !== reference) {
+            t.fail(`${JSON.stringify(principal)} ${privilege} on ${JSON.stringify(target)}: check ${String(actual)}, facts ${String(expected)}, reference ${String(reference)}; memberships ${JSON.stringify(memberships)}`)
             return false
           }
         }

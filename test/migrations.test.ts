@@ -8,7 +8,7 @@ import { Migrator, sql, type Kysely } from 'kysely'
 import { runMigrations, MIGRATION_LOCK_TABLE, MIGRATION_TABLE } from '../lib/store/migrate.js'
 import { testDatabase, usingPostgres } from './helper.js'
 
-const ALL = ['20261125070000_create_grants', '20261125080000_create_audit', '20261129120000_grant_starts_at', '20261202120000_resource_owner_idx']
+const ALL = ['20261125070000_create_grants', '20261125080000_create_audit', '20261129120000_grant_starts_at', '20261202120000_resource_owner_idx', '20261203090000_group_membership']
 
 async function tables (db: Kysely<any>, schema: string): Promise<string[]> {
   const rows = await db.selectFrom('information_schema.tables')
@@ -45,6 +45,7 @@ t.test('up, again (idempotent), down, up beside a host kysely_migration table', 
   ].sort())
   t.notOk((await hostMigrator.migrateToLatest()).error, 'the host migrator is not confused by ours')
 
+  t.same(await runMigrations(db, { schema, direction: 'down' }), ['20261203090000_group_membership'])
   t.same(await runMigrations(db, { schema, direction: 'down' }), ['20261202120000_resource_owner_idx'])
   t.same(await runMigrations(db, { schema, direction: 'down' }), ['20261129120000_grant_starts_at'])
   t.same(await runMigrations(db, { schema, direction: 'down' }), ['20261125080000_create_audit'])
@@ -86,6 +87,6 @@ t.test('npm run migrate applies and reverts on the configured database', async (
     (await run(process.execPath, ['--import', 'tsx', 'bin/migrate.ts', ...args, '--schema', schema], { env })).stdout.trim()
   t.equal(await cli('up'), `applied: ${ALL.join(', ')}`)
   t.equal(await cli('up'), 'nothing to do')
-  t.equal(await cli('down'), 'reverted: 20261202120000_resource_owner_idx')
+  t.equal(await cli('down'), 'reverted: 20261203090000_group_membership')
   await t.rejects(cli('sideways'), /unknown command/)
 })

@@ -11,14 +11,22 @@ export interface Source {
   expiresAt: Date | null
 }
 
-function describeGrantee (grantee: GranteeRef): string {
-  return grantee.kind === 'anonymous' ? 'everyone (anonymous)' : `${grantee.kind} ${grantee.id}`
-}
+/**
+ * The groups between a principal and each group it is in, nearest first
+ * (empty for a token's group or a direct membership).
+ */
+export type GroupPaths = ReadonlyMap<string, readonly string[]>
 
 /** Why a principal can (or cannot) do things on a resource, in data and in words. */
 export function explain (
-  principal: Principal, sources: Source[], owner: string | null, policy: Policy, asked: string | null
+  principal: Principal, sources: Source[], owner: string | null, policy: Policy, asked: string | null, paths: GroupPaths = new Map()
 ): Explanation {
+  const viaOf = (grantee: GranteeRef) => grantee.kind === 'group' ? paths.get(grantee.id) ?? [] : []
+  const describeGrantee = (grantee: GranteeRef): string => {
+    if (grantee.kind === 'anonymous') return 'everyone (anonymous)'
+    const via = viaOf(grantee)
+    return via.length === 0 ? `${grantee.kind} ${grantee.id}` : `group ${grantee.id} (through ${via.join(' → ')})`
+  }
   const reasonsFor = (privilege: string): Reason[] => {
     const accepted = policy.satisfiedBy.get(privilege) ?? new Set<string>()
     const reasons: Reason[] = []
@@ -30,7 +38,10 @@ export function explain (
     }
     for (const source of sources) {
       if (accepted.has(source.privilege)) {
-        reasons.push({ source: source.grantee.kind, grantee: source.grantee, privilege: source.privilege, typeLevel: source.typeLevel })
+        const via = viaOf(source.grantee)
+        reasons.push({
+          source: source.grantee.kind, grantee: source.grantee, privilege: source.privilege, typeLevel: source.typeLevel, ...(via.length > 0 ? { via: [...via] } : {})
+        })
       }
     }
     return reasons

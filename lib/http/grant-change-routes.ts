@@ -2,13 +2,11 @@
 // calls one grant use case on behalf of the verified user.
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { GranteeRef } from '../../fastify-plugin.js'
-import { MAX_REASON_LENGTH } from '../decision/ids.js'
 import { invalidRequest, type GrantRoutesDeps, type RequestInput } from './grant-input.js'
-import { errorResponses, type Schemas } from './schemas.js'
+import { errorResponses, reasonQuery, type Schemas } from './schemas.js'
 
 const SINGLE_BODY_LIMIT = 64 * 1024
 const BULK_BODY_LIMIT = 1024 * 1024
-const reasonQuery = { type: 'object', additionalProperties: false, properties: { reason: { type: 'string', maxLength: MAX_REASON_LENGTH } } }
 
 /** Changes to one grantee's privileges on one resource. */
 export function grantChangeRoutes (app: FastifyInstance, { grants }: GrantRoutesDeps, s: Schemas, input: RequestInput): void {

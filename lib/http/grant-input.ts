@@ -6,6 +6,7 @@ import { codes } from '../errors.js'
 import type { WriteContext } from '../store/audit.js'
 import type { Settings } from '../options.js'
 import type { Actor, GrantService, Instance } from '../service/grants.js'
+import type { MembershipService } from '../service/members.js'
 import type { GrantQueries } from '../service/queries.js'
 import { createValidators, type ValidationSettings, type Validators } from '../service/validation.js'
 
@@ -18,6 +19,7 @@ export const invalidRequest = (): never => { throw new codes.FST_DEFAULT_DENY_IN
 export interface GrantRoutesDeps {
   settings: Settings
   grants: GrantService
+  members: MembershipService
   queries: GrantQueries
 }
 

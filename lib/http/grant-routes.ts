@@ -9,6 +9,7 @@ import { codes } from '../errors.js'
 import { grantChangeRoutes, grantSetRoutes } from './grant-change-routes.js'
 import { requestInput, type GrantRoutesDeps } from './grant-input.js'
 import { grantReadRoutes } from './grant-read-routes.js'
+import { memberRoutes } from './member-routes.js'
 import { buildSchemas } from './schemas.js'
 
 export const grantRoutes: FastifyPluginAsync<GrantRoutesDeps> = async (app, deps) => {
@@ -36,4 +37,5 @@ export const grantRoutes: FastifyPluginAsync<GrantRoutesDeps> = async (app, deps
   grantReadRoutes(app, deps, schemas, input)
   grantChangeRoutes(app, deps, schemas, input)
   grantSetRoutes(app, deps, schemas, input)
+  memberRoutes(app, deps, schemas, input)
 }

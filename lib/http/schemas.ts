@@ -15,6 +15,9 @@ const error = {
 
 export const errorResponses = Object.fromEntries([400, 401, 403, 404, 409, 413, 415, 422, 503].map((status) => [status, error]))
 
+/** The `?reason=` of a change without a body, recorded in the audit trail. */
+export const reasonQuery = { type: 'object', additionalProperties: false, properties: { reason: { type: 'string', maxLength: MAX_REASON_LENGTH } } }
+
 export function buildSchemas (settings: Pick<Settings, 'maxIdLength' | 'privileges'>) {
   const id = { type: 'string', minLength: 1, maxLength: settings.maxIdLength }
   const privilege = { type: 'string', enum: [...settings.privileges] }
@@ -199,13 +202,42 @@ export function buildSchemas (settings: Pick<Settings, 'maxIdLength' | 'privileg
                 type: 'array',
                 items: {
                   type: 'object',
-                  properties: { source: { type: 'string' }, grantee: granteeOut, privilege: { type: 'string' }, typeLevel: { type: 'boolean' } }
+                  properties: {
+                    source: { type: 'string' },
+                    grantee: granteeOut,
+                    privilege: { type: 'string' },
+                    typeLevel: { type: 'boolean' },
+                    via: { type: 'array', items: { type: 'string' } }
+                  }
                 }
               }
             }
           }
         }
       }
+    },
+    groupParams: { type: 'object', required: ['group'], properties: { group: id } },
+    memberParams: {
+      type: 'object',
+      required: ['group', 'kind', 'member'],
+      properties: { group: id, kind: { type: 'string', enum: ['user', 'group'] }, member: id }
+    },
+    membersResponse: {
+      type: 'object',
+      properties: {
+        group: { type: 'string' },
+        members: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: { kind: { type: 'string' }, id: { type: 'string' }, addedBy: { type: ['string', 'null'] }, addedAt: { type: 'string', format: 'date-time' } }
+          }
+        }
+      }
+    },
+    memberChangeResponse: {
+      type: 'object',
+      properties: { group: { type: 'string' }, member: granteeOut, before: { type: 'array', items: { type: 'string' } }, after: { type: 'array', items: { type: 'string' } } }
     },
     auditResponse: {
       type: 'object',

@@ -8,6 +8,7 @@ import { isSeq } from '../decision/ids.js'
 import { codes } from '../errors.js'
 import type { RulesLayer } from '../rules/reloader.js'
 import type { GrantService, Instance, Trusted } from './grants.js'
+import type { MembershipService } from './members.js'
 import type { GrantQueries } from './queries.js'
 import type { Validators } from './validation.js'
 
@@ -18,6 +19,7 @@ export const invalidGrant = (message: string): never => { throw new codes.FST_DE
 
 export interface ApiProps {
   readonly grants: GrantService
+  readonly members: MembershipService
   readonly queries: GrantQueries
   /** Built with `invalidGrant`. */
   readonly validators: Validators
@@ -26,6 +28,7 @@ export interface ApiProps {
 
 type ReadMethods = Pick<DefaultDenyApi, 'check' | 'checkMany' | 'filter' | 'listIds' | 'listGrants' | 'getOwner' | 'explain' | 'audit' | 'verifyAudit'>
 type WriteMethods = Pick<DefaultDenyApi, 'grant' | 'revoke' | 'replace' | 'setOwner' | 'forgetResource' | 'purgeExpired'>
+type MemberMethods = Pick<DefaultDenyApi, 'addMember' | 'removeMember' | 'listMembers' | 'groupsOf'>
 
 const db = (options?: ServiceCallOptions): Kysely<any> | undefined => options?.db
 
@@ -143,11 +146,40 @@ function writeMethods ({ grants, validators: check }: ApiProps): WriteMethods {
   }
 }
 
+function memberMethods ({ members, validators: check }: ApiProps): MemberMethods {
+  const trusted = (options?: ServiceCallOptions): Trusted => ({ kind: 'trusted', db: options?.db })
+  const context = (options?: ServiceCallOptions) =>
+    check.context({ actor: options?.actor ?? null, reason: options?.reason, requestId: options?.requestId })
+  const input = (value: unknown) => {
+    if (typeof value !== 'object' || value === null) return invalidGrant('expected an object')
+    const { group, member } = value as Record<string, unknown>
+    return check.membership(group, member)
+  }
+  return {
+    async addMember (value, options) {
+      const { group, member } = input(value)
+      return { added: await members.add(trusted(options), group, member, context(options)) }
+    },
+    async removeMember (value, options) {
+      const { group, member } = input(value)
+      return { removed: await members.remove(trusted(options), group, member, context(options)) }
+    },
+    async listMembers (group, options) {
+      if (!check.id(group)) invalidGrant('group must be a valid id')
+      return await members.list(group, db(options))
+    },
+    async groupsOf (principal, options) {
+      return await members.groupsOf(principal, db(options))
+    }
+  }
+}
+
 export function createApi (props: ApiProps): DefaultDenyApi {
   const { rules } = props
   return {
     ...readMethods(props),
     ...writeMethods(props),
+    ...memberMethods(props),
     async reloadRules (source?: unknown) {
       if (rules === null) throw new codes.FST_DEFAULT_DENY_INVALID_RULES('rules: no endpoint rules are configured')
       rules.reload(source)

@@ -6,6 +6,7 @@ import type { AuditEntry, AuditVerification, Explanation, Grant, GranteeRef, Pri
 import { explain } from '../decision/explain.js'
 import { checkPlan, type CheckPlan, type Policy } from '../decision/policy.js'
 import type { AuditFilter, AuditLog } from '../store/audit.js'
+import type { MembershipStore } from '../store/members.js'
 import type { GrantReader } from '../store/reader.js'
 import type { Instance } from './grants.js'
 
@@ -13,6 +14,7 @@ export interface QueriesProps {
   readonly reader: GrantReader
   readonly audit: AuditLog
   readonly policy: Policy
+  readonly members: MembershipStore
 }
 
 /** One grant as a manager sees it, with where it comes from. */
@@ -71,12 +73,17 @@ export class GrantQueries {
   }
 
   async explain (principal: Principal, target: ResourceRef, privilege: string | null, db?: Kysely<any>): Promise<Explanation> {
-    const { reader, policy } = this.#props
+    const { reader, policy, members } = this.#props
     const [sources, owner] = await Promise.all([
       reader.sources(principal, target, db),
       target.id === null ? null : reader.getOwner(target as Instance, db)
     ])
-    return explain(principal, sources, owner, policy, privilege)
+    // How the principal is in each group that holds something: only asked
+    // when a group's grant counts, which is where a path needs explaining.
+    const paths = sources.some((s) => s.grantee.kind === 'group')
+      ? new Map((await members.groupsOf(principal, db)).map((p) => [p.group, p.via]))
+      : new Map<string, string[]>()
+    return explain(principal, sources, owner, policy, privilege, paths)
   }
 
   /** The owner, the resource's own live grants and its type's, as a manager reviews them. */

@@ -1,7 +1,7 @@
 // Input checks shared by the service API and the grant routes. Each caller
 // builds them with its own `fail`: the service API answers
 // FST_DEFAULT_DENY_INVALID_GRANT with the reason, the HTTP API a generic 400.
-import type { GranteeRef, ResourceRef } from '../../fastify-plugin.js'
+import type { GranteeRef, MemberRef, ResourceRef } from '../../fastify-plugin.js'
 import { isValidId, isValidText, MAX_REASON_LENGTH, MAX_REQUEST_ID_LENGTH } from '../decision/ids.js'
 import { codes } from '../errors.js'
 import type { WriteContext } from '../store/audit.js'
@@ -16,6 +16,8 @@ export interface Validators {
   target: (input: unknown, allowTypeLevel?: boolean) => ResourceRef
   grantee: (grantee: unknown) => GranteeRef
   privilege: (privilege: unknown) => string
+  /** A group and one of its members: a user, or another group (never the group itself). */
+  membership: (group: unknown, member: unknown) => { group: string, member: MemberRef }
   /** `startsAt` and `expiresAt` together: a grant must start before it expires. */
   schedule: (input: { expiresAt?: unknown, startsAt?: unknown }) => { expiresAt: Date | null, startsAt: Date | null }
   /**
@@ -56,6 +58,15 @@ export function createValidators (settings: ValidationSettings, fail: Fail): Val
       if (kind !== 'user' && kind !== 'group') return fail("grantee.kind must be 'user', 'group' or 'anonymous'")
       if (!id(granteeId)) fail('grantee.id must be a valid id')
       return { kind, id: granteeId as string }
+    },
+    membership (group, member) {
+      if (!id(group)) fail('group must be a valid id')
+      if (typeof member !== 'object' || member === null) return fail('member must be an object')
+      const { kind, id: memberId } = member as Record<string, unknown>
+      if (kind !== 'user' && kind !== 'group') fail("member.kind must be 'user' or 'group'")
+      if (!id(memberId)) fail('member.id must be a valid id')
+      if (kind === 'group' && memberId === group) fail('a group cannot be a member of itself')
+      return { group: group as string, member: { kind, id: memberId } as MemberRef }
     },
     privilege (privilege) {
       if (typeof privilege !== 'string' || !settings.privileges.has(privilege)) fail('unknown privilege')

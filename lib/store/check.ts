@@ -9,6 +9,7 @@ import { CompiledQuery, sql, type Expression, type Kysely, type RawBuilder, type
 import type { Principal, ResourceRef } from '../../fastify-plugin.js'
 import type { CheckPlan } from '../decision/policy.js'
 import type { Budget } from './deadline.js'
+import { bindText, groupsText, type GroupScope } from './predicates.js'
 
 /**
  * Statements starting with this comment are sent as named prepared statements
@@ -34,14 +35,17 @@ export function registerRunner (db: Kysely<any>, runner: DirectRunner): void {
 
 // The conditions every form of the check is built from, written once. `$1`
 // type, `$3` accepted privileges, `$4` user id (null for anonymous), `$5`
-// groups, `$6` whether owners count. The resource's own grants are one index
+// the token's groups (to which the stored memberships add theirs), `$6`
+// whether owners count. The resource's own grants are one index
 // range (type, id, then the principal alternatives). The anonymous
 // type-level probe deliberately has no `principal_id = ''`: with it the
 // generic plan picks the wrong index.
-function conditions (schema: string) {
+function conditions (scope: GroupScope) {
+  const { schema } = scope
   const grant = `"${schema}".default_deny_grant`
   const live = '(expires_at is null or expires_at > now()) and (starts_at is null or starts_at <= now())'
-  const held = "(principal_kind = 'anonymous' or (principal_kind = 'user' and principal_id = $4) or (principal_kind = 'group' and principal_id = any($5::text[])))"
+  const groups = `principal_id = any(${groupsText(scope, '$4', '$5')})`
+  const held = `(principal_kind = 'anonymous' or (principal_kind = 'user' and principal_id = $4) or (principal_kind = 'group' and ${groups}))`
   const typeLevel = `resource_type = $1 and resource_id is null and privilege = any($3::text[]) and ${live}`
   return {
     /** Ids of the type, matching `ids`, with a live grant the principal holds. */
@@ -53,7 +57,7 @@ function conditions (schema: string) {
      */
     grantedEach: (ids: string) => [
       "principal_kind = 'user' and principal_id = $4",
-      "principal_kind = 'group' and principal_id = any($5::text[])",
+      `principal_kind = 'group' and ${groups}`,
       "principal_kind = 'anonymous' and principal_id = ''"
     ].map((who) => `select resource_id from ${grant} where ${who} and resource_type = $1 and ${ids} and privilege = any($3::text[]) and ${live}`)
       .join('\n  union all '),
@@ -61,14 +65,14 @@ function conditions (schema: string) {
     owned: (ids: string) => `select resource_id from "${schema}".default_deny_resource where $6::boolean and resource_type = $1 and ${ids} and owner_id = $4`,
     /** A live type-level grant the principal holds (a text column, like the others, so they can be one UNION). */
     typeLevel: `select resource_id from ${grant} where principal_kind = 'user' and principal_id = $4 and ${typeLevel}
-  union all select resource_id from ${grant} where principal_kind = 'group' and principal_id = any($5::text[]) and ${typeLevel}
+  union all select resource_id from ${grant} where principal_kind = 'group' and ${groups} and ${typeLevel}
   union all select resource_id from ${grant} where principal_kind = 'anonymous' and ${typeLevel}`
   }
 }
 
 // One resource (`$2`): the probes in order, stopping at the first hit.
-function checkText (schema: string): string {
-  const c = conditions(schema)
+function checkText (scope: GroupScope): string {
+  const c = conditions(scope)
   return `${PREPARED_MARKER} select exists (
   ${c.granted('resource_id = $2')}
   union all ${c.owned('resource_id = $2')}
@@ -79,8 +83,8 @@ function checkText (schema: string): string {
 // Many resources (`$2` an array of ids), one row each in the order given.
 // The type-level probes do not depend on the id: PostgreSQL runs them once,
 // and when one hits, no id is probed at all.
-function checkManyText (schema: string): string {
-  const c = conditions(schema)
+function checkManyText (scope: GroupScope): string {
+  const c = conditions(scope)
   return `${PREPARED_MARKER} select i.n::int4 as n, (
   (select exists (${c.typeLevel}))
   or exists (${c.granted('resource_id = i.id')})
@@ -94,8 +98,8 @@ order by i.n`
 // (as text, compared byte-exactly like every id here). Uncorrelated: PostgreSQL works out the principal's ids once (a hashed
 // subplan) and tests each row against them; a type-level grant makes it true
 // for every row without testing any.
-function filterText (schema: string): string {
-  const c = conditions(schema)
+function filterText (scope: GroupScope): string {
+  const c = conditions(scope)
   return `((select exists (${c.typeLevel}))
   or cast({id} as text) collate "C" in (${c.grantedEach('resource_id is not null')})
   or cast({id} as text) collate "C" in (${c.owned('true')}))`
@@ -105,8 +109,8 @@ function filterText (schema: string): string {
 // one keyset page (`$2` the last id of the previous page, `$7` the page size)
 // of the ids it holds grants on or owns; `all` when a type-level grant makes
 // every id of the type allowed (the ids are then not the plugin's to list).
-function listText (schema: string): string {
-  const c = conditions(schema)
+function listText (scope: GroupScope): string {
+  const c = conditions(scope)
   return `${PREPARED_MARKER} select (select exists (${c.typeLevel})) as everything, array(
   select id from (${c.grantedEach('resource_id is not null')} union ${c.owned('true')}) as held(id)
   where id > $2 order by id limit $7
@@ -120,16 +124,16 @@ export class CheckStatement {
   readonly #one: string
   readonly #many: string
   readonly #direct: DirectRunner | undefined
-  readonly #filter: string[]
+  readonly #filter: string
   readonly #list: string
 
-  constructor (db: Kysely<any>, schema: string) {
+  constructor (db: Kysely<any>, scope: GroupScope) {
     this.#db = db
-    this.#one = checkText(schema)
-    this.#many = checkManyText(schema)
+    this.#one = checkText(scope)
+    this.#many = checkManyText(scope)
     this.#direct = runners.get(db)
-    this.#list = listText(schema)
-    this.#filter = filterText(schema).split(/(\$\d|\{id\})/)
+    this.#list = listText(scope)
+    this.#filter = filterText(scope)
   }
 
   /**
@@ -138,10 +142,7 @@ export class CheckStatement {
    */
   filter (principal: Principal, resource: string, plan: CheckPlan, id: Expression<unknown>): RawBuilder<SqlBool> {
     if (plan.accepted.length === 0 && !plan.ownerCounts) return sql<SqlBool>`false`
-    const bound = values(principal, resource, null, plan)
-    return sql.join(this.#filter.map((part) => part === '{id}'
-      ? id
-      : /^\$\d$/.test(part) ? sql.val(bound[Number(part.slice(1)) - 1]) : sql.raw(part)), sql.raw('')) as RawBuilder<SqlBool>
+    return bindText<SqlBool>(this.#filter, values(principal, resource, null, plan), id)
   }
 
   /**

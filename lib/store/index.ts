@@ -1,6 +1,7 @@
 // The plugin's storage, built once per plugin instance from one Kysely handle.
 import type { Kysely } from 'kysely'
 import { AuditLog } from './audit.js'
+import { MembershipStore } from './members.js'
 import { SqlGrantReader, type GrantReader } from './reader.js'
 import { GrantWriter } from './writer.js'
 
@@ -8,10 +9,16 @@ export interface Store {
   readonly reader: GrantReader
   readonly writer: GrantWriter
   readonly audit: AuditLog
+  readonly members: MembershipStore
 }
 
-export function createStore (db: Kysely<any>, schema: string): Store {
-  const props = { db, schema }
+export function createStore (db: Kysely<any>, schema: string, groups: { groupDepth: number, groupResource: string }): Store {
+  const props = { db, schema, groupDepth: groups.groupDepth }
   const audit = new AuditLog(props)
-  return Object.freeze({ reader: new SqlGrantReader(props), writer: new GrantWriter({ ...props, audit }), audit })
+  return Object.freeze({
+    reader: new SqlGrantReader(props),
+    writer: new GrantWriter({ ...props, audit }),
+    audit,
+    members: new MembershipStore({ ...props, audit, groupResource: groups.groupResource })
+  })
 }

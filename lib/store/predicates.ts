@@ -1,7 +1,7 @@
 // Who holds what, on which resource, until when: the conditions every grant
 // query is built from. The check, explain, the locked reads of a write and
 // (to come) the list filter all use these, so they cannot disagree.
-import { sql, type ExpressionBuilder } from 'kysely'
+import { sql, type Expression, type ExpressionBuilder, type RawBuilder } from 'kysely'
 import type { GranteeRef, Principal, ResourceRef } from '../../fastify-plugin.js'
 import type { DefaultDenyDatabase, GrantRow } from './schema.js'
 
@@ -29,14 +29,57 @@ export function countsOn (eb: GrantEb, target: ResourceRef) {
     : eb.and([type, eb.or([eb('resource_id', '=', target.id), eb('resource_id', 'is', null)])])
 }
 
-/** Grants that count for `principal`: its own, its groups', and everyone's. */
-export function heldBy (eb: GrantEb, principal: Principal) {
+/** Where the plugin's tables are, and how many levels of group nesting count. */
+export interface GroupScope {
+  readonly schema: string
+  readonly groupDepth: number
+}
+
+/**
+ * The groups a principal is in, as the recursive part of a query: the
+ * token's groups and the groups its user id is a stored member of (level 1),
+ * then every group one of those is a member of, up to `groupDepth` levels.
+ * The bound ends a cycle as well; UNION keeps each row once. `user` and
+ * `groups` are SQL for the user id (null: no user) and the token's groups.
+ * With `via`, each row also says which member it was reached through (null
+ * at level 1), so explain can show the path; the check does without.
+ */
+export function reachText (scope: GroupScope, user: string, groups: string, via: boolean): string {
+  const table = `"${scope.schema}".default_deny_membership`
+  const [first, member, next] = via ? [', null::text collate "C"', ', null', ', r.id'] : ['', '', '']
+  return `reach(id, level${via ? ', via' : ''}) as (
+    select g collate "C", 1${first} from unnest(${groups}::text[]) as t(g)
+    union select group_id, 1${member} from ${table} where member_kind = 'user' and member_id = ${user}
+    union select m.group_id, r.level + 1${next} from reach r join ${table} m on m.member_kind = 'group' and m.member_id = r.id
+      where r.level < ${scope.groupDepth})`
+}
+
+/**
+ * Every group of a principal as one array (SQL), for `= any(...)`: the cast
+ * makes it an array expression rather than a subquery of rows. PostgreSQL
+ * works it out once per statement.
+ */
+export function groupsText (scope: GroupScope, user: string, groups: string): string {
+  return `(with recursive ${reachText(scope, user, groups, false)} select array(select id from reach))::text[]`
+}
+
+/** SQL text with `$n` placeholders as a Kysely fragment, each bound to `values[n - 1]`; `{id}` becomes `id`. */
+export function bindText<T> (text: string, values: readonly unknown[], id?: Expression<unknown>): RawBuilder<T> {
+  return sql.join(text.split(/(\$\d+|\{id\})/).map((part) => part === '{id}' && id !== undefined
+    ? id
+    : /^\$\d+$/.test(part) ? sql.val(values[Number(part.slice(1)) - 1]) : sql.raw(part)), sql.raw('')) as RawBuilder<T>
+}
+
+/** Grants that count for `principal`: its own, its groups' (token and stored, nested), and everyone's. */
+export function heldBy (eb: GrantEb, principal: Principal, scope: GroupScope) {
   const alternatives = [eb('principal_kind', '=', 'anonymous')]
-  if (principal.kind === 'user' && principal.id !== null) {
-    alternatives.push(eb.and([eb('principal_kind', '=', 'user'), eb('principal_id', '=', principal.id)]))
+  const user = principal.kind === 'user' ? principal.id : null
+  if (user !== null) {
+    alternatives.push(eb.and([eb('principal_kind', '=', 'user'), eb('principal_id', '=', user)]))
   }
-  if (principal.groups.length > 0) {
-    alternatives.push(eb.and([eb('principal_kind', '=', 'group'), eb('principal_id', '=', anyOf(principal.groups))]))
+  if (user !== null || principal.groups.length > 0) {
+    const groups = bindText<string[]>(groupsText(scope, '$1', '$2'), [user, [...principal.groups]])
+    alternatives.push(eb.and([eb('principal_kind', '=', 'group'), eb('principal_id', '=', sql<string>`any(${groups})`)]))
   }
   return eb.or(alternatives)
 }
@@ -50,8 +93,8 @@ export function inEffect (eb: GrantEb) {
 }
 
 /** Grants in effect that count for `principal` on the target. */
-export function effective (eb: GrantEb, principal: Principal, target: ResourceRef) {
-  return eb.and([countsOn(eb, target), heldBy(eb, principal), inEffect(eb)])
+export function effective (eb: GrantEb, principal: Principal, target: ResourceRef, scope: GroupScope) {
+  return eb.and([countsOn(eb, target), heldBy(eb, principal, scope), inEffect(eb)])
 }
 
 /** The grantee columns as stored: the anonymous principal has the id ''. */

@@ -51,7 +51,7 @@ export interface GrantReader {
  * The reader over the plugin's tables.
  *
  * @example
- * const reader = new SqlGrantReader({ db, schema: 'public' })
+ * const reader = new SqlGrantReader({ db, schema: 'public', groupDepth: 8 })
  * const facts = await reader.facts(principal, { resource: 'document', id: '42' })
  */
 export class SqlGrantReader implements GrantReader {
@@ -60,7 +60,7 @@ export class SqlGrantReader implements GrantReader {
 
   constructor (props: StoreProps) {
     this.#props = Object.freeze({ ...props })
-    this.#check = new CheckStatement(props.db, props.schema)
+    this.#check = new CheckStatement(props.db, this.#props)
   }
 
   // Not async: the check is on every request's path, and each async layer costs a promise and a turn.
@@ -98,7 +98,7 @@ export class SqlGrantReader implements GrantReader {
       sql<string[]>`array(${eb.selectFrom('default_deny_grant')
         .select('privilege')
         .distinct()
-        .where((g) => effective(g, principal, target))})`.as('privileges')
+        .where((g) => effective(g, principal, target, this.#props))})`.as('privileges')
     ]).executeTakeFirstOrThrow()
     return { owner: row.owner ?? null, privileges: row.privileges }
   }
@@ -106,7 +106,7 @@ export class SqlGrantReader implements GrantReader {
   async sources (principal: Principal, target: ResourceRef, db?: Kysely<any>): Promise<Source[]> {
     const rows = await scoped(this.#props, db).selectFrom('default_deny_grant')
       .select(['privilege', 'principal_kind', 'principal_id', 'resource_id', 'expires_at'])
-      .where((g) => effective(g, principal, target))
+      .where((g) => effective(g, principal, target, this.#props))
       .orderBy('privilege').orderBy('principal_kind').orderBy('principal_id')
       .execute()
     return rows.map((row) => ({

@@ -25,6 +25,14 @@ export interface ResourceTable {
   created_at: ColumnType<Date, Date | string | undefined, never>
 }
 
+export interface MembershipTable {
+  group_id: string
+  member_kind: 'user' | 'group'
+  member_id: string
+  added_by: string | null
+  added_at: ColumnType<Date, Date | string | undefined, never>
+}
+
 export interface AuditTable {
   seq: Generated<string>
   at: Date
@@ -47,6 +55,7 @@ export interface DefaultDenyDatabase {
   default_deny_grant: GrantTable
   default_deny_resource: ResourceTable
   default_deny_audit: AuditTable
+  default_deny_membership: MembershipTable
 }
 
 export type GrantRow = Selectable<GrantTable>

@@ -15,6 +15,8 @@ export interface StoreProps {
   readonly db: Kysely<any>
   /** The PostgreSQL schema holding the plugin's tables. */
   readonly schema: string
+  /** How many levels of stored group nesting count (the `groupDepth` option). */
+  readonly groupDepth: number
 }
 
 /** `db` (or the store's own handle) scoped to the plugin's schema. */

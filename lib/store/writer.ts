@@ -7,6 +7,7 @@ import type { Facts } from '../decision/decide.js'
 import { UNBOUNDED, type Budget } from './deadline.js'
 import type { AuditLog, WriteContext } from './audit.js'
 import { anyOf, effective, granteeColumns, ofGrantee, onTarget, sorted, toGrantee, inEffect } from './predicates.js'
+import { lockMemberships } from './members.js'
 import { ownerOf } from './reader.js'
 import { scoped, type StoreProps, type Trx } from './scope.js'
 
@@ -73,13 +74,15 @@ export class GrantWriter {
   /**
    * The facts of a check, read with FOR SHARE: a concurrent revoke of the
    * rows that give the actor its rights waits until this transaction ends,
-   * so a grant never commits after that revoke.
+   * so a grant never commits after that revoke; the same holds for the
+   * memberships that put the actor in a group.
    */
   async lockedFacts (trx: Trx, principal: Principal, target: ResourceRef): Promise<Facts> {
     const db = scoped(this.#props, trx)
+    await lockMemberships(this.#props, trx, principal)
     const grants = await db.selectFrom('default_deny_grant')
       .select('privilege')
-      .where((g) => effective(g, principal, target))
+      .where((g) => effective(g, principal, target, this.#props))
       .forShare()
       .execute()
     const owner = target.id === null

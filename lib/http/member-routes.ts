@@ -1,0 +1,55 @@
+// The grant API's membership routes: a stored group's members, listed,
+// added and removed by whoever may manage the group (the resource
+// `{ groupResource, group }`), through the same use cases as the service API.
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { MemberRef } from '../../fastify-plugin.js'
+import { codes } from '../errors.js'
+import type { GrantRoutesDeps, RequestInput } from './grant-input.js'
+import { errorResponses, reasonQuery, type Schemas } from './schemas.js'
+
+export function memberRoutes (app: FastifyInstance, { grants, members }: GrantRoutesDeps, s: Schemas, input: RequestInput): void {
+  const { check, actorOf, context, reasonOf } = input
+  const config = { permission: 'authenticated' as const }
+
+  // Ids that cannot exist (NUL, malformed Unicode) have nothing to manage.
+  const groupOf = (params: unknown): string => {
+    const { group } = params as { group: string }
+    if (!check.id(group)) throw new codes.FST_DEFAULT_DENY_NOT_FOUND()
+    return group
+  }
+  const membershipOf = (request: FastifyRequest): { group: string, member: MemberRef } => {
+    const params = request.params as { kind: string, member: string }
+    return check.membership(groupOf(request.params), { kind: params.kind, id: params.member })
+  }
+  // Before and after as for a grant: `['member']` while it is one.
+  const change = (group: string, member: MemberRef, was: boolean, is: boolean) =>
+    ({ group, member, before: was ? ['member'] : [], after: is ? ['member'] : [] })
+
+  app.get('/groups/:group/members', {
+    config,
+    schema: { params: s.groupParams, response: { 200: s.membersResponse, ...errorResponses } }
+  }, async (request) => {
+    const group = groupOf(request.params)
+    await grants.mustManage(actorOf(request), members.ref(group))
+    const list = await members.list(group)
+    return { group, members: list.map((m) => ({ kind: m.member.kind, id: m.member.id, addedBy: m.addedBy, addedAt: m.addedAt })) }
+  })
+
+  app.put('/groups/:group/members/:kind/:member', {
+    config,
+    schema: { params: s.memberParams, querystring: reasonQuery, response: { 200: s.memberChangeResponse, 201: s.memberChangeResponse, ...errorResponses } }
+  }, async (request, reply) => {
+    const { group, member } = membershipOf(request)
+    const added = await members.add(actorOf(request), group, member, context(request, reasonOf(request)))
+    return reply.code(added ? 201 : 200).send(change(group, member, !added, true))
+  })
+
+  app.delete('/groups/:group/members/:kind/:member', {
+    config,
+    schema: { params: s.memberParams, querystring: reasonQuery, response: { 200: s.memberChangeResponse, ...errorResponses } }
+  }, async (request) => {
+    const { group, member } = membershipOf(request)
+    const removed = await members.remove(actorOf(request), group, member, context(request, reasonOf(request)))
+    return change(group, member, removed, false)
+  })
+}

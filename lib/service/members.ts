@@ -1,0 +1,53 @@
+// The membership use cases: add and remove a stored group's members, list
+// them, and say which groups a principal is in. A group's members change
+// through the same runner as its grants: for an actor, only someone who may
+// manage `{ resource: groupResource, id: group }` changes them, inside a
+// transaction that holds the group's lock.
+import type { Kysely } from 'kysely'
+import type { GroupPath, MemberRef, Membership, Principal } from '../../fastify-plugin.js'
+import type { Policy } from '../decision/policy.js'
+import type { Settings } from '../options.js'
+import type { WriteContext } from '../store/audit.js'
+import type { MembershipStore } from '../store/members.js'
+import type { GrantWriter } from '../store/writer.js'
+import { ChangeRunner, type Caller, type Instance, type RunnerSettings } from './runner.js'
+
+export interface MembershipServiceProps {
+  readonly members: MembershipStore
+  readonly writer: GrantWriter
+  readonly policy: Policy
+  readonly settings: RunnerSettings & Pick<Settings, 'groupResource'>
+}
+
+export class MembershipService {
+  readonly #members: MembershipStore
+  readonly #runner: ChangeRunner
+  readonly #resource: string
+
+  constructor (props: MembershipServiceProps) {
+    this.#members = props.members
+    this.#runner = new ChangeRunner(props)
+    this.#resource = props.settings.groupResource
+  }
+
+  /** The resource that stands for `group` in grants, locks and the audit trail. */
+  ref (group: string): Instance {
+    return { resource: this.#resource, id: group }
+  }
+
+  async add (caller: Caller, group: string, member: MemberRef, context: WriteContext): Promise<boolean> {
+    return await this.#runner.run(caller, [this.ref(group)], async (trx) => await this.#members.add(trx, group, member, context))
+  }
+
+  async remove (caller: Caller, group: string, member: MemberRef, context: WriteContext): Promise<boolean> {
+    return await this.#runner.run(caller, [this.ref(group)], async (trx) => await this.#members.remove(trx, group, member, context))
+  }
+
+  async list (group: string, db?: Kysely<any>): Promise<Membership[]> {
+    return await this.#members.list(group, db)
+  }
+
+  async groupsOf (principal: Principal, db?: Kysely<any>): Promise<GroupPath[]> {
+    return await this.#members.groupsOf(principal, db)
+  }
+}

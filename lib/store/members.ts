@@ -1,0 +1,110 @@
+// Groups stored in the database: who is a member of which group, the groups
+// a principal reaches through them, and the writes that change them (each
+// audited in the same transaction, like a grant).
+import { sql, type Kysely } from 'kysely'
+import type { GroupPath, MemberRef, Membership, Principal } from '../../fastify-plugin.js'
+import type { AuditLog, WriteContext } from './audit.js'
+import { bindText, reachText } from './predicates.js'
+import { scoped, type StoreProps, type Trx } from './scope.js'
+
+export interface MembersProps extends StoreProps {
+  readonly audit: AuditLog
+  /** The resource type of groups: audit entries name `{ resource, id: group }`. */
+  readonly groupResource: string
+}
+
+const MEMBER = 'member'
+
+// The reach of a principal with, for each group, the member it was reached
+// through: `$1` the user id (null for none), `$2` the token's groups.
+function reachQuery (props: StoreProps): string {
+  return `with recursive ${reachText(props, '$1', '$2', true)} select id, level, via from reach order by level, id`
+}
+
+/**
+ * Locks (FOR SHARE) the membership rows that put the principal in its groups,
+ * inside a write that decides on its rights: a concurrent removal of one
+ * waits until the write ends, so nothing commits on a membership already
+ * taken away.
+ */
+export async function lockMemberships (props: StoreProps, trx: Trx, principal: Principal): Promise<void> {
+  const user = principal.kind === 'user' ? principal.id : null
+  if (user === null && principal.groups.length === 0) return
+  const table = `"${props.schema}".default_deny_membership`
+  const text = `with recursive ${reachText(props, '$1', '$2', false)}
+select 1 from ${table} m where m.group_id in (select id from reach)
+  and ((m.member_kind = 'user' and m.member_id = $1) or (m.member_kind = 'group' and m.member_id in (select id from reach)))
+for share of m`
+  await bindText(text, [user, [...principal.groups]]).execute(trx)
+}
+
+export class MembershipStore {
+  readonly #props: MembersProps
+  readonly #reach: string
+
+  constructor (props: MembersProps) {
+    this.#props = Object.freeze({ ...props })
+    this.#reach = reachQuery(props)
+  }
+
+  /**
+   * Every group the principal is in, each with the shortest chain of groups
+   * that leads to it (nearest first; empty for the token's groups and direct
+   * memberships). Bounded by `groupDepth` like the check.
+   */
+  async groupsOf (principal: Principal, db?: Kysely<any>): Promise<GroupPath[]> {
+    const user = principal.kind === 'user' ? principal.id : null
+    const rows = (await bindText<unknown>(this.#reach, [user, [...principal.groups]]).execute(db ?? this.#props.db)).rows as Array<{ id: string, via: string | null }>
+    const token = new Set(principal.groups)
+    // Rows come by level: the first row of a group is at its shortest depth,
+    // and the group it was reached through was found one level earlier.
+    const parent = new Map<string, string | null>()
+    for (const row of rows) if (!parent.has(row.id)) parent.set(row.id, row.via)
+    return [...parent.keys()].sort().map((group) => {
+      const via: string[] = []
+      for (let at = parent.get(group) ?? null; at !== null; at = parent.get(at) ?? null) via.unshift(at)
+      return { group, via, source: token.has(via[0] ?? group) ? 'token' : 'membership' }
+    })
+  }
+
+  /** The members of `group`, users first, then groups, each by id. */
+  async list (group: string, db?: Kysely<any>): Promise<Membership[]> {
+    const rows = await scoped(this.#props, db).selectFrom('default_deny_membership')
+      .select(['member_kind', 'member_id', 'added_by', 'added_at'])
+      .where('group_id', '=', group)
+      .orderBy('member_kind', 'desc').orderBy('member_id')
+      .execute()
+    return rows.map((row) => ({
+      group, member: { kind: row.member_kind, id: row.member_id }, addedBy: row.added_by, addedAt: new Date(row.added_at)
+    }))
+  }
+
+  /** Makes `member` a member of `group`; false when it already was. */
+  async add (trx: Trx, group: string, member: MemberRef, context: WriteContext): Promise<boolean> {
+    const inserted = await scoped(this.#props, trx).insertInto('default_deny_membership')
+      .values({ group_id: group, member_kind: member.kind, member_id: member.id, added_by: context.actor })
+      .onConflict((oc) => oc.doNothing())
+      .returning(sql<number>`1`.as('n'))
+      .executeTakeFirst()
+    if (inserted === undefined) return false
+    await this.#audit(trx, group, member, [], [MEMBER], context)
+    return true
+  }
+
+  /** Takes `member` out of `group`; false when it was not a member. */
+  async remove (trx: Trx, group: string, member: MemberRef, context: WriteContext): Promise<boolean> {
+    const deleted = await scoped(this.#props, trx).deleteFrom('default_deny_membership')
+      .where('group_id', '=', group).where('member_kind', '=', member.kind).where('member_id', '=', member.id)
+      .returning(sql<number>`1`.as('n'))
+      .executeTakeFirst()
+    if (deleted === undefined) return false
+    await this.#audit(trx, group, member, [MEMBER], [], context)
+    return true
+  }
+
+  async #audit (trx: Trx, group: string, member: MemberRef, before: string[], after: string[], context: WriteContext): Promise<void> {
+    await this.#props.audit.append(trx, {
+      action: 'member', grantee: member, target: { resource: this.#props.groupResource, id: group }, before, after
+    }, context)
+  }
+}
