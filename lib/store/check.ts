@@ -9,7 +9,7 @@ import { CompiledQuery, sql, type Expression, type Kysely, type RawBuilder, type
 import type { Principal, ResourceRef } from '../../fastify-plugin.js'
 import type { CheckPlan } from '../decision/policy.js'
 import type { Budget } from './deadline.js'
-import { bindText, groupsText, type GroupScope } from './predicates.js'
+import { bindText, groupsText, reachText, REACHED, type GroupScope } from './predicates.js'
 
 /**
  * Statements starting with this comment are sent as named prepared statements
@@ -36,16 +36,23 @@ export function registerRunner (db: Kysely<any>, runner: DirectRunner): void {
 // The conditions every form of the check is built from, written once. `$1`
 // type, `$3` accepted privileges, `$4` user id (null for anonymous), `$5`
 // the token's groups (to which the stored memberships add theirs), `$6`
-// whether owners count. The resource's own grants are one index
-// range (type, id, then the principal alternatives). The anonymous
-// type-level probe deliberately has no `principal_id = ''`: with it the
-// generic plan picks the wrong index.
-function conditions (scope: GroupScope) {
+// whether owners count. `groups` is SQL for the principal's groups: in a
+// statement of its own, the array of a `reach` the statement starts with
+// (worked out once, however many probes read it); inside a host's query, a
+// subquery of its own. The resource's own grants are one index range (type,
+// id, then the principal alternatives).
+function conditions (scope: GroupScope, groups: string) {
   const { schema } = scope
   const grant = `"${schema}".default_deny_grant`
   const live = '(expires_at is null or expires_at > now()) and (starts_at is null or starts_at <= now())'
-  const groups = `principal_id = any(${groupsText(scope, '$4', '$5')})`
-  const held = `(principal_kind = 'anonymous' or (principal_kind = 'user' and principal_id = $4) or (principal_kind = 'group' and ${groups}))`
+  const user = "principal_kind = 'user' and principal_id = $4"
+  const group = `principal_kind = 'group' and principal_id = any(${groups})`
+  // Two spellings of the anonymous grantee: `principal_id = ''` makes a list's
+  // probe an index-only range of the holder index, while in the type-level
+  // probe it makes the generic plan pick the wrong index.
+  const anonymous = "principal_kind = 'anonymous'"
+  const anonymousHolder = `${anonymous} and principal_id = ''`
+  const held = `((${anonymous}) or (${user}) or (${group}))`
   const typeLevel = `resource_type = $1 and resource_id is null and privilege = any($3::text[]) and ${live}`
   return {
     /** Ids of the type, matching `ids`, with a live grant the principal holds. */
@@ -55,25 +62,26 @@ function conditions (scope: GroupScope) {
      * ids of a list each branch is an index-only range of the holder index,
      * where the `or` of `held` would fetch every grant row from the heap.
      */
-    grantedEach: (ids: string) => [
-      "principal_kind = 'user' and principal_id = $4",
-      `principal_kind = 'group' and ${groups}`,
-      "principal_kind = 'anonymous' and principal_id = ''"
-    ].map((who) => `select resource_id from ${grant} where ${who} and resource_type = $1 and ${ids} and privilege = any($3::text[]) and ${live}`)
+    grantedEach: (ids: string) => [user, group, anonymousHolder]
+      .map((who) => `select resource_id from ${grant} where ${who} and resource_type = $1 and ${ids} and privilege = any($3::text[]) and ${live}`)
       .join('\n  union all '),
     /** Ids of the type, matching `ids`, the principal owns (when owners count). */
     owned: (ids: string) => `select resource_id from "${schema}".default_deny_resource where $6::boolean and resource_type = $1 and ${ids} and owner_id = $4`,
     /** A live type-level grant the principal holds (a text column, like the others, so they can be one UNION). */
-    typeLevel: `select resource_id from ${grant} where principal_kind = 'user' and principal_id = $4 and ${typeLevel}
-  union all select resource_id from ${grant} where principal_kind = 'group' and ${groups} and ${typeLevel}
-  union all select resource_id from ${grant} where principal_kind = 'anonymous' and ${typeLevel}`
+    typeLevel: [user, group, anonymous].map((who) => `select resource_id from ${grant} where ${who} and ${typeLevel}`).join('\n  union all ')
   }
 }
 
+// A statement of its own starts with the principal's groups.
+const statement = (scope: GroupScope) => ({
+  head: `${PREPARED_MARKER} with recursive ${reachText(scope, '$4', '$5', false)}\n`,
+  c: conditions(scope, REACHED)
+})
+
 // One resource (`$2`): the probes in order, stopping at the first hit.
-function checkText (scope: GroupScope): string {
-  const c = conditions(scope)
-  return `${PREPARED_MARKER} select exists (
+export function checkText (scope: GroupScope): string {
+  const { head, c } = statement(scope)
+  return `${head}select exists (
   ${c.granted('resource_id = $2')}
   union all ${c.owned('resource_id = $2')}
   union all ${c.typeLevel}
@@ -84,8 +92,8 @@ function checkText (scope: GroupScope): string {
 // The type-level probes do not depend on the id: PostgreSQL runs them once,
 // and when one hits, no id is probed at all.
 function checkManyText (scope: GroupScope): string {
-  const c = conditions(scope)
-  return `${PREPARED_MARKER} select i.n::int4 as n, (
+  const { head, c } = statement(scope)
+  return `${head}select i.n::int4 as n, (
   (select exists (${c.typeLevel}))
   or exists (${c.granted('resource_id = i.id')})
   or exists (${c.owned('resource_id = i.id')})
@@ -99,7 +107,7 @@ order by i.n`
 // subplan) and tests each row against them; a type-level grant makes it true
 // for every row without testing any.
 function filterText (scope: GroupScope): string {
-  const c = conditions(scope)
+  const c = conditions(scope, groupsText(scope, '$4', '$5'))
   return `((select exists (${c.typeLevel}))
   or cast({id} as text) collate "C" in (${c.grantedEach('resource_id is not null')})
   or cast({id} as text) collate "C" in (${c.owned('true')}))`
@@ -110,8 +118,8 @@ function filterText (scope: GroupScope): string {
 // of the ids it holds grants on or owns; `all` when a type-level grant makes
 // every id of the type allowed (the ids are then not the plugin's to list).
 function listText (scope: GroupScope): string {
-  const c = conditions(scope)
-  return `${PREPARED_MARKER} select (select exists (${c.typeLevel})) as everything, array(
+  const { head, c } = statement(scope)
+  return `${head}select (select exists (${c.typeLevel})) as everything, array(
   select id from (${c.grantedEach('resource_id is not null')} union ${c.owned('true')}) as held(id)
   where id > $2 order by id limit $7
 ) as ids`

@@ -39,7 +39,10 @@ export interface GroupScope {
  * The groups a principal is in, as the recursive part of a query: the
  * token's groups and the groups its user id is a stored member of (level 1),
  * then every group one of those is a member of, up to `groupDepth` levels.
- * The bound ends a cycle as well; UNION keeps each row once. `user` and
+ * The bound ends a cycle as well; UNION keeps each row once. Each step
+ * probes the primary key once per group found (`offset 0` keeps the lateral
+ * probe: planned generically, a join would read every group's memberships
+ * at each level). `user` and
  * `groups` are SQL for the user id (null: no user) and the token's groups.
  * With `via`, each row also says which member it was reached through (null
  * at level 1), so explain can show the path; the check does without.
@@ -50,7 +53,8 @@ export function reachText (scope: GroupScope, user: string, groups: string, via:
   return `reach(id, level${via ? ', via' : ''}) as (
     select g collate "C", 1${first} from unnest(${groups}::text[]) as t(g)
     union select group_id, 1${member} from ${table} where member_kind = 'user' and member_id = ${user}
-    union select m.group_id, r.level + 1${next} from reach r join ${table} m on m.member_kind = 'group' and m.member_id = r.id
+    union select m.group_id, r.level + 1${next} from reach r
+      cross join lateral (select group_id from ${table} where member_kind = 'group' and member_id = r.id offset 0) m
       where r.level < ${scope.groupDepth})`
 }
 
@@ -60,8 +64,11 @@ export function reachText (scope: GroupScope, user: string, groups: string, via:
  * works it out once per statement.
  */
 export function groupsText (scope: GroupScope, user: string, groups: string): string {
-  return `(with recursive ${reachText(scope, user, groups, false)} select array(select id from reach))::text[]`
+  return `(with recursive ${reachText(scope, user, groups, false)} ${REACHED.slice(1)}`
 }
+
+/** The groups as an array (SQL) in a statement that starts with `with recursive reach…`. */
+export const REACHED = '(select array(select id from reach))::text[]'
 
 /** SQL text with `$n` placeholders as a Kysely fragment, each bound to `values[n - 1]`; `{id}` becomes `id`. */
 export function bindText<T> (text: string, values: readonly unknown[], id?: Expression<unknown>): RawBuilder<T> {
