@@ -40,7 +40,7 @@ t.test('up, again (idempotent), down, up beside a host kysely_migration table', 
   t.same(await runMigrations(db, { schema }), ALL)
   t.same(await runMigrations(db, { schema }), [], 'a second run does nothing')
   t.same(await tables(db, schema), [
-    'default_deny_audit', 'default_deny_grant', MIGRATION_TABLE, MIGRATION_LOCK_TABLE, 'default_deny_resource',
+    'default_deny_audit', 'default_deny_grant', 'default_deny_membership', MIGRATION_TABLE, MIGRATION_LOCK_TABLE, 'default_deny_resource',
     'documents', 'kysely_migration', 'kysely_migration_lock'
   ].sort())
   t.notOk((await hostMigrator.migrateToLatest()).error, 'the host migrator is not confused by ours')
@@ -68,6 +68,22 @@ t.test('constraints: unique grants (type-level too), anonymous shape, empty ids'
   await t.rejects(grants.values({ ...row, resource_id: '' }).execute(), /check/i)
   const count = await db.withSchema(schema).selectFrom('default_deny_grant').select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow()
   t.equal(count.n, 1)
+})
+
+t.test('constraints: memberships are unique, never of the group itself, never empty', async (t) => {
+  const { db, schema } = await testDatabase(t)
+  await runMigrations(db, { schema })
+  const members = db.withSchema(schema).insertInto('default_deny_membership')
+  const row = { group_id: 'staff', member_kind: 'group', member_id: 'editors' }
+  await members.values(row).execute()
+  await t.rejects(members.values(row).execute(), /unique|duplicate/i)
+  await t.rejects(members.values({ ...row, member_id: 'staff' }).execute(), /check/i, 'a group is not its own member')
+  await t.rejects(members.values({ ...row, member_kind: 'anonymous' }).execute(), /check/i)
+  await t.rejects(members.values({ ...row, member_id: '' }).execute(), /check/i)
+  await t.rejects(members.values({ ...row, group_id: '' }).execute(), /check/i)
+  await members.values({ ...row, member_kind: 'user' }).execute()
+  const count = await db.withSchema(schema).selectFrom('default_deny_membership').select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow()
+  t.equal(count.n, 2, 'a user and a group of the same id are different members')
 })
 
 t.test('npm run migrate applies and reverts on the configured database', async (t) => {
