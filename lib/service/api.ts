@@ -31,6 +31,9 @@ type WriteMethods = Pick<DefaultDenyApi, 'grant' | 'revoke' | 'replace' | 'setOw
 type MemberMethods = Pick<DefaultDenyApi, 'addMember' | 'removeMember' | 'listMembers' | 'groupsOf'>
 
 const db = (options?: ServiceCallOptions): Kysely<any> | undefined => options?.db
+const trusted = (options?: ServiceCallOptions): Trusted => ({ kind: 'trusted', db: options?.db })
+const contextOf = (check: Validators, options: ServiceCallOptions | undefined, fallbackActor: unknown = null) =>
+  check.context({ actor: options?.actor ?? fallbackActor, reason: options?.reason, requestId: options?.requestId })
 
 /** The resource type and privilege of a question about many resources. */
 function typeTarget (check: Validators, target: unknown): { resource: string, privilege: string } {
@@ -99,10 +102,8 @@ function readMethods ({ queries, validators: check }: ApiProps): ReadMethods {
 }
 
 function writeMethods ({ grants, validators: check }: ApiProps): WriteMethods {
-  const trusted = (options?: ServiceCallOptions): Trusted => ({ kind: 'trusted', db: options?.db })
   const instance = (input: unknown) => check.target(input, false) as Instance
-  const context = (options: ServiceCallOptions | undefined, fallbackActor: unknown = null) =>
-    check.context({ actor: options?.actor ?? fallbackActor, reason: options?.reason, requestId: options?.requestId })
+  const context = (options: ServiceCallOptions | undefined, fallbackActor: unknown = null) => contextOf(check, options, fallbackActor)
   return {
     async grant (input, options) {
       const target = check.target(input)
@@ -147,9 +148,7 @@ function writeMethods ({ grants, validators: check }: ApiProps): WriteMethods {
 }
 
 function memberMethods ({ members, validators: check }: ApiProps): MemberMethods {
-  const trusted = (options?: ServiceCallOptions): Trusted => ({ kind: 'trusted', db: options?.db })
-  const context = (options?: ServiceCallOptions) =>
-    check.context({ actor: options?.actor ?? null, reason: options?.reason, requestId: options?.requestId })
+  const context = (options?: ServiceCallOptions) => contextOf(check, options)
   const input = (value: unknown) => {
     if (typeof value !== 'object' || value === null) return invalidGrant('expected an object')
     const { group, member } = value as Record<string, unknown>
