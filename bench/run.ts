@@ -3,3 +3,4 @@
 await import('./check.js')
 await import('./filter.js')
 await import('./rules.js')
+await import('./casbin.js')
