@@ -9,7 +9,7 @@ import { CompiledQuery, sql, type Expression, type Kysely, type RawBuilder, type
 import type { Principal, ResourceRef } from '../../fastify-plugin.js'
 import type { CheckPlan } from '../decision/policy.js'
 import type { Budget } from './deadline.js'
-import { bindText, groupsText, reachText, REACHED, type GroupScope } from './predicates.js'
+import { bindText, groupsText, reachText, reached, type GroupScope } from './predicates.js'
 
 /**
  * Statements starting with this comment are sent as named prepared statements
@@ -75,7 +75,7 @@ function conditions (scope: GroupScope, groups: string) {
 // A statement of its own starts with the principal's groups.
 const statement = (scope: GroupScope) => ({
   head: `${PREPARED_MARKER} with recursive ${reachText(scope, '$4', '$5', false)}\n`,
-  c: conditions(scope, REACHED)
+  c: conditions(scope, reached('$5'))
 })
 
 // One resource (`$2`): the probes in order, stopping at the first hit.

@@ -33,7 +33,8 @@ export async function lockMemberships (props: StoreProps, trx: Trx, principal: P
   const table = `"${props.schema}".default_deny_membership`
   const text = `with recursive ${reachText(props, '$1', '$2', false)}
 select 1 from ${table} m where m.group_id in (select id from reach)
-  and ((m.member_kind = 'user' and m.member_id = $1) or (m.member_kind = 'group' and m.member_id in (select id from reach)))
+  and ((m.member_kind = 'user' and m.member_id = $1)
+    or (m.member_kind = 'group' and (m.member_id in (select id from reach) or m.member_id = any($2::text[]))))
 for share of m`
   await bindText(text, [user, [...principal.groups]]).execute(trx)
 }
@@ -56,9 +57,10 @@ export class MembershipStore {
     const user = principal.kind === 'user' ? principal.id : null
     const rows = (await bindText<unknown>(this.#reach, [user, [...principal.groups]]).execute(db ?? this.#props.db)).rows as Array<{ id: string, via: string | null }>
     const token = new Set(principal.groups)
-    // Rows come by level: the first row of a group is at its shortest depth,
-    // and the group it was reached through was found one level earlier.
-    const parent = new Map<string, string | null>()
+    // The token's groups are level 1, and rows come by level: the first row
+    // of a group is at its shortest depth, and the group it was reached
+    // through was found one level earlier.
+    const parent = new Map<string, string | null>(principal.groups.map((group) => [group, null]))
     for (const row of rows) if (!parent.has(row.id)) parent.set(row.id, row.via)
     return [...parent.keys()].sort().map((group) => {
       const via: string[] = []

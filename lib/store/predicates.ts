@@ -36,39 +36,45 @@ export interface GroupScope {
 }
 
 /**
- * The groups a principal is in, as the recursive part of a query: the
- * token's groups and the groups its user id is a stored member of (level 1),
- * then every group one of those is a member of, up to `groupDepth` levels.
- * The bound ends a cycle as well; UNION keeps each row once. Each step
- * probes the primary key once per group found (`offset 0` keeps the lateral
- * probe: planned generically, a join would read every group's memberships
- * at each level). `user` and
- * `groups` are SQL for the user id (null: no user) and the token's groups.
- * With `via`, each row also says which member it was reached through (null
- * at level 1), so explain can show the path; the check does without.
+ * The stored groups a principal is in, as the recursive part of a query: the
+ * groups its user id is a member of (level 1; the token's groups are level 1
+ * too, but come as they are), the groups the token's groups are members of
+ * (level 2), then every group one of those is a member of, up to
+ * `groupDepth` levels. The bound ends a cycle as well; UNION keeps each row
+ * once. Each step probes the primary key once per group found (`offset 0`
+ * keeps the lateral probe: planned generically, a join would read every
+ * group's memberships at each level). No `unnest` of the token's groups: its
+ * generic row estimate made PostgreSQL plan the prepared check anew on every
+ * call. `user` and `groups` are SQL for the user id (null: no user) and the
+ * token's groups. With `via`, each row also says which member it was reached
+ * through (null for the user's own groups), so explain can show the path.
  */
 export function reachText (scope: GroupScope, user: string, groups: string, via: boolean): string {
   const table = `"${scope.schema}".default_deny_membership`
-  const [first, member, next] = via ? [', null::text collate "C"', ', null', ', r.id'] : ['', '', '']
+  const [own, token, next] = via ? [', null::text collate "C"', ', member_id', ', r.id'] : ['', '', '']
+  const fromToken = scope.groupDepth < 2
+    ? ''
+    : `\n    union select group_id, 2${token} from ${table} where member_kind = 'group' and member_id = any(${groups}::text[])`
   return `reach(id, level${via ? ', via' : ''}) as (
-    select g collate "C", 1${first} from unnest(${groups}::text[]) as t(g)
-    union select group_id, 1${member} from ${table} where member_kind = 'user' and member_id = ${user}
+    select group_id, 1${own} from ${table} where member_kind = 'user' and member_id = ${user}${fromToken}
     union select m.group_id, r.level + 1${next} from reach r
       cross join lateral (select group_id from ${table} where member_kind = 'group' and member_id = r.id offset 0) m
       where r.level < ${scope.groupDepth})`
 }
 
-/**
- * Every group of a principal as one array (SQL), for `= any(...)`: the cast
- * makes it an array expression rather than a subquery of rows. PostgreSQL
- * works it out once per statement.
- */
-export function groupsText (scope: GroupScope, user: string, groups: string): string {
-  return `(with recursive ${reachText(scope, user, groups, false)} ${REACHED.slice(1)}`
+/** Every group of a principal as one array (SQL) in a statement that starts with `with recursive reach…`. */
+export function reached (groups: string): string {
+  return `(${groups}::text[] || (select array(select id from reach)))`
 }
 
-/** The groups as an array (SQL) in a statement that starts with `with recursive reach…`. */
-export const REACHED = '(select array(select id from reach))::text[]'
+/**
+ * Every group of a principal as one array (SQL), for `= any(...)`, inside
+ * another query: PostgreSQL works it out once per statement.
+ */
+export function groupsText (scope: GroupScope, user: string, groups: string): string {
+  // The cast makes it an array expression, where `any((select …))` would be a subquery of rows.
+  return `(with recursive ${reachText(scope, user, groups, false)} select ${reached(groups)})::text[]`
+}
 
 /** SQL text with `$n` placeholders as a Kysely fragment, each bound to `values[n - 1]`; `{id}` becomes `id`. */
 export function bindText<T> (text: string, values: readonly unknown[], id?: Expression<unknown>): RawBuilder<T> {
