@@ -36,7 +36,7 @@ export async function seedWorld (db: Kysely<any>, schema: string, size: WorldSiz
     select distinct on (u, d, p) 'user', u, 'document', d, p, e from (
       select 'u' || (100 + i % (${users} - 100)) u, 'doc' || ((i * 13) % ${documents}) d,
         (array['read', 'read', 'edit', 'delete'])[1 + i % 4] p,
-        case when i % 33 = 0 then now() + interval '1 day' when i % 99 = 0 then now() - interval '1 day' end e
+        case when i % 99 = 0 then now() - interval '1 day' when i % 33 = 0 then now() + interval '1 day' end e
       from generate_series(0, ${perKind - 1}) i) s`.execute(db)
   await sql`insert into ${g} (principal_kind, principal_id, resource_type, resource_id, privilege)
     select distinct on (gr, d, p) 'group', gr, 'document', d, p from (
