@@ -385,6 +385,8 @@ export interface FastifyDefaultDenyOptions {
    * token's groups and the user's own memberships, level 2 the groups those
    * are members of, and so on; a longer chain is cut off there (a cycle
    * simply ends). Every check, filter and `checkMany` stays one query.
+   * `0` turns stored groups off: only the token's groups count, the check
+   * skips the membership walk, and memberships cannot be added.
    * @default 8
    */
   groupDepth?: number

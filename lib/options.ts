@@ -15,7 +15,7 @@ export const DEFAULT_CHECK_TIMEOUT = 2000
 export const DEFAULT_WRITE_TIMEOUT = 10_000
 export const DEFAULT_MAX_ID_LENGTH = 256
 export const DEFAULT_MAX_GROUPS = 1000
-/** Levels of stored group nesting that count (at most 32): deeper chains are cut off. */
+/** Levels of stored group nesting that count (at most 32; 0: stored groups are off). */
 export const DEFAULT_GROUP_DEPTH = 8
 /** The resource type whose `manage` lets its holder change a group's members. */
 export const DEFAULT_GROUP_RESOURCE = 'group'
@@ -245,7 +245,7 @@ export function resolveOptions (raw: unknown): Settings {
     writeTimeout: positiveInteger(opts, 'writeTimeout', DEFAULT_WRITE_TIMEOUT, 600_000),
     maxIdLength: positiveInteger(opts, 'maxIdLength', DEFAULT_MAX_ID_LENGTH, 4096),
     maxGroups: positiveInteger(opts, 'maxGroups', DEFAULT_MAX_GROUPS, 100_000),
-    groupDepth: positiveInteger(opts, 'groupDepth', DEFAULT_GROUP_DEPTH, 32),
+    groupDepth: opts.groupDepth === 0 ? 0 : positiveInteger(opts, 'groupDepth', DEFAULT_GROUP_DEPTH, 32),
     groupResource: groupResourceOption(opts.groupResource)
   })
 }

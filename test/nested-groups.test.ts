@@ -135,3 +135,23 @@ t.test('memberships are audited and listed', async (t) => {
   t.match(list, [{ group: 'team', member: { kind: 'user', id: 'alice' }, addedBy: 'root' }])
   t.ok(list[0]?.addedAt instanceof Date)
 })
+
+t.test('groupDepth 0 turns stored groups off: only the token counts, and nothing is written', async (t) => {
+  const { app, as, db, schema } = await build(t, { groupDepth: 0 })
+  app.get('/d/:id', { config: { permission: { resource: 'document', privilege: 'read' } } }, async () => 'ok')
+  await app.ready()
+  // Written behind the plugin's back: with stored groups off, it must not count.
+  await db.withSchema(schema).insertInto('default_deny_membership').values({ group_id: 'team', member_kind: 'user', member_id: 'alice' }).execute()
+  await app.permissions.grant({ grantee: { kind: 'group', id: 'team' }, resource: 'document', id: '1', privilege: 'read' })
+  t.equal((await app.inject({ url: '/d/1', headers: as('alice') })).statusCode, 403)
+  t.equal((await app.inject({ url: '/d/1', headers: as('bob', { groups: ['team'] }) })).statusCode, 200, 'token groups still count')
+  const alice = userPrincipal('alice', [])
+  t.same(await app.permissions.checkMany(alice, { resource: 'document', privilege: 'read', ids: ['1'] }), [false])
+  t.same(await app.permissions.listIds(alice, { resource: 'document', privilege: 'read' }), { ids: [], next: null, all: false })
+  t.equal((await app.permissions.explain(alice, { resource: 'document', id: '1', privilege: 'read' })).decision, 'deny')
+  t.same(await app.permissions.groupsOf(userPrincipal('bob', ['team'])), [{ group: 'team', via: [], source: 'token' }])
+  await t.rejects(app.permissions.addMember({ group: 'team', member: member('carol') }), { code: 'FST_DEFAULT_DENY_INVALID_GRANT' })
+  const res = await app.inject({ method: 'PUT', url: '/permissions/groups/team/members/user/carol', headers: as('root') })
+  t.equal(res.statusCode, 404, 'the membership routes are not there')
+  t.equal((await db.withSchema(schema).selectFrom('default_deny_membership').selectAll().execute()).length, 1)
+})

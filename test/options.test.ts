@@ -32,6 +32,11 @@ t.test('each invalid option makes ready() fail with a coded error naming it', as
     ['writeTimeout string', { db, schema, writeTimeout: '100' }, /'writeTimeout'/],
     ['writeTimeout above ten minutes', { db, schema, writeTimeout: 600_001 }, /'writeTimeout'/],
     ['maxIdLength huge', { db, schema, maxIdLength: 1e9 }, /'maxIdLength'/],
+    ['groupDepth too deep', { db, schema, groupDepth: 33 }, /'groupDepth'/],
+    ['groupDepth negative', { db, schema, groupDepth: -1 }, /'groupDepth'/],
+    ['groupDepth as text', { db, schema, groupDepth: '8' }, /'groupDepth'/],
+    ['groupResource empty', { db, schema, groupResource: '' }, /'groupResource'/],
+    ['groupResource not text', { db, schema, groupResource: 7 }, /'groupResource'/],
     ['anonymous manage', { db, schema, anonymousPrivileges: ['read', 'manage'] }, /'anonymousPrivileges' must not contain 'manage'/],
     ['anonymous unknown', { db, schema, anonymousPrivileges: ['view'] }, /'anonymousPrivileges' names unknown/],
     ['grantRoutes bad prefix', { db, schema, grantRoutes: { prefix: 'grants' } }, /'grantRoutes.prefix'/],
@@ -65,6 +70,8 @@ t.test('defaults are applied and frozen', async (t) => {
   t.equal(settings.superuserClaim, false)
   t.equal(settings.checkTimeout, 2000)
   t.equal(settings.maxIdLength, 256)
+  t.equal(settings.groupDepth, 8)
+  t.equal(settings.groupResource, 'group')
   t.same([...settings.satisfiedBy.get('read') ?? []], ['read'], 'privileges are independent by default')
   t.ok(Object.isFrozen(settings))
   t.same([...resolveOptions({ db, ownerPrivileges: [] }).ownerPrivileges], [], 'owners may hold nothing extra')

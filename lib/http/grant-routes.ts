@@ -37,5 +37,5 @@ export const grantRoutes: FastifyPluginAsync<GrantRoutesDeps> = async (app, deps
   grantReadRoutes(app, deps, schemas, input)
   grantChangeRoutes(app, deps, schemas, input)
   grantSetRoutes(app, deps, schemas, input)
-  memberRoutes(app, deps, schemas, input)
+  if (deps.members.stored) memberRoutes(app, deps, schemas, input)
 }

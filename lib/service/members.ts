@@ -6,6 +6,7 @@
 import type { Kysely } from 'kysely'
 import type { GroupPath, MemberRef, Membership, Principal } from '../../fastify-plugin.js'
 import type { Policy } from '../decision/policy.js'
+import { codes } from '../errors.js'
 import type { Settings } from '../options.js'
 import type { WriteContext } from '../store/audit.js'
 import type { MembershipStore } from '../store/members.js'
@@ -16,18 +17,21 @@ export interface MembershipServiceProps {
   readonly members: MembershipStore
   readonly writer: GrantWriter
   readonly policy: Policy
-  readonly settings: RunnerSettings & Pick<Settings, 'groupResource'>
+  readonly settings: RunnerSettings & Pick<Settings, 'groupResource' | 'groupDepth'>
 }
 
 export class MembershipService {
   readonly #members: MembershipStore
   readonly #runner: ChangeRunner
   readonly #resource: string
+  /** false with `groupDepth: 0`: memberships would never count, so none are written. */
+  readonly stored: boolean
 
   constructor (props: MembershipServiceProps) {
     this.#members = props.members
     this.#runner = new ChangeRunner(props)
     this.#resource = props.settings.groupResource
+    this.stored = props.settings.groupDepth > 0
   }
 
   /** The resource that stands for `group` in grants, locks and the audit trail. */
@@ -36,11 +40,17 @@ export class MembershipService {
   }
 
   async add (caller: Caller, group: string, member: MemberRef, context: WriteContext): Promise<boolean> {
+    this.#mustBeStored()
     return await this.#runner.run(caller, [this.ref(group)], async (trx) => await this.#members.add(trx, group, member, context))
   }
 
   async remove (caller: Caller, group: string, member: MemberRef, context: WriteContext): Promise<boolean> {
+    this.#mustBeStored()
     return await this.#runner.run(caller, [this.ref(group)], async (trx) => await this.#members.remove(trx, group, member, context))
+  }
+
+  #mustBeStored (): void {
+    if (!this.stored) throw new codes.FST_DEFAULT_DENY_INVALID_GRANT('stored groups are off (groupDepth: 0)')
   }
 
   async list (group: string, db?: Kysely<any>): Promise<Membership[]> {

@@ -72,10 +72,11 @@ function conditions (scope: GroupScope, groups: string) {
   }
 }
 
-// A statement of its own starts with the principal's groups.
+// A statement of its own starts with the principal's groups (with stored
+// groups off, the token's are all there is).
 const statement = (scope: GroupScope) => ({
-  head: `${PREPARED_MARKER} with recursive ${reachText(scope, '$4', '$5', false)}\n`,
-  c: conditions(scope, reached('$5'))
+  head: scope.groupDepth === 0 ? `${PREPARED_MARKER} ` : `${PREPARED_MARKER} with recursive ${reachText(scope, '$4', '$5', false)}\n`,
+  c: conditions(scope, reached(scope, '$5'))
 })
 
 // One resource (`$2`): the probes in order, stopping at the first hit.

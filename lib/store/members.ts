@@ -4,7 +4,7 @@
 import { sql, type Kysely } from 'kysely'
 import type { GroupPath, MemberRef, Membership, Principal } from '../../fastify-plugin.js'
 import type { AuditLog, WriteContext } from './audit.js'
-import { bindText, reachText } from './predicates.js'
+import { bindText, reachText, sorted } from './predicates.js'
 import { scoped, type StoreProps, type Trx } from './scope.js'
 
 export interface MembersProps extends StoreProps {
@@ -29,7 +29,7 @@ function reachQuery (props: StoreProps): string {
  */
 export async function lockMemberships (props: StoreProps, trx: Trx, principal: Principal): Promise<void> {
   const user = principal.kind === 'user' ? principal.id : null
-  if (user === null && principal.groups.length === 0) return
+  if ((user === null && principal.groups.length === 0) || props.groupDepth === 0) return
   const table = `"${props.schema}".default_deny_membership`
   const text = `with recursive ${reachText(props, '$1', '$2', false)}
 select 1 from ${table} m where m.group_id in (select id from reach)
@@ -55,6 +55,7 @@ export class MembershipStore {
    */
   async groupsOf (principal: Principal, db?: Kysely<any>): Promise<GroupPath[]> {
     const user = principal.kind === 'user' ? principal.id : null
+    if (this.#props.groupDepth === 0) return sorted(principal.groups).map((group) => ({ group, via: [], source: 'token' }))
     const rows = (await bindText<unknown>(this.#reach, [user, [...principal.groups]]).execute(db ?? this.#props.db)).rows as Array<{ id: string, via: string | null }>
     const token = new Set(principal.groups)
     // The token's groups are level 1, and rows come by level: the first row

@@ -62,9 +62,12 @@ export function reachText (scope: GroupScope, user: string, groups: string, via:
       where r.level < ${scope.groupDepth})`
 }
 
-/** Every group of a principal as one array (SQL) in a statement that starts with `with recursive reach…`. */
-export function reached (groups: string): string {
-  return `(${groups}::text[] || (select array(select id from reach)))`
+/**
+ * Every group of a principal as one array (SQL) in a statement that starts
+ * with `with recursive reach…` (with stored groups off: the token's).
+ */
+export function reached (scope: GroupScope, groups: string): string {
+  return scope.groupDepth === 0 ? `${groups}::text[]` : `(${groups}::text[] || (select array(select id from reach)))`
 }
 
 /**
@@ -72,8 +75,9 @@ export function reached (groups: string): string {
  * another query: PostgreSQL works it out once per statement.
  */
 export function groupsText (scope: GroupScope, user: string, groups: string): string {
+  if (scope.groupDepth === 0) return `${groups}::text[]`
   // The cast makes it an array expression, where `any((select …))` would be a subquery of rows.
-  return `(with recursive ${reachText(scope, user, groups, false)} select ${reached(groups)})::text[]`
+  return `(with recursive ${reachText(scope, user, groups, false)} select ${reached(scope, groups)})::text[]`
 }
 
 /** SQL text with `$n` placeholders as a Kysely fragment, each bound to `values[n - 1]`; `{id}` becomes `id`. */
@@ -90,7 +94,7 @@ export function heldBy (eb: GrantEb, principal: Principal, scope: GroupScope) {
   if (user !== null) {
     alternatives.push(eb.and([eb('principal_kind', '=', 'user'), eb('principal_id', '=', user)]))
   }
-  if (user !== null || principal.groups.length > 0) {
+  if ((user !== null && scope.groupDepth > 0) || principal.groups.length > 0) {
     const groups = bindText<string[]>(groupsText(scope, '$1', '$2'), [user, [...principal.groups]])
     alternatives.push(eb.and([eb('principal_kind', '=', 'group'), eb('principal_id', '=', sql<string>`any(${groups})`)]))
   }
