@@ -606,6 +606,16 @@ export interface PostgresOptions {
    * `'error'` events, which crash the process when nobody listens.
    */
   onError?: (err: Error) => void
+  /**
+   * Plan every parameterized statement of the pool's sessions once, generically
+   * (`plan_cache_mode = force_generic_plan`). PostgreSQL otherwise may judge a
+   * custom plan cheaper for the route check and plan it anew on every call,
+   * which costs more than running it. The plugin sets this on the pool it
+   * owns (`connectionString`); set it on yours when the pool serves the plugin
+   * alone, or `ALTER ROLE … SET plan_cache_mode = force_generic_plan` for a
+   * role of its own. @default false
+   */
+  genericPlans?: boolean
 }
 
 /**

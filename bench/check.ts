@@ -58,8 +58,9 @@ async function serve (): Promise<void> {
   let anchor: (user: string, groups: string[], id: string) => Promise<boolean>
   let closeAnchor = async () => {}
   if (usingPostgres) {
-    db = postgresKysely(url, { max: CONNECTIONS })
-    const pool = new pg.Pool({ connectionString: url, max: CONNECTIONS })
+    // Both planned generically, as the pool the plugin owns is (and as PGlite's are, below).
+    db = postgresKysely(url, { max: CONNECTIONS, genericPlans: true })
+    const pool = new pg.Pool({ connectionString: url, max: CONNECTIONS, options: '-c plan_cache_mode=force_generic_plan' })
     anchor = async (user, groups, id) =>
       (await pool.query({ name: 'anchor', text, values: ['document', id, ['read'], user, groups] })).rows[0].allowed === true
     closeAnchor = async () => { await pool.end() }
@@ -81,8 +82,12 @@ async function serve (): Promise<void> {
           await pglite.execProtocol(Buffer.concat([serialize.parse({ name: 'anchor', text, types: [] }), serialize.sync()]))
           parsed = true
         }
+        // Bound under the generic plan, as the plugin's check is: PGlite would
+        // otherwise plan it anew on every call (see lib/store/pglite.ts).
         const bind = serialize.bind({ statement: 'anchor', values: ['document', id, '{read}', user, array(groups)] })
-        const { messages } = await pglite.execProtocol(Buffer.concat([bind, serialize.execute({}), serialize.sync()]))
+        const { messages } = await pglite.execProtocol(Buffer.concat([
+          serialize.query('set plan_cache_mode = force_generic_plan'), bind, serialize.execute({}), serialize.sync(), serialize.query('reset plan_cache_mode')
+        ]))
         const row = messages.find((m) => m.name === 'dataRow') as unknown as { fields: string[] } | undefined
         return row?.fields[0] === 't'
       } finally {
@@ -120,6 +125,14 @@ async function serve (): Promise<void> {
     guarded.get('/documents/:id', { config: { permission: { resource: 'document', privilege: 'read' } } },
       async (request) => ({ id: idOf(request) }))
     permissions = guarded.permissions
+  })
+  // The same route with stored groups off (`groupDepth: 0`): what the
+  // membership walk costs a check, in the same run.
+  let flat!: typeof app.permissions
+  await app.register(async (guarded) => {
+    await guarded.register(defaultDeny, { db, schema, migrate: false, grantRoutes: false, groupDepth: 0 })
+    guarded.get('/flat/:id', { config: { permission: { resource: 'document', privilege: 'read' } } }, async (request) => ({ id: idOf(request) }))
+    flat = guarded.permissions
   })
   // On PostgreSQL, the same route when the host hands the plugin a Kysely of
   // its own: on a plain pg pool (an unnamed statement, parsed and planned
@@ -161,13 +174,15 @@ async function serve (): Promise<void> {
   async function latency (): Promise<Latency> {
     const principal = { kind: 'user' as const, id: BENCH_USER, groups: BENCH_GROUPS, superuser: false, claims: null }
     const ids = sampleIds()
-    const times = { check: [] as number[], anchor: [] as number[] }
+    const times = { check: [] as number[], anchor: [] as number[], flat: [] as number[] }
+    const sides = ['check', 'anchor', 'flat'] as const
     for (let block = 0; block < SAMPLES / 100; block++) {
-      for (const side of block % 2 === 0 ? ['check', 'anchor'] as const : ['anchor', 'check'] as const) {
+      for (const side of [...sides.slice(block % 3), ...sides.slice(0, block % 3)]) {
         for (let i = 0; i < 100; i++) {
           const id = ids[(block * 100 + i) % ids.length] as string
           const t0 = process.hrtime.bigint()
           if (side === 'check') await permissions.check(principal, { resource: 'document', id, privilege: 'read' })
+          else if (side === 'flat') await flat.check(principal, { resource: 'document', id, privilege: 'read' })
           else await anchor(BENCH_USER, BENCH_GROUPS, id)
           times[side].push(Number(process.hrtime.bigint() - t0) / 1000)
         }
@@ -186,7 +201,7 @@ async function serve (): Promise<void> {
       for (const id of hundred) await permissions.check(principal, { resource: 'document', id, privilege: 'read' })
       sequential.push(Number(process.hrtime.bigint() - t0) / 1000)
     }
-    return { check: median(times.check), anchor: median(times.anchor), checkMany100: median(batch), check100: median(sequential) }
+    return { check: median(times.check), anchor: median(times.anchor), flat: median(times.flat), checkMany100: median(batch), check100: median(sequential) }
   }
 
   const address = app.server.address() as { port: number }
@@ -215,7 +230,7 @@ function sampleIds (allowed = true, denied = true): string[] {
 
 // --------------------------------------------------------------- parent ----
 
-interface Latency { check: number, anchor: number, checkMany100: number, check100: number }
+interface Latency { check: number, anchor: number, flat: number, checkMany100: number, check100: number }
 
 interface Server { child: ChildProcess, port: number, token: string, seeded: { grants: number, seconds: number } }
 
@@ -279,6 +294,7 @@ async function main (): Promise<void> {
     { name: 'anchor, allowed ids only (200)', prefix: '/anchor', ids: sampleIds(true, false), token: true, expect: '2xx' },
     { name: 'anchor, denied ids only (403)', prefix: '/anchor', ids: sampleIds(false, true), token: true, expect: '403' },
     { name: 'plugin', prefix: '/documents', ids: mixed, token: true, expect: 'mixed' },
+    { name: 'plugin, groupDepth 0 (no walk)', prefix: '/flat', ids: mixed, token: true, expect: 'mixed' },
     ...(usingPostgres
       ? [
           { name: 'plugin on a host Kysely (plain pg pool)', prefix: '/host-kysely', ids: mixed, token: true, expect: 'mixed' as const },
@@ -315,7 +331,7 @@ async function main (): Promise<void> {
     const route = med('plugin') / med('anchor: jwtVerify + prepared query')
     const deny = med('plugin, denied ids only (403)') / med('plugin, allowed ids only (200)')
     const single = latency.check / latency.anchor
-    console.log(`\nsingle client, ${SAMPLES} calls each: check() p50 ${latency.check.toFixed(0)} µs, anchor query p50 ${latency.anchor.toFixed(0)} µs`)
+    console.log(`\nsingle client, ${SAMPLES} calls each: check() p50 ${latency.check.toFixed(0)} µs, anchor query p50 ${latency.anchor.toFixed(0)} µs, check() with groupDepth 0 p50 ${latency.flat.toFixed(0)} µs`)
     console.log(`single client: checkMany(100 ids) p50 ${latency.checkMany100.toFixed(0)} µs; 100 check() calls in a row p50 ${latency.check100.toFixed(0)} µs`)
     console.log('\ntargets:')
     console.log(`  plugin / anchor route:        ${route.toFixed(3)}  (≥ 0.90: ${verdict(route >= 0.9)})`)
@@ -325,6 +341,7 @@ async function main (): Promise<void> {
       }
     }
     console.log(`  check() p50 / anchor p50:     ${single.toFixed(3)}  (≤ 1.30: ${verdict(single <= 1.3)})`)
+    console.log(`  (groupDepth 0: route / anchor ${(med('plugin, groupDepth 0 (no walk)') / med('anchor: jwtVerify + prepared query')).toFixed(3)}, check() p50 / anchor p50 ${(latency.flat / latency.anchor).toFixed(3)})`)
     const batchVsOne = latency.checkMany100 / latency.check
     const batchVsHundred = latency.check100 / latency.checkMany100
     console.log(`  checkMany(100) / one check:   ${batchVsOne.toFixed(2)}  (≤ 3: ${verdict(batchVsOne <= 3)})`)

@@ -65,6 +65,8 @@ const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, op
       // Checks run under the session's limit; a write sets its own, longer one.
       statementTimeout: settings.checkTimeout,
       queryTimeout: Math.max(settings.checkTimeout, settings.writeTimeout) + 1000,
+      // The pool is the plugin's alone: every statement planned once, generically.
+      genericPlans: true,
       onError: onConnectionError
     })
     fastify.addHook('onClose', async () => { await owned.destroy() })

@@ -115,7 +115,8 @@ export function postgresKysely<DB = any> (connectionString: string, options: Pos
     max: options.max,
     connectionTimeoutMillis: options.connectionTimeoutMillis,
     statement_timeout: statementTimeout,
-    query_timeout: queryTimeout
+    query_timeout: queryTimeout,
+    ...(options.genericPlans === true ? { options: '-c plan_cache_mode=force_generic_plan' } : {})
   }), options.onError)
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: kyselyPool(pool) }) })
   registerRunner(db, directRunner(pool))
