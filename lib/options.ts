@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely'
 import type { FastifyDefaultDenyOptions } from '../fastify-plugin.js'
 import { MANAGE, managingPrivileges, satisfiedByOf, type Policy } from './decision/policy.js'
 import { isValidId } from './decision/ids.js'
-import { codes } from './errors.js'
+import { booleanOption, claimOption, invalid, nameList, optionalString, positiveInteger } from './option-values.js'
 
 export const DEFAULT_PRIVILEGES = ['read', 'edit', 'delete'] as const
 export const DEFAULT_ANONYMOUS_PRIVILEGES = ['read'] as const
@@ -33,8 +33,6 @@ const KNOWN_OPTIONS = new Set([
   'grantRoutes', 'allowManageDelegation', 'anonymousPrivileges', 'canHold', 'resourceExists'
 ])
 
-// Lower-case identifiers only: privilege names end up in logs, URLs and the database.
-const NAME = /^[a-z][a-z0-9_-]{0,62}$/
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/
 
 export interface Settings {
@@ -80,43 +78,6 @@ export interface Settings {
   anonymousPrivileges: ReadonlySet<string>
   canHold: FastifyDefaultDenyOptions['canHold'] | null
   resourceExists: FastifyDefaultDenyOptions['resourceExists'] | null
-}
-
-function invalid (name: string, message: string): never {
-  throw new codes.FST_DEFAULT_DENY_INVALID_OPTION(name, message)
-}
-
-function nameList (name: string, value: unknown, mayBeEmpty = false): string[] {
-  if (mayBeEmpty && Array.isArray(value) && value.length === 0) return []
-  if (!Array.isArray(value) || value.length === 0) invalid(name, 'must be a non-empty array of names')
-  for (const item of value) {
-    if (typeof item !== 'string' || !NAME.test(item)) invalid(name, `must contain only names matching ${NAME}`)
-  }
-  if (new Set(value).size !== value.length) invalid(name, 'must not repeat a name')
-  return value as string[]
-}
-
-function booleanOption (opts: Record<string, unknown>, name: string, fallback: boolean): boolean {
-  const value = opts[name]
-  if (value === undefined) return fallback
-  if (typeof value !== 'boolean') invalid(name, 'must be a boolean')
-  return value
-}
-
-function claimOption (opts: Record<string, unknown>, name: string, fallback: string): string {
-  const value = opts[name]
-  if (value === undefined) return fallback
-  if (typeof value !== 'string' || value.length === 0) invalid(name, 'must be a non-empty string')
-  return value
-}
-
-function positiveInteger (opts: Record<string, unknown>, name: string, fallback: number, max: number): number {
-  const value = opts[name]
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
-    invalid(name, `must be an integer from 1 to ${max}`)
-  }
-  return value
 }
 
 function isKysely (value: unknown): value is Kysely<any> {
@@ -253,13 +214,6 @@ export function resolveOptions (raw: unknown): Settings {
 function groupResourceOption (value: unknown): string {
   if (value !== undefined && !isValidId(value, DEFAULT_MAX_ID_LENGTH)) invalid('groupResource', 'must be a valid resource type')
   return (value as string | undefined) ?? DEFAULT_GROUP_RESOURCE
-}
-
-function optionalString (opts: Record<string, unknown>, name: string): string | null {
-  const value = opts[name]
-  if (value === undefined) return null
-  if (typeof value !== 'string' || value.length === 0) invalid(name, 'must be a non-empty string')
-  return value
 }
 
 function rulesOptions (opts: Record<string, unknown>): Settings['rules'] {
