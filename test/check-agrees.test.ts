@@ -76,6 +76,22 @@ const world = fc.record({
 type World = { grants: Array<typeof grant extends fc.Arbitrary<infer G> ? G : never>, owners: Array<{ type: string, id: string, owner: string | null }>, memberships: Array<{ group: string, member: { kind: 'user' | 'group', id: string } }> }
 
 /**
+ * A principal's groups in the reference model: the token's and the user's
+ * own memberships (level 1), then the groups those are members of, up to
+ * GROUP_DEPTH levels.
+ */
+function referenceGroups (w: World, principal: Principal): Set<string> {
+  const user = principal.kind === 'user' ? principal.id : null
+  const groups = new Set<string>()
+  let level = new Set<string>([...principal.groups, ...w.memberships.filter((m) => m.member.kind === 'user' && m.member.id === user).map((m) => m.group)])
+  for (let depth = 1; depth <= GROUP_DEPTH && level.size > 0; depth++) {
+    for (const g of level) groups.add(g)
+    level = new Set(w.memberships.filter((m) => m.member.kind === 'group' && level.has(m.member.id)).map((m) => m.group))
+  }
+  return groups
+}
+
+/**
  * The reference model: what the README says a decision is, over plain
  * arrays. A principal's groups: the token's and the user's own memberships
  * (level 1), then the groups those are members of, up to GROUP_DEPTH levels.
@@ -96,12 +112,7 @@ function referenceAllows (w: World, pol: { implies: Record<string, string[]>, ow
     return false
   }
   const user = principal.kind === 'user' ? principal.id : null
-  const groups = new Set<string>()
-  let level = new Set<string>([...principal.groups, ...w.memberships.filter((m) => m.member.kind === 'user' && m.member.id === user).map((m) => m.group)])
-  for (let depth = 1; depth <= GROUP_DEPTH && level.size > 0; depth++) {
-    for (const g of level) groups.add(g)
-    level = new Set(w.memberships.filter((m) => m.member.kind === 'group' && level.has(m.member.id)).map((m) => m.group))
-  }
+  const groups = referenceGroups(w, principal)
   const seen = new Set<string>()
   for (const g of w.grants) {
     const key = JSON.stringify([g.grantee, g.type, g.id, g.privilege])
@@ -136,7 +147,7 @@ function targets (): ResourceRef[] {
 t.test('check, checkMany, filter and listIds decide as holds() on the full facts', async (t) => {
   const { db, schema } = await testDatabase(t)
   await runMigrations(db, { schema })
-  const { reader } = createStore(db, schema, { groupDepth: GROUP_DEPTH, groupResource: 'group' })
+  const { reader, members } = createStore(db, schema, { groupDepth: GROUP_DEPTH, groupResource: 'group' })
   const scoped = db.withSchema(schema)
   // A host table holding every id, to run the filter on (plus one id no grant names).
   await scoped.schema.createTable('host_doc').addColumn('id', 'text', (col) => col.primaryKey()).execute()
@@ -177,6 +188,14 @@ t.test('check, checkMany, filter and listIds decide as holds() on the full facts
     const satisfiedBy = satisfiedByOf([...PRIVILEGES], p.implies)
     const pol: Policy = { satisfiedBy, ownerPrivileges: new Set(p.owned) }
     for (const principal of principals()) {
+      // The walk explain shows paths from (over the memberships) and the
+      // closure the checks read (kept by triggers) reach the same groups.
+      const walked = (await members.groupsOf(principal)).map((g) => g.group)
+      const expectedGroups = [...referenceGroups(w as World, principal)].sort()
+      if (JSON.stringify(walked) !== JSON.stringify(expectedGroups)) {
+        t.fail(`${JSON.stringify(principal)}: groupsOf ${JSON.stringify(walked)}, reference ${JSON.stringify(expectedGroups)}; memberships ${JSON.stringify(memberships)}`)
+        return false
+      }
       const single = new Map<string, boolean>()
       for (const target of targets()) {
         const facts = await reader.facts(principal, target)

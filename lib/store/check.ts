@@ -9,7 +9,7 @@ import { CompiledQuery, sql, type Expression, type Kysely, type RawBuilder, type
 import type { Principal, ResourceRef } from '../../fastify-plugin.js'
 import type { CheckPlan } from '../decision/policy.js'
 import type { Budget } from './deadline.js'
-import { bindText, groupsText, reachText, reached, type GroupScope } from './predicates.js'
+import { bindText, groupsText, type GroupScope } from './predicates.js'
 
 /**
  * Statements starting with this comment are sent as named prepared statements
@@ -36,11 +36,9 @@ export function registerRunner (db: Kysely<any>, runner: DirectRunner): void {
 // The conditions every form of the check is built from, written once. `$1`
 // type, `$3` accepted privileges, `$4` user id (null for anonymous), `$5`
 // the token's groups (to which the stored memberships add theirs), `$6`
-// whether owners count. `groups` is SQL for the principal's groups: in a
-// statement of its own, the array of a `reach` the statement starts with
-// (worked out once, however many probes read it); inside a host's query, a
-// subquery of its own. The resource's own grants are one index range (type,
-// id, then the principal alternatives).
+// whether owners count. `groups` is SQL for the principal's groups (token's
+// and stored). The resource's own grants are one index range (type, id, then
+// the principal alternatives).
 function conditions (scope: GroupScope, groups: string) {
   const { schema } = scope
   const grant = `"${schema}".default_deny_grant`
@@ -72,11 +70,9 @@ function conditions (scope: GroupScope, groups: string) {
   }
 }
 
-// A statement of its own starts with the principal's groups (with stored
-// groups off, the token's are all there is).
 const statement = (scope: GroupScope) => ({
-  head: scope.groupDepth === 0 ? `${PREPARED_MARKER} ` : `${PREPARED_MARKER} with recursive ${reachText(scope, '$4', '$5', false)}\n`,
-  c: conditions(scope, reached(scope, '$5'))
+  head: `${PREPARED_MARKER} `,
+  c: conditions(scope, groupsText(scope, '$4', '$5'))
 })
 
 // One resource (`$2`): the probes in order, stopping at the first hit.

@@ -36,7 +36,9 @@ export interface GroupScope {
 }
 
 /**
- * The stored groups a principal is in, as the recursive part of a query: the
+ * The stored groups a principal is in, walked level by level over the
+ * memberships themselves (explain's paths and the locks of a write; the
+ * check reads the closure instead, see `groupsText`): the
  * groups its user id is a member of (level 1; the token's groups are level 1
  * too, but come as they are), the groups the token's groups are members of
  * (level 2), then every group one of those is a member of, up to
@@ -63,21 +65,19 @@ export function reachText (scope: GroupScope, user: string, groups: string, via:
 }
 
 /**
- * Every group of a principal as one array (SQL) in a statement that starts
- * with `with recursive reach…` (with stored groups off: the token's).
- */
-export function reached (scope: GroupScope, groups: string): string {
-  return scope.groupDepth === 0 ? `${groups}::text[]` : `(${groups}::text[] || (select array(select id from reach)))`
-}
-
-/**
- * Every group of a principal as one array (SQL), for `= any(...)`, inside
- * another query: PostgreSQL works it out once per statement.
+ * Every group of a principal as one array (SQL), for `= any(...)`: the
+ * token's groups, then what the membership closure (kept by triggers, see the
+ * membership migration) says they and the user reach within `groupDepth`
+ * levels. The user's own groups are level 1, and so are the token's, so what
+ * a token's group reaches counts one level less far. Two index ranges, no
+ * walk: the check pays little for stored groups, however deep.
  */
 export function groupsText (scope: GroupScope, user: string, groups: string): string {
   if (scope.groupDepth === 0) return `${groups}::text[]`
-  // The cast makes it an array expression, where `any((select …))` would be a subquery of rows.
-  return `(with recursive ${reachText(scope, user, groups, false)} select ${reached(scope, groups)})::text[]`
+  const closure = `"${scope.schema}".default_deny_membership_closure`
+  return `(${groups}::text[] || array(
+    select group_id from ${closure} where member_kind = 'user' and member_id = ${user} and distance <= ${scope.groupDepth}
+    union all select group_id from ${closure} where member_kind = 'group' and member_id = any(${groups}::text[]) and distance < ${scope.groupDepth}))`
 }
 
 /** SQL text with `$n` placeholders as a Kysely fragment, each bound to `values[n - 1]`; `{id}` becomes `id`. */
