@@ -40,7 +40,7 @@ t.test('up, again (idempotent), down, up beside a host kysely_migration table', 
   t.same(await runMigrations(db, { schema }), ALL)
   t.same(await runMigrations(db, { schema }), [], 'a second run does nothing')
   t.same(await tables(db, schema), [
-    'default_deny_audit', 'default_deny_grant', 'default_deny_membership', MIGRATION_TABLE, MIGRATION_LOCK_TABLE, 'default_deny_resource',
+    'default_deny_audit', 'default_deny_grant', 'default_deny_membership', 'default_deny_membership_closure', MIGRATION_TABLE, MIGRATION_LOCK_TABLE, 'default_deny_resource',
     'documents', 'kysely_migration', 'kysely_migration_lock'
   ].sort())
   t.notOk((await hostMigrator.migrateToLatest()).error, 'the host migrator is not confused by ours')
