@@ -51,7 +51,8 @@ export async function buildExample ({ db: root, secret, schema = 'public', logge
   const documents = db as Kysely<ExampleDatabase>
 
   // Strict bodies: no type coercion, no extra properties.
-  const app = Fastify({ logger, ajv: { customOptions: { coerceTypes: false, removeAdditional: false } } })
+  // Requests are not logged one by one: what the log shows is the plugin's word on each denial.
+  const app = Fastify({ logger, disableRequestLogging: true, ajv: { customOptions: { coerceTypes: false, removeAdditional: false } } })
   await app.register(jwt, { secret, sign: { expiresIn: '1h' }, verify: { algorithms: ['HS256'] } })
   await app.register(defaultDeny, { db: root, schema, superuserClaim: 'admin' })
 
@@ -137,12 +138,18 @@ export async function buildExample ({ db: root, secret, schema = 'public', logge
 export type ExampleApp = Awaited<ReturnType<typeof buildExample>>
 
 /** Demo data: a document owned by alice, readable by the `staff` group. */
+/**
+ * The demo's starting point, on every start: the `welcome` document as
+ * `npm start` describes it (owned by alice, readable by staff, nothing else),
+ * whatever an earlier run shared or changed, so that what it prints is true.
+ */
 export async function seedExample (app: ExampleApp, db: Kysely<any>, schema = 'public') {
   const documents = db.withSchema(schema) as Kysely<ExampleDatabase>
-  await documents.insertInto('example_document')
-    .values({ id: 'welcome', title: 'Welcome', body: 'Only alice, staff and admins can read this.' })
-    .onConflict((oc) => oc.column('id').doNothing())
+  const welcome = { id: 'welcome', title: 'Welcome', body: 'Only alice, staff and admins can read this.' }
+  await documents.insertInto('example_document').values(welcome)
+    .onConflict((oc) => oc.column('id').doUpdateSet({ title: welcome.title, body: welcome.body }))
     .execute()
+  await app.permissions.forgetResource({ resource: 'document', id: 'welcome' }, { actor: 'example', reason: 'demo reset on start' })
   await app.permissions.setOwner({ resource: 'document', id: 'welcome', owner: 'alice' })
   await app.permissions.grant({ grantee: { kind: 'group', id: 'staff' }, resource: 'document', id: 'welcome', privilege: 'read', grantedBy: 'alice' })
 }

@@ -12,7 +12,9 @@ const secret = process.env.JWT_SECRET ?? randomBytes(32).toString('base64url')
 
 const db = await openDatabase(url, dataDir)
 
-const app = await buildExample({ db, secret, logger: { level: process.env.LOG_LEVEL ?? 'warn' } })
+// At info the plugin logs each denial with what was asked for, so a 403 in
+// the demo says why (requests themselves are not logged, see app.ts).
+const app = await buildExample({ db, secret, logger: { level: process.env.LOG_LEVEL ?? 'info' } })
 app.addHook('onClose', async () => { await db.destroy() })
 await seedExample(app, db)
 const address = await app.listen({ port, host })

@@ -1,5 +1,6 @@
 // The example served by `npm start`, exercised end to end.
 import t from 'tap'
+import { seedExample } from '../examples/app.js'
 import { exampleApp } from './helper.js'
 
 t.test('the example API: owner, group share, strangers, superuser, create and delete', async (t) => {
@@ -46,4 +47,21 @@ t.test('the example API: owner, group share, strangers, superuser, create and de
   t.equal((await app.inject({ method: 'DELETE', url: `/documents/${id}`, headers: carol })).statusCode, 204)
   t.equal(await app.permissions.getOwner({ resource: 'document', id }), null, 'owner record removed with the document')
   t.equal((await app.inject({ url: `/documents/${id}`, headers: carol })).statusCode, 403)
+})
+
+t.test('a second start resets the demo, so what npm start prints holds again', async (t) => {
+  const { app, auth, db, schema } = await exampleApp(t)
+  const carol = auth({ sub: 'carol' })
+  const share = await app.inject({
+    method: 'POST', url: '/permissions/document/welcome/grants', headers: auth({ sub: 'alice', groups: ['staff'] }),
+    payload: { grantee: { kind: 'user', id: 'carol' }, privilege: 'read' }
+  })
+  t.equal(share.statusCode, 201)
+  t.equal((await app.inject({ url: '/documents/welcome', headers: carol })).statusCode, 200)
+  await app.permissions.setOwner({ resource: 'document', id: 'welcome', owner: 'carol' })
+  // What server.ts does on the next start, on the same database.
+  await seedExample(app, db, schema)
+  t.equal((await app.inject({ url: '/documents/welcome', headers: carol })).statusCode, 403, 'carol: no grant, as printed')
+  t.equal(await app.permissions.getOwner({ resource: 'document', id: 'welcome' }), 'alice')
+  t.equal((await app.inject({ url: '/documents/welcome', headers: auth({ sub: 'bob', groups: ['staff'] }) })).statusCode, 200)
 })

@@ -127,10 +127,10 @@ export async function olgaOwnsD1 (t: Teardown, fastifyOptions: FastifyServerOpti
 }
 
 /** The example served by `npm start`, seeded, on this test's database; `auth` signs a token. */
-export async function exampleApp (t: Teardown): Promise<{ app: ExampleApp, auth: (claims: Record<string, unknown>) => { authorization: string } }> {
+export async function exampleApp (t: Teardown): Promise<TestDatabase & { app: ExampleApp, auth: (claims: Record<string, unknown>) => { authorization: string } }> {
   const { db, schema } = await testDatabase(t)
   const app = await buildExample({ db, secret: SECRET, schema })
   t.teardown(() => app.close())
   await seedExample(app, db, schema)
-  return { app, auth: (claims) => ({ authorization: `Bearer ${app.jwt.sign(claims)}` }) }
+  return { db, schema, app, auth: (claims) => ({ authorization: `Bearer ${app.jwt.sign(claims)}` }) }
 }
