@@ -293,6 +293,21 @@ export interface DefaultDenyApi {
   reloadRules (source?: unknown): Promise<void>
   /** `null` without endpoint rules; otherwise when they were loaded and why the last reload failed. */
   rulesStatus (): { loadedAt: Date, lastError: string | null } | null
+  /**
+   * Up to 10,000 grants, all or nothing, for imports: `created[i]` says
+   * whether `inputs[i]` was new. A refused input throws with its position in
+   * `error.index`, before anything is written. Instead of a lock per
+   * resource (PostgreSQL's lock table holds only some thousands in one
+   * transaction) it locks the grants table against other changes until the
+   * transaction ends (checks go on), so call it in chunks inside one
+   * transaction of yours for an import of any size.
+   *
+   * @example
+   * await db.transaction().execute(async (trx) => {
+   *   for (const chunk of chunks) await app.permissions.grantMany(chunk, { db: trx, actor: 'import' })
+   * })
+   */
+  grantMany (inputs: GrantInput[], options?: ServiceCallOptions): Promise<{ created: boolean[] }>
   /** The principal used for requests without credentials. */
   readonly anonymous: Principal
   /** An error with the same status and body as a hidden forbidden resource. */
@@ -310,6 +325,21 @@ export interface FastifyDefaultDenyOptions {
   /**
    * The PostgreSQL schema holding the plugin's tables.
    * @default 'public'
+  /**
+   * Every stored grant, or those held directly by `grantee` (not through its
+   * groups), or those on resources of type `resource`, a page of `limit`
+   * (default 1000, at most 10,000) at a time in the order they were stored.
+   * `next` is the `after` of the following page, `null` after the last.
+   * Expired grants not yet purged are included.
+   *
+   * @example
+   * let page = await app.permissions.scanGrants({ grantee: { kind: 'user', id: 'alice' } })
+   * while (page.next !== null) page = await app.permissions.scanGrants({ grantee: { kind: 'user', id: 'alice' }, after: page.next })
+   */
+  scanGrants (
+    filter?: { grantee?: GranteeRef, resource?: string, after?: string, limit?: number },
+    options?: ServiceCallOptions
+  ): Promise<{ grants: Grant[], next: string | null }>
    */
   schema?: string
   /**

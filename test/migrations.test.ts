@@ -86,7 +86,7 @@ t.test('constraints: memberships are unique, never of the group itself, never em
   t.equal(count.n, 2, 'a user and a group of the same id are different members')
 })
 
-t.test('npm run migrate applies and reverts on the configured database', async (t) => {
+t.test('the migrate command applies and reverts on the configured database', async (t) => {
   const run = promisify(execFile)
   const env: NodeJS.ProcessEnv = { ...process.env }
   const schema = `dd_cli_${process.pid}`
@@ -100,7 +100,7 @@ t.test('npm run migrate applies and reverts on the configured database', async (
     t.teardown(async () => { await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(db) })
   }
   const cli = async (...args: string[]) =>
-    (await run(process.execPath, ['--import', 'tsx', 'bin/migrate.ts', ...args, '--schema', schema], { env })).stdout.trim()
+    (await run(process.execPath, ['--import', 'tsx', 'bin/cli.ts', 'migrate', ...args, '--schema', schema], { env })).stdout.trim()
   t.equal(await cli('up'), `applied: ${ALL.join(', ')}`)
   t.equal(await cli('up'), 'nothing to do')
   t.equal(await cli('down'), 'reverted: 20261203090000_group_membership')

@@ -14,6 +14,8 @@ import type { Validators } from './validation.js'
 
 /** The most ids one `checkMany` call may ask about: a page of a list, not a table. */
 export const MAX_CHECK_MANY = 10_000
+/** The most grants one `grantMany` call takes: an import calls it once per chunk, inside one transaction. */
+export const MAX_GRANT_MANY = 10_000
 
 export const invalidGrant = (message: string): never => { throw new codes.FST_DEFAULT_DENY_INVALID_GRANT(message) }
 
@@ -26,8 +28,8 @@ export interface ApiProps {
   readonly rules: RulesLayer | null
 }
 
-type ReadMethods = Pick<DefaultDenyApi, 'check' | 'checkMany' | 'filter' | 'listIds' | 'listGrants' | 'getOwner' | 'explain' | 'audit' | 'verifyAudit'>
-type WriteMethods = Pick<DefaultDenyApi, 'grant' | 'revoke' | 'replace' | 'setOwner' | 'forgetResource' | 'purgeExpired'>
+type ReadMethods = Pick<DefaultDenyApi, 'check' | 'checkMany' | 'filter' | 'listIds' | 'listGrants' | 'scanGrants' | 'getOwner' | 'explain' | 'audit' | 'verifyAudit'>
+type WriteMethods = Pick<DefaultDenyApi, 'grant' | 'grantMany' | 'revoke' | 'replace' | 'setOwner' | 'forgetResource' | 'purgeExpired'>
 type MemberMethods = Pick<DefaultDenyApi, 'addMember' | 'removeMember' | 'listMembers' | 'groupsOf'>
 
 const db = (options?: ServiceCallOptions): Kysely<any> | undefined => options?.db
@@ -77,6 +79,16 @@ function readMethods ({ queries, validators: check }: ApiProps): ReadMethods {
     },
     async getOwner (target, options) {
       if (!check.id(target.resource) || !check.id(target.id)) return null
+    async scanGrants (filter = {}, options) {
+      const limit = filter.limit ?? 1000
+      if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) invalidGrant('limit must be an integer from 1 to 10000')
+      const after = filter.after ?? null
+      if (after !== null && !isSeq(after)) invalidGrant('after must be the next of an earlier page')
+      if (filter.resource !== undefined && !check.id(filter.resource)) invalidGrant('resource must be a valid id')
+      const grantee = filter.grantee === undefined ? undefined : check.grantee(filter.grantee)
+      const scan = { ...(grantee === undefined ? {} : { grantee }), ...(filter.resource === undefined ? {} : { resource: filter.resource }) }
+      return await queries.scanGrants(scan, after, limit, db(options))
+    },
       return await queries.owner(target, db(options))
     },
     async explain (principal, target, options) {
@@ -115,6 +127,20 @@ function writeMethods ({ grants, validators: check }: ApiProps): WriteMethods {
     },
     async revoke (input, options) {
       const target = check.target(input)
+    async grantMany (inputs, options) {
+      if (!Array.isArray(inputs) || inputs.length > MAX_GRANT_MANY) invalidGrant(`grants must be an array of at most ${MAX_GRANT_MANY}`)
+      // A refusal says which input: `error.index`.
+      const items = inputs.map((input, index) => {
+        try {
+          const target = check.target(input)
+          const privilege = check.privilege(input.privilege)
+          return { target, grantee: check.grantee(input.grantee), privilege, ...check.schedule(input), context: context(options, input.grantedBy) }
+        } catch (err) {
+          throw Object.assign(err as Error, { index })
+        }
+      })
+      return { created: await grants.grantMany(trusted(options), items) }
+    },
       const grantee = check.grantee(input.grantee)
       const privilege = check.privilege(input.privilege)
       const { before } = await grants.revoke(trusted(options), { target, grantee, privilege }, context(options))

@@ -179,6 +179,27 @@ export class GrantService {
   }
 
   /**
+   * Many grants, all or nothing, under one lock on the grants table (see
+   * `GrantWriter.lockGrants`) instead of one per resource. Host code only.
+   * Returns, for each grant, whether it was created.
+   */
+  async grantMany (caller: Trusted, grants: Array<{ target: ResourceRef, grantee: GranteeRef, privilege: string, context: WriteContext } & Schedule>): Promise<boolean[]> {
+    const { writer, validators } = this.#props
+    for (const [index, { grantee, privilege, target }] of grants.entries()) {
+      await validators.eligible(grantee, privilege, target).catch((err: Error) => { throw Object.assign(err, { index }) })
+    }
+    return await this.#runner.run(caller, [], async (trx) => {
+      await writer.lockGrants(trx)
+      const created: boolean[] = []
+      for (const { target, grantee, privilege, expiresAt, startsAt, context } of grants) {
+        const { before } = await writer.setPrivileges(trx, { target, grantee, privileges: [privilege], only: [privilege], expiresAt, startsAt }, context)
+        created.push(!before.includes(privilege))
+      }
+      return created
+    })
+  }
+
+  /**
    * Hands the resource to `owner` (or to no one). An actor must be its owner
    * or a superuser: managers cannot take ownership.
    */

@@ -7,7 +7,7 @@ import { explain } from '../decision/explain.js'
 import { checkPlan, type CheckPlan, type Policy } from '../decision/policy.js'
 import type { AuditFilter, AuditLog } from '../store/audit.js'
 import type { MembershipStore } from '../store/members.js'
-import type { GrantReader } from '../store/reader.js'
+import type { GrantReader, GrantScan } from '../store/reader.js'
 import type { Instance } from './grants.js'
 
 export interface QueriesProps {
@@ -111,6 +111,11 @@ export class GrantQueries {
   async owner (target: Instance, db?: Kysely<any>): Promise<string | null> {
     return await this.#props.reader.getOwner(target, db)
   }
+  /** One page of the stored grants matching `filter`, in storage order. */
+  async scanGrants (filter: GrantScan, after: string | null, limit: number, db?: Kysely<any>): Promise<{ grants: Grant[], next: string | null }> {
+    return await this.#props.reader.scan(filter, after, limit, db)
+  }
+
 
   async audit (filter: AuditFilter, db?: Kysely<any>): Promise<AuditEntry[]> {
     return await this.#props.audit.list(filter, db)

@@ -7,10 +7,32 @@ import type { Source } from '../decision/explain.js'
 import type { CheckPlan } from '../decision/policy.js'
 import { CheckStatement } from './check.js'
 import type { Budget } from './deadline.js'
-import { effective, onTarget, toGrantee } from './predicates.js'
+import { effective, ofGrantee, onTarget, toGrantee } from './predicates.js'
+import type { GrantRow } from './schema.js'
 import { scoped, type Db, type StoreProps } from './scope.js'
 
 type Instance = ResourceRef & { id: string }
+
+/** Which grants `scan` reads: all of them, one grantee's (held directly), one resource type's, or both. */
+export interface GrantScan {
+  grantee?: Grant['grantee']
+  resource?: string
+}
+
+const GRANT_COLUMNS = ['principal_kind', 'principal_id', 'resource_type', 'resource_id', 'privilege', 'granted_by', 'granted_at', 'expires_at', 'starts_at'] as const
+
+function toGrant (row: Pick<GrantRow, typeof GRANT_COLUMNS[number]>): Grant {
+  return {
+    resource: row.resource_type,
+    id: row.resource_id,
+    grantee: toGrantee(row),
+    privilege: row.privilege as Grant['privilege'],
+    grantedBy: row.granted_by,
+    grantedAt: new Date(row.granted_at),
+    expiresAt: row.expires_at === null ? null : new Date(row.expires_at),
+    startsAt: row.starts_at === null ? null : new Date(row.starts_at)
+  }
+}
 
 /** The recorded owner of one resource, or null. */
 export async function ownerOf (db: Db, target: Instance): Promise<string | null> {
@@ -45,6 +67,12 @@ export interface GrantReader {
   getOwner: (target: Instance, db?: Kysely<any>) => Promise<string | null>
   /** The grants stored on exactly this target (a type-level target lists the type's own). */
   listGrants: (target: ResourceRef, db?: Kysely<any>) => Promise<Grant[]>
+  /**
+   * A page of the stored grants matching `filter`, in the order they were
+   * stored; `next` (the last row's key, null after the last page) is the
+   * `after` of the following page.
+   */
+  scan: (filter: GrantScan, after: string | null, limit: number, db?: Kysely<any>) => Promise<{ grants: Grant[], next: string | null }>
 }
 
 /**
@@ -123,19 +151,22 @@ export class SqlGrantReader implements GrantReader {
 
   async listGrants (target: ResourceRef, db?: Kysely<any>): Promise<Grant[]> {
     const rows = await scoped(this.#props, db).selectFrom('default_deny_grant')
-      .select(['principal_kind', 'principal_id', 'resource_type', 'resource_id', 'privilege', 'granted_by', 'granted_at', 'expires_at', 'starts_at'])
+      .select(GRANT_COLUMNS)
       .where((eb) => onTarget(eb, target))
       .orderBy('principal_kind').orderBy('principal_id').orderBy('privilege')
       .execute()
-    return rows.map((row) => ({
-      resource: row.resource_type,
-      id: row.resource_id,
-      grantee: toGrantee(row),
-      privilege: row.privilege as Grant['privilege'],
-      grantedBy: row.granted_by,
-      grantedAt: new Date(row.granted_at),
-      expiresAt: row.expires_at === null ? null : new Date(row.expires_at),
-      startsAt: row.starts_at === null ? null : new Date(row.starts_at)
-    }))
+    return rows.map(toGrant)
+  }
+
+  // Keyed by the row's identity (the primary key), so a page costs one index
+  // range however far in it starts, and rows written meanwhile never shift it.
+  async scan (filter: GrantScan, after: string | null, limit: number, db?: Kysely<any>): Promise<{ grants: Grant[], next: string | null }> {
+    let query = scoped(this.#props, db).selectFrom('default_deny_grant').select(['id', ...GRANT_COLUMNS])
+    if (filter.grantee !== undefined) query = query.where((eb) => ofGrantee(eb, filter.grantee as Grant['grantee']))
+    if (filter.resource !== undefined) query = query.where('resource_type', '=', filter.resource)
+    if (after !== null) query = query.where('id', '>', after)
+    const rows = await query.orderBy('id').limit(limit).execute()
+    const last = rows.length === limit ? rows[rows.length - 1] : undefined
+    return { grants: rows.map(toGrant), next: last === undefined ? null : String(last.id) }
   }
 }

@@ -72,6 +72,17 @@ export class GrantWriter {
   }
 
   /**
+   * Inside `write` with no targets: holds every change of grants off until
+   * the transaction ends (SHARE ROW EXCLUSIVE conflicts with their inserts
+   * and deletes; checks and FOR SHARE reads go on). A bulk import takes this
+   * one lock instead of one per resource, which would run out of
+   * PostgreSQL's lock table (about 64 per connection) past some thousands.
+   */
+  async lockGrants (trx: Trx): Promise<void> {
+    await sql`lock table ${sql.id(this.#props.schema, 'default_deny_grant')} in share row exclusive mode`.execute(trx)
+  }
+
+  /**
    * The facts of a check, read with FOR SHARE: a concurrent revoke of the
    * rows that give the actor its rights waits until this transaction ends,
    * so a grant never commits after that revoke; the same holds for the

@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+// fastify-default-deny's command-line tool for operators. Every command is a
+// thin adapter over the service API; the exit codes are in EXIT.
+import { Command, CommanderError } from 'commander'
+import { EXIT, failure } from './commands/context.js'
+import { grantCommands } from './commands/grants.js'
+import { memberCommands } from './commands/members.js'
+import { migrateCommands } from './commands/migrate.js'
+import { transferCommands } from './commands/transfer.js'
+
+const HELP = `
+Database: DATABASE_URL (PostgreSQL), or the config module's connectionString,
+or else the embedded PGlite database in PGLITE_DIR (default .data/pglite).
+
+Exit codes:
+  0  done
+  1  failure: the database is unreachable, a table is missing, anything unexpected
+  2  usage: unknown command or option, a missing or malformed argument, a bad config module
+  3  refused: the service refused the input (invalid grant, unknown privilege, ineligible
+     grantee), or an import had a bad row (nothing was imported)
+  4  check: the security self-check found errors`
+
+function program (): Command {
+  const cli = new Command('fastify-default-deny')
+    .description('Manage fastify-default-deny grants, groups and migrations from the command line.')
+    .option('--schema <name>', "the PostgreSQL schema of the plugin's tables (default: the config's, or public)")
+    .option('--config <module>', "a module whose default export is the plugin's options (privileges, implies, groupDepth…)")
+    .option('--json', 'print the result as one JSON document')
+    .configureHelp({ showGlobalOptions: true })
+    .showHelpAfterError('(add --help for usage)')
+    .exitOverride()
+    .addHelpText('after', HELP)
+  migrateCommands(cli)
+  grantCommands(cli)
+  memberCommands(cli)
+  transferCommands(cli)
+  return cli
+}
+
+async function main (argv: string[]): Promise<number> {
+  const cli = program()
+  try {
+    await cli.parseAsync(argv)
+    return EXIT.OK
+  } catch (err) {
+    const { code, message, errorCode, details } = failure(err)
+    // Commander has printed its own errors and the help already.
+    if (!(err instanceof CommanderError)) process.stderr.write(`fastify-default-deny: ${message}\n`)
+    if (code !== EXIT.OK && (cli.opts().json === true || argv.includes('--json'))) {
+      process.stdout.write(`${JSON.stringify({ error: { exitCode: code, code: errorCode ?? null, message, ...(details === undefined ? {} : { details }) } }, null, 2)}\n`)
+    }
+    return code
+  }
+}
+
+process.exitCode = await main(process.argv)

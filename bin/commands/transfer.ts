@@ -1,0 +1,172 @@
+// import and export of grants, as CSV or JSON Lines. An import reads its file
+// twice: first every row is checked, and one bad row refuses the file; then
+// the grants go through the service API (grantMany, a chunk at a time)
+// inside one transaction, so a row the service refuses rolls back the rows
+// before it too.
+import { createWriteStream } from 'node:fs'
+import { access } from 'node:fs/promises'
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import cliProgress from 'cli-progress'
+import type { Command } from 'commander'
+import { stringify } from 'csv-stringify'
+import type { DefaultDenyApi, Grant, GranteeRef, GrantInput } from '../../fastify-plugin.js'
+import { audited, EXIT, failure, parseGrantee, print, RefusedError, UsageError, withPermissions } from './context.js'
+import { csvRecord, CSV_COLUMNS, formatOf, readRows, type Format, type Row } from './rows.js'
+
+/** The most bad rows an import lists; it counts them all. */
+const MAX_LISTED = 20
+/** Rows per grantMany call: memory stays flat however large the file. */
+const CHUNK = 1000
+
+interface Progress { advance: (rows: number) => void, done: () => void }
+
+/** A bar on a terminal; otherwise a line at every tenth, which a log keeps readable. */
+function progress (label: string, total: number): Progress {
+  if (process.stderr.isTTY === true) {
+    const bar = new cliProgress.SingleBar({
+      format: `${label} [{bar}] {percentage}% | {value}/{total} rows | {eta_formatted} left`, stream: process.stderr, hideCursor: true
+    }, cliProgress.Presets.shades_classic)
+    bar.start(total, 0)
+    return { advance: (rows) => bar.increment(rows), done: () => bar.stop() }
+  }
+  let done = 0
+  let tenths = 0
+  return {
+    advance: (rows) => {
+      done += rows
+      const reached = Math.floor(done * 10 / total)
+      if (reached > tenths) {
+        tenths = reached
+        process.stderr.write(`${label}: ${done}/${total} rows (${Math.floor(done * 100 / total)}%)\n`)
+      }
+    },
+    done: () => {}
+  }
+}
+
+/** Pass one: every row checked, nothing written. Returns how many rows there are. */
+async function checkRows (file: string, format: Format): Promise<number> {
+  const bad: Array<{ line: number, message: string }> = []
+  let rows = 0
+  let badCount = 0
+  for await (const row of readRows(file, format)) {
+    if (row.error === undefined) {
+      rows++
+      continue
+    }
+    badCount++
+    if (bad.length < MAX_LISTED) bad.push({ line: row.line, message: row.error })
+  }
+  if (badCount > 0) {
+    const listed = bad.map((b) => `  line ${b.line}: ${b.message}`)
+    const more = badCount > bad.length ? [`  … and ${badCount - bad.length} more`] : []
+    throw new RefusedError([`nothing imported: ${badCount} bad row${badCount === 1 ? '' : 's'} in ${file}`, ...listed, ...more].join('\n'), { bad: badCount, rows: bad })
+  }
+  return rows
+}
+
+function importCommand (program: Command): void {
+  audited(program.command('import')
+    .summary('import grants from a CSV or JSON Lines file, all or nothing')
+    .description('Grant every row of the file, in one transaction: all or nothing. Every row is checked first; one bad row (or one the service refuses) and nothing is imported, and the error names its line. Rows that already exist count as kept. Progress goes to standard error.')
+    .argument('<file>', 'a .csv file with a header, or .json/.jsonl (one grant object per line)')
+    .option('--format <format>', 'csv or json (default: from the file name)')
+    .addHelpText('after', `
+CSV header: ${CSV_COLUMNS.join(',')}
+  (an empty id is a type-level grant; granteeId is empty for anonymous; grantedAt is not imported)
+JSON Lines: {"grantee":{"kind":"user","id":"alice"},"resource":"document","id":"42","privilege":"read","expiresAt":null}
+The output of export is valid input.
+
+Example:
+  fastify-default-deny import grants.csv --actor ops --reason "migration from the old system"`))
+    .action(async (file: string, opts: { format?: string, actor?: string, reason?: string }, command: Command) => {
+      const format = formatOf(file, opts.format)
+      await access(file).catch(() => { throw new UsageError(`${file}: no such file, or not readable`) })
+      const total = await checkRows(file, format)
+      await withPermissions(command, async ({ permissions, db }) => {
+        const bar = progress('import', total)
+        let created = 0
+        try {
+          await db.transaction().execute(async (trx) => {
+            let chunk: Array<Row & { input: GrantInput }> = []
+            const flush = async () => {
+              try {
+                const result = await permissions.grantMany(chunk.map((row) => row.input), { db: trx, actor: opts.actor ?? null, reason: opts.reason ?? null })
+                created += result.created.filter(Boolean).length
+              } catch (err) {
+                const { code, message } = failure(err)
+                const line = chunk[(err as { index?: number }).index ?? -1]?.line
+                if (code !== EXIT.REFUSED || line === undefined) throw err
+                throw new RefusedError(`nothing imported: line ${line}: ${message}`, { bad: 1, rows: [{ line, message }] })
+              }
+              bar.advance(chunk.length)
+              chunk = []
+            }
+            for await (const row of readRows(file, format)) {
+              if (row.error !== undefined) throw new RefusedError(`nothing imported: line ${row.line}: ${row.error} (the file changed while importing)`)
+              chunk.push(row)
+              if (chunk.length === CHUNK) await flush()
+            }
+            if (chunk.length > 0) await flush()
+          })
+        } finally {
+          bar.done()
+        }
+        print(command, `imported ${total} row${total === 1 ? '' : 's'} from ${file}: ${created} new, ${total - created} already granted`, {
+          rows: total, created, existing: total - created
+        })
+      })
+    })
+}
+
+/** Every grant matching the filter, a page at a time. */
+async function * everyGrant (permissions: DefaultDenyApi, filter: { grantee?: GranteeRef, resource?: string }): AsyncGenerator<Grant> {
+  let after: string | undefined
+  for (;;) {
+    const page = await permissions.scanGrants({ ...filter, ...(after === undefined ? {} : { after }) })
+    yield * page.grants
+    if (page.next === null) return
+    after = page.next
+  }
+}
+
+function exportCommand (program: Command): void {
+  program.command('export')
+    .summary('export grants as CSV or JSON Lines')
+    .description('Write every stored grant (or a grantee\'s, or a resource type\'s) to a file or standard output, a page at a time. Expired grants not yet purged are included.')
+    .argument('[file]', 'where to write (default: standard output)')
+    .option('--format <format>', 'csv or json (JSON Lines; default: from the file name, json on standard output)')
+    .option('--resource <type>', 'only grants on this resource type')
+    .option('--grantee <grantee>', 'only grants held directly by user:ID, group:ID or anonymous')
+    .addHelpText('after', `
+Examples:
+  fastify-default-deny export grants.csv
+  fastify-default-deny export --format json --resource document > documents.jsonl`)
+    .action(async (file: string | undefined, opts: { format?: string, resource?: string, grantee?: string }, command: Command) => {
+      const format = formatOf(file, opts.format)
+      const filter = {
+        ...(opts.grantee === undefined ? {} : { grantee: parseGrantee(opts.grantee, '--grantee') }),
+        ...(opts.resource === undefined ? {} : { resource: opts.resource })
+      }
+      await withPermissions(command, async ({ permissions }) => {
+        let count = 0
+        const grants = async function * () {
+          for await (const grant of everyGrant(permissions, filter)) {
+            count++
+            yield format === 'csv' ? csvRecord(grant) : `${JSON.stringify(grant)}\n`
+          }
+        }
+        const source = Readable.from(grants(), { objectMode: true })
+        const sink = file === undefined ? process.stdout : createWriteStream(file)
+        if (format === 'csv') await pipeline(source, stringify({ header: true, columns: [...CSV_COLUMNS] }), sink, { end: file !== undefined })
+        else await pipeline(source, sink, { end: file !== undefined })
+        if (file !== undefined) print(command, `exported ${count} grant${count === 1 ? '' : 's'} to ${file}`, { exported: count, file, format })
+      })
+    })
+}
+
+export function transferCommands (program: Command): void {
+  importCommand(program)
+  exportCommand(program)
+}

@@ -1,0 +1,92 @@
+// Runs the command-line tool as an operator would: a child process on this
+// test's database (a PGlite directory of its own, or its own schema on the
+// server named by DATABASE_URL), the schema passed with --schema.
+import { execFile } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import tap from 'tap'
+import { sql } from 'kysely'
+import { postgresKysely } from '../lib/store/postgres.js'
+import { usingPostgres } from './helper.js'
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url))
+export const CLI = join(ROOT, 'bin', 'cli.ts')
+
+export interface CliResult {
+  code: number
+  stdout: string
+  stderr: string
+  /** stdout parsed as JSON, or undefined when it is not JSON. */
+  json: any
+}
+
+interface Teardown { teardown: (fn: () => unknown) => void }
+
+/** Runs `node --import tsx bin/cli.ts …args` with `env`; never rejects. */
+export function runCli (args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', CLI, ...args], { env, cwd: ROOT, maxBuffer: 256 * 1024 * 1024 }, (err, stdout, stderr) => {
+      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : 1
+      let json: unknown
+      try { json = JSON.parse(stdout) } catch { json = undefined }
+      resolve({ code, stdout, stderr, json })
+    })
+  })
+}
+
+export interface CliWorld {
+  /** Runs the tool on this test's database and schema. */
+  cli: (...args: string[]) => Promise<CliResult>
+  schema: string
+  env: NodeJS.ProcessEnv
+  /** A scratch directory for files, removed afterwards. */
+  dir: string
+}
+
+// Creating a PGlite directory costs seconds: one serves a whole test file,
+// each test in a schema of its own (the tests of a file run one at a time).
+let pgliteDir: Promise<string> | undefined
+function sharedPGliteDir (): Promise<string> {
+  if (pgliteDir === undefined) {
+    pgliteDir = mkdtemp(join(tmpdir(), 'dd-cli-pglite-'))
+    tap.teardown(async () => { await rm(await (pgliteDir as Promise<string>), { recursive: true, force: true }) })
+  }
+  return pgliteDir
+}
+
+/** A database and schema for one test, with the migrations applied unless `migrate` is false. */
+export async function cliWorld (t: Teardown, { migrate = true } = {}): Promise<CliWorld> {
+  const schema = `dd_cli_${process.pid}_${randomBytes(4).toString('hex')}`
+  const dir = await mkdtemp(join(tmpdir(), 'dd-cli-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  const env: NodeJS.ProcessEnv = { ...process.env }
+  delete env.TAP_CHILD_ID
+  if (usingPostgres) {
+    t.teardown(async () => {
+      const db = postgresKysely(process.env.DATABASE_URL as string, { max: 1 })
+      await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(db)
+      await db.destroy()
+    })
+  } else {
+    env.PGLITE_DIR = await sharedPGliteDir()
+  }
+  const cli = async (...args: string[]) => await runCli([...args, '--schema', schema], env)
+  if (migrate) {
+    const up = await cli('migrate', 'up')
+    if (up.code !== 0) throw new Error(`migrate up failed: ${up.stderr}`)
+  }
+  return { cli, schema, env, dir }
+}
+
+/** Every stored grant, as export writes them (JSON Lines), without the instant each was granted. */
+export async function grantsOf (world: CliWorld): Promise<unknown[]> {
+  const out = await world.cli('export', '--format', 'json')
+  if (out.code !== 0) throw new Error(`export failed: ${out.stderr}`)
+  return out.stdout.split('\n').filter((line) => line !== '').map((line) => {
+    const { grantedAt: _at, ...grant } = JSON.parse(line)
+    return grant
+  })
+}
