@@ -244,6 +244,21 @@ export interface DefaultDenyApi {
   ): Promise<{ ids: string[], next: string | null, all: boolean }>
   /** Idempotent: `created` is false when the grant already existed. */
   grant (input: GrantInput, options?: ServiceCallOptions): Promise<{ created: boolean }>
+  /**
+   * Up to 10,000 grants, all or nothing, for imports: `created[i]` says
+   * whether `inputs[i]` was new. A refused input throws with its position in
+   * `error.index`, before anything is written. Instead of a lock per
+   * resource (PostgreSQL's lock table holds only some thousands in one
+   * transaction) it locks the grants table against other changes until the
+   * transaction ends (checks go on), so call it in chunks inside one
+   * transaction of yours for an import of any size.
+   *
+   * @example
+   * await db.transaction().execute(async (trx) => {
+   *   for (const chunk of chunks) await app.permissions.grantMany(chunk, { db: trx, actor: 'import' })
+   * })
+   */
+  grantMany (inputs: GrantInput[], options?: ServiceCallOptions): Promise<{ created: boolean[] }>
   revoke (input: RevokeInput, options?: ServiceCallOptions): Promise<{ removed: boolean }>
   /** Makes `grantee` hold exactly `privileges` on the resource, atomically. */
   replace (
@@ -261,6 +276,21 @@ export interface DefaultDenyApi {
   verifyAudit (options?: ServiceCallOptions): Promise<AuditVerification>
   /** Every grant on one resource (or on a type, with `id: null`). */
   listGrants (target: ResourceRef, options?: ServiceCallOptions): Promise<Grant[]>
+  /**
+   * Every stored grant, or those held directly by `grantee` (not through its
+   * groups), or those on resources of type `resource`, a page of `limit`
+   * (default 1000, at most 10,000) at a time in the order they were stored.
+   * `next` is the `after` of the following page, `null` after the last.
+   * Expired grants not yet purged are included.
+   *
+   * @example
+   * let page = await app.permissions.scanGrants({ grantee: { kind: 'user', id: 'alice' } })
+   * while (page.next !== null) page = await app.permissions.scanGrants({ grantee: { kind: 'user', id: 'alice' }, after: page.next })
+   */
+  scanGrants (
+    filter?: { grantee?: GranteeRef, resource?: string, after?: string, limit?: number },
+    options?: ServiceCallOptions
+  ): Promise<{ grants: Grant[], next: string | null }>
   /**
    * Makes `member` a member of the stored group `group`, audited (action
    * `member`). Every member of a group holds what the group holds, and so do
@@ -293,21 +323,6 @@ export interface DefaultDenyApi {
   reloadRules (source?: unknown): Promise<void>
   /** `null` without endpoint rules; otherwise when they were loaded and why the last reload failed. */
   rulesStatus (): { loadedAt: Date, lastError: string | null } | null
-  /**
-   * Up to 10,000 grants, all or nothing, for imports: `created[i]` says
-   * whether `inputs[i]` was new. A refused input throws with its position in
-   * `error.index`, before anything is written. Instead of a lock per
-   * resource (PostgreSQL's lock table holds only some thousands in one
-   * transaction) it locks the grants table against other changes until the
-   * transaction ends (checks go on), so call it in chunks inside one
-   * transaction of yours for an import of any size.
-   *
-   * @example
-   * await db.transaction().execute(async (trx) => {
-   *   for (const chunk of chunks) await app.permissions.grantMany(chunk, { db: trx, actor: 'import' })
-   * })
-   */
-  grantMany (inputs: GrantInput[], options?: ServiceCallOptions): Promise<{ created: boolean[] }>
   /** The principal used for requests without credentials. */
   readonly anonymous: Principal
   /** An error with the same status and body as a hidden forbidden resource. */
@@ -325,21 +340,6 @@ export interface FastifyDefaultDenyOptions {
   /**
    * The PostgreSQL schema holding the plugin's tables.
    * @default 'public'
-  /**
-   * Every stored grant, or those held directly by `grantee` (not through its
-   * groups), or those on resources of type `resource`, a page of `limit`
-   * (default 1000, at most 10,000) at a time in the order they were stored.
-   * `next` is the `after` of the following page, `null` after the last.
-   * Expired grants not yet purged are included.
-   *
-   * @example
-   * let page = await app.permissions.scanGrants({ grantee: { kind: 'user', id: 'alice' } })
-   * while (page.next !== null) page = await app.permissions.scanGrants({ grantee: { kind: 'user', id: 'alice' }, after: page.next })
-   */
-  scanGrants (
-    filter?: { grantee?: GranteeRef, resource?: string, after?: string, limit?: number },
-    options?: ServiceCallOptions
-  ): Promise<{ grants: Grant[], next: string | null }>
    */
   schema?: string
   /**

@@ -77,8 +77,6 @@ function readMethods ({ queries, validators: check }: ApiProps): ReadMethods {
     async listGrants (target, options) {
       return await queries.listGrants(check.target(target), db(options))
     },
-    async getOwner (target, options) {
-      if (!check.id(target.resource) || !check.id(target.id)) return null
     async scanGrants (filter = {}, options) {
       const limit = filter.limit ?? 1000
       if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) invalidGrant('limit must be an integer from 1 to 10000')
@@ -89,6 +87,8 @@ function readMethods ({ queries, validators: check }: ApiProps): ReadMethods {
       const scan = { ...(grantee === undefined ? {} : { grantee }), ...(filter.resource === undefined ? {} : { resource: filter.resource }) }
       return await queries.scanGrants(scan, after, limit, db(options))
     },
+    async getOwner (target, options) {
+      if (!check.id(target.resource) || !check.id(target.id)) return null
       return await queries.owner(target, db(options))
     },
     async explain (principal, target, options) {
@@ -125,8 +125,6 @@ function writeMethods ({ grants, validators: check }: ApiProps): WriteMethods {
       const { before } = await grants.grant(trusted(options), { target, grantee, privilege, ...schedule }, context(options, input.grantedBy))
       return { created: !before.includes(privilege) }
     },
-    async revoke (input, options) {
-      const target = check.target(input)
     async grantMany (inputs, options) {
       if (!Array.isArray(inputs) || inputs.length > MAX_GRANT_MANY) invalidGrant(`grants must be an array of at most ${MAX_GRANT_MANY}`)
       // A refusal says which input: `error.index`.
@@ -141,6 +139,8 @@ function writeMethods ({ grants, validators: check }: ApiProps): WriteMethods {
       })
       return { created: await grants.grantMany(trusted(options), items) }
     },
+    async revoke (input, options) {
+      const target = check.target(input)
       const grantee = check.grantee(input.grantee)
       const privilege = check.privilege(input.privilege)
       const { before } = await grants.revoke(trusted(options), { target, grantee, privilege }, context(options))

@@ -108,14 +108,14 @@ export class GrantQueries {
     return await this.#props.reader.listGrants(target, db)
   }
 
-  async owner (target: Instance, db?: Kysely<any>): Promise<string | null> {
-    return await this.#props.reader.getOwner(target, db)
-  }
   /** One page of the stored grants matching `filter`, in storage order. */
   async scanGrants (filter: GrantScan, after: string | null, limit: number, db?: Kysely<any>): Promise<{ grants: Grant[], next: string | null }> {
     return await this.#props.reader.scan(filter, after, limit, db)
   }
 
+  async owner (target: Instance, db?: Kysely<any>): Promise<string | null> {
+    return await this.#props.reader.getOwner(target, db)
+  }
 
   async audit (filter: AuditFilter, db?: Kysely<any>): Promise<AuditEntry[]> {
     return await this.#props.audit.list(filter, db)
