@@ -191,9 +191,58 @@ export interface Reason {
 }
 
 export interface Explanation {
-  privileges: Array<{ privilege: string, via: Reason[] }>
+  /** With `stepUp` on, a privilege that needs a second factor has `stepUp: true`. */
+  privileges: Array<{ privilege: string, via: Reason[], stepUp?: boolean }>
+  /** What the grants decide; step-up is reported apart, in `stepUp`. */
   decision?: 'allow' | 'deny'
   summary: string
+  /** Present when the asked privilege needs a second factor (the `stepUp` option). */
+  stepUp?: StepUpStatus
+}
+
+/** Whether the principal's token has the second factor the asked privilege needs. */
+export interface StepUpStatus {
+  privilege: string
+  /**
+   * `true` when the token satisfies step-up now, `false` when a request with
+   * it is refused with 401 `FST_DEFAULT_DENY_STEP_UP_REQUIRED`, `null` when
+   * the principal carries no token to judge (a user explained by id).
+   */
+  satisfied: boolean | null
+  /** When `satisfied` is false: `factor` (no accepted value in the claim) or `max_age` (`auth_time` missing or too old). */
+  missing?: 'factor' | 'max_age'
+}
+
+/**
+ * Multi-factor step-up, read from the verified token on every request, so
+ * it applies to tokens issued before it was turned on.
+ */
+export interface StepUpOptions {
+  /**
+   * The privileges whose routes need a second factor: the privilege a route
+   * requires, whatever the caller holds that implies it. `manage` covers
+   * every change made through the grant API, memberships included.
+   * @default ['edit', 'delete', 'manage'], those of them that are configured
+   */
+  privileges?: readonly string[]
+  /**
+   * The claim that says how the user authenticated: an array (`amr`) or a
+   * string (such as `acr`).
+   * @default 'amr'
+   */
+  claim?: string
+  /**
+   * Any one of these in the claim is a second factor.
+   * @default ['mfa', 'otp', 'hwk']
+   */
+  values?: readonly string[]
+  /** Seconds since the token's `auth_time` within which the second factor counts; absent: any age. */
+  maxAge?: number
+  /**
+   * The `acr_values` the 401 challenge asks for (RFC 9470).
+   * @default `values` when `claim` is 'acr', otherwise none
+   */
+  acrValues?: readonly string[]
 }
 
 export interface CheckTarget extends ResourceRef {
@@ -459,6 +508,12 @@ export interface FastifyDefaultDenyOptions {
    * do not are refused with 404.
    */
   resourceExists?: (resource: string, id: string) => boolean | Promise<boolean>
+  /**
+   * Require a second authentication factor for some privileges (by default
+   * every change: `edit`, `delete` and grant management), read from the
+   * token's claims; reads stay unaffected. Off when absent or `false`.
+   */
+  stepUp?: StepUpOptions | false
 
   /**
    * Endpoint rules given inline (the `{ paths, groups, settings }` object
@@ -704,6 +759,7 @@ export declare const codes: {
   FST_DEFAULT_DENY_LOCKOUT: ErrorConstructor0
   FST_DEFAULT_DENY_INVALID_RULES: ErrorConstructor1
   FST_DEFAULT_DENY_ALREADY_REGISTERED: ErrorConstructor0
+  FST_DEFAULT_DENY_STEP_UP_REQUIRED: ErrorConstructor0
 }
 
 export interface DefaultDenyError extends Error {

@@ -18,7 +18,8 @@ export const codes = {
   FST_DEFAULT_DENY_RULE_DENIED: createError<[string]>('FST_DEFAULT_DENY_RULE_DENIED', 'Forbidden%s', 403),
   FST_DEFAULT_DENY_LOCKOUT: createError('FST_DEFAULT_DENY_LOCKOUT', 'The service is locked for maintenance', 503),
   FST_DEFAULT_DENY_INVALID_RULES: createError<[string]>('FST_DEFAULT_DENY_INVALID_RULES', '%s', 500),
-  FST_DEFAULT_DENY_ALREADY_REGISTERED: createError('FST_DEFAULT_DENY_ALREADY_REGISTERED', 'fastify-default-deny is already registered on this instance', 500)
+  FST_DEFAULT_DENY_ALREADY_REGISTERED: createError('FST_DEFAULT_DENY_ALREADY_REGISTERED', 'fastify-default-deny is already registered on this instance', 500),
+  FST_DEFAULT_DENY_STEP_UP_REQUIRED: createError('FST_DEFAULT_DENY_STEP_UP_REQUIRED', 'A stronger authentication is required', 401)
 }
 
 /**
@@ -32,6 +33,17 @@ export function deniedError (hideForbidden: boolean): Error {
   Error.stackTraceLimit = 0
   try {
     return hideForbidden ? new codes.FST_DEFAULT_DENY_NOT_FOUND() : new codes.FST_DEFAULT_DENY_FORBIDDEN()
+  } finally {
+    Error.stackTraceLimit = limit
+  }
+}
+
+/** The 401 of a request whose token lacks the second factor its route needs; stackless like deniedError. */
+export function stepUpRequiredError (): Error {
+  const limit = Error.stackTraceLimit
+  Error.stackTraceLimit = 0
+  try {
+    return new codes.FST_DEFAULT_DENY_STEP_UP_REQUIRED()
   } finally {
     Error.stackTraceLimit = limit
   }

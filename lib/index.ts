@@ -89,7 +89,7 @@ const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, op
   const validators = createValidators(settings, invalidGrant)
   const grants = new GrantService({ reader, writer, audit, policy, settings, validators })
   const members = new MembershipService({ members: memberStore, writer, policy, settings })
-  const queries = new GrantQueries({ reader, audit, policy, members: memberStore })
+  const queries = new GrantQueries({ reader, audit, policy, members: memberStore, stepUp: settings.stepUp })
   const api = createApi({ grants, members, queries, validators, rules })
 
   fastify.decorateRequest('principal', null)

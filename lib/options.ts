@@ -3,6 +3,7 @@ import type { FastifyDefaultDenyOptions } from '../fastify-plugin.js'
 import { MANAGE, managingPrivileges, satisfiedByOf, type Policy } from './decision/policy.js'
 import { isValidId } from './decision/ids.js'
 import { booleanOption, claimOption, invalid, nameList, optionalString, positiveInteger } from './option-values.js'
+import { stepUpOption, type StepUpPolicy } from './step-up-option.js'
 
 export const DEFAULT_PRIVILEGES = ['read', 'edit', 'delete'] as const
 export const DEFAULT_ANONYMOUS_PRIVILEGES = ['read'] as const
@@ -30,7 +31,7 @@ const KNOWN_OPTIONS = new Set([
   'checkTimeout', 'writeTimeout', 'maxIdLength', 'maxGroups', 'groupDepth', 'groupResource',
   'rules', 'rulesFile', 'siteRulesFile', 'watchRules', 'levels', 'levelAliases', 'maxElevate',
   'levelClaim', 'levelPrivileges', 'lockoutStatus', 'lockoutRetryAfter',
-  'grantRoutes', 'allowManageDelegation', 'anonymousPrivileges', 'canHold', 'resourceExists'
+  'grantRoutes', 'allowManageDelegation', 'anonymousPrivileges', 'canHold', 'resourceExists', 'stepUp'
 ])
 
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/
@@ -78,6 +79,8 @@ export interface Settings {
   anonymousPrivileges: ReadonlySet<string>
   canHold: FastifyDefaultDenyOptions['canHold'] | null
   resourceExists: FastifyDefaultDenyOptions['resourceExists'] | null
+  /** null when step-up is off. */
+  stepUp: StepUpPolicy | null
 }
 
 function isKysely (value: unknown): value is Kysely<any> {
@@ -184,6 +187,7 @@ export function resolveOptions (raw: unknown): Settings {
     anonymousPrivileges,
     canHold: (opts.canHold as Settings['canHold']) ?? null,
     resourceExists: (opts.resourceExists as Settings['resourceExists']) ?? null,
+    stepUp: stepUpOption(opts, known),
     rules,
     levelClaim: claimOption(opts, 'levelClaim', DEFAULT_LEVEL_CLAIM),
     levelPrivileges,

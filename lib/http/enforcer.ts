@@ -1,4 +1,4 @@
-// The enforcement hook: route annotation → principal → endpoint rules →
+// The enforcement hook: route annotation → principal → endpoint rules → step-up →
 // grants → decide. Everything that is not an explicit allow ends in a
 // thrown, coded error.
 import type { FastifyReply, FastifyRequest } from 'fastify'
@@ -15,9 +15,10 @@ import { createCredentials } from './credentials.js'
 import type { PrincipalSettings } from './principal.js'
 import { compiledRouteOf, type CompiledRoute } from './route-config.js'
 import { createRulesStep, type RulesStepSettings } from './rules-step.js'
+import { createStepUpGate } from './step-up.js'
 
 export type EnforcerSettings = PrincipalSettings & RulesStepSettings &
-Pick<Settings, 'checkTimeout' | 'lockoutStatus' | 'lockoutRetryAfter'>
+Pick<Settings, 'checkTimeout' | 'lockoutStatus' | 'lockoutRetryAfter' | 'stepUp'>
 
 export interface EnforcerProps {
   readonly settings: EnforcerSettings
@@ -56,6 +57,7 @@ export function createEnforcer ({ settings, reader, policy, rules, caseSensitive
   const credentials = createCredentials(settings)
   const checks = new Deadlines(settings.checkTimeout)
   const rulesStep = rules === null ? null : createRulesStep(settings, rules, caseSensitive)
+  const stepUp = settings.stepUp === null ? null : createStepUpGate(settings.stepUp)
 
   /** The route's compiled annotation; a route without one is denied. */
   function routeOf (request: FastifyRequest): AnnotatedRoute {
@@ -126,6 +128,10 @@ export function createEnforcer ({ settings, reader, policy, rules, caseSensitive
       reply.header('www-authenticate', 'Bearer')
       throw new codes.FST_DEFAULT_DENY_UNAUTHORIZED()
     }
+    // Before the grants: the answer then depends on the route and the token
+    // only, so a token without its second factor learns nothing about what
+    // it could do (nor, with hideForbidden, what exists), and costs no query.
+    if (route.stepUp) stepUp?.enforce(request, reply, who)
     await checkGrant(request, route, requirement, who)
   }
 

@@ -4,13 +4,19 @@
 // user; who may do what is decided by the grant use cases.
 import { STATUS_CODES } from 'node:http'
 import { Ajv } from 'ajv'
-import type { FastifyPluginAsync } from 'fastify'
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
+import type { Principal } from '../../fastify-plugin.js'
+import { MANAGE } from '../decision/policy.js'
+import { requiresStepUp } from '../decision/step-up.js'
 import { codes } from '../errors.js'
 import { grantChangeRoutes, grantSetRoutes } from './grant-change-routes.js'
 import { requestInput, type GrantRoutesDeps } from './grant-input.js'
 import { grantReadRoutes } from './grant-read-routes.js'
 import { memberRoutes } from './member-routes.js'
 import { buildSchemas } from './schemas.js'
+import { createStepUpGate } from './step-up.js'
+
+const READING = new Set(['GET', 'HEAD', 'OPTIONS'])
 
 export const grantRoutes: FastifyPluginAsync<GrantRoutesDeps> = async (app, deps) => {
   // No coercion: `["read"]`, 123, null or true are not a privilege.
@@ -31,6 +37,20 @@ export const grantRoutes: FastifyPluginAsync<GrantRoutesDeps> = async (app, deps
     request.log.error({ err }, 'fastify-default-deny: grant request failed')
     return reply.send(new codes.FST_DEFAULT_DENY_UNAVAILABLE())
   })
+
+  // Every change (grants, owner, members) is an exercise of `manage`: with
+  // step-up covering it, each changing route refuses a token without its
+  // second factor before the body is parsed or anything is read. Reading
+  // grants, explain and the audit trail stay reads, as elsewhere.
+  const { stepUp } = deps.settings
+  if (stepUp !== null && requiresStepUp(stepUp, MANAGE)) {
+    const gate = createStepUpGate(stepUp)
+    const hook = async (request: FastifyRequest, reply: FastifyReply) => { gate.enforce(request, reply, request.principal as Principal) }
+    app.addHook('onRoute', (route: RouteOptions) => {
+      if (![route.method].flat().some((method) => !READING.has(method))) return
+      route.onRequest = [...[route.onRequest ?? []].flat(), hook]
+    })
+  }
 
   const schemas = buildSchemas(deps.settings)
   const input = requestInput(deps.settings)

@@ -1,6 +1,7 @@
 import type { FastifyRequest, RouteOptions } from 'fastify'
 import type { Requirement } from '../decision/decide.js'
 import { checkPlan, type CheckPlan } from '../decision/policy.js'
+import { requiresStepUp } from '../decision/step-up.js'
 import { codes } from '../errors.js'
 import type { Settings } from '../options.js'
 
@@ -17,11 +18,13 @@ export interface CompiledRoute {
   id: IdSource | null
   /** What the check looks for, worked out at registration: resource requirements only. */
   plan: CheckPlan | null
+  /** Whether the route's privilege needs a second factor (the `stepUp` option), worked out at registration. */
+  stepUp: boolean
 }
 
-const UNANNOTATED = Object.freeze<CompiledRoute>({ requirement: { kind: 'unannotated' }, id: null, plan: null })
-const PUBLIC = Object.freeze<CompiledRoute>({ requirement: { kind: 'public' }, id: null, plan: null })
-const AUTHENTICATED = Object.freeze<CompiledRoute>({ requirement: { kind: 'authenticated' }, id: null, plan: null })
+const UNANNOTATED = Object.freeze<CompiledRoute>({ requirement: { kind: 'unannotated' }, id: null, plan: null, stepUp: false })
+const PUBLIC = Object.freeze<CompiledRoute>({ requirement: { kind: 'public' }, id: null, plan: null, stepUp: false })
+const AUTHENTICATED = Object.freeze<CompiledRoute>({ requirement: { kind: 'authenticated' }, id: null, plan: null, stepUp: false })
 const ANNOTATION_KEYS = new Set(['resource', 'privilege', 'param', 'id'])
 
 function routeParams (url: string): Set<string> {
@@ -34,7 +37,7 @@ function routeParams (url: string): Set<string> {
  * Validates `config.permission` once, when the route is registered. A bad
  * annotation stops the server from starting rather than failing open later.
  */
-export function compileRoute (route: Pick<RouteOptions, 'url' | 'method' | 'config'>, settings: Pick<Settings, 'maxIdLength' | 'privileges' | 'policy'>): CompiledRoute {
+export function compileRoute (route: Pick<RouteOptions, 'url' | 'method' | 'config'>, settings: Pick<Settings, 'maxIdLength' | 'privileges' | 'policy' | 'stepUp'>): CompiledRoute {
   const name = `${String(route.method)} ${route.url}`
   const fail = (message: string): never => {
     throw new codes.FST_DEFAULT_DENY_INVALID_ROUTE_CONFIG(name, message)
@@ -59,11 +62,12 @@ export function compileRoute (route: Pick<RouteOptions, 'url' | 'method' | 'conf
   }
   const requirement: Requirement = { kind: 'resource', resource: resource as string, privilege: privilege as string }
   const plan = checkPlan(settings.policy, privilege as string)
+  const stepUp = requiresStepUp(settings.stepUp, privilege as string)
 
   if (id !== undefined && param !== undefined) fail('permission.param and permission.id are exclusive')
-  if (id === false) return Object.freeze<CompiledRoute>({ requirement, id: { kind: 'type' }, plan })
+  if (id === false) return Object.freeze<CompiledRoute>({ requirement, id: { kind: 'type' }, plan, stepUp })
   if (typeof id === 'function') {
-    return Object.freeze<CompiledRoute>({ requirement, id: { kind: 'function', extract: id as (request: FastifyRequest) => unknown }, plan })
+    return Object.freeze<CompiledRoute>({ requirement, id: { kind: 'function', extract: id as (request: FastifyRequest) => unknown }, plan, stepUp })
   }
   if (id !== undefined) fail('permission.id must be false or a function')
   const paramName = param === undefined ? 'id' : param
@@ -72,7 +76,7 @@ export function compileRoute (route: Pick<RouteOptions, 'url' | 'method' | 'conf
   if (!routeParams(route.url).has(paramName as string)) {
     fail(`the route has no ':${String(paramName)}' parameter (set permission.param, permission.id, or id: false for a type-level check)`)
   }
-  return Object.freeze<CompiledRoute>({ requirement, id: { kind: 'param', name: paramName as string }, plan })
+  return Object.freeze<CompiledRoute>({ requirement, id: { kind: 'param', name: paramName as string }, plan, stepUp })
 }
 
 export function compiledRouteOf (config: unknown): CompiledRoute | undefined {

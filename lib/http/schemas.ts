@@ -192,12 +192,17 @@ export function buildSchemas (settings: Pick<Settings, 'maxIdLength' | 'privileg
         principal: { type: 'object', properties: { kind: { type: 'string' }, id: { type: ['string', 'null'] }, groups: { type: 'array', items: { type: 'string' } } } },
         decision: { type: 'string' },
         summary: { type: 'string' },
+        stepUp: {
+          type: 'object',
+          properties: { privilege: { type: 'string' }, satisfied: { type: ['boolean', 'null'] }, missing: { type: 'string', enum: ['factor', 'max_age'] } }
+        },
         privileges: {
           type: 'array',
           items: {
             type: 'object',
             properties: {
               privilege: { type: 'string' },
+              stepUp: { type: 'boolean' },
               via: {
                 type: 'array',
                 items: {

@@ -5,6 +5,7 @@ import { sql, type Expression, type Kysely, type SqlBool } from 'kysely'
 import type { AuditEntry, AuditVerification, Explanation, Grant, GranteeRef, Principal, ResourceRef } from '../../fastify-plugin.js'
 import { explain } from '../decision/explain.js'
 import { checkPlan, type CheckPlan, type Policy } from '../decision/policy.js'
+import { explainStepUp, type StepUpPolicy } from '../decision/step-up.js'
 import type { AuditFilter, AuditLog } from '../store/audit.js'
 import type { MembershipStore } from '../store/members.js'
 import type { GrantReader, GrantScan } from '../store/reader.js'
@@ -15,6 +16,8 @@ export interface QueriesProps {
   readonly audit: AuditLog
   readonly policy: Policy
   readonly members: MembershipStore
+  /** With the `stepUp` option: explain says which privileges need a second factor. */
+  readonly stepUp?: StepUpPolicy | null
 }
 
 /** One grant as a manager sees it, with where it comes from. */
@@ -83,7 +86,7 @@ export class GrantQueries {
     const paths = sources.some((s) => s.grantee.kind === 'group')
       ? new Map((await members.groupsOf(principal, db)).map((p) => [p.group, p.via]))
       : new Map<string, string[]>()
-    return explain(principal, sources, owner, policy, privilege, paths)
+    return explainStepUp(explain(principal, sources, owner, policy, privilege, paths), principal, this.#props.stepUp ?? null, privilege, Date.now())
   }
 
   /** The owner, the resource's own live grants and its type's, as a manager reviews them. */
