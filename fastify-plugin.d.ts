@@ -372,10 +372,64 @@ export interface DefaultDenyApi {
   reloadRules (source?: unknown): Promise<void>
   /** `null` without endpoint rules; otherwise when they were loaded and why the last reload failed. */
   rulesStatus (): { loadedAt: Date, lastError: string | null } | null
+  /**
+   * The security self-check: what in the set-up around the plugin (routes,
+   * @fastify/jwt, the server, the endpoint rules, the grant API, the
+   * database role and connection) weakens it. Runs at `ready` too. Safe to
+   * call at any time; it runs one read-only catalog query.
+   *
+   * @example
+   * const errors = (await app.permissions.checkSecurity()).filter((f) => f.level === 'error' && !f.acknowledged)
+   */
+  checkSecurity (): Promise<SecurityFinding[]>
+  /** Every route of the instance and what it requires, sorted by url and method (HEAD routes included). */
+  routeManifest (): RouteManifestEntry[]
   /** The principal used for requests without credentials. */
   readonly anonymous: Principal
   /** An error with the same status and body as a hidden forbidden resource. */
   notFound (): Error
+}
+
+/** The ids of the security self-check's findings (see "Security self-check" in the README). */
+export type SecurityFindingId =
+  | 'routes-unannotated' | 'routes-before-plugin'
+  | 'jwt-unsigned-accepted' | 'jwt-sample-secret' | 'jwt-algorithms-unpinned'
+  | 'trust-proxy-all' | 'rules-whitelist-everyone' | 'rules-diagnostics-on' | 'rules-lockout-on'
+  | 'no-https' | 'grant-api-no-rate-limit' | 'no-superuser'
+  | 'db-no-tls' | 'db-superuser' | 'db-role-too-broad' | 'db-unchecked'
+  | 'logger-verbose' | 'custom-error-handler'
+
+/** One finding of `checkSecurity()`. */
+export interface SecurityFinding {
+  id: SecurityFindingId
+  /** With `NODE_ENV=production`, an `error` not acknowledged stops start-up (`FST_DEFAULT_DENY_INSECURE`). */
+  level: 'error' | 'warning'
+  message: string
+  /** What to do about it. */
+  hint: string
+  /** Named in the `acknowledge` option: reported, never logged as a warning, never stops start-up. */
+  acknowledged: boolean
+}
+
+/** One route (one method of it) as the plugin sees it. */
+export interface RouteManifestEntry {
+  method: string
+  url: string
+  /**
+   * What a request needs: `public`, `authenticated`, a privilege on a
+   * resource, or nothing that can be met: `unannotated` (no annotation) and
+   * `before-plugin` (registered before the plugin, so its annotation was
+   * never read) are denied to everyone.
+   */
+  access: 'public' | 'authenticated' | 'resource' | 'unannotated' | 'before-plugin'
+  /** For `resource`: the resource type. */
+  resource?: string
+  /** For `resource`: the privilege required. */
+  privilege?: string
+  /** For `resource`: where the id comes from: a route parameter, your id function, or none (`type`: a type-level check). */
+  idFrom?: { param: string } | 'function' | 'type'
+  /** One of the plugin's own grant-API routes. */
+  grantApi: boolean
 }
 
 export interface FastifyDefaultDenyOptions {
@@ -396,6 +450,13 @@ export interface FastifyDefaultDenyOptions {
    * @default true
    */
   migrate?: boolean
+  /**
+   * Security findings you have looked at and accept, by id: they are still
+   * reported, but no longer logged as warnings nor stop a production
+   * start-up. An unknown id is an option error.
+   * @default []
+   */
+  acknowledge?: readonly SecurityFindingId[]
   /**
    * The privilege names routes and grants may use.
    * @default ['read', 'edit', 'delete']
@@ -751,6 +812,7 @@ export declare const codes: {
   FST_DEFAULT_DENY_INVALID_ROUTE_CONFIG: ErrorConstructor2
   FST_DEFAULT_DENY_INVALID_GRANT: ErrorConstructor1
   FST_DEFAULT_DENY_MIGRATION_FAILED: ErrorConstructor1
+  FST_DEFAULT_DENY_INSECURE: ErrorConstructor1
   FST_DEFAULT_DENY_INVALID_REQUEST: ErrorConstructor0
   FST_DEFAULT_DENY_ESCALATION: ErrorConstructor0
   FST_DEFAULT_DENY_INELIGIBLE: ErrorConstructor0

@@ -11,6 +11,7 @@ export const codes = {
   FST_DEFAULT_DENY_INVALID_ROUTE_CONFIG: createError<[string, string]>('FST_DEFAULT_DENY_INVALID_ROUTE_CONFIG', "route '%s': %s", 500, TypeError),
   FST_DEFAULT_DENY_INVALID_GRANT: createError<[string]>('FST_DEFAULT_DENY_INVALID_GRANT', 'invalid grant: %s', 400),
   FST_DEFAULT_DENY_MIGRATION_FAILED: createError<[string]>('FST_DEFAULT_DENY_MIGRATION_FAILED', 'migration failed: %s', 500),
+  FST_DEFAULT_DENY_INSECURE: createError<[string]>('FST_DEFAULT_DENY_INSECURE', "insecure configuration in production: %s (fix them, or name them in the 'acknowledge' option)", 500),
   FST_DEFAULT_DENY_INVALID_REQUEST: createError('FST_DEFAULT_DENY_INVALID_REQUEST', 'Invalid request', 400),
   FST_DEFAULT_DENY_ESCALATION: createError('FST_DEFAULT_DENY_ESCALATION', 'You cannot grant a privilege you do not hold', 403),
   FST_DEFAULT_DENY_INELIGIBLE: createError('FST_DEFAULT_DENY_INELIGIBLE', 'This principal may not hold this privilege', 422),

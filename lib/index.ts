@@ -16,20 +16,11 @@ import { GrantQueries } from './service/queries.js'
 import { createValidators } from './service/validation.js'
 import { compileRoute, kRoute } from './http/route-config.js'
 import { RulesLayer } from './rules/reloader.js'
+import { createSecurityCheck } from './security/check.js'
 
 export { codes } from './errors.js'
 export { runMigrations } from './store/migrate.js'
 export { guardPool, kyselyPool, postgresKysely } from './store/postgres.js'
-
-// Fastify does not expose trustProxy in initialConfig; its options object is
-// kept under a symbol on the root instance.
-function serverOption (fastify: object, name: string): unknown {
-  for (let target: object | null = fastify; target !== null; target = Object.getPrototypeOf(target)) {
-    const symbol = Object.getOwnPropertySymbols(target).find((s) => s.description === 'fastify.options')
-    if (symbol !== undefined) return ((target as Record<symbol, Record<string, unknown> | undefined>)[symbol])?.[name]
-  }
-  return undefined
-}
 
 const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, opts) => {
   const settings = resolveOptions(opts)
@@ -49,9 +40,6 @@ const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, op
     rules = layer
     if (settings.rules.watch) layer.watch(fastify.log)
     fastify.addHook('onClose', async () => { layer.close() })
-  }
-  if (serverOption(fastify, 'trustProxy') === true) {
-    fastify.log.warn('fastify-default-deny: trustProxy is true, so any client can set its IP and protocol with X-Forwarded-* headers; list your proxies instead')
   }
 
   // A terminated backend, a failover or a reset socket costs the requests in
@@ -90,7 +78,9 @@ const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, op
   const grants = new GrantService({ reader, writer, audit, policy, settings, validators })
   const members = new MembershipService({ members: memberStore, writer, policy, settings })
   const queries = new GrantQueries({ reader, audit, policy, members: memberStore, stepUp: settings.stepUp })
-  const api = createApi({ grants, members, queries, validators, rules })
+  // trustProxy: true, and the rest of what an operator should know, is reported at ready.
+  const security = createSecurityCheck({ fastify, settings, rules, db })
+  const api = createApi({ grants, members, queries, validators, rules, security })
 
   fastify.decorateRequest('principal', null)
   fastify.decorateRequest('accessLevel', null)

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely'
 import type { FastifyDefaultDenyOptions } from '../fastify-plugin.js'
 import { MANAGE, managingPrivileges, satisfiedByOf, type Policy } from './decision/policy.js'
 import { isValidId } from './decision/ids.js'
+import { acknowledgeOption } from './security/acknowledge-option.js'
 import { booleanOption, claimOption, invalid, nameList, optionalString, positiveInteger } from './option-values.js'
 import { stepUpOption, type StepUpPolicy } from './step-up-option.js'
 
@@ -26,7 +27,7 @@ export const DEFAULT_LEVEL_PRIVILEGES: Readonly<Record<string, readonly string[]
 export const DEFAULT_LOCKOUT_RETRY_AFTER = 300
 
 const KNOWN_OPTIONS = new Set([
-  'db', 'connectionString', 'schema', 'migrate', 'privileges', 'implies', 'ownerPrivileges',
+  'db', 'connectionString', 'schema', 'migrate', 'acknowledge', 'privileges', 'implies', 'ownerPrivileges',
   'hideForbidden', 'userClaim', 'groupsClaim', 'superuserClaim', 'resolvePrincipal',
   'checkTimeout', 'writeTimeout', 'maxIdLength', 'maxGroups', 'groupDepth', 'groupResource',
   'rules', 'rulesFile', 'siteRulesFile', 'watchRules', 'levels', 'levelAliases', 'maxElevate',
@@ -41,6 +42,8 @@ export interface Settings {
   connectionString: string | null
   schema: string
   migrate: boolean
+  /** Security findings the operator accepted: they never stop a production start-up. */
+  acknowledge: ReadonlySet<string>
   privileges: ReadonlySet<string>
   /** For each privilege, every privilege whose holder also holds it (itself included). */
   satisfiedBy: ReadonlyMap<string, ReadonlySet<string>>
@@ -197,6 +200,7 @@ export function resolveOptions (raw: unknown): Settings {
     connectionString: hasUrl ? opts.connectionString as string : null,
     schema,
     migrate: booleanOption(opts, 'migrate', true),
+    acknowledge: acknowledgeOption(opts),
     privileges: known,
     satisfiedBy: policy.satisfiedBy,
     ownerPrivileges: policy.ownerPrivileges,

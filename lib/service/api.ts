@@ -26,6 +26,8 @@ export interface ApiProps {
   /** Built with `invalidGrant`. */
   readonly validators: Validators
   readonly rules: RulesLayer | null
+  /** The security self-check (lib/security/check.ts). */
+  readonly security: Pick<DefaultDenyApi, 'checkSecurity' | 'routeManifest'>
 }
 
 type ReadMethods = Pick<DefaultDenyApi, 'check' | 'checkMany' | 'filter' | 'listIds' | 'listGrants' | 'scanGrants' | 'getOwner' | 'explain' | 'audit' | 'verifyAudit'>
@@ -205,6 +207,7 @@ export function createApi (props: ApiProps): DefaultDenyApi {
     ...readMethods(props),
     ...writeMethods(props),
     ...memberMethods(props),
+    ...props.security,
     async reloadRules (source?: unknown) {
       if (rules === null) throw new codes.FST_DEFAULT_DENY_INVALID_RULES('rules: no endpoint rules are configured')
       rules.reload(source)
