@@ -120,3 +120,15 @@ t.test('chosen privileges: reads can be covered too', async (t) => {
   t.equal((await app.inject({ method: 'PUT', url: '/d/d1', headers: as('carol') })).statusCode, 200, 'edit is no longer covered')
   t.equal((await app.inject({ url: '/d/d1', headers: as('carol', { amr: ['otp'] }) })).statusCode, 200)
 })
+
+t.test('endpoint rules decided in onRequest refuse first: a level cap or a block is a 403, not a step-up prompt', async (t) => {
+  const { app, as } = await setup(t, {
+    rules: { paths: { 'd/': 'readers', 'd/blocked': 'nobody' }, groups: { readers: { type: 'open', demote: 'reader' }, nobody: { type: 'block' } } }
+  })
+  const capped = await app.inject({ method: 'PUT', url: '/d/d1', headers: as('carol') })
+  t.equal(capped.statusCode, 403, 'a demoted reader is refused the edit before step-up is asked')
+  t.equal(capped.json().code, 'FST_DEFAULT_DENY_FORBIDDEN')
+  const blocked = await app.inject({ method: 'PUT', url: '/d/blocked', headers: as('carol') })
+  t.equal(blocked.json().code, 'FST_DEFAULT_DENY_RULE_DENIED')
+  t.equal((await app.inject({ url: '/d/d1', headers: as('carol') })).statusCode, 200, 'reads pass the rules and need no factor')
+})
