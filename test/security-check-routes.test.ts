@@ -87,3 +87,26 @@ t.test('without early or unannotated routes, no route finding', async (t) => {
   t.notOk(found.includes('routes-unannotated'))
   t.notOk(found.includes('routes-before-plugin'))
 })
+
+t.test('routes the router prints in its own way are still matched to what the plugin saw', async (t) => {
+  // Shared parameters print as `:id|:name`, a wildcard under its folder, a
+  // regular expression in the parameter, versions on lines of their own.
+  for (const server of [{}, { routerOptions: { caseSensitive: false, ignoreTrailingSlash: true, ignoreDuplicateSlashes: true } }]) {
+    const app = await secured(t, { server, plugin: { grantRoutes: false } })
+    const open = { config: { permission: 'public' as const } }
+    app.get('/a/:id', open, async () => 'x')
+    app.get('/a/:name/x', open, async () => 'x')
+    app.get('/r/:id(^\\d+)', open, async () => 'x')
+    app.get('/files/*', open, async () => 'x')
+    app.get('/Mixed/Case/', open, async () => 'x')
+    app.get('/v', { ...open, constraints: { version: '1.0.0' } }, async () => 'x')
+    app.get('/v', { ...open, constraints: { version: '2.0.0' } }, async () => 'x')
+    app.addHttpMethod('M-SEARCH')
+    app.route({ method: ['GET', 'POST', 'M-SEARCH'], url: '/multi', ...open, handler: async () => 'x' })
+    app.register(async (child) => { child.get('/', open, async () => 'x') }, { prefix: '/scope' })
+    await app.ready()
+    const manifest = app.permissions.routeManifest()
+    t.same(manifest.filter((entry) => entry.access !== 'public'), [], `every route matched: ${JSON.stringify(server)}`)
+    t.ok(manifest.some((entry) => entry.method === 'M-SEARCH' && entry.url === '/multi'))
+  }
+})

@@ -44,6 +44,9 @@ t.test('production: an error finding stops start-up, naming every blocking id', 
   t.equal(err?.statusCode, 500)
   for (const id of ['trust-proxy-all', 'no-https', ...DB_ERRORS]) t.match(err?.message, id, `names ${id}`)
   t.notMatch(err?.message, /no-superuser|grant-api-no-rate-limit/, 'warnings do not stop start-up')
+  const findings = (err as { findings?: Array<{ id: string }> } | null)?.findings ?? []
+  t.ok(findings.some((finding) => finding.id === 'trust-proxy-all') && findings.some((finding) => finding.id === 'no-superuser'),
+    'the error carries every finding, for a caller that reports rather than serves')
 })
 
 t.test('production: acknowledging every error lets it start; an error left out still stops it', async (t) => {
