@@ -2,8 +2,11 @@
 // tokens are handed to fastify.jwt.verify (unsigned, and signed with sample
 // secrets), and verify.algorithms is read from its options.
 import t from 'tap'
+import jwt from '@fastify/jwt'
+import Fastify from 'fastify'
+import defaultDeny from '../lib/index.js'
 import { SAMPLE_SECRETS } from '../lib/security/jwt-probe.js'
-import { SECRET } from './helper.js'
+import { SECRET, testDatabase } from './helper.js'
 import { ids, secured } from './security-helper.js'
 
 const JWT_FINDINGS = ['jwt-unsigned-accepted', 'jwt-sample-secret', 'jwt-algorithms-unpinned']
@@ -69,4 +72,16 @@ t.test('an asymmetric key: no shared secret to guess', async (t) => {
   const app = await secured(t, { jwt: { secret, sign: { algorithm: 'RS256' }, verify: { algorithms: ['RS256'] } } as never })
   await app.ready()
   t.same(jwtFindings(ids(await app.permissions.checkSecurity())), [])
+})
+
+t.test('each namespace of @fastify/jwt is checked too', async (t) => {
+  const { db, schema } = await testDatabase(t)
+  const app = Fastify()
+  t.teardown(async () => { await app.close() })
+  await app.register(jwt, { secret: SECRET, verify: { algorithms: ['HS256'] } })
+  // Registered after the root one, a namespace becomes a property of fastify.jwt.
+  await app.register(jwt, { namespace: 'partner', secret: 'changeme', verify: { algorithms: ['HS256'] } })
+  await app.register(defaultDeny, { db, schema })
+  await app.ready()
+  t.same(jwtFindings(ids(await app.permissions.checkSecurity())), ['jwt-sample-secret'], "the partner namespace's secret, not the root one")
 })

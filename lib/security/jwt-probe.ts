@@ -90,9 +90,13 @@ function probe (namespace: string | null, decorator: Decorator): JwtFacts {
   return facts
 }
 
-/** One entry per @fastify/jwt decorator: `fastify.jwt`, or each of its namespaces. */
+/**
+ * One entry per @fastify/jwt decorator: `fastify.jwt` and each namespace,
+ * which @fastify/jwt keeps as a property of `fastify.jwt` (of the root
+ * decorator, when one was registered without a namespace too).
+ */
 export function jwtFacts (jwt: unknown): JwtFacts[] {
-  if (isDecorator(jwt)) return [probe(null, jwt)]
   if (typeof jwt !== 'object' || jwt === null) return []
-  return Object.entries(jwt).filter(([, value]) => isDecorator(value)).map(([name, value]) => probe(name, value as Decorator))
+  const namespaces = Object.entries(jwt).filter(([, value]) => isDecorator(value)).map(([name, value]) => probe(name, value as Decorator))
+  return isDecorator(jwt) ? [probe(null, jwt), ...namespaces] : namespaces
 }
