@@ -2,6 +2,7 @@
 // fastify-default-deny's command-line tool for operators. Every command is a
 // thin adapter over the service API; the exit codes are in EXIT.
 import { Command, CommanderError } from 'commander'
+import { checkCommand } from './commands/check.js'
 import { EXIT, failure } from './commands/context.js'
 import { grantCommands } from './commands/grants.js'
 import { memberCommands } from './commands/members.js'
@@ -18,7 +19,7 @@ Exit codes:
   2  usage: unknown command or option, a missing or malformed argument, a bad config module
   3  refused: the service refused the input (invalid grant, unknown privilege, ineligible
      grantee), or an import had a bad row (nothing was imported)
-  4  check: the security self-check found errors`
+  4  check: the security self-check found an error that acknowledge does not name`
 
 function program (): Command {
   const cli = new Command('fastify-default-deny')
@@ -34,6 +35,7 @@ function program (): Command {
   grantCommands(cli)
   memberCommands(cli)
   transferCommands(cli)
+  checkCommand(cli)
   return cli
 }
 
@@ -41,7 +43,8 @@ async function main (argv: string[]): Promise<number> {
   const cli = program()
   try {
     await cli.parseAsync(argv)
-    return EXIT.OK
+    // A command that answered but must not exit 0 (check found errors) has set it.
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.OK
   } catch (err) {
     const { code, message, errorCode, details } = failure(err)
     // Commander has printed its own errors and the help already.

@@ -115,8 +115,8 @@ export interface Context {
  */
 export async function withPermissions<T> (command: Command, work: (context: Context) => Promise<T>, { asConfigured = false } = {}): Promise<T> {
   return await withDatabase(command, async (db, schema, config) => {
-    const [{ default: Fastify }, { default: fp }, { default: defaultDeny }] = await Promise.all([
-      import('fastify'), import('fastify-plugin'), import('../../lib/index.js')
+    const [{ default: Fastify }, { default: fp }, { default: defaultDeny }, { FINDING_IDS }] = await Promise.all([
+      import('fastify'), import('fastify-plugin'), import('../../lib/index.js'), import('../../lib/security/findings.js')
     ])
     // The plugin asks for @fastify/jwt because it verifies requests' tokens;
     // this instance never serves a request, so it gets the one decorator the
@@ -136,16 +136,32 @@ export async function withPermissions<T> (command: Command, work: (context: Cont
         schema,
         migrate: false,
         watchRules: false,
-        ...(asConfigured ? {} : { grantRoutes: false })
+        // This instance serves no request, so the self-check's findings about
+        // it (no HTTPS, say) must not stop an operator's command in production:
+        // `check` reports them.
+        ...(asConfigured ? {} : { grantRoutes: false, acknowledge: FINDING_IDS })
       } as FastifyDefaultDenyOptions
       await app.register(noTokens)
       await app.register(defaultDeny, options)
-      await app.ready()
+      await readyForCheck(app, asConfigured)
       return await work({ permissions: app.permissions, app, db, schema, config })
     } finally {
       await app.close()
     }
   })
+}
+
+/**
+ * `app.ready()`. With NODE_ENV=production an error finding of the
+ * self-check stops it (FST_DEFAULT_DENY_INSECURE); the check command still
+ * wants every finding, and the instance has all it needs to ask again.
+ */
+export async function readyForCheck (app: FastifyInstance, forCheck: boolean): Promise<void> {
+  try {
+    await app.ready()
+  } catch (err) {
+    if (!forCheck || (err as { code?: unknown }).code !== 'FST_DEFAULT_DENY_INSECURE') throw err
+  }
 }
 
 /** `user:ID`, `group:ID` or `anonymous`. */
@@ -221,6 +237,9 @@ export function failure (err: unknown): { code: number, message: string, errorCo
   const code = (err as { code?: unknown }).code
   if (code === 'FST_DEFAULT_DENY_INVALID_OPTION') return { code: EXIT.USAGE, message: `config: ${(err as Error).message}`, errorCode: code }
   if (typeof code === 'string' && REFUSALS.has(code)) return { code: EXIT.REFUSED, message: (err as Error).message, errorCode: code }
+  if (code === 'FST_DEFAULT_DENY_INSECURE') {
+    return { code: EXIT.CHECK_FAILED, message: `${(err as Error).message} (see: fastify-default-deny check; accept a finding with the acknowledge option)`, errorCode: code }
+  }
   let message = reasonOf(err)
   const cause = (err as Error).cause
   if (cause !== undefined && !message.includes(reasonOf(cause))) message += `: ${reasonOf(cause)}`
