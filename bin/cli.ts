@@ -56,4 +56,10 @@ async function main (argv: string[]): Promise<number> {
   }
 }
 
+// A reader that stops early (export | head) closes the pipe: that is not a failure to report.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err
+  process.exit(process.exitCode ?? EXIT.OK)
+})
+
 process.exitCode = await main(process.argv)

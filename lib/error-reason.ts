@@ -9,6 +9,6 @@ export function reasonOf (error: unknown): string {
   const inner = error instanceof AggregateError ? error.errors.find((e) => e instanceof Error) as Error | undefined : undefined
   const message = error.message !== '' ? error.message : inner !== undefined ? reasonOf(inner) : ''
   if (message === '') return typeof code === 'string' ? code : error.name
-  // A SQLSTATE (42P01) adds nothing to PostgreSQL's own words; a Node code (ECONNRESET) may.
-  return typeof code === 'string' && !message.includes(code) && !/^[0-9A-Z]{5}$/.test(code) ? `${message} (${code})` : message
+  // A system error's code (ECONNRESET) says what its words may not; a SQLSTATE or an FST_ code adds nothing.
+  return typeof code === 'string' && /^E[A-Z]+$/.test(code) && !message.includes(code) ? `${message} (${code})` : message
 }
