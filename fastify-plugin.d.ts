@@ -297,10 +297,10 @@ export interface DefaultDenyApi {
    * Up to 10,000 grants, all or nothing, for imports: `created[i]` says
    * whether `inputs[i]` was new. A refused input throws with its position in
    * `error.index`, before anything is written. Instead of a lock per
-   * resource (PostgreSQL's lock table holds only some thousands in one
-   * transaction) it locks the grants table against other changes until the
-   * transaction ends (checks go on), so call it in chunks inside one
-   * transaction of yours for an import of any size.
+   * resource (PostgreSQL's lock space, shared by every session, runs out
+   * at some tens of thousands) it locks the grants table against other
+   * changes until the transaction ends (checks go on), so call it in chunks
+   * inside one transaction of yours for an import of any size.
    *
    * @example
    * await db.transaction().execute(async (trx) => {

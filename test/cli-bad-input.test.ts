@@ -5,6 +5,10 @@ import { join } from 'node:path'
 import t from 'tap'
 import { cliWorld, grantsOf } from './cli-helper.js'
 
+// Each command is a process of its own that opens the database (seconds on
+// PGlite, more on a busy machine): more time than the suite's default.
+t.setTimeout(360_000)
+
 t.test('refused and malformed commands write nothing', async (t) => {
   const world = await cliWorld(t)
   const { cli } = world

@@ -5,6 +5,10 @@ import { join } from 'node:path'
 import t from 'tap'
 import { cliWorld, ROOT, runCli } from './cli-helper.js'
 
+// Each command is a process of its own that opens the database (seconds on
+// PGlite, more on a busy machine): more time than the suite's default.
+t.setTimeout(360_000)
+
 interface Finding { id: string, level: string, acknowledged: boolean }
 const errorsIn = (findings: Finding[]) => findings.filter((f) => f.level === 'error' && !f.acknowledged)
 

@@ -6,6 +6,10 @@ import { join } from 'node:path'
 import t from 'tap'
 import { ROOT, runCli } from './cli-helper.js'
 
+// Each command is a process of its own that opens the database (seconds on
+// PGlite, more on a busy machine): more time than the suite's default.
+t.setTimeout(360_000)
+
 const COMMANDS = [
   [], ['migrate'], ['migrate', 'up'], ['migrate', 'down'], ['migrate', 'status'],
   ['grant'], ['revoke'], ['list'], ['explain'],

@@ -2,6 +2,10 @@
 import t from 'tap'
 import { cliWorld } from './cli-helper.js'
 
+// Each command is a process of its own that opens the database (seconds on
+// PGlite, more on a busy machine): more time than the suite's default.
+t.setTimeout(360_000)
+
 t.test('nested groups: add, list, of, explain through them, remove', async (t) => {
   const { cli } = await cliWorld(t)
   const added = await cli('members', 'add', 'staff', 'group:editors', '--actor', 'ops', '--json')

@@ -4,6 +4,10 @@ import { migrations } from '../migrations/index.js'
 import { cliWorld, runCli } from './cli-helper.js'
 import { usingPostgres } from './helper.js'
 
+// Each command is a process of its own that opens the database (seconds on
+// PGlite, more on a busy machine): more time than the suite's default.
+t.setTimeout(360_000)
+
 const ALL = Object.keys(migrations).sort()
 const LAST = ALL[ALL.length - 1] as string
 

@@ -75,8 +75,8 @@ export class GrantWriter {
    * Inside `write` with no targets: holds every change of grants off until
    * the transaction ends (SHARE ROW EXCLUSIVE conflicts with their inserts
    * and deletes; checks and FOR SHARE reads go on). A bulk import takes this
-   * one lock instead of one per resource, which would run out of
-   * PostgreSQL's lock table (about 64 per connection) past some thousands.
+   * one lock instead of one per resource: 40,000 of those in one
+   * transaction ran PostgreSQL out of lock space ("out of shared memory").
    */
   async lockGrants (trx: Trx): Promise<void> {
     await sql`lock table ${sql.id(this.#props.schema, 'default_deny_grant')} in share row exclusive mode`.execute(trx)
