@@ -76,8 +76,9 @@ export function createEnforcer ({ settings, reader, policy, rules, caseSensitive
   /** The grants part: one prepared yes/no check, bounded by checkTimeout. */
   async function checkGrant (request: FastifyRequest, route: CompiledRoute, requirement: ResourceRequirement, who: Principal): Promise<void> {
     let allowed = who.superuser
+    let id: unknown = null
     try {
-      const id = resourceId(request, route)
+      id = resourceId(request, route)
       if (id !== null && !isValidId(id, settings.maxIdLength)) {
         // No stored resource can have this id, so there is nothing to find.
         throw new codes.FST_DEFAULT_DENY_NOT_FOUND()
@@ -93,9 +94,12 @@ export function createEnforcer ({ settings, reader, policy, rules, caseSensitive
       throw new codes.FST_DEFAULT_DENY_UNAVAILABLE()
     }
     if (allowed) return
+    // What a developer needs to see why: never the token.
     request.log.info({
+      route: request.routeOptions.url,
       principal: who.id,
       resource: requirement.resource,
+      id,
       privilege: requirement.privilege
     }, 'fastify-default-deny: denied')
     throw deniedError(settings.hideForbidden)
