@@ -59,13 +59,23 @@ export interface ResourceRef {
  *
  * A route without a valid annotation is denied.
  */
-export type PermissionAnnotation = 'public' | 'authenticated' | ResourcePermission
+export type PermissionAnnotation = PermissionKeyword | ResourcePermission
+
+// Fastify intersects `config` with the type it infers from the literal, so a
+// typo would otherwise collapse the object alternative to `never` and the
+// compiler would complain about 'public' instead. The optional `never` keys
+// keep the keywords out of that intersection; the branded string survives it,
+// and its key is the message the compiler prints.
+type PermissionKeyword = ('public' | 'authenticated') & { resource?: never, privilege?: never }
+
+/** Shown by the compiler for a privilege `DefaultDenyPrivileges` does not list. */
+export type UnknownPrivilege = string & { readonly 'is not a privilege: list it in DefaultDenyPrivileges (declaration merging)': never }
 
 export interface ResourcePermission {
   /** The resource type, e.g. `'document'`. */
   resource: string
   /** The privilege the request needs on that resource. */
-  privilege: Privilege
+  privilege: Privilege | UnknownPrivilege
   /**
    * The route parameter that carries the resource id.
    * @default 'id'
