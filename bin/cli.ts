@@ -1,7 +1,11 @@
 #!/usr/bin/env node
 // fastify-default-deny's command-line tool for operators. Every command is a
 // thin adapter over the service API; the exit codes are in EXIT.
+import { readFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { Command, CommanderError } from 'commander'
+import { auditCommands } from './commands/audit.js'
 import { checkCommand } from './commands/check.js'
 import { EXIT, failure } from './commands/context.js'
 import { grantCommands } from './commands/grants.js'
@@ -19,7 +23,28 @@ Exit codes:
   2  usage: unknown command or option, a missing or malformed argument, a bad config module
   3  refused: the service refused the input (invalid grant, unknown privilege, ineligible
      grantee), or an import had a bad row (nothing was imported)
-  4  check: the security self-check found an error that acknowledge does not name`
+  4  check: the security self-check found an error that acknowledge does not name
+  5  verify-audit: the audit trail's hash chain is broken (the first bad entry is named)`
+
+/**
+ * The package's own version. This file runs as bin/cli.ts (tsx, one level
+ * below package.json) and as dist/bin/cli.js (two levels): the nearest
+ * package.json of this package, walking up, is right in both.
+ */
+function packageVersion (): string {
+  let dir = dirname(fileURLToPath(import.meta.url))
+  for (;;) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown, version?: unknown }
+      if (pkg.name === 'fastify-default-deny' && typeof pkg.version === 'string') return pkg.version
+    } catch {
+      // No package.json here (or not readable): keep walking up.
+    }
+    const parent = dirname(dir)
+    if (parent === dir) return 'unknown'
+    dir = parent
+  }
+}
 
 function program (): Command {
   const cli = new Command('fastify-default-deny')
@@ -27,6 +52,7 @@ function program (): Command {
     .option('--schema <name>', "the PostgreSQL schema of the plugin's tables (default: the config's, or public)")
     .option('--config <module>', "a module whose default export is the plugin's options (privileges, implies, groupDepth…)")
     .option('--json', 'print the result as one JSON document')
+    .version(packageVersion(), '-V, --version', "print the tool's version")
     .configureHelp({ showGlobalOptions: true })
     .showHelpAfterError('(add --help for usage)')
     .exitOverride()
@@ -35,6 +61,7 @@ function program (): Command {
   grantCommands(cli)
   memberCommands(cli)
   transferCommands(cli)
+  auditCommands(cli)
   checkCommand(cli)
   return cli
 }

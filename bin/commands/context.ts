@@ -14,7 +14,7 @@ import { reasonOf } from '../../lib/error-reason.js'
 // database: --help and usage errors answer at once.
 
 /** The exit codes scripts can rely on (README, "Command-line tool"). */
-export const EXIT = Object.freeze({ OK: 0, FAILURE: 1, USAGE: 2, REFUSED: 3, CHECK_FAILED: 4 })
+export const EXIT = Object.freeze({ OK: 0, FAILURE: 1, USAGE: 2, REFUSED: 3, CHECK_FAILED: 4, AUDIT_BROKEN: 5 })
 
 /** Bad arguments or a bad config module: exit 2. */
 export class UsageError extends Error {}

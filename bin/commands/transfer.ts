@@ -2,9 +2,12 @@
 // twice: first every row is checked, and one bad row refuses the file; then
 // the grants go through the service API (grantMany, a chunk at a time)
 // inside one transaction, so a row the service refuses rolls back the rows
-// before it too.
+// before it too. Standard input (`-`) cannot be read twice: it is spooled to a
+// temporary file first.
 import { createWriteStream } from 'node:fs'
-import { access } from 'node:fs/promises'
+import { access, mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import cliProgress from 'cli-progress'
@@ -46,7 +49,7 @@ function progress (label: string, total: number): Progress {
 }
 
 /** Pass one: every row checked, nothing written. Returns how many rows there are. */
-async function checkRows (file: string, format: Format): Promise<number> {
+async function checkRows (file: string, name: string, format: Format): Promise<number> {
   const bad: Array<{ line: number, message: string }> = []
   let rows = 0
   let badCount = 0
@@ -61,63 +64,90 @@ async function checkRows (file: string, format: Format): Promise<number> {
   if (badCount > 0) {
     const listed = bad.map((b) => `  line ${b.line}: ${b.message}`)
     const more = badCount > bad.length ? [`  … and ${badCount - bad.length} more`] : []
-    throw new RefusedError([`nothing imported: ${badCount} bad row${badCount === 1 ? '' : 's'} in ${file}`, ...listed, ...more].join('\n'), { bad: badCount, rows: bad })
+    throw new RefusedError([`nothing imported: ${badCount} bad row${badCount === 1 ? '' : 's'} in ${name}`, ...listed, ...more].join('\n'), { bad: badCount, rows: bad })
   }
   return rows
+}
+
+/** Standard input as a file both passes can read, and how to remove it. */
+async function spoolStdin (): Promise<{ file: string, remove: () => Promise<void> }> {
+  if (process.stdin.isTTY === true) throw new UsageError('import -: standard input is a terminal; pipe the grants in (… | fastify-default-deny import -)')
+  const dir = await mkdtemp(join(tmpdir(), 'fastify-default-deny-import-'))
+  const remove = async () => { await rm(dir, { recursive: true, force: true }) }
+  try {
+    const file = join(dir, 'stdin')
+    await pipeline(process.stdin, createWriteStream(file, { mode: 0o600 }))
+    return { file, remove }
+  } catch (err) {
+    await remove()
+    throw err
+  }
 }
 
 function importCommand (program: Command): void {
   audited(program.command('import')
     .summary('import grants from a CSV or JSON Lines file, all or nothing')
     .description('Grant every row of the file, in one transaction: all or nothing. Every row is checked first; one bad row (or one the service refuses) and nothing is imported, and the error names its line. Rows that already exist count as kept. Progress goes to standard error.')
-    .argument('<file>', 'a .csv file with a header, or .json/.jsonl (one grant object per line)')
-    .option('--format <format>', 'csv or json (default: from the file name)')
+    .argument('<file>', 'a .csv file with a header, or .json/.jsonl (one grant object per line); - for standard input')
+    .option('--format <format>', 'csv or json (default: from the file name; json for standard input)')
     .addHelpText('after', `
 CSV header: ${CSV_COLUMNS.join(',')}
   (an empty id is a type-level grant; granteeId is empty for anonymous; grantedAt is not imported)
 JSON Lines: {"grantee":{"kind":"user","id":"alice"},"resource":"document","id":"42","privilege":"read","expiresAt":null}
 The output of export is valid input.
 
-Example:
-  fastify-default-deny import grants.csv --actor ops --reason "migration from the old system"`))
-    .action(async (file: string, opts: { format?: string, actor?: string, reason?: string }, command: Command) => {
-      const format = formatOf(file, opts.format)
-      await access(file).catch(() => { throw new UsageError(`${file}: no such file, or not readable`) })
-      const total = await checkRows(file, format)
-      await withPermissions(command, async ({ permissions, db }) => {
-        const bar = progress('import', total)
-        let created = 0
-        try {
-          await db.transaction().execute(async (trx) => {
-            let chunk: Array<Row & { input: GrantInput }> = []
-            const flush = async () => {
-              try {
-                const result = await permissions.grantMany(chunk.map((row) => row.input), { db: trx, actor: opts.actor ?? null, reason: opts.reason ?? null })
-                created += result.created.filter(Boolean).length
-              } catch (err) {
-                const { code, message } = failure(err)
-                const line = chunk[(err as { index?: number }).index ?? -1]?.line
-                if (code !== EXIT.REFUSED || line === undefined) throw err
-                throw new RefusedError(`nothing imported: line ${line}: ${message}`, { bad: 1, rows: [{ line, message }] })
-              }
-              bar.advance(chunk.length)
-              chunk = []
-            }
-            for await (const row of readRows(file, format)) {
-              if (row.error !== undefined) throw new RefusedError(`nothing imported: line ${row.line}: ${row.error} (the file changed while importing)`)
-              chunk.push(row)
-              if (chunk.length === CHUNK) await flush()
-            }
-            if (chunk.length > 0) await flush()
-          })
-        } finally {
-          bar.done()
-        }
-        print(command, `imported ${total} row${total === 1 ? '' : 's'} from ${file}: ${created} new, ${total - created} already granted`, {
-          rows: total, created, existing: total - created
-        })
-      })
+Examples:
+  fastify-default-deny import grants.csv --actor ops --reason "migration from the old system"
+  old-system-export | fastify-default-deny import - --format csv`))
+    .action(async (path: string, opts: { format?: string, actor?: string, reason?: string }, command: Command) => {
+      const stdin = path === '-'
+      const format = formatOf(stdin ? undefined : path, opts.format)
+      if (!stdin) await access(path).catch(() => { throw new UsageError(`${path}: no such file, or not readable`) })
+      const spooled = stdin ? await spoolStdin() : undefined
+      try {
+        await importFile(command, spooled?.file ?? path, stdin ? 'standard input' : path, format, opts)
+      } finally {
+        await spooled?.remove()
+      }
     })
+}
+
+/** Both passes over one file; `name` is what the messages call it. */
+async function importFile (command: Command, file: string, name: string, format: Format, opts: { actor?: string, reason?: string }): Promise<void> {
+  const total = await checkRows(file, name, format)
+  await withPermissions(command, async ({ permissions, db }) => {
+    const bar = progress('import', total)
+    let created = 0
+    try {
+      await db.transaction().execute(async (trx) => {
+        let chunk: Array<Row & { input: GrantInput }> = []
+        const flush = async () => {
+          try {
+            const result = await permissions.grantMany(chunk.map((row) => row.input), { db: trx, actor: opts.actor ?? null, reason: opts.reason ?? null })
+            created += result.created.filter(Boolean).length
+          } catch (err) {
+            const { code, message } = failure(err)
+            const line = chunk[(err as { index?: number }).index ?? -1]?.line
+            if (code !== EXIT.REFUSED || line === undefined) throw err
+            throw new RefusedError(`nothing imported: line ${line}: ${message}`, { bad: 1, rows: [{ line, message }] })
+          }
+          bar.advance(chunk.length)
+          chunk = []
+        }
+        for await (const row of readRows(file, format)) {
+          if (row.error !== undefined) throw new RefusedError(`nothing imported: line ${row.line}: ${row.error} (the file changed while importing)`)
+          chunk.push(row)
+          if (chunk.length === CHUNK) await flush()
+        }
+        if (chunk.length > 0) await flush()
+      })
+    } finally {
+      bar.done()
+    }
+    print(command, `imported ${total} row${total === 1 ? '' : 's'} from ${name}: ${created} new, ${total - created} already granted`, {
+      rows: total, created, existing: total - created
+    })
+  })
 }
 
 /** Every grant matching the filter, a page at a time. */
