@@ -1,7 +1,7 @@
 import t from 'tap'
 import { build } from './helper.js'
 
-t.test('a malformed annotation makes ready() fail, naming the route', async (t) => {
+t.test('a malformed annotation is thrown by the route registration itself, naming the route', async (t) => {
   const cases: Array<[string, string, unknown, RegExp]> = [
     ['unknown privilege', '/d/:id', { resource: 'document', privilege: 'write' }, /privilege must be one of: read, edit, delete/],
     ['missing resource', '/d/:id', { privilege: 'read' }, /resource must be a non-empty string/],
@@ -24,6 +24,19 @@ t.test('a malformed annotation makes ready() fail, naming the route', async (t) 
         { code: 'FST_DEFAULT_DENY_INVALID_ROUTE_CONFIG', message })
     })
   }
+})
+
+t.test('inside a plugin, the same error makes register() and ready() reject, and the app never serves', async (t) => {
+  const { app } = await build(t)
+  let ran = false
+  const routes = async (instance: typeof app) => {
+    instance.get('/fine', { config: { permission: 'public' } }, async () => { ran = true; return 'x' })
+    instance.get('/d/:id', { config: { permission: { resource: 'document', privilege: 'write' as never } } }, async () => 'x')
+  }
+  await t.rejects(async () => { await app.register(routes) }, { code: 'FST_DEFAULT_DENY_INVALID_ROUTE_CONFIG', message: /route 'GET \/d\/:id'/ })
+  await t.rejects(async () => { await app.ready() }, { code: 'FST_DEFAULT_DENY_INVALID_ROUTE_CONFIG' })
+  await t.rejects(async () => { await app.listen({ port: 0, host: '127.0.0.1' }) })
+  t.notOk(ran, 'no handler ran')
 })
 
 t.test('a custom privilege list is what annotations are checked against', async (t) => {
