@@ -831,6 +831,7 @@ export declare const codes: {
   FST_DEFAULT_DENY_LOCKOUT: ErrorConstructor0
   FST_DEFAULT_DENY_INVALID_RULES: ErrorConstructor1
   FST_DEFAULT_DENY_ALREADY_REGISTERED: ErrorConstructor0
+  FST_DEFAULT_DENY_JWT_MISSING: ErrorConstructor0
   FST_DEFAULT_DENY_STEP_UP_REQUIRED: ErrorConstructor0
 }
 

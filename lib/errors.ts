@@ -20,6 +20,7 @@ export const codes = {
   FST_DEFAULT_DENY_LOCKOUT: createError('FST_DEFAULT_DENY_LOCKOUT', 'The service is locked for maintenance', 503),
   FST_DEFAULT_DENY_INVALID_RULES: createError<[string]>('FST_DEFAULT_DENY_INVALID_RULES', '%s', 500),
   FST_DEFAULT_DENY_ALREADY_REGISTERED: createError('FST_DEFAULT_DENY_ALREADY_REGISTERED', 'fastify-default-deny is already registered on this instance', 500),
+  FST_DEFAULT_DENY_JWT_MISSING: createError('FST_DEFAULT_DENY_JWT_MISSING', 'register @fastify/jwt before fastify-default-deny: it verifies every token with request.jwtVerify()', 500),
   FST_DEFAULT_DENY_STEP_UP_REQUIRED: createError('FST_DEFAULT_DENY_STEP_UP_REQUIRED', 'A stronger authentication is required', 401)
 }
 

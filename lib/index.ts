@@ -23,6 +23,9 @@ export { runMigrations } from './store/migrate.js'
 export { guardPool, kyselyPool, postgresKysely } from './store/postgres.js'
 
 const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, opts) => {
+  // Checked here rather than through fastify-plugin's `decorators`, whose
+  // generic message does not say what to do.
+  if (!fastify.hasRequestDecorator('jwtVerify')) throw new codes.FST_DEFAULT_DENY_JWT_MISSING()
   const settings = resolveOptions(opts)
   if (fastify.hasDecorator('permissions')) throw new codes.FST_DEFAULT_DENY_ALREADY_REGISTERED()
 
@@ -102,9 +105,7 @@ const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, op
 
 export const fastifyDefaultDeny = fp(plugin, {
   fastify: '5.x',
-  name: 'fastify-default-deny',
-  dependencies: ['@fastify/jwt'],
-  decorators: { request: ['jwtVerify'] }
+  name: 'fastify-default-deny'
 })
 
 export default fastifyDefaultDeny
