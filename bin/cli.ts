@@ -1,9 +1,6 @@
 #!/usr/bin/env node
 // fastify-default-deny's command-line tool for operators. Every command is a
 // thin adapter over the service API; the exit codes are in EXIT.
-import { readFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { Command, CommanderError } from 'commander'
 import { auditCommands } from './commands/audit.js'
 import { checkCommand } from './commands/check.js'
@@ -12,6 +9,7 @@ import { grantCommands } from './commands/grants.js'
 import { memberCommands } from './commands/members.js'
 import { migrateCommands } from './commands/migrate.js'
 import { transferCommands } from './commands/transfer.js'
+import { packageVersion } from './commands/version.js'
 
 const HELP = `
 Database: DATABASE_URL (PostgreSQL), or the config module's connectionString,
@@ -25,26 +23,6 @@ Exit codes:
      grantee), or an import had a bad row (nothing was imported)
   4  check: the security self-check found an error that acknowledge does not name
   5  verify-audit: the audit trail's hash chain is broken (the first bad entry is named)`
-
-/**
- * The package's own version. This file runs as bin/cli.ts (tsx, one level
- * below package.json) and as dist/bin/cli.js (two levels): the nearest
- * package.json of this package, walking up, is right in both.
- */
-function packageVersion (): string {
-  let dir = dirname(fileURLToPath(import.meta.url))
-  for (;;) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown, version?: unknown }
-      if (pkg.name === 'fastify-default-deny' && typeof pkg.version === 'string') return pkg.version
-    } catch {
-      // No package.json here (or not readable): keep walking up.
-    }
-    const parent = dirname(dir)
-    if (parent === dir) return 'unknown'
-    dir = parent
-  }
-}
 
 function program (): Command {
   const cli = new Command('fastify-default-deny')

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import tap from 'tap'
-import { sql } from 'kysely'
+import { sql, type Kysely } from 'kysely'
+import { createPGliteKysely } from '../lib/store/pglite.js'
 import { postgresKysely } from '../lib/store/postgres.js'
 import { usingPostgres } from './helper.js'
 
@@ -25,21 +26,30 @@ export interface CliResult {
 
 interface Teardown { teardown: (fn: () => unknown) => void }
 
-/** Runs `node --import tsx bin/cli.ts …args` with `env`; never rejects. */
-export function runCli (args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
+/** Runs `node --import tsx bin/cli.ts …args` with `env`, `input` on its standard input; never rejects. */
+export function runCli (args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', CLI, ...args], { env, cwd: ROOT, maxBuffer: 256 * 1024 * 1024 }, (err, stdout, stderr) => {
+    const child = execFile(process.execPath, ['--import', 'tsx', CLI, ...args], { env, cwd: ROOT, maxBuffer: 256 * 1024 * 1024 }, (err, stdout, stderr) => {
       const code = err === null ? 0 : typeof err.code === 'number' ? err.code : 1
       let json: unknown
       try { json = JSON.parse(stdout) } catch { json = undefined }
       resolve({ code, stdout, stderr, json })
     })
+    if (input !== undefined) child.stdin?.end(input)
   })
 }
 
 export interface CliWorld {
   /** Runs the tool on this test's database and schema. */
   cli: (...args: string[]) => Promise<CliResult>
+  /** Runs the tool with `input` on its standard input. */
+  pipe: (input: string, ...args: string[]) => Promise<CliResult>
+  /**
+   * The test's database, opened in this process (for what no command does,
+   * such as editing an audit row). PGlite allows one process at a time: no
+   * command may run meanwhile.
+   */
+  withDb: <T>(work: (db: Kysely<any>) => Promise<T>) => Promise<T>
   schema: string
   env: NodeJS.ProcessEnv
   /** A scratch directory for files, removed afterwards. */
@@ -74,11 +84,20 @@ export async function cliWorld (t: Teardown, { migrate = true } = {}): Promise<C
     env.PGLITE_DIR = await sharedPGliteDir()
   }
   const cli = async (...args: string[]) => await runCli([...args, '--schema', schema], env)
+  const pipe = async (input: string, ...args: string[]) => await runCli([...args, '--schema', schema], env, input)
+  const withDb = async <T>(work: (db: Kysely<any>) => Promise<T>): Promise<T> => {
+    const db = usingPostgres ? postgresKysely(process.env.DATABASE_URL as string, { max: 1 }) : await createPGliteKysely(env.PGLITE_DIR)
+    try {
+      return await work(db)
+    } finally {
+      await db.destroy()
+    }
+  }
   if (migrate) {
     const up = await cli('migrate', 'up')
     if (up.code !== 0) throw new Error(`migrate up failed: ${up.stderr}`)
   }
-  return { cli, schema, env, dir }
+  return { cli, pipe, withDb, schema, env, dir }
 }
 
 /** Every stored grant, as export writes them (JSON Lines), without the instant each was granted. */
