@@ -3,7 +3,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { GranteeRef } from '../../fastify-plugin.js'
 import { invalidRequest, type GrantRoutesDeps, type RequestInput } from './grant-input.js'
-import { errorResponses, reasonQuery, type Schemas } from './schemas.js'
+import { documented } from './route-docs.js'
+import type { Schemas } from './schemas.js'
 
 const SINGLE_BODY_LIMIT = 64 * 1024
 const BULK_BODY_LIMIT = 1024 * 1024
@@ -16,7 +17,7 @@ export function grantChangeRoutes (app: FastifyInstance, { grants }: GrantRoutes
   app.post('/:resource/:id/grants', {
     config,
     bodyLimit: SINGLE_BODY_LIMIT,
-    schema: { params: s.resourceParams, body: s.addBody, response: { 200: s.changeResponse, 201: s.changeResponse, ...errorResponses } }
+    schema: { ...documented('addGrant'), params: s.resourceParams, body: s.addBody }
   }, async (request, reply) => {
     const ref = target(request.params)
     const body = request.body as { grantee: unknown, privilege: string, expiresAt?: string, startsAt?: string, reason?: string }
@@ -33,7 +34,7 @@ export function grantChangeRoutes (app: FastifyInstance, { grants }: GrantRoutes
 
   app.delete('/:resource/:id/grants/:kind/:principal/:privilege', {
     config,
-    schema: { params: s.revokeParams, querystring: reasonQuery, response: { 200: s.changeResponse, ...errorResponses } }
+    schema: { ...documented('revokeGrant'), params: s.revokeParams, querystring: s.reasonQuery }
   }, async (request) => {
     const params = request.params as { kind: string, principal: string, privilege: string }
     return await revoke(request, granteeOf(params), params.privilege)
@@ -41,7 +42,7 @@ export function grantChangeRoutes (app: FastifyInstance, { grants }: GrantRoutes
 
   app.delete('/:resource/:id/grants/anonymous/:privilege', {
     config,
-    schema: { params: s.revokeAnonymousParams, querystring: reasonQuery, response: { 200: s.changeResponse, ...errorResponses } }
+    schema: { ...documented('revokeAnonymousGrant'), params: s.revokeAnonymousParams, querystring: s.reasonQuery }
   }, async (request) => await revoke(request, { kind: 'anonymous' }, (request.params as { privilege: string }).privilege))
 
   async function replaceOne (request: FastifyRequest, grantee: GranteeRef) {
@@ -54,13 +55,13 @@ export function grantChangeRoutes (app: FastifyInstance, { grants }: GrantRoutes
   app.put('/:resource/:id/grantees/:kind/:principal', {
     config,
     bodyLimit: SINGLE_BODY_LIMIT,
-    schema: { params: s.granteeParams, body: s.replaceOneBody, response: { 200: s.changeResponse, ...errorResponses } }
+    schema: { ...documented('setGranteePrivileges'), params: s.granteeParams, body: s.replaceOneBody }
   }, async (request) => await replaceOne(request, granteeOf(request.params as never)))
 
   app.put('/:resource/:id/grantees/anonymous', {
     config,
     bodyLimit: SINGLE_BODY_LIMIT,
-    schema: { params: s.anonymousParams, body: s.replaceOneBody, response: { 200: s.changeResponse, ...errorResponses } }
+    schema: { ...documented('setAnonymousPrivileges'), params: s.anonymousParams, body: s.replaceOneBody }
   }, async (request) => await replaceOne(request, { kind: 'anonymous' }))
 
   async function revokeAll (request: FastifyRequest, grantee: GranteeRef) {
@@ -70,12 +71,12 @@ export function grantChangeRoutes (app: FastifyInstance, { grants }: GrantRoutes
 
   app.delete('/:resource/:id/grantees/:kind/:principal', {
     config,
-    schema: { params: s.granteeParams, querystring: reasonQuery, response: { 200: s.changeResponse, ...errorResponses } }
+    schema: { ...documented('revokeGrantee'), params: s.granteeParams, querystring: s.reasonQuery }
   }, async (request) => await revokeAll(request, granteeOf(request.params as never)))
 
   app.delete('/:resource/:id/grantees/anonymous', {
     config,
-    schema: { params: s.anonymousParams, querystring: reasonQuery, response: { 200: s.changeResponse, ...errorResponses } }
+    schema: { ...documented('revokeAnonymous'), params: s.anonymousParams, querystring: s.reasonQuery }
   }, async (request) => await revokeAll(request, { kind: 'anonymous' }))
 }
 
@@ -87,7 +88,7 @@ export function grantSetRoutes (app: FastifyInstance, { grants }: GrantRoutesDep
   app.put('/:resource/:id/grants', {
     config,
     bodyLimit: BULK_BODY_LIMIT,
-    schema: { params: s.resourceParams, body: s.replaceAllBody, response: { 200: s.changesResponse, ...errorResponses } }
+    schema: { ...documented('replaceGrants'), params: s.resourceParams, body: s.replaceAllBody }
   }, async (request) => {
     const ref = target(request.params)
     const body = request.body as { grants: Array<{ grantee: unknown, privilege: string, expiresAt?: string, startsAt?: string }>, reason?: string }
@@ -99,7 +100,7 @@ export function grantSetRoutes (app: FastifyInstance, { grants }: GrantRoutesDep
   app.post('/bulk', {
     config,
     bodyLimit: BULK_BODY_LIMIT,
-    schema: { body: s.bulkBody, response: { 200: s.changesResponse, ...errorResponses } }
+    schema: { ...documented('bulkChangeGrants'), body: s.bulkBody }
   }, async (request) => {
     const body = request.body as {
       grant?: Array<{ resource: string, id: string, grantee: unknown, privilege: string, expiresAt?: string, startsAt?: string }>
@@ -116,7 +117,7 @@ export function grantSetRoutes (app: FastifyInstance, { grants }: GrantRoutesDep
   app.put('/:resource/:id/owner', {
     config,
     bodyLimit: SINGLE_BODY_LIMIT,
-    schema: { params: s.resourceParams, body: s.ownerBody, response: { 200: s.ownerResponse, ...errorResponses } }
+    schema: { ...documented('setOwner'), params: s.resourceParams, body: s.ownerBody }
   }, async (request) => {
     const ref = target(request.params)
     const body = request.body as { owner: string | null, reason?: string }

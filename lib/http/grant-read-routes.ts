@@ -6,7 +6,8 @@ import { isSeq } from '../decision/ids.js'
 import { ANONYMOUS, userPrincipal } from '../decision/principal.js'
 import { codes } from '../errors.js'
 import { invalidRequest, type GrantRoutesDeps, type RequestInput } from './grant-input.js'
-import { errorResponses, type Schemas } from './schemas.js'
+import { documented } from './route-docs.js'
+import type { Schemas } from './schemas.js'
 
 const DEFAULT_AUDIT_PAGE = 50
 
@@ -16,7 +17,7 @@ export function grantReadRoutes (app: FastifyInstance, { grants, queries }: Gran
 
   app.get('/:resource/:id/grants', {
     config,
-    schema: { params: s.resourceParams, response: { 200: s.listResponse, ...errorResponses } }
+    schema: { ...documented('listGrants'), params: s.resourceParams }
   }, async (request) => {
     const ref = target(request.params)
     await grants.mustManage(actorOf(request), ref)
@@ -25,7 +26,7 @@ export function grantReadRoutes (app: FastifyInstance, { grants, queries }: Gran
 
   app.get('/:resource/:id/explain', {
     config,
-    schema: { params: s.resourceParams, querystring: s.explainQuery, response: { 200: s.explainResponse, ...errorResponses } }
+    schema: { ...documented('explainAccess'), params: s.resourceParams, querystring: s.explainQuery }
   }, async (request) => {
     const ref = target(request.params)
     await grants.mustManage(actorOf(request), ref)
@@ -58,7 +59,7 @@ export function grantReadRoutes (app: FastifyInstance, { grants, queries }: Gran
 
   app.get('/:resource/:id/audit', {
     config,
-    schema: { params: s.resourceParams, querystring: s.auditQuery, response: { 200: s.auditResponse, ...errorResponses } }
+    schema: { ...documented('listResourceAudit'), params: s.resourceParams, querystring: s.auditQuery }
   }, async (request) => {
     const ref = target(request.params)
     await grants.mustManage(actorOf(request), ref)
@@ -67,7 +68,7 @@ export function grantReadRoutes (app: FastifyInstance, { grants, queries }: Gran
 
   app.get('/audit', {
     config,
-    schema: { querystring: s.auditQuery, response: { 200: s.auditResponse, ...errorResponses } }
+    schema: { ...documented('listAudit'), querystring: s.auditQuery }
   }, async (request) => {
     mustBeSuperuser(request)
     return await queries.auditPage(auditFilter(request.query as never))
@@ -75,7 +76,7 @@ export function grantReadRoutes (app: FastifyInstance, { grants, queries }: Gran
 
   app.get('/audit/verify', {
     config,
-    schema: { response: { 200: s.verifyResponse, ...errorResponses } }
+    schema: documented('verifyAudit')
   }, async (request) => {
     mustBeSuperuser(request)
     return await queries.verifyAudit()

@@ -14,6 +14,7 @@ import { requestInput, type GrantRoutesDeps } from './grant-input.js'
 import { grantReadRoutes } from './grant-read-routes.js'
 import { memberRoutes } from './member-routes.js'
 import { buildSchemas } from './schemas.js'
+import { buildSharedSchemas } from './shared-schemas.js'
 import { createStepUpGate } from './step-up.js'
 
 const READING = new Set(['GET', 'HEAD', 'OPTIONS'])
@@ -21,6 +22,12 @@ const READING = new Set(['GET', 'HEAD', 'OPTIONS'])
 export const grantRoutes: FastifyPluginAsync<GrantRoutesDeps> = async (app, deps) => {
   // No coercion: `["read"]`, 123, null or true are not a privilege.
   const ajv = new Ajv({ coerceTypes: false, useDefaults: false, removeAdditional: false, allErrors: false, strict: false })
+  // The shared schemas: to this scope's validator, and through addSchema to
+  // the serializer Fastify builds for the scope (and to an OpenAPI document).
+  for (const shared of buildSharedSchemas(deps.settings)) {
+    app.addSchema(shared)
+    ajv.addSchema(shared)
+  }
   app.setValidatorCompiler(({ schema }) => ajv.compile(schema))
 
   app.setErrorHandler((err: Error & { code?: string, statusCode?: number, validation?: unknown }, request, reply) => {
@@ -52,7 +59,7 @@ export const grantRoutes: FastifyPluginAsync<GrantRoutesDeps> = async (app, deps
     })
   }
 
-  const schemas = buildSchemas(deps.settings)
+  const schemas = buildSchemas()
   const input = requestInput(deps.settings)
   grantReadRoutes(app, deps, schemas, input)
   grantChangeRoutes(app, deps, schemas, input)

@@ -5,7 +5,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { MemberRef } from '../../fastify-plugin.js'
 import { codes } from '../errors.js'
 import type { GrantRoutesDeps, RequestInput } from './grant-input.js'
-import { errorResponses, reasonQuery, type Schemas } from './schemas.js'
+import { documented } from './route-docs.js'
+import type { Schemas } from './schemas.js'
 
 export function memberRoutes (app: FastifyInstance, { grants, members }: GrantRoutesDeps, s: Schemas, input: RequestInput): void {
   const { check, actorOf, context, reasonOf } = input
@@ -27,7 +28,7 @@ export function memberRoutes (app: FastifyInstance, { grants, members }: GrantRo
 
   app.get('/groups/:group/members', {
     config,
-    schema: { params: s.groupParams, response: { 200: s.membersResponse, ...errorResponses } }
+    schema: { ...documented('listGroupMembers'), params: s.groupParams }
   }, async (request) => {
     const group = groupOf(request.params)
     await grants.mustManage(actorOf(request), members.ref(group))
@@ -37,7 +38,7 @@ export function memberRoutes (app: FastifyInstance, { grants, members }: GrantRo
 
   app.put('/groups/:group/members/:kind/:member', {
     config,
-    schema: { params: s.memberParams, querystring: reasonQuery, response: { 200: s.memberChangeResponse, 201: s.memberChangeResponse, ...errorResponses } }
+    schema: { ...documented('addGroupMember'), params: s.memberParams, querystring: s.reasonQuery }
   }, async (request, reply) => {
     const { group, member } = membershipOf(request)
     const added = await members.add(actorOf(request), group, member, context(request, reasonOf(request)))
@@ -46,7 +47,7 @@ export function memberRoutes (app: FastifyInstance, { grants, members }: GrantRo
 
   app.delete('/groups/:group/members/:kind/:member', {
     config,
-    schema: { params: s.memberParams, querystring: reasonQuery, response: { 200: s.memberChangeResponse, ...errorResponses } }
+    schema: { ...documented('removeGroupMember'), params: s.memberParams, querystring: s.reasonQuery }
   }, async (request) => {
     const { group, member } = membershipOf(request)
     const removed = await members.remove(actorOf(request), group, member, context(request, reasonOf(request)))

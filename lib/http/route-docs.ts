@@ -1,0 +1,174 @@
+// What the grant API says about itself in an OpenAPI document: for each
+// operation its id, tag, summary, description, answers and the refusals it
+// can really give, so that a client generator gets no status that cannot
+// happen and misses none that can. Every route needs a verified user.
+import { ref, type SharedName } from './shared-schemas.js'
+
+/** The name under which the host declares the bearer scheme in its OpenAPI components. */
+export const SECURITY_SCHEME = 'bearerAuth'
+
+type Status = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 503
+type Kind = 'read' | 'change'
+
+interface Operation {
+  tag: 'grants' | 'explain' | 'audit' | 'members'
+  kind: Kind
+  summary: string
+  description: string
+  ok: Partial<Record<200 | 201, [SharedName, string]>>
+  errors: readonly Status[]
+}
+
+// Every route: a token (401), a grant or rule that allows it (403), a
+// database that answers (503). A request with path ids, a query or a body can
+// be malformed (400); one naming a resource can meet hideForbidden or an id
+// that cannot exist (404); one that may remove a manager can meet the last-
+// manager guard (409); one with a body can be too large or of another type
+// (413, 415); one that adds privileges meets the eligibility checks (422).
+const READ = [400, 401, 403, 404, 503] as const
+const CHANGE = [400, 401, 403, 404, 409, 503] as const
+const ADD = [400, 401, 403, 404, 409, 413, 415, 422, 503] as const
+
+const ERRORS: Record<Status, Record<Kind, string>> = {
+  400: {
+    read: 'Invalid request (FST_DEFAULT_DENY_INVALID_REQUEST): a parameter of the wrong type, out of bounds or unknown',
+    change: 'Invalid request (FST_DEFAULT_DENY_INVALID_REQUEST), such as a wrong type, an extra property, an unknown privilege, a past expiresAt or a reason with NUL or a lone surrogate; or a malformed JSON body. Nothing is written'
+  },
+  401: {
+    read: 'No valid token (FST_DEFAULT_DENY_UNAUTHORIZED)',
+    change: 'No valid token (FST_DEFAULT_DENY_UNAUTHORIZED), or, with step-up covering manage, a token without the second factor (FST_DEFAULT_DENY_STEP_UP_REQUIRED, with a WWW-Authenticate challenge)'
+  },
+  403: {
+    read: 'The caller may not do this (FST_DEFAULT_DENY_FORBIDDEN), or an endpoint rule refused the request',
+    change: 'The caller does not manage the resource (FST_DEFAULT_DENY_FORBIDDEN); or would change a privilege it does not hold, or take ownership (FST_DEFAULT_DENY_ESCALATION); or an endpoint rule refused the request. Nothing is written'
+  },
+  404: {
+    read: 'Forbidden with hideForbidden on, or an id no resource can have (FST_DEFAULT_DENY_NOT_FOUND)',
+    change: 'Forbidden with hideForbidden on, an id no resource can have, or a resource resourceExists does not know (FST_DEFAULT_DENY_NOT_FOUND). Nothing is written'
+  },
+  409: {
+    read: '',
+    change: 'The change would leave the resource without an owner or manager (FST_DEFAULT_DENY_LAST_MANAGER). Nothing is written'
+  },
+  413: { read: '', change: 'The body is larger than the route allows' },
+  415: { read: '', change: 'The body is not application/json' },
+  422: { read: '', change: 'The grantee may not hold that privilege (FST_DEFAULT_DENY_INELIGIBLE). Nothing is written' },
+  503: {
+    read: 'Authorization is unavailable (FST_DEFAULT_DENY_UNAVAILABLE: the database failed or was too slow), or the endpoint rules lock the service out',
+    change: 'The change did not finish (FST_DEFAULT_DENY_UNAVAILABLE: the database failed, or writeTimeout passed) and was rolled back; or the endpoint rules lock the service out'
+  }
+}
+
+const MANAGERS = 'Only the resource\'s owner, a superuser or a holder of manage on it may call this.'
+const NO_ESCALATION = 'A manager who is not the owner or a superuser may change only privileges it holds itself.'
+
+const OPERATIONS = {
+  listGrants: {
+    tag: 'grants', kind: 'read', summary: "List a resource's grants", errors: READ,
+    description: `The owner and the unexpired grants on the resource, scheduled ones included. ${MANAGERS}`,
+    ok: { 200: ['GrantList', 'The owner and the grants'] }
+  },
+  addGrant: {
+    tag: 'grants', kind: 'change', summary: 'Grant a privilege', errors: ADD,
+    description: `Grants one privilege to a user, a group or the anonymous principal, optionally from startsAt until expiresAt. Idempotent. ${MANAGERS} ${NO_ESCALATION}`,
+    ok: { 201: ['Change', 'Granted'], 200: ['Change', 'The grantee already held it: nothing changed'] }
+  },
+  revokeGrant: {
+    tag: 'grants', kind: 'change', summary: 'Revoke a privilege from a user or group', errors: CHANGE,
+    description: `Takes one privilege from the user or group; revoking one it does not hold changes nothing. The reason query parameter goes to the audit trail. ${MANAGERS} ${NO_ESCALATION}`,
+    ok: { 200: ['Change', 'The privileges before and after'] }
+  },
+  revokeAnonymousGrant: {
+    tag: 'grants', kind: 'change', summary: 'Revoke a privilege from the anonymous principal', errors: CHANGE,
+    description: `Takes one privilege from the anonymous principal. ${MANAGERS} ${NO_ESCALATION}`,
+    ok: { 200: ['Change', 'The privileges before and after'] }
+  },
+  setGranteePrivileges: {
+    tag: 'grants', kind: 'change', summary: "Set a user's or group's privileges", errors: ADD,
+    description: `The user or group then holds exactly these privileges on the resource, atomically. ${MANAGERS} ${NO_ESCALATION}`,
+    ok: { 200: ['Change', 'The privileges before and after'] }
+  },
+  setAnonymousPrivileges: {
+    tag: 'grants', kind: 'change', summary: "Set the anonymous principal's privileges", errors: ADD,
+    description: `The anonymous principal then holds exactly these privileges on the resource (only anonymousPrivileges are allowed). ${MANAGERS} ${NO_ESCALATION}`,
+    ok: { 200: ['Change', 'The privileges before and after'] }
+  },
+  revokeGrantee: {
+    tag: 'grants', kind: 'change', summary: 'Revoke everything a user or group holds', errors: CHANGE,
+    description: `Takes every explicit privilege the user or group holds on the resource. ${MANAGERS} ${NO_ESCALATION}`,
+    ok: { 200: ['Change', 'The privileges before and after'] }
+  },
+  revokeAnonymous: {
+    tag: 'grants', kind: 'change', summary: 'Revoke everything the anonymous principal holds', errors: CHANGE,
+    description: `Takes every explicit privilege the anonymous principal holds on the resource. ${MANAGERS} ${NO_ESCALATION}`,
+    ok: { 200: ['Change', 'The privileges before and after'] }
+  },
+  replaceGrants: {
+    tag: 'grants', kind: 'change', summary: "Replace a resource's whole grant set", errors: ADD,
+    description: `Makes the explicit grants on the resource exactly these, in one transaction: grantees not named lose everything. ${MANAGERS} ${NO_ESCALATION}`,
+    ok: { 200: ['ChangeList', 'The grantees whose privileges changed'] }
+  },
+  bulkChangeGrants: {
+    tag: 'grants', kind: 'change', summary: 'Grant and revoke on many resources at once', errors: ADD,
+    description: `Many grants and revokes, all or nothing: one forbidden item and nothing is written. The caller must manage every resource named. ${NO_ESCALATION}`,
+    ok: { 200: ['ChangeList', 'One change per item, grants first'] }
+  },
+  setOwner: {
+    tag: 'grants', kind: 'change', summary: "Set a resource's owner", errors: [400, 401, 403, 404, 409, 413, 415, 503],
+    description: 'Hands the resource to another owner, or to none (null). Only its owner or a superuser may call this.',
+    ok: { 200: ['OwnerChange', 'The owner now and before'] }
+  },
+  explainAccess: {
+    tag: 'explain', kind: 'read', summary: 'Explain what a principal can do on a resource', errors: READ,
+    description: `What the principal (a user with its groups, or the anonymous principal) can do on the resource and through which grants; with privilege, the decision and what is missing. ${MANAGERS}`,
+    ok: { 200: ['Explanation', 'The privileges and where they come from'] }
+  },
+  listResourceAudit: {
+    tag: 'audit', kind: 'read', summary: "Read a resource's audit trail", errors: READ,
+    description: `The resource's audited changes, newest first, a page at a time, optionally for one principal. ${MANAGERS}`,
+    ok: { 200: ['AuditPage', 'A page of entries'] }
+  },
+  listAudit: {
+    tag: 'audit', kind: 'read', summary: 'Read the whole audit trail', errors: [400, 401, 403, 503],
+    description: 'Every audited change, newest first, a page at a time, optionally for one principal. Superusers only.',
+    ok: { 200: ['AuditPage', 'A page of entries'] }
+  },
+  verifyAudit: {
+    tag: 'audit', kind: 'read', summary: 'Verify the audit chain', errors: [401, 403, 503],
+    description: 'Recomputes the hash chain of the audit trail and reports every entry that does not fit (edited, deleted or slipped in). Superusers only.',
+    ok: { 200: ['AuditVerification', 'The result of the verification'] }
+  },
+  listGroupMembers: {
+    tag: 'members', kind: 'read', summary: "List a stored group's members", errors: READ,
+    description: "The group's direct members, users and groups. Whoever may manage the group's resource may call this.",
+    ok: { 200: ['MemberList', 'The members'] }
+  },
+  addGroupMember: {
+    tag: 'members', kind: 'change', summary: 'Add a member to a stored group', errors: CHANGE.filter((status) => status !== 409),
+    description: "Adds a user or group to the group; idempotent. Whoever may manage the group's resource may call this.",
+    ok: { 201: ['MemberChange', 'Added'], 200: ['MemberChange', 'It already was a member: nothing changed'] }
+  },
+  removeGroupMember: {
+    tag: 'members', kind: 'change', summary: 'Remove a member from a stored group', errors: CHANGE.filter((status) => status !== 409),
+    description: "Removes a user or group from the group. Whoever may manage the group's resource may call this.",
+    ok: { 200: ['MemberChange', 'The membership before and after'] }
+  }
+} satisfies Record<string, Operation>
+
+export type OperationId = keyof typeof OPERATIONS
+
+/** The documentation part of a route's schema: everything but its params, query and body. */
+export function documented (operationId: OperationId): Record<string, unknown> {
+  const operation: Operation = OPERATIONS[operationId]
+  const response: Record<string, unknown> = {}
+  for (const [status, [name, description]] of Object.entries(operation.ok)) response[status] = ref(name, description)
+  for (const status of operation.errors) response[status] = ref('Error', ERRORS[status][operation.kind])
+  return {
+    operationId,
+    tags: [operation.tag],
+    summary: operation.summary,
+    description: operation.description,
+    security: [{ [SECURITY_SCHEME]: [] }],
+    response
+  }
+}
