@@ -59,7 +59,7 @@ async function documentOf (
 }
 
 async function validate (document: unknown) {
-  const result = await new Validator().validate(document as object)
+  const result = await new Validator().validate(document as Parameters<Validator['validate']>[0])
   // The validator leaves `errors` out when there are none.
   return { valid: result.valid, errors: result.errors ?? [] }
 }

@@ -25,11 +25,16 @@ interface Operation {
 // that cannot exist (404); one that may remove a manager can meet the last-
 // manager guard (409); one with a body can be too large or of another type
 // (413, 415); one that adds privileges meets the eligibility checks (422).
+// Fastify parses a body sent with any method but GET and HEAD, so a route
+// that takes none can still answer 413 or 415, but only to a client sending
+// a body the document says it does not take: those are left out.
 const READ = [400, 401, 403, 404, 503] as const
 const CHANGE = [400, 401, 403, 404, 409, 503] as const
 const ADD = [400, 401, 403, 404, 409, 413, 415, 422, 503] as const
 
-const ERRORS: Record<Status, Record<Kind, string>> = {
+// Some refusals read differently for a read and a change; the rest only
+// happen to changes.
+const ERRORS: Record<Status, string | Record<Kind, string>> = {
   400: {
     read: 'Invalid request (FST_DEFAULT_DENY_INVALID_REQUEST): a parameter of the wrong type, out of bounds or unknown',
     change: 'Invalid request (FST_DEFAULT_DENY_INVALID_REQUEST), such as a wrong type, an extra property, an unknown privilege, a past expiresAt or a reason with NUL or a lone surrogate; or a malformed JSON body. Nothing is written'
@@ -46,13 +51,10 @@ const ERRORS: Record<Status, Record<Kind, string>> = {
     read: 'Forbidden with hideForbidden on, or an id no resource can have (FST_DEFAULT_DENY_NOT_FOUND)',
     change: 'Forbidden with hideForbidden on, an id no resource can have, or a resource resourceExists does not know (FST_DEFAULT_DENY_NOT_FOUND). Nothing is written'
   },
-  409: {
-    read: '',
-    change: 'The change would leave the resource without an owner or manager (FST_DEFAULT_DENY_LAST_MANAGER). Nothing is written'
-  },
-  413: { read: '', change: 'The body is larger than the route allows' },
-  415: { read: '', change: 'The body is not application/json' },
-  422: { read: '', change: 'The grantee may not hold that privilege (FST_DEFAULT_DENY_INELIGIBLE). Nothing is written' },
+  409: 'The change would leave the resource without an owner or manager (FST_DEFAULT_DENY_LAST_MANAGER). Nothing is written',
+  413: 'The body is larger than the route allows',
+  415: 'The body is not application/json',
+  422: 'The grantee may not hold that privilege (FST_DEFAULT_DENY_INELIGIBLE). Nothing is written',
   503: {
     read: 'Authorization is unavailable (FST_DEFAULT_DENY_UNAVAILABLE: the database failed or was too slow), or the endpoint rules lock the service out',
     change: 'The change did not finish (FST_DEFAULT_DENY_UNAVAILABLE: the database failed, or writeTimeout passed) and was rolled back; or the endpoint rules lock the service out'
@@ -162,7 +164,10 @@ export function documented (operationId: OperationId): Record<string, unknown> {
   const operation: Operation = OPERATIONS[operationId]
   const response: Record<string, unknown> = {}
   for (const [status, [name, description]] of Object.entries(operation.ok)) response[status] = ref(name, description)
-  for (const status of operation.errors) response[status] = ref('Error', ERRORS[status][operation.kind])
+  for (const status of operation.errors) {
+    const text = ERRORS[status]
+    response[status] = ref('Error', typeof text === 'string' ? text : text[operation.kind])
+  }
   return {
     operationId,
     tags: [operation.tag],
