@@ -89,6 +89,43 @@ export interface ResourcePermission {
   id?: false | ((request: FastifyRequest) => string | undefined)
 }
 
+export interface CacheOptions {
+  /** Most answers kept; the least recently used goes first. @default 10000 */
+  maxEntries?: number
+  /** Approximate memory the answers may take, in bytes. @default 16777216 (16 MiB) */
+  maxBytes?: number
+  /**
+   * Longest an answer is served, in milliseconds, even when no change and no
+   * scheduled start or expiry ends it sooner. @default 60000
+   */
+  maxAge?: number
+  /**
+   * Where to LISTEN for changes: a direct connection to the primary, not
+   * through a pooler in transaction mode. Required with a `db` of your own
+   * on PostgreSQL; defaults to `connectionString`. The embedded database
+   * needs none.
+   */
+  listenConnectionString?: string
+  /** How often the LISTEN connection is proven alive, in milliseconds; also how long an answer may take. @default 5000 */
+  heartbeat?: number
+}
+
+export interface CacheStats {
+  /** Answers are served and stored only while the change feed listens. */
+  on: boolean
+  entries: number
+  /** Approximate. */
+  bytes: number
+  hits: number
+  misses: number
+  stores: number
+  /** Answers not kept: a change touched them while their query ran, or the cache was off. */
+  refused: number
+  evictions: number
+  /** Changes applied, from this instance's writes and from the database's notifications. */
+  invalidations: number
+}
+
 /** A stored grant, as returned by the service API. */
 export interface Grant extends ResourceRef {
   grantee: GranteeRef
@@ -382,6 +419,8 @@ export interface DefaultDenyApi {
   reloadRules (source?: unknown): Promise<void>
   /** `null` without endpoint rules; otherwise when they were loaded and why the last reload failed. */
   rulesStatus (): { loadedAt: Date, lastError: string | null } | null
+  /** The decision cache's state and counters since start; `null` when the `cache` option is off. */
+  cacheStats (): CacheStats | null
   /**
    * The security self-check: what in the set-up around the plugin (routes,
    * @fastify/jwt, the server, the endpoint rules, the grant API, the
@@ -585,6 +624,13 @@ export interface FastifyDefaultDenyOptions {
    * token's claims; reads stay unaffected. Off when absent or `false`.
    */
   stepUp?: StepUpOptions | false
+  /**
+   * The decision cache: route checks (and `check()` outside a transaction)
+   * answered from memory, invalidated by every committed change of grants,
+   * owners and memberships, whoever made it. `true` for the defaults. Off
+   * when absent or `false`.
+   */
+  cache?: boolean | CacheOptions
 
   /**
    * Endpoint rules given inline (the `{ paths, groups, settings }` object

@@ -17,6 +17,7 @@ import { createValidators } from './service/validation.js'
 import { compileRoute, kRoute } from './http/route-config.js'
 import { RulesLayer } from './rules/reloader.js'
 import { createSecurityCheck } from './security/check.js'
+import { createCache } from './cache/index.js'
 
 export { codes } from './errors.js'
 export { runMigrations } from './store/migrate.js'
@@ -77,13 +78,22 @@ const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, op
 
   const { reader, writer, audit, members: memberStore } = createStore(db, settings.schema, settings)
   const policy = settings.policy
+  const cache = settings.cache === null
+    ? null
+    : createCache({ settings: settings.cache, db, connectionString: settings.connectionString, schema: settings.schema, reader, log: fastify.log })
+  if (cache !== null) {
+    // Serving starts once the feed listens; until then (and whenever it is lost) every check asks the database.
+    await cache.feed.start()
+    fastify.addHook('onClose', async () => { await cache.feed.close() })
+  }
   const validators = createValidators(settings, invalidGrant)
-  const grants = new GrantService({ reader, writer, audit, policy, settings, validators })
-  const members = new MembershipService({ members: memberStore, writer, policy, settings })
-  const queries = new GrantQueries({ reader, audit, policy, members: memberStore, stepUp: settings.stepUp })
+  const changed = cache?.changed ?? null
+  const grants = new GrantService({ reader, writer, audit, policy, settings, validators, changed })
+  const members = new MembershipService({ members: memberStore, writer, policy, settings, changed })
+  const queries = new GrantQueries({ reader, audit, policy, members: memberStore, stepUp: settings.stepUp, cached: cache?.cached ?? null })
   // trustProxy: true, and the rest of what an operator should know, is reported at ready.
   const security = createSecurityCheck({ fastify, settings, rules, db })
-  const api = createApi({ grants, members, queries, validators, rules, security })
+  const api = createApi({ grants, members, queries, validators, rules, security, cacheStats: cache === null ? () => null : cache.stats })
 
   fastify.decorateRequest('principal', null)
   fastify.decorateRequest('accessLevel', null)
@@ -93,7 +103,7 @@ const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, op
     route.config = { ...route.config, [kRoute]: compileRoute(route, settings) } as typeof route.config
   })
 
-  const enforcer = createEnforcer({ settings, reader, policy, rules, caseSensitive })
+  const enforcer = createEnforcer({ settings, reader, policy, rules, cached: cache?.cached ?? null, caseSensitive })
   fastify.decorateRequest(kDeferred, null)
   fastify.addHook('onRequest', enforcer.onRequest)
   if (enforcer.preValidation !== null) fastify.addHook('preValidation', enforcer.preValidation)

@@ -5,6 +5,7 @@ import { isValidId } from './decision/ids.js'
 import { acknowledgeOption } from './security/acknowledge-option.js'
 import { booleanOption, claimOption, invalid, nameList, optionalString, positiveInteger } from './option-values.js'
 import { stepUpOption, type StepUpPolicy } from './step-up-option.js'
+import { cacheOption, type CacheSettings } from './cache-option.js'
 
 export const DEFAULT_PRIVILEGES = ['read', 'edit', 'delete'] as const
 export const DEFAULT_ANONYMOUS_PRIVILEGES = ['read'] as const
@@ -32,7 +33,7 @@ const KNOWN_OPTIONS = new Set([
   'checkTimeout', 'writeTimeout', 'maxIdLength', 'maxGroups', 'groupDepth', 'groupResource',
   'rules', 'rulesFile', 'siteRulesFile', 'watchRules', 'levels', 'levelAliases', 'maxElevate',
   'levelClaim', 'levelPrivileges', 'lockoutStatus', 'lockoutRetryAfter',
-  'grantRoutes', 'allowManageDelegation', 'anonymousPrivileges', 'canHold', 'resourceExists', 'stepUp'
+  'grantRoutes', 'allowManageDelegation', 'anonymousPrivileges', 'canHold', 'resourceExists', 'stepUp', 'cache'
 ])
 
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/
@@ -84,6 +85,7 @@ export interface Settings {
   resourceExists: FastifyDefaultDenyOptions['resourceExists'] | null
   /** null when step-up is off. */
   stepUp: StepUpPolicy | null
+  cache: CacheSettings | null
 }
 
 function isKysely (value: unknown): value is Kysely<any> {
@@ -191,6 +193,7 @@ export function resolveOptions (raw: unknown): Settings {
     canHold: (opts.canHold as Settings['canHold']) ?? null,
     resourceExists: (opts.resourceExists as Settings['resourceExists']) ?? null,
     stepUp: stepUpOption(opts, known),
+    cache: cacheOption(opts),
     rules,
     levelClaim: claimOption(opts, 'levelClaim', DEFAULT_LEVEL_CLAIM),
     levelPrivileges,

@@ -4,6 +4,7 @@ import * as createAudit from './20261125080000_create_audit.js'
 import * as grantStartsAt from './20261129120000_grant_starts_at.js'
 import * as resourceOwnerIdx from './20261202120000_resource_owner_idx.js'
 import * as groupMembership from './20261203090000_group_membership.js'
+import * as changeNotify from './20261204090000_change_notify.js'
 
 // A static map rather than FileMigrationProvider: it survives bundling and
 // compilation, and the set of migrations is fixed per release.
@@ -12,5 +13,6 @@ export const migrations: Record<string, Migration> = {
   '20261125080000_create_audit': createAudit,
   '20261129120000_grant_starts_at': grantStartsAt,
   '20261202120000_resource_owner_idx': resourceOwnerIdx,
-  '20261203090000_group_membership': groupMembership
+  '20261203090000_group_membership': groupMembership,
+  '20261204090000_change_notify': changeNotify
 }

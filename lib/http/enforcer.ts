@@ -3,6 +3,7 @@
 // thrown, coded error.
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Principal } from '../../fastify-plugin.js'
+import type { CachedCheck } from '../cache/cached-check.js'
 import { decide } from '../decision/decide.js'
 import { isValidId } from '../decision/ids.js'
 import type { CheckPlan, Policy } from '../decision/policy.js'
@@ -25,6 +26,8 @@ export interface EnforcerProps {
   readonly reader: GrantReader
   readonly policy: Policy
   readonly rules: RulesLayer | null
+  /** The decision cache, when the `cache` option is on. */
+  readonly cached: CachedCheck | null
   /** The router's case sensitivity: rule paths compare the same way. */
   readonly caseSensitive: boolean
 }
@@ -46,6 +49,12 @@ function lockout (settings: EnforcerSettings, reply: FastifyReply): Error {
   return err
 }
 
+/** A check that could not be made: fail closed. */
+function unavailable (request: FastifyRequest, err: unknown): Error {
+  request.log.error({ err }, 'fastify-default-deny: grant check failed; failing closed')
+  return new codes.FST_DEFAULT_DENY_UNAVAILABLE()
+}
+
 function resourceId (request: FastifyRequest, route: CompiledRoute): unknown {
   const source = route.id
   if (source === null || source.kind === 'type') return null
@@ -53,7 +62,7 @@ function resourceId (request: FastifyRequest, route: CompiledRoute): unknown {
   return source.extract(request)
 }
 
-export function createEnforcer ({ settings, reader, policy, rules, caseSensitive }: EnforcerProps): Enforcer {
+export function createEnforcer ({ settings, reader, policy, rules, cached, caseSensitive }: EnforcerProps): Enforcer {
   const credentials = createCredentials(settings)
   const checks = new Deadlines(settings.checkTimeout)
   const rulesStep = rules === null ? null : createRulesStep(settings, rules, caseSensitive)
@@ -73,36 +82,44 @@ export function createEnforcer ({ settings, reader, policy, rules, caseSensitive
     return route as AnnotatedRoute
   }
 
-  /** The grants part: one prepared yes/no check, bounded by checkTimeout. */
-  async function checkGrant (request: FastifyRequest, route: CompiledRoute, requirement: ResourceRequirement, who: Principal): Promise<void> {
-    let allowed = who.superuser
+  /**
+   * The grants part: one prepared yes/no check, bounded by checkTimeout. Not
+   * async: a cached answer is decided without a promise.
+   */
+  function checkGrant (request: FastifyRequest, route: CompiledRoute, requirement: ResourceRequirement, who: Principal): Promise<void> | undefined {
     let id: unknown = null
     try {
       id = resourceId(request, route)
-      if (id !== null && !isValidId(id, settings.maxIdLength)) {
-        // No stored resource can have this id, so there is nothing to find.
-        throw new codes.FST_DEFAULT_DENY_NOT_FOUND()
-      }
-      if (!allowed) {
-        const target = { resource: requirement.resource, id: id as string | null }
-        const plan = route.plan as CheckPlan
-        allowed = await checks.run((budget) => reader.check(who, target, plan, budget))
-      }
     } catch (err) {
-      if ((err as { code?: unknown }).code === 'FST_DEFAULT_DENY_NOT_FOUND') throw err
-      request.log.error({ err }, 'fastify-default-deny: grant check failed; failing closed')
-      throw new codes.FST_DEFAULT_DENY_UNAVAILABLE()
+      return Promise.reject(unavailable(request, err))
     }
-    if (allowed) return
-    // What a developer needs to see why: never the token.
-    request.log.info({
-      route: request.routeOptions.url,
-      principal: who.id,
-      resource: requirement.resource,
-      id,
-      privilege: requirement.privilege
-    }, 'fastify-default-deny: denied')
-    throw deniedError(settings.hideForbidden)
+    // No stored resource can have this id, so there is nothing to find.
+    if (id !== null && !isValidId(id, settings.maxIdLength)) throw new codes.FST_DEFAULT_DENY_NOT_FOUND()
+    if (who.superuser) return undefined
+    const target = { resource: requirement.resource, id: id as string | null }
+    const plan = route.plan as CheckPlan
+    if (cached === null) return checks.run((budget) => reader.check(who, target, plan, budget)).then(decided, failed)
+    const lookup = cached.lookup(who, target, requirement.privilege)
+    const hit = cached.hit(lookup)
+    if (hit === undefined) return checks.run((budget) => cached.fill(lookup, who, target, plan, budget)).then(decided, failed)
+    decided(hit)
+    return undefined
+
+    function decided (allowed: boolean): void {
+      if (allowed) return
+      // What a developer needs to see why: never the token.
+      request.log.info({
+        route: request.routeOptions.url,
+        principal: who.id,
+        resource: requirement.resource,
+        id,
+        privilege: requirement.privilege
+      }, 'fastify-default-deny: denied')
+      throw deniedError(settings.hideForbidden)
+    }
+    function failed (err: unknown): never {
+      throw unavailable(request, err)
+    }
   }
 
   async function onRequest (request: FastifyRequest, reply: FastifyReply): Promise<void> {
@@ -136,7 +153,8 @@ export function createEnforcer ({ settings, reader, policy, rules, caseSensitive
     // only, so a token without its second factor learns nothing about what
     // it could do (nor, with hideForbidden, what exists), and costs no query.
     if (route.stepUp) stepUp?.enforce(request, reply, who)
-    await checkGrant(request, route, requirement, who)
+    const pending = checkGrant(request, route, requirement, who)
+    if (pending !== undefined) await pending
   }
 
   return { onRequest, preValidation: rulesStep?.preValidation ?? null }

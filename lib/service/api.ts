@@ -28,6 +28,8 @@ export interface ApiProps {
   readonly rules: RulesLayer | null
   /** The security self-check (lib/security/check.ts). */
   readonly security: Pick<DefaultDenyApi, 'checkSecurity' | 'routeManifest'>
+  /** The decision cache's counters; `null` when the `cache` option is off. */
+  readonly cacheStats: DefaultDenyApi['cacheStats']
 }
 
 type ReadMethods = Pick<DefaultDenyApi, 'check' | 'checkMany' | 'filter' | 'listIds' | 'listGrants' | 'scanGrants' | 'getOwner' | 'explain' | 'audit' | 'verifyAudit'>
@@ -208,6 +210,7 @@ export function createApi (props: ApiProps): DefaultDenyApi {
     ...writeMethods(props),
     ...memberMethods(props),
     ...props.security,
+    cacheStats: props.cacheStats,
     async reloadRules (source?: unknown) {
       if (rules === null) throw new codes.FST_DEFAULT_DENY_INVALID_RULES('rules: no endpoint rules are configured')
       rules.reload(source)

@@ -13,7 +13,7 @@ import type { AuditLog, WriteContext } from '../store/audit.js'
 import { withBudget } from '../store/deadline.js'
 import type { GrantReader } from '../store/reader.js'
 import type { GrantWriter } from '../store/writer.js'
-import { ChangeRunner, type Actor, type Caller, type Instance, type Trusted } from './runner.js'
+import { ChangeRunner, type Actor, type Caller, type ChangeSink, type Instance, type Trusted } from './runner.js'
 import type { Validators } from './validation.js'
 
 export type { Actor, Caller, Instance, Log, Trusted } from './runner.js'
@@ -46,6 +46,7 @@ export interface GrantServiceProps {
   readonly policy: Policy
   readonly settings: GrantSettings
   readonly validators: Validators
+  readonly changed?: ChangeSink | null
 }
 
 const difference = (a: string[], b: string[]) => [...a.filter((p) => !b.includes(p)), ...b.filter((p) => !a.includes(p))]
@@ -188,7 +189,7 @@ export class GrantService {
     for (const [index, { grantee, privilege, target }] of grants.entries()) {
       await validators.eligible(grantee, privilege, target).catch((err: Error) => { throw Object.assign(err, { index }) })
     }
-    return await this.#runner.run(caller, [], async (trx) => {
+    const created = await this.#runner.run(caller, [], async (trx) => {
       await writer.lockGrants(trx)
       const created: boolean[] = []
       for (const { target, grantee, privilege, expiresAt, startsAt, context } of grants) {
@@ -197,6 +198,8 @@ export class GrantService {
       }
       return created
     })
+    this.#runner.changed()?.resources(grants.map((item) => item.target))
+    return created
   }
 
   /**

@@ -11,13 +11,14 @@ import type { Settings } from '../options.js'
 import type { WriteContext } from '../store/audit.js'
 import type { MembershipStore } from '../store/members.js'
 import type { GrantWriter } from '../store/writer.js'
-import { ChangeRunner, type Caller, type Instance, type RunnerSettings } from './runner.js'
+import { ChangeRunner, type Caller, type ChangeSink, type Instance, type RunnerSettings } from './runner.js'
 
 export interface MembershipServiceProps {
   readonly members: MembershipStore
   readonly writer: GrantWriter
   readonly policy: Policy
   readonly settings: RunnerSettings & Pick<Settings, 'groupResource' | 'groupDepth'>
+  readonly changed?: ChangeSink | null
 }
 
 export class MembershipService {
@@ -41,12 +42,16 @@ export class MembershipService {
 
   async add (caller: Caller, group: string, member: MemberRef, context: WriteContext): Promise<boolean> {
     this.#mustBeStored()
-    return await this.#runner.run(caller, [this.ref(group)], async (trx) => await this.#members.add(trx, group, member, context))
+    const added = await this.#runner.run(caller, [this.ref(group)], async (trx) => await this.#members.add(trx, group, member, context))
+    this.#runner.changed()?.subjects([member])
+    return added
   }
 
   async remove (caller: Caller, group: string, member: MemberRef, context: WriteContext): Promise<boolean> {
     this.#mustBeStored()
-    return await this.#runner.run(caller, [this.ref(group)], async (trx) => await this.#members.remove(trx, group, member, context))
+    const removed = await this.#runner.run(caller, [this.ref(group)], async (trx) => await this.#members.remove(trx, group, member, context))
+    this.#runner.changed()?.subjects([member])
+    return removed
   }
 
   #mustBeStored (): void {

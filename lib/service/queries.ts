@@ -9,6 +9,7 @@ import { explainStepUp, type StepUpPolicy } from '../decision/step-up.js'
 import type { AuditFilter, AuditLog } from '../store/audit.js'
 import type { MembershipStore } from '../store/members.js'
 import type { GrantReader, GrantScan } from '../store/reader.js'
+import type { CachedCheck } from '../cache/cached-check.js'
 import type { Instance } from './grants.js'
 
 export interface QueriesProps {
@@ -18,6 +19,8 @@ export interface QueriesProps {
   readonly members: MembershipStore
   /** With the `stepUp` option: explain says which privileges need a second factor. */
   readonly stepUp?: StepUpPolicy | null
+  /** The decision cache, when on: `check` outside a host transaction goes through it. */
+  readonly cached?: CachedCheck | null
 }
 
 /** One grant as a manager sees it, with where it comes from. */
@@ -50,7 +53,10 @@ export class GrantQueries {
   async check (principal: Principal, target: ResourceRef, privilege: string, db?: Kysely<any>): Promise<boolean> {
     if (principal.superuser) return true
     const plan = this.#plan(privilege)
-    return await this.#props.reader.check(principal, target, plan, undefined, db)
+    const { cached } = this.#props
+    if (cached == null || db !== undefined) return await this.#props.reader.check(principal, target, plan, undefined, db)
+    const lookup = cached.lookup(principal, target, privilege)
+    return cached.hit(lookup) ?? await cached.fill(lookup, principal, target, plan)
   }
 
   /** One answer per id, in order, from one query. */

@@ -40,10 +40,21 @@ export type Authorize = (ref: ResourceRef, privileges: Iterable<string>) => void
 
 export type RunnerSettings = Pick<Settings, 'hideForbidden' | 'writeTimeout' | 'levelPrivileges' | 'allowManageDelegation' | 'resourceExists'>
 
+/**
+ * Told of each change once it has committed, or, inside a host transaction,
+ * once it is made (the database's notification at commit covers that case):
+ * the decision cache.
+ */
+export interface ChangeSink {
+  resources: (refs: readonly ResourceRef[]) => void
+  subjects: (members: ReadonlyArray<{ kind: 'user' | 'group', id: string }>) => void
+}
+
 export interface RunnerProps {
   readonly writer: GrantWriter
   readonly policy: Policy
   readonly settings: RunnerSettings
+  readonly changed?: ChangeSink | null
 }
 
 const keyOf = (ref: ResourceRef) => `${ref.resource}/${ref.id ?? ''}`
@@ -53,15 +64,22 @@ export class ChangeRunner {
   readonly #managing: string[]
 
   constructor (props: RunnerProps) {
-    this.#props = Object.freeze({ writer: props.writer, policy: props.policy, settings: props.settings })
+    this.#props = Object.freeze({ writer: props.writer, policy: props.policy, settings: props.settings, changed: props.changed ?? null })
     this.#managing = [...managingPrivileges(props.policy)]
   }
 
-  /** Runs `work` on `refs` in one transaction, as `caller` may. */
+  /** Runs `work` on `refs` in one transaction, as `caller` may; then tells the sink the refs changed. */
   async run<T> (caller: Caller, refs: ResourceRef[], work: (trx: Trx, authorize: Authorize) => Promise<T>): Promise<T> {
-    return caller.kind === 'trusted'
+    const result = caller.kind === 'trusted'
       ? await this.#trusted(caller, refs, work)
       : await this.#asActor(caller, refs as Instance[], work)
+    if (refs.length > 0) this.#props.changed?.resources(refs)
+    return result
+  }
+
+  /** Tells the sink of a change `run` could not name by its refs. */
+  changed (): ChangeSink | null {
+    return this.#props.changed ?? null
   }
 
   // Inside a host transaction the host owns the time limits; otherwise a

@@ -65,6 +65,14 @@ function conditions (scope: GroupScope, groups: string) {
       .join('\n  union all '),
     /** Ids of the type, matching `ids`, the principal owns (when owners count). */
     owned: (ids: string) => `select resource_id from "${schema}".default_deny_resource where $6::boolean and resource_type = $1 and ${ids} and owner_id = $4`,
+    /**
+     * Milliseconds until the next scheduled change (a start or an expiry) of
+     * a grant that counts or will count for the principal on `$2` or its
+     * type; null when none is scheduled. How long a cached answer may live.
+     */
+    nextChange: `select (extract(epoch from min(case when starts_at > now() then starts_at else expires_at end) - now()) * 1000)::float8
+    from ${grant} where resource_type = $1 and (resource_id = $2 or resource_id is null) and privilege = any($3::text[]) and ${held}
+    and (starts_at > now() or expires_at > now())`,
     /** A live type-level grant the principal holds (a text column, like the others, so they can be one UNION). */
     typeLevel: [user, group, anonymous].map((who) => `select resource_id from ${grant} where ${who} and ${typeLevel}`).join('\n  union all ')
   }
@@ -83,6 +91,16 @@ export function checkText (scope: GroupScope): string {
   union all ${c.owned('resource_id = $2')}
   union all ${c.typeLevel}
 ) as allowed`
+}
+
+// The route check and how long its answer holds, for the decision cache.
+function checkUntilText (scope: GroupScope): string {
+  const { head, c } = statement(scope)
+  return `${head}select exists (
+  ${c.granted('resource_id = $2')}
+  union all ${c.owned('resource_id = $2')}
+  union all ${c.typeLevel}
+) as allowed, (${c.nextChange}) as ttl`
 }
 
 // Many resources (`$2` an array of ids), one row each in the order given.
@@ -127,6 +145,7 @@ type Rows = ReadonlyArray<Record<string, unknown>>
 export class CheckStatement {
   readonly #db: Kysely<any>
   readonly #one: string
+  readonly #oneUntil: string
   readonly #many: string
   readonly #direct: DirectRunner | undefined
   readonly #filter: string
@@ -135,6 +154,7 @@ export class CheckStatement {
   constructor (db: Kysely<any>, scope: GroupScope) {
     this.#db = db
     this.#one = checkText(scope)
+    this.#oneUntil = checkUntilText(scope)
     this.#many = checkManyText(scope)
     this.#direct = runners.get(db)
     this.#list = listText(scope)
@@ -159,6 +179,16 @@ export class CheckStatement {
     if (plan.accepted.length === 0 && !plan.ownerCounts) return Promise.resolve(false)
     return this.#execute(this.#one, values(principal, target.resource, target.id, plan), budget, db)
       .then((rows) => rows[0]?.allowed === true)
+  }
+
+  /** `run`, and how many milliseconds its answer holds (`null`: no scheduled change bounds it). */
+  runUntil (principal: Principal, target: ResourceRef, plan: CheckPlan, budget?: Budget): Promise<{ allowed: boolean, ttl: number | null }> {
+    if (plan.accepted.length === 0 && !plan.ownerCounts) return Promise.resolve({ allowed: false, ttl: null })
+    return this.#execute(this.#oneUntil, values(principal, target.resource, target.id, plan), budget)
+      .then((rows) => {
+        const ttl = rows[0]?.ttl
+        return { allowed: rows[0]?.allowed === true, ttl: ttl === null || ttl === undefined ? null : Number(ttl) }
+      })
   }
 
   /** The same question for each of `ids`, in one round trip: one answer per id, in order. */

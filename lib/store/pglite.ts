@@ -9,6 +9,7 @@ import { PGlite } from '@electric-sql/pglite'
 // import `{ serialize }` failed to link (every PGlite test file died at load).
 import pgProtocol from 'pg-protocol'
 import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } from 'kysely'
+import { registerInProcessListen, type InProcessListen } from './channel.js'
 import { registerRunner, type DirectRunner } from './check.js'
 import { postgresKysely } from './postgres.js'
 
@@ -156,6 +157,26 @@ export class PGlitePool implements PostgresPool {
     } as unknown as PostgresPoolClient
   }
 
+  /**
+   * LISTEN on the one connection, between two users of it: never inside
+   * someone's transaction, whose rollback would undo it.
+   */
+  readonly listen: InProcessListen = async (channel, onPayload) => {
+    const release = await this.#acquire()
+    try {
+      // Quoted both ways: PGlite sends the name as given, and its own unsubscribe would not quote it.
+      const quoted = `"${channel.replace(/"/g, '""')}"`
+      await this.#pglite.listen(quoted, onPayload)
+      return async () => {
+        if (this.#pglite.closed || this.#ended) return
+        const done = await this.#acquire()
+        try { await this.#pglite.unlisten(quoted, onPayload) } finally { done() }
+      }
+    } finally {
+      release()
+    }
+  }
+
   async end (): Promise<void> {
     this.#ended = true
     await this.#tail
@@ -173,6 +194,7 @@ export async function createPGliteKysely<DB = any> (dataDir?: string): Promise<K
   const pool = new PGlitePool(pglite)
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
   registerRunner(db, pool.run)
+  registerInProcessListen(db, pool.listen)
   return db
 }
 

@@ -56,6 +56,8 @@ export interface GrantReader {
    * route check, one prepared yes/no statement. Budget and `db` as for `facts`.
    */
   check: (principal: Principal, target: ResourceRef, plan: CheckPlan, budget?: Budget, db?: Kysely<any>) => Promise<boolean>
+  /** `check`, and how many milliseconds its answer holds (`null`: no scheduled change bounds it): what the decision cache stores. */
+  checkUntil: (principal: Principal, target: ResourceRef, plan: CheckPlan, budget?: Budget) => Promise<{ allowed: boolean, ttl: number | null }>
   /** `check` for each of `ids` (resources of one type), in one round trip: one answer per id, in order. */
   checkMany: (principal: Principal, resource: string, ids: readonly string[], plan: CheckPlan, db?: Kysely<any>) => Promise<boolean[]>
   /** `check` as a condition on a host query's rows, `id` being their resource id. No I/O. */
@@ -94,6 +96,10 @@ export class SqlGrantReader implements GrantReader {
   // Not async: the check is on every request's path, and each async layer costs a promise and a turn.
   check (principal: Principal, target: ResourceRef, plan: CheckPlan, budget?: Budget, db?: Kysely<any>): Promise<boolean> {
     return this.#check.run(principal, target, plan, budget, db)
+  }
+
+  checkUntil (principal: Principal, target: ResourceRef, plan: CheckPlan, budget?: Budget): Promise<{ allowed: boolean, ttl: number | null }> {
+    return this.#check.runUntil(principal, target, plan, budget)
   }
 
   filter (principal: Principal, resource: string, plan: CheckPlan, id: Expression<unknown>): Expression<SqlBool> {

@@ -1,0 +1,211 @@
+// The route decisions of one instance, kept in memory so that a repeated
+// request costs a map lookup instead of a query. No I/O here: the feed of
+// changes (listener.ts) and the check that fills it are elsewhere.
+//
+// Correctness rests on scopes and their generations. Every entry records the
+// scopes its answer depends on (the resource, its type, the user, each token
+// group) and the generation of each at the moment its query was *sent*. A
+// change bumps the generations of the scopes it touches, so an entry whose
+// query was in flight during the change is refused when stored, and one read
+// before it never matches again. Dropping everything bumps the epoch.
+
+export interface CacheLimits {
+  /** Most entries kept. */
+  maxEntries: number
+  /** Approximate bytes the entries may take. */
+  maxBytes: number
+  /** Longest an entry is served, in milliseconds. */
+  maxAge: number
+}
+
+export interface CacheCounters {
+  hits: number
+  misses: number
+  /** Answers stored. */
+  stores: number
+  /** Answers not stored: a change touched them while their query ran, or the cache was off. */
+  refused: number
+  /** Entries dropped to stay within the limits. */
+  evictions: number
+  /** Changes applied (each bumps one or more scopes, or drops everything). */
+  invalidations: number
+}
+
+/** What one check depends on: its key and its scopes. */
+export interface Lookup {
+  key: string
+  scopes: readonly string[]
+}
+
+/** Taken before the query is sent; the answer is stored against it. */
+export interface Ticket {
+  readonly epoch: number
+  readonly generations: readonly number[]
+}
+
+interface Entry {
+  allowed: boolean
+  /** On the cache's clock. */
+  until: number
+  epoch: number
+  scopes: readonly string[]
+  generations: readonly number[]
+  bytes: number
+}
+
+// What a Map entry, its object and two small arrays cost besides the strings.
+const ENTRY_OVERHEAD = 200
+
+const lengthPrefixed = (value: string) => `${value.length}:${value}`
+
+/** The scope of one resource instance. */
+export const resourceScope = (resource: string, id: string) => `r${lengthPrefixed(resource)}${id}`
+/** The scope of a resource type: its type-level grants. */
+export const typeScope = (resource: string) => `t${resource}`
+/** The scope of a principal a membership change reaches. */
+export const subjectScope = (kind: 'user' | 'group', id: string) => `${kind === 'user' ? 'u' : 'g'}${id}`
+
+/**
+ * The key and scopes of a route check. Length prefixes make the key
+ * injective whatever the ids contain.
+ */
+export function lookupOf (
+  principal: { kind: 'user' | 'anonymous', id: string | null, groups: readonly string[] },
+  resource: string, id: string | null, privilege: string
+): Lookup {
+  const user = principal.kind === 'user' ? principal.id as string : null
+  let key = `${lengthPrefixed(privilege)}${user === null ? '-' : lengthPrefixed(user)}${lengthPrefixed(resource)}${id === null ? '-' : lengthPrefixed(id)}`
+  const scopes = [typeScope(resource)]
+  if (id !== null) scopes.push(resourceScope(resource, id))
+  if (user !== null) scopes.push(subjectScope('user', user))
+  for (const group of principal.groups) {
+    key += lengthPrefixed(group)
+    scopes.push(subjectScope('group', group))
+  }
+  return { key, scopes }
+}
+
+export class DecisionCache {
+  readonly #limits: CacheLimits
+  readonly #now: () => number
+  readonly #entries = new Map<string, Entry>()
+  // Only scopes changed since the last drop are here; a missing one is 0.
+  readonly #generations = new Map<string, number>()
+  readonly #maxGenerations: number
+  #epoch = 0
+  #bytes = 0
+  #on = false
+  readonly counters: CacheCounters = { hits: 0, misses: 0, stores: 0, refused: 0, evictions: 0, invalidations: 0 }
+
+  constructor (limits: CacheLimits, now: () => number = () => performance.now()) {
+    this.#limits = limits
+    this.#now = now
+    this.#maxGenerations = Math.max(10_000, limits.maxEntries * 4)
+  }
+
+  /** Whether answers are served and stored: only while changes are being heard. */
+  get on (): boolean { return this.#on }
+  get size (): number { return this.#entries.size }
+  get bytes (): number { return this.#bytes }
+
+  /** The stored answer, or `undefined`. Synchronous, and never an answer a known change may have made wrong. */
+  get (lookup: Lookup): boolean | undefined {
+    const entry = this.#on ? this.#entries.get(lookup.key) : undefined
+    if (entry === undefined) {
+      this.counters.misses++
+      return undefined
+    }
+    if (entry.epoch !== this.#epoch || entry.until <= this.#now() || !this.#current(entry.scopes, entry.generations)) {
+      this.#delete(lookup.key, entry)
+      this.counters.misses++
+      return undefined
+    }
+    // Least recently used goes first: a hit moves the entry to the back.
+    this.#entries.delete(lookup.key)
+    this.#entries.set(lookup.key, entry)
+    this.counters.hits++
+    return entry.allowed
+  }
+
+  /** Call before sending the query whose answer `store` will keep; `null` when nothing would be kept. */
+  begin (lookup: Lookup): Ticket | null {
+    if (!this.#on) return null
+    return { epoch: this.#epoch, generations: lookup.scopes.map((scope) => this.#generations.get(scope) ?? 0) }
+  }
+
+  /**
+   * Keeps an answer for at most `ttl` milliseconds from `started` (when its
+   * query was sent, on this cache's clock), and never past `maxAge`; `null`
+   * means no scheduled change bounds it.
+   */
+  store (lookup: Lookup, ticket: Ticket, allowed: boolean, started: number, ttl: number | null): void {
+    const age = ttl === null ? this.#limits.maxAge : Math.min(ttl, this.#limits.maxAge)
+    if (!this.#on || ticket.epoch !== this.#epoch || age <= 0 || !this.#current(lookup.scopes, ticket.generations)) {
+      this.counters.refused++
+      return
+    }
+    const previous = this.#entries.get(lookup.key)
+    if (previous !== undefined) this.#delete(lookup.key, previous)
+    let bytes = ENTRY_OVERHEAD + lookup.key.length * 2
+    for (const scope of lookup.scopes) bytes += scope.length * 2 + 8
+    const entry: Entry = { allowed, until: started + age, epoch: this.#epoch, scopes: lookup.scopes, generations: ticket.generations, bytes }
+    this.#entries.set(lookup.key, entry)
+    this.#bytes += bytes
+    this.counters.stores++
+    this.#evict()
+  }
+
+  /** A change touched these scopes: what depends on them is not served again. */
+  invalidate (scopes: Iterable<string>): void {
+    this.counters.invalidations++
+    for (const scope of scopes) this.#generations.set(scope, (this.#generations.get(scope) ?? 0) + 1)
+    // The generations are bounded too: past the bound, start over.
+    if (this.#generations.size > this.#maxGenerations) this.#drop()
+  }
+
+  /** Drops every entry, and every answer whose query is in flight. */
+  invalidateAll (): void {
+    this.counters.invalidations++
+    this.#drop()
+  }
+
+  /** Stops serving and storing, and drops everything: changes are no longer heard. */
+  turnOff (): void {
+    this.#on = false
+    this.#drop()
+  }
+
+  /** Serves and stores again, from nothing: changes are heard from now on. */
+  turnOn (): void {
+    this.#drop()
+    this.#on = true
+  }
+
+  #current (scopes: readonly string[], generations: readonly number[]): boolean {
+    for (let i = 0; i < scopes.length; i++) {
+      if ((this.#generations.get(scopes[i] as string) ?? 0) !== generations[i]) return false
+    }
+    return true
+  }
+
+  #drop (): void {
+    this.#epoch++
+    this.#entries.clear()
+    this.#generations.clear()
+    this.#bytes = 0
+  }
+
+  #delete (key: string, entry: Entry): void {
+    this.#entries.delete(key)
+    this.#bytes -= entry.bytes
+  }
+
+  #evict (): void {
+    const { maxEntries, maxBytes } = this.#limits
+    while (this.#entries.size > maxEntries || (this.#bytes > maxBytes && this.#entries.size > 0)) {
+      const [key, entry] = this.#entries.entries().next().value as [string, Entry]
+      this.#delete(key, entry)
+      this.counters.evictions++
+    }
+  }
+}

@@ -1,0 +1,137 @@
+// The feed of committed changes the decision cache lives on: LISTEN on the
+// schema's channel, on a connection of its own. The cache serves answers only
+// while the feed is up; when the connection is lost it is dropped at once and
+// stays off until LISTEN is back, so no change can pass unheard while answers
+// are served.
+import pg from 'pg'
+import { quotedChannel, type InProcessListen } from '../store/channel.js'
+import { applyNotification } from './changes.js'
+import type { DecisionCache } from './decision-cache.js'
+
+export interface FeedLog {
+  info: (details: object, message: string) => void
+  warn: (details: object, message: string) => void
+}
+
+export interface ChangeFeed {
+  readonly listening: boolean
+  /** Resolves once the first attempt to listen is over (it may have failed: retries go on). */
+  start: () => Promise<void>
+  close: () => Promise<void>
+}
+
+const FIRST_RETRY = 100
+const LAST_RETRY = 5_000
+
+export interface PostgresFeedProps {
+  connectionString: string
+  schema: string
+  cache: DecisionCache
+  log: FeedLog
+  /** How often the connection is proven alive; a heartbeat unanswered this long counts as lost. */
+  heartbeat: number
+}
+
+/**
+ * LISTEN on PostgreSQL. The connection must reach the server itself (not
+ * through a pooler in transaction mode, which hands each statement to any
+ * server connection: the LISTEN would be on one that is then given away).
+ */
+export function postgresFeed (props: PostgresFeedProps): ChangeFeed {
+  const { cache, log } = props
+  const channel = quotedChannel(props.schema)
+  let client: pg.Client | null = null
+  let listening = false
+  let closed = false
+  let attempt = 0
+  let retry: NodeJS.Timeout | null = null
+  let heartbeat: NodeJS.Timeout | null = null
+
+  function lost (from: pg.Client, err: unknown): void {
+    if (from !== client) return
+    client = null
+    const wasListening = listening
+    listening = false
+    cache.turnOff()
+    if (heartbeat !== null) clearInterval(heartbeat)
+    heartbeat = null
+    from.removeAllListeners('notification')
+    // A stalled socket never finishes a polite end: cut it.
+    void from.end().catch(() => {})
+    ;(from as unknown as { connection?: { stream?: { destroy?: () => void } } }).connection?.stream?.destroy?.()
+    if (closed) return
+    if (wasListening) log.warn({ err }, 'fastify-default-deny: decision cache lost its change feed; off until it listens again')
+    const delay = Math.min(LAST_RETRY, FIRST_RETRY * 2 ** attempt)
+    attempt++
+    retry = setTimeout(() => { retry = null; void connect() }, delay)
+    retry.unref()
+  }
+
+  async function connect (): Promise<void> {
+    if (closed) return
+    const next = new pg.Client({
+      connectionString: props.connectionString,
+      application_name: 'fastify-default-deny cache',
+      keepAlive: true,
+      connectionTimeoutMillis: props.heartbeat,
+      query_timeout: props.heartbeat
+    })
+    client = next
+    // Every error of this connection ends it; none may go unhandled.
+    next.on('error', (err) => { lost(next, err) })
+    next.on('end', () => { lost(next, new Error('connection ended')) })
+    next.on('notification', (message) => {
+      if (listening && client === next) applyNotification(cache, message.payload ?? '')
+    })
+    try {
+      await next.connect()
+      await next.query(`LISTEN ${channel}`)
+    } catch (err) {
+      lost(next, err)
+      return
+    }
+    if (client !== next || closed) return
+    attempt = 0
+    listening = true
+    cache.turnOn()
+    log.info({}, 'fastify-default-deny: decision cache listening for changes')
+    heartbeat = setInterval(() => {
+      next.query('select 1').catch((err: unknown) => { lost(next, err) })
+    }, props.heartbeat)
+    heartbeat.unref()
+  }
+
+  return {
+    get listening () { return listening },
+    start: connect,
+    async close () {
+      closed = true
+      if (retry !== null) clearTimeout(retry)
+      if (heartbeat !== null) clearInterval(heartbeat)
+      cache.turnOff()
+      listening = false
+      const last = client
+      client = null
+      if (last !== null) await last.end().catch(() => {})
+    }
+  }
+}
+
+/** LISTEN on the embedded database, within the one process: it cannot be lost. */
+export function inProcessFeed (listen: InProcessListen, channel: string, cache: DecisionCache): ChangeFeed {
+  let unlisten: (() => Promise<void>) | null = null
+  let listening = false
+  return {
+    get listening () { return listening },
+    async start () {
+      unlisten = await listen(channel, (payload) => { if (listening) applyNotification(cache, payload) })
+      listening = true
+      cache.turnOn()
+    },
+    async close () {
+      listening = false
+      cache.turnOff()
+      await unlisten?.()
+    }
+  }
+}
