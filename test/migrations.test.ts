@@ -8,7 +8,7 @@ import { Migrator, sql, type Kysely } from 'kysely'
 import { runMigrations, MIGRATION_LOCK_TABLE, MIGRATION_TABLE } from '../lib/store/migrate.js'
 import { testDatabase, usingPostgres } from './helper.js'
 
-const ALL = ['20261125070000_create_grants', '20261125080000_create_audit', '20261129120000_grant_starts_at', '20261202120000_resource_owner_idx', '20261203090000_group_membership']
+const ALL = ['20261125070000_create_grants', '20261125080000_create_audit', '20261129120000_grant_starts_at', '20261202120000_resource_owner_idx', '20261203090000_group_membership', '20261204090000_change_notify']
 
 async function tables (db: Kysely<any>, schema: string): Promise<string[]> {
   const rows = await db.selectFrom('information_schema.tables')
@@ -45,6 +45,10 @@ t.test('up, again (idempotent), down, up beside a host kysely_migration table', 
   ].sort())
   t.notOk((await hostMigrator.migrateToLatest()).error, 'the host migrator is not confused by ours')
 
+  t.same(await runMigrations(db, { schema, direction: 'down' }), ['20261204090000_change_notify'])
+  const functions = await sql<{ name: string }>`select p.proname as name from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+    where n.nspname = ${schema} and p.proname like 'default_deny_notify_%'`.execute(db)
+  t.same(functions.rows, [], 'down drops the notifying functions and their triggers')
   t.same(await runMigrations(db, { schema, direction: 'down' }), ['20261203090000_group_membership'])
   t.same(await runMigrations(db, { schema, direction: 'down' }), ['20261202120000_resource_owner_idx'])
   t.same(await runMigrations(db, { schema, direction: 'down' }), ['20261129120000_grant_starts_at'])
@@ -103,6 +107,6 @@ t.test('the migrate command applies and reverts on the configured database', asy
     (await run(process.execPath, ['--import', 'tsx', 'bin/cli.ts', 'migrate', ...args, '--schema', schema], { env })).stdout.trim()
   t.equal(await cli('up'), `applied: ${ALL.join(', ')}`)
   t.equal(await cli('up'), 'nothing to do')
-  t.equal(await cli('down'), 'reverted: 20261203090000_group_membership')
+  t.equal(await cli('down'), 'reverted: 20261204090000_change_notify')
   await t.rejects(cli('sideways'), /unknown command/)
 })
