@@ -71,7 +71,8 @@ export function postgresFeed (props: PostgresFeedProps): ChangeFeed {
     if (closed) return
     const next = new pg.Client({
       connectionString: props.connectionString,
-      application_name: 'fastify-default-deny cache',
+      // Names the schema: an operator (or a test) can tell the listeners apart in pg_stat_activity.
+      application_name: `fastify-default-deny cache ${props.schema}`.slice(0, 63),
       keepAlive: true,
       connectionTimeoutMillis: props.heartbeat,
       query_timeout: props.heartbeat
