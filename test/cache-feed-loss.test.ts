@@ -2,7 +2,7 @@
 // lost, nothing cached is served and nothing is stored until it listens
 // again, so a change made meanwhile (whose notification nobody heard) is
 // never answered wrongly. PostgreSQL only: the embedded feed is in process.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { sql } from 'kysely'
 import { startProxy } from './fixtures/tcp-proxy.js'
 import { build, usingPostgres } from './helper.js'
@@ -11,7 +11,7 @@ import { eventually } from './cache-helper.js'
 const skip = !usingPostgres && 'needs PostgreSQL: the embedded database has no connection to lose'
 const alice = { kind: 'user', id: 'alice' } as const
 
-async function app (t: Parameters<typeof build>[0], listenConnectionString: string) {
+async function app (t: Test, listenConnectionString: string) {
   const built = await build(t, { cache: { listenConnectionString, heartbeat: 500 } })
   built.app.get('/d/:id', { config: { permission: { resource: 'document', privilege: 'read' } } }, async () => 'ok')
   await built.app.ready()
