@@ -88,7 +88,7 @@ let files: string[] = []
 
 t.test('npm pack builds a tarball of the package, and only of it', async (t) => {
   const packed = await run('npm', ['pack', '--json', '--pack-destination', work], ROOT, {}, 300_000)
-  if (packed.code !== 0) throw new Error(`npm pack failed (${packed.code}):\n${packed.stderr}`)
+  if (packed.code !== 0) throw new Error(`npm pack failed (${packed.code}):\n${packed.stdout}${packed.stderr}`)
   const info = (JSON.parse(packed.stdout) as Array<{ filename: string, integrity: string }>)[0] as { filename: string, integrity: string }
   tarball = join(work, info.filename)
   integrity = info.integrity
@@ -158,7 +158,7 @@ t.test('a new project installs the tarball offline', async (t) => {
   await writeFile(join(project, 'package.json'), JSON.stringify(own, null, 2))
   await writeFile(join(project, 'package-lock.json'), JSON.stringify({ name: own.name, version: own.version, lockfileVersion: 3, requires: true, packages }, null, 2))
   const installed = await run('npm', ['ci', '--offline', '--no-audit', '--no-fund'], project, {}, 240_000)
-  if (installed.code !== 0) throw new Error(`npm ci --offline failed (${installed.code}):\n${installed.stderr}`)
+  if (installed.code !== 0) throw new Error(`npm ci --offline failed (${installed.code}):\n${installed.stdout}${installed.stderr}`)
   const bin = join(project, 'node_modules/fastify-default-deny/dist/bin/cli.js')
   t.ok(((await stat(bin)).mode & 0o111) !== 0, 'the installed bin is executable')
   t.same((await filesUnder(join(project, 'node_modules/fastify-default-deny'))).sort(), [...files].sort(), 'installed as packed')
