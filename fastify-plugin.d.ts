@@ -597,7 +597,16 @@ export interface FastifyDefaultDenyOptions {
    * The grant-management HTTP API, mounted under `prefix`; `false` turns it off.
    * @default { prefix: '/permissions' }
    */
-  grantRoutes?: false | { prefix?: string }
+  grantRoutes?: false | {
+    /** @default '/permissions' */
+    prefix?: string
+    /**
+     * The OpenAPI security scheme the operations name (declare it in
+     * @fastify/swagger's `components.securitySchemes`), e.g. `'bearerAuth'`.
+     * @default false
+     */
+    securityScheme?: string | false
+  }
   /**
    * Whether a manager who is not the owner may grant `manage` to others.
    * @default false

@@ -78,7 +78,7 @@ export interface Settings {
   lockoutStatus: 403 | 503
   lockoutRetryAfter: number
   /** null when the grant-management routes are off. */
-  grantRoutes: { prefix: string } | null
+  grantRoutes: { prefix: string, securityScheme: string | null } | null
   allowManageDelegation: boolean
   anonymousPrivileges: ReadonlySet<string>
   canHold: FastifyDefaultDenyOptions['canHold'] | null
@@ -255,11 +255,13 @@ function rulesOptions (opts: Record<string, unknown>): Settings['rules'] {
 
 function grantRoutesOption (value: unknown): Settings['grantRoutes'] {
   if (value === false) return null
-  if (value === undefined) return { prefix: DEFAULT_GRANT_ROUTES_PREFIX }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) invalid('grantRoutes', 'must be false or { prefix }')
-  const { prefix, ...rest } = value as Record<string, unknown>
+  if (value === undefined) return { prefix: DEFAULT_GRANT_ROUTES_PREFIX, securityScheme: null }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) invalid('grantRoutes', 'must be false or { prefix, securityScheme }')
+  const { prefix = DEFAULT_GRANT_ROUTES_PREFIX, securityScheme = false, ...rest } = value as Record<string, unknown>
   if (Object.keys(rest).length > 0) invalid('grantRoutes', `has unknown key '${Object.keys(rest)[0]}'`)
-  if (prefix === undefined) return { prefix: DEFAULT_GRANT_ROUTES_PREFIX }
   if (typeof prefix !== 'string' || !/^(\/[A-Za-z0-9._~-]+)+$/.test(prefix)) invalid('grantRoutes.prefix', "must look like '/permissions'")
-  return { prefix }
+  if (securityScheme !== false && (typeof securityScheme !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(securityScheme))) {
+    invalid('grantRoutes.securityScheme', 'must be false or the name of a security scheme (letters, digits, . _ -)')
+  }
+  return { prefix, securityScheme: securityScheme === false ? null : securityScheme as string }
 }

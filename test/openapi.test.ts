@@ -52,7 +52,7 @@ async function documentOf (
   } as FastifyDynamicSwaggerOptions)
   // A host schema whose id a plugin without a prefix could have taken.
   app.addSchema({ $id: 'Error', type: 'object', properties: { oops: { type: 'string' } } })
-  await app.register(defaultDeny, { db, schema, ...options })
+  await app.register(defaultDeny, { db, schema, grantRoutes: { securityScheme: 'bearerAuth' }, ...options })
   app.get('/health', { config: { permission: 'public' } }, async () => 'ok')
   await app.ready()
   return { app, document: app.swagger() as unknown as Document }
@@ -75,6 +75,13 @@ const statuses = (document: Document, route: string) => {
   if (found === undefined) throw new Error(`no operation ${route}`)
   return Object.keys(found[1].responses).map(Number).sort((a, b) => a - b)
 }
+
+t.test('without securityScheme, operations name no scheme: a host that declares none still gets its document', async (t) => {
+  const { document } = await documentOf(t, { options: { grantRoutes: {} }, securitySchemes: {} })
+  t.same(await validate(document), { valid: true, errors: [] })
+  t.ok(operations(document).length > 10)
+  t.ok(operations(document).every(([, op]) => op.security === undefined), 'no security requirement')
+})
 
 t.test('the document is valid OpenAPI 3.0 and 3.1', async (t) => {
   for (const openapi of ['3.0.3', '3.1.0']) {

@@ -41,6 +41,12 @@ t.test('each invalid option makes ready() fail with a coded error naming it', as
     ['anonymous unknown', { db, schema, anonymousPrivileges: ['view'] }, /'anonymousPrivileges' names unknown/],
     ['grantRoutes bad prefix', { db, schema, grantRoutes: { prefix: 'grants' } }, /'grantRoutes.prefix'/],
     ['grantRoutes unknown key', { db, schema, grantRoutes: { path: '/x' } }, /'grantRoutes' has unknown key 'path'/],
+    ['grantRoutes securityScheme not a name', { db, schema, grantRoutes: { securityScheme: 'bearer auth' } }, /'grantRoutes.securityScheme'/],
+    ['cache not an object', { db, schema, cache: 'yes' }, /'cache' must be true, false or an object/],
+    ['cache unknown key', { db, schema, cache: { ttl: 1 } }, /'cache' has unknown key 'ttl'/],
+    ['cache maxEntries zero', { db, schema, cache: { maxEntries: 0 } }, /'cache.maxEntries'/],
+    ['cache maxAge fraction', { db, schema, cache: { maxAge: 1.5 } }, /'cache.maxAge'/],
+    ['cache listen not a URL', { db, schema, cache: { listenConnectionString: 'mysql://x' } }, /'cache.listenConnectionString'/],
     ['canHold not function', { db, schema, canHold: true }, /'canHold' must be a function/],
     ['rules and rulesFile', { db, schema, rules: { paths: {}, groups: {} }, rulesFile: '/x' }, /exclusive/],
     ['watchRules without files', { db, schema, rules: { paths: {}, groups: {} }, watchRules: true }, /'watchRules'/],
@@ -63,7 +69,7 @@ t.test('defaults are applied and frozen', async (t) => {
   t.same([...settings.privileges], ['read', 'edit', 'delete', 'manage'], 'manage is always known')
   t.same([...settings.ownerPrivileges], ['read', 'edit', 'delete', 'manage'])
   t.same([...settings.anonymousPrivileges], ['read'])
-  t.same(settings.grantRoutes, { prefix: '/permissions' })
+  t.same(settings.grantRoutes, { prefix: '/permissions', securityScheme: null })
   t.equal(settings.allowManageDelegation, false)
   t.equal(settings.schema, 'public')
   t.equal(settings.hideForbidden, false)

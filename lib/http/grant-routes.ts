@@ -45,6 +45,15 @@ export const grantRoutes: FastifyPluginAsync<GrantRoutesDeps> = async (app, deps
     return reply.send(new codes.FST_DEFAULT_DENY_UNAVAILABLE())
   })
 
+  // Only a scheme the host declared may be named: @fastify/swagger fails to
+  // build the document when an operation names one that is not there.
+  const { securityScheme } = deps.settings.grantRoutes ?? { securityScheme: null }
+  if (securityScheme !== null) {
+    app.addHook('onRoute', (route: RouteOptions) => {
+      route.schema = { ...route.schema, security: [{ [securityScheme]: [] }] } as RouteOptions['schema']
+    })
+  }
+
   // Every change (grants, owner, members) is an exercise of `manage`: with
   // step-up covering it, each changing route refuses a token without its
   // second factor before the body is parsed or anything is read. Reading

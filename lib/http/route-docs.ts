@@ -4,9 +4,6 @@
 // happen and misses none that can. Every route needs a verified user.
 import { ref, type SharedName } from './shared-schemas.js'
 
-/** The name under which the host declares the bearer scheme in its OpenAPI components. */
-export const SECURITY_SCHEME = 'bearerAuth'
-
 type Status = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 503
 type Kind = 'read' | 'change'
 
@@ -173,7 +170,6 @@ export function documented (operationId: OperationId): Record<string, unknown> {
     tags: [operation.tag],
     summary: operation.summary,
     description: operation.description,
-    security: [{ [SECURITY_SCHEME]: [] }],
     response
   }
 }
