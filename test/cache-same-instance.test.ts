@@ -3,7 +3,7 @@
 // (once its notification arrives), or a scheduled start or expiry.
 import t from 'tap'
 import { sql } from 'kysely'
-import { build } from './helper.js'
+import { build, usingPostgres } from './helper.js'
 import { cacheOn, eventually } from './cache-helper.js'
 
 const alice = { kind: 'user', id: 'alice' } as const
@@ -122,4 +122,13 @@ t.test('superusers are never cached, and the cache is off by default', async (t)
   t.equal(stats().stores, before.stores + 1)
   const plain = await build(t)
   t.equal(plain.app.permissions.cacheStats(), null)
+})
+
+t.test('with a db of its own on PostgreSQL the cache must be told where to listen; PGlite needs nothing', async (t) => {
+  if (usingPostgres) {
+    await t.rejects(build(t, { cache: true }), { code: 'FST_DEFAULT_DENY_INVALID_OPTION', message: /'cache.listenConnectionString' is required/ })
+  } else {
+    const { app: fastify } = await build(t, { cache: true })
+    t.equal(fastify.permissions.cacheStats()?.on, true)
+  }
 })
