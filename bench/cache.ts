@@ -25,20 +25,32 @@ const usingPostgres = process.env.DATABASE_URL !== undefined && process.env.DATA
 // 100 documents, the even ones readable: a page's worth of answers, every one cached after the first request.
 const IDS = Array.from({ length: 100 }, (_, i) => `doc${i}`)
 
+// A database (PostgreSQL with DATABASE_URL, else PGlite in memory) with the
+// plugin's tables in a schema of its own; `drop` removes the schema and closes it.
+async function benchDatabase (name: string, max?: number) {
+  const { sql } = await import('kysely')
+  const { runMigrations } = await import('../lib/index.js')
+  const { openDatabase } = await import('../lib/store/pglite.js')
+  const schema = `dd_bench_${name}_${process.pid}`
+  const db = await openDatabase(process.env.DATABASE_URL, undefined, max)
+  await sql`create schema if not exists ${sql.id(schema)}`.execute(db)
+  await runMigrations(db, { schema })
+  const drop = async () => {
+    if (usingPostgres) await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(db)
+    await db.destroy()
+  }
+  return { db, schema, drop }
+}
+
 // ---------------------------------------------------------------- child ----
 
 async function serve (): Promise<void> {
   const { default: Fastify } = await import('fastify')
   const { default: jwt } = await import('@fastify/jwt')
-  const { sql } = await import('kysely')
-  const { default: defaultDeny, runMigrations } = await import('../lib/index.js')
-  const { openDatabase } = await import('../lib/store/pglite.js')
+  const { default: defaultDeny } = await import('../lib/index.js')
 
   const url = process.env.DATABASE_URL
-  const schema = `dd_bench_cache_${process.pid}`
-  const db = await openDatabase(url, undefined, CONNECTIONS)
-  await sql`create schema if not exists ${sql.id(schema)}`.execute(db)
-  await runMigrations(db, { schema })
+  const { db, schema, drop } = await benchDatabase('cache', CONNECTIONS)
   const grants = IDS.filter((_, i) => i % 2 === 0).map((id) => ({ principal_kind: 'user', principal_id: 'u42', resource_type: 'document', resource_id: id, privilege: 'read' }))
   await db.withSchema(schema).insertInto('default_deny_grant').values(grants).execute()
   const cache = usingPostgres ? { listenConnectionString: url } : true
@@ -73,8 +85,7 @@ async function serve (): Promise<void> {
 
   const close = async () => {
     await app.close()
-    if (usingPostgres) await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(db)
-    await db.destroy()
+    await drop()
     process.exit(0)
   }
   process.on('message', (message: { kind: string }) => {
@@ -175,14 +186,10 @@ async function throughput (): Promise<void> {
 async function revocation (): Promise<void> {
   const { default: Fastify } = await import('fastify')
   const { default: jwt } = await import('@fastify/jwt')
-  const { sql } = await import('kysely')
-  const { default: defaultDeny, runMigrations } = await import('../lib/index.js')
+  const { default: defaultDeny } = await import('../lib/index.js')
   const { openDatabase } = await import('../lib/store/pglite.js')
   const url = process.env.DATABASE_URL
-  const schema = `dd_bench_revoke_${process.pid}`
-  const setup = await openDatabase(url)
-  await sql`create schema if not exists ${sql.id(schema)}`.execute(setup)
-  await runMigrations(setup, { schema })
+  const { db: setup, schema, drop } = await benchDatabase('revoke')
   const instance = async () => {
     const db = usingPostgres ? await openDatabase(url) : setup
     const app = Fastify({ logger: false })
@@ -264,11 +271,10 @@ async function revocation (): Promise<void> {
   await a.app.close()
   await b.app.close()
   if (usingPostgres) {
-    await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(setup)
     await a.db.destroy()
     await b.db.destroy()
   }
-  await setup.destroy()
+  await drop()
 }
 
 // The cache's own memory: ENTRIES answers with realistic keys, then a flood

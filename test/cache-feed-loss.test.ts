@@ -4,9 +4,8 @@
 // never answered wrongly. PostgreSQL only: the embedded feed is in process.
 import t, { type Test } from 'tap'
 import { sql } from 'kysely'
-import { startProxy } from './fixtures/tcp-proxy.js'
 import { build, usingPostgres } from './helper.js'
-import { eventually } from './cache-helper.js'
+import { databaseProxy, eventually } from './cache-helper.js'
 
 const skip = !usingPostgres && 'needs PostgreSQL: the embedded database has no connection to lose'
 const alice = { kind: 'user', id: 'alice' } as const
@@ -46,12 +45,8 @@ t.test('pg_terminate_backend on the LISTEN connection: dropped at once, correct 
 })
 
 t.test('a feed that cannot reconnect keeps the cache off; every answer comes from the database', { skip }, async (t) => {
-  const url = new URL(process.env.DATABASE_URL as string)
-  const proxy = await startProxy({ host: url.hostname, port: Number(url.port === '' ? 5432 : url.port) })
-  t.teardown(() => proxy.close())
-  const through = new URL(url)
-  through.port = String(proxy.port)
-  const { db, schema, get, stats } = await app(t, through.toString())
+  const { proxy, through } = await databaseProxy(t)
+  const { db, schema, get, stats } = await app(t, through)
   // New connections stall, the open one is reset: the feed is down and stays down.
   proxy.pause()
   t.equal(proxy.reset(), 1, 'the LISTEN connection, the only one through the proxy')
@@ -69,12 +64,8 @@ t.test('a feed that cannot reconnect keeps the cache off; every answer comes fro
 })
 
 t.test('a stalled LISTEN connection is found by the heartbeat and the cache goes off', { skip }, async (t) => {
-  const url = new URL(process.env.DATABASE_URL as string)
-  const proxy = await startProxy({ host: url.hostname, port: Number(url.port === '' ? 5432 : url.port) })
-  t.teardown(() => proxy.close())
-  const through = new URL(url)
-  through.port = String(proxy.port)
-  const { stats } = await app(t, through.toString())
+  const { proxy, through } = await databaseProxy(t)
+  const { stats } = await app(t, through)
   proxy.pause()
   await eventually(() => !stats().on, 3000)
   t.pass('off within the heartbeat and its timeout')

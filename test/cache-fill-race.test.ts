@@ -9,22 +9,17 @@ import t from 'tap'
 import { sql } from 'kysely'
 import defaultDeny from '../lib/index.js'
 import { postgresKysely } from '../lib/store/postgres.js'
-import { startProxy } from './fixtures/tcp-proxy.js'
 import { SECRET, testDatabase, usingPostgres } from './helper.js'
-import { eventually } from './cache-helper.js'
+import { databaseProxy, eventually } from './cache-helper.js'
 
 t.test('an answer read before a revoke and delivered after its notification is not cached', { skip: !usingPostgres && 'needs PostgreSQL: two sessions at once' }, async (t) => {
   const { db: direct, schema } = await testDatabase(t)
-  const url = new URL(process.env.DATABASE_URL as string)
-  const proxy = await startProxy({ host: url.hostname, port: Number(url.port === '' ? 5432 : url.port) })
-  t.teardown(() => proxy.close())
-  const proxied = new URL(url)
-  proxied.port = String(proxy.port)
-  const db = postgresKysely(proxied.toString(), { max: 1 })
+  const { proxy, direct: url, through } = await databaseProxy(t)
+  const db = postgresKysely(through, { max: 1 })
 
   const app = Fastify()
   await app.register(jwt, { secret: SECRET })
-  await app.register(defaultDeny, { db, schema, cache: { listenConnectionString: url.toString() } })
+  await app.register(defaultDeny, { db, schema, cache: { listenConnectionString: url } })
   let ran = 0
   app.get('/d/:id', { config: { permission: { resource: 'document', privilege: 'read' } } }, async () => { ran++; return 'ok' })
   t.teardown(async () => { await app.close(); await db.destroy() })

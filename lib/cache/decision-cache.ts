@@ -8,6 +8,7 @@
 // change bumps the generations of the scopes it touches, so an entry whose
 // query was in flight during the change is refused when stored, and one read
 // before it never matches again. Dropping everything bumps the epoch.
+import type { CacheStats } from '../../fastify-plugin.js'
 
 export interface CacheLimits {
   /** Most entries kept. */
@@ -18,18 +19,8 @@ export interface CacheLimits {
   maxAge: number
 }
 
-export interface CacheCounters {
-  hits: number
-  misses: number
-  /** Answers stored. */
-  stores: number
-  /** Answers not stored: a change touched them while their query ran, or the cache was off. */
-  refused: number
-  /** Entries dropped to stay within the limits. */
-  evictions: number
-  /** Changes applied (each bumps one or more scopes, or drops everything). */
-  invalidations: number
-}
+/** The counters of `cacheStats()`, documented there. */
+export type CacheCounters = Omit<CacheStats, 'on' | 'entries' | 'bytes'>
 
 /** What one check depends on: its key and its scopes. */
 export interface Lookup {
