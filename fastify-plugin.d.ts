@@ -110,6 +110,32 @@ export interface CacheOptions {
   heartbeat?: number
 }
 
+export interface ReplicaOptions {
+  /** Hot standbys of the primary (streaming replication), each a direct `postgres://` URL. */
+  connectionStrings: readonly string[]
+  /**
+   * A read presenting no revision goes to a standby only while it is known
+   * to hold everything the primary had committed at most this many
+   * milliseconds ago. @default 1000
+   */
+  maxLag?: number
+  /** How long a read presenting a revision waits for a standby to replay it before asking the primary, in milliseconds (0: never waits). @default 50 */
+  wait?: number
+  /** How often each standby's replay position (and the primary's) is read, in milliseconds; less than `maxLag`. @default 100 */
+  pollInterval?: number
+}
+
+export interface ReplicaStats {
+  /** host:port of the standby. */
+  name: string
+  /** Whether reads without a revision go to it now. */
+  usable: boolean
+  /** How old (ms) the newest primary position it is known to hold is; `null` before the first. */
+  lag: number | null
+  /** The furthest revision it is known to have replayed. */
+  replayed: string
+}
+
 export interface CacheStats {
   /** Answers are served and stored only while the change feed listens. */
   on: boolean
@@ -186,7 +212,21 @@ export interface ServiceCallOptions {
   reason?: string | null
   /** Recorded in the audit trail: at most 200 characters, well-formed Unicode, no NUL. */
   requestId?: string | null
+  /**
+   * For `check`, `checkMany` and `listIds`: answer from state at least as
+   * fresh as this revision (one a write returned), past the decision cache's
+   * unheard changes and any standby that has not replayed it. Anything that
+   * is not a revision throws `FST_DEFAULT_DENY_INVALID_REVISION`.
+   */
+  revision?: string | null
 }
+
+/**
+ * A change's position in the database's history, returned by every write
+ * (`null` inside a transaction of yours, which commits later: call
+ * `revision()` after your commit). Opaque: present it, never compare it.
+ */
+export type Revision = string | null
 
 /** One appended audit record. `before`/`after` are sorted privilege names (owner ids for `owner`). */
 export interface AuditEntry {
@@ -339,7 +379,7 @@ export interface DefaultDenyApi {
     options?: ServiceCallOptions
   ): Promise<{ ids: string[], next: string | null, all: boolean }>
   /** Idempotent: `created` is false when the grant already existed. */
-  grant (input: GrantInput, options?: ServiceCallOptions): Promise<{ created: boolean }>
+  grant (input: GrantInput, options?: ServiceCallOptions): Promise<{ created: boolean, revision: Revision }>
   /**
    * Up to 10,000 grants, all or nothing, for imports: `created[i]` says
    * whether `inputs[i]` was new. A refused input throws with its position in
@@ -354,13 +394,13 @@ export interface DefaultDenyApi {
    *   for (const chunk of chunks) await app.permissions.grantMany(chunk, { db: trx, actor: 'import' })
    * })
    */
-  grantMany (inputs: GrantInput[], options?: ServiceCallOptions): Promise<{ created: boolean[] }>
-  revoke (input: RevokeInput, options?: ServiceCallOptions): Promise<{ removed: boolean }>
+  grantMany (inputs: GrantInput[], options?: ServiceCallOptions): Promise<{ created: boolean[], revision: Revision }>
+  revoke (input: RevokeInput, options?: ServiceCallOptions): Promise<{ removed: boolean, revision: Revision }>
   /** Makes `grantee` hold exactly `privileges` on the resource, atomically. */
   replace (
     input: ResourceRef & { grantee: GranteeRef, privileges: Privilege[], expiresAt?: Date | null, startsAt?: Date | null },
     options?: ServiceCallOptions
-  ): Promise<{ before: string[], after: string[] }>
+  ): Promise<{ before: string[], after: string[], revision: Revision }>
   /** What `principal` can do on the resource and why; with `privilege`, the decision and what is missing. */
   explain (principal: Principal, target: ResourceRef & { privilege?: Privilege }, options?: ServiceCallOptions): Promise<Explanation>
   /** The audit trail, newest first. */
@@ -392,25 +432,25 @@ export interface DefaultDenyApi {
    * `member`). Every member of a group holds what the group holds, and so do
    * the members of a member group, up to `groupDepth` levels. Idempotent.
    */
-  addMember (input: { group: string, member: MemberRef }, options?: ServiceCallOptions): Promise<{ added: boolean }>
+  addMember (input: { group: string, member: MemberRef }, options?: ServiceCallOptions): Promise<{ added: boolean, revision: Revision }>
   /** Takes `member` out of `group`, audited. The next check no longer counts the group. */
-  removeMember (input: { group: string, member: MemberRef }, options?: ServiceCallOptions): Promise<{ removed: boolean }>
+  removeMember (input: { group: string, member: MemberRef }, options?: ServiceCallOptions): Promise<{ removed: boolean, revision: Revision }>
   /** The stored members of `group` (not those of its member groups). */
   listMembers (group: string, options?: ServiceCallOptions): Promise<Membership[]>
   /** Every group `principal` is in (its token's and the stored ones it reaches, nested), with the path to each. */
   groupsOf (principal: Principal, options?: ServiceCallOptions): Promise<GroupPath[]>
   /** Records the owner, who holds `ownerPrivileges` on the resource. `null` clears it. */
-  setOwner (target: ResourceRef & { id: string, owner: string | null }, options?: ServiceCallOptions): Promise<void>
+  setOwner (target: ResourceRef & { id: string, owner: string | null }, options?: ServiceCallOptions): Promise<{ revision: Revision }>
   getOwner (target: ResourceRef & { id: string }, options?: ServiceCallOptions): Promise<string | null>
   /** Deletes the owner record and every grant on a resource, e.g. when it is deleted. */
-  forgetResource (target: ResourceRef & { id: string }, options?: ServiceCallOptions): Promise<void>
+  forgetResource (target: ResourceRef & { id: string }, options?: ServiceCallOptions): Promise<{ revision: Revision }>
   /**
    * Deletes grants that expired, `batchSize` (default 1000) at a time, each
    * batch its own short transaction, and records one audit entry (action
    * `purge`, resource `''`, `before` the count). Expired grants never count;
    * this only keeps the table small. Not inside a transaction of yours.
    */
-  purgeExpired (settings?: { batchSize?: number }, options?: ServiceCallOptions): Promise<{ purged: number }>
+  purgeExpired (settings?: { batchSize?: number }, options?: ServiceCallOptions): Promise<{ purged: number, revision: Revision }>
   /**
    * Loads the endpoint rules again: from `source` when given, else from the
    * configured object or files. Invalid rules throw
@@ -421,6 +461,14 @@ export interface DefaultDenyApi {
   rulesStatus (): { loadedAt: Date, lastError: string | null } | null
   /** The decision cache's state and counters since start; `null` when the `cache` option is off. */
   cacheStats (): CacheStats | null
+  /**
+   * The revision of everything committed so far, read from the primary: for
+   * a change made inside your own transaction, call it after your commit and
+   * hand that on.
+   */
+  revision (): Promise<string>
+  /** Each read replica: whether reads go to it now, how far behind it is known to be (ms), and what it has replayed; `null` without `replicas`. */
+  replicaStats (): ReplicaStats[] | null
   /**
    * The security self-check: what in the set-up around the plugin (routes,
    * @fastify/jwt, the server, the endpoint rules, the grant API, the
@@ -640,6 +688,13 @@ export interface FastifyDefaultDenyOptions {
    * when absent or `false`.
    */
   cache?: boolean | CacheOptions
+  /**
+   * Read replicas: the route check (without the cache), `check`,
+   * `checkMany` and `listIds` may read from a hot standby fresh enough for
+   * them; writes, the grant API and explain stay on the primary. PostgreSQL
+   * only. Off when absent or `false`.
+   */
+  replicas?: ReplicaOptions | false
 
   /**
    * Endpoint rules given inline (the `{ paths, groups, settings }` object
@@ -888,6 +943,7 @@ export declare const codes: {
   FST_DEFAULT_DENY_ALREADY_REGISTERED: ErrorConstructor0
   FST_DEFAULT_DENY_JWT_MISSING: ErrorConstructor0
   FST_DEFAULT_DENY_STEP_UP_REQUIRED: ErrorConstructor0
+  FST_DEFAULT_DENY_INVALID_REVISION: ErrorConstructor0
 }
 
 export interface DefaultDenyError extends Error {

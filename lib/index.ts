@@ -18,6 +18,11 @@ import { compileRoute, kRoute } from './http/route-config.js'
 import { RulesLayer } from './rules/reloader.js'
 import { createSecurityCheck } from './security/check.js'
 import { createCache } from './cache/index.js'
+import { invalid } from './option-values.js'
+import { ReadPath } from './service/reads.js'
+import { inProcessListenOf } from './store/channel.js'
+import { createReadRoute, type ReadRoute } from './store/replicas.js'
+import { formatRevision } from './revision.js'
 
 export { codes } from './errors.js'
 export { runMigrations } from './store/migrate.js'
@@ -86,14 +91,34 @@ const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, op
     await cache.feed.start()
     fastify.addHook('onClose', async () => { await cache.feed.close() })
   }
+  let route: ReadRoute | null = null
+  if (settings.replicas !== null) {
+    if (inProcessListenOf(db) !== undefined) invalid('replicas', 'needs PostgreSQL: the embedded database has no standbys')
+    const standbys = createReadRoute({ settings: settings.replicas, primary: db, checkTimeout: settings.checkTimeout, log: fastify.log, onConnectionError })
+    fastify.addHook('onClose', standbys.close)
+    // Until the first poll has answered, every read goes to the primary.
+    await standbys.route.start()
+    route = standbys.route
+  }
+  const reads = new ReadPath({ reader, cached: cache?.cached ?? null, barrier: cache?.feed.barrier ?? null, route })
   const validators = createValidators(settings, invalidGrant)
   const changed = cache?.changed ?? null
   const grants = new GrantService({ reader, writer, audit, policy, settings, validators, changed })
   const members = new MembershipService({ members: memberStore, writer, policy, settings, changed })
-  const queries = new GrantQueries({ reader, audit, policy, members: memberStore, stepUp: settings.stepUp, cached: cache?.cached ?? null })
+  const queries = new GrantQueries({ reader, audit, policy, members: memberStore, stepUp: settings.stepUp, reads })
   // trustProxy: true, and the rest of what an operator should know, is reported at ready.
   const security = createSecurityCheck({ fastify, settings, rules, db })
-  const api = createApi({ grants, members, queries, validators, rules, security, cacheStats: cache === null ? () => null : cache.stats })
+  const api = createApi({
+    grants,
+    members,
+    queries,
+    validators,
+    rules,
+    security,
+    cacheStats: cache === null ? () => null : cache.stats,
+    position: async () => await writer.position(),
+    replicaStats: () => route?.status().map((s) => ({ ...s, replayed: formatRevision(s.replayed) })) ?? null
+  })
 
   fastify.decorateRequest('principal', null)
   fastify.decorateRequest('accessLevel', null)
@@ -103,7 +128,7 @@ const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, op
     route.config = { ...route.config, [kRoute]: compileRoute(route, settings) } as typeof route.config
   })
 
-  const enforcer = createEnforcer({ settings, reader, policy, rules, cached: cache?.cached ?? null, caseSensitive })
+  const enforcer = createEnforcer({ settings, reads, policy, rules, caseSensitive })
   fastify.decorateRequest(kDeferred, null)
   fastify.addHook('onRequest', enforcer.onRequest)
   if (enforcer.preValidation !== null) fastify.addHook('preValidation', enforcer.preValidation)

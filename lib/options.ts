@@ -6,6 +6,7 @@ import { acknowledgeOption } from './security/acknowledge-option.js'
 import { booleanOption, claimOption, invalid, nameList, optionalString, positiveInteger } from './option-values.js'
 import { stepUpOption, type StepUpPolicy } from './step-up-option.js'
 import { cacheOption, type CacheSettings } from './cache-option.js'
+import { replicaOption, type ReplicaSettings } from './replica-option.js'
 
 export const DEFAULT_PRIVILEGES = ['read', 'edit', 'delete'] as const
 export const DEFAULT_ANONYMOUS_PRIVILEGES = ['read'] as const
@@ -33,7 +34,7 @@ const KNOWN_OPTIONS = new Set([
   'checkTimeout', 'writeTimeout', 'maxIdLength', 'maxGroups', 'groupDepth', 'groupResource',
   'rules', 'rulesFile', 'siteRulesFile', 'watchRules', 'levels', 'levelAliases', 'maxElevate',
   'levelClaim', 'levelPrivileges', 'lockoutStatus', 'lockoutRetryAfter',
-  'grantRoutes', 'allowManageDelegation', 'anonymousPrivileges', 'canHold', 'resourceExists', 'stepUp', 'cache'
+  'grantRoutes', 'allowManageDelegation', 'anonymousPrivileges', 'canHold', 'resourceExists', 'stepUp', 'cache', 'replicas'
 ])
 
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/
@@ -86,6 +87,8 @@ export interface Settings {
   /** null when step-up is off. */
   stepUp: StepUpPolicy | null
   cache: CacheSettings | null
+  /** null when no read replicas are configured. */
+  replicas: ReplicaSettings | null
 }
 
 function isKysely (value: unknown): value is Kysely<any> {
@@ -194,6 +197,7 @@ export function resolveOptions (raw: unknown): Settings {
     resourceExists: (opts.resourceExists as Settings['resourceExists']) ?? null,
     stepUp: stepUpOption(opts, known),
     cache: cacheOption(opts),
+    replicas: replicaOption(opts),
     rules,
     levelClaim: claimOption(opts, 'levelClaim', DEFAULT_LEVEL_CLAIM),
     levelPrivileges,

@@ -6,6 +6,7 @@ import type { CacheStats } from '../../fastify-plugin.js'
 import type { CacheSettings } from '../cache-option.js'
 import { invalid } from '../option-values.js'
 import { changeChannel, inProcessListenOf } from '../store/channel.js'
+import { insertPosition } from '../store/positions.js'
 import type { GrantReader } from '../store/reader.js'
 import { CachedCheck } from './cached-check.js'
 import { localChanges } from './changes.js'
@@ -35,7 +36,7 @@ export function createCache ({ settings, db, connectionString, schema, reader, l
   const url = settings.listenConnectionString ?? connectionString
   let feed: ChangeFeed
   if (url !== null) feed = postgresFeed({ connectionString: url, schema, cache, log, heartbeat: settings.heartbeat })
-  else if (listen !== undefined) feed = inProcessFeed(listen, changeChannel(schema), cache)
+  else if (listen !== undefined) feed = inProcessFeed(listen, changeChannel(schema), cache, async () => await insertPosition(db))
   else invalid('cache.listenConnectionString', "is required with a 'db' of your own: the cache listens for changes on a connection of its own")
   return {
     cached: new CachedCheck(cache, reader),

@@ -4,7 +4,9 @@
 // stays off until LISTEN is back, so no change can pass unheard while answers
 // are served.
 import pg from 'pg'
+import { parseRevision } from '../revision.js'
 import { quotedChannel, type InProcessListen } from '../store/channel.js'
+import { INSERT_POSITION } from '../store/positions.js'
 import { applyNotification } from './changes.js'
 import type { DecisionCache } from './decision-cache.js'
 
@@ -18,6 +20,38 @@ export interface ChangeFeed {
   /** Resolves once the first attempt to listen is over (it may have failed: retries go on). */
   start: () => Promise<void>
   close: () => Promise<void>
+  /**
+   * Resolves once every change acknowledged to its writer before this call
+   * has been heard and applied, with the primary's insert position at that
+   * point; rejects while not listening.
+   */
+  barrier: () => Promise<bigint>
+}
+
+/**
+ * Coalesces barriers: a caller joins the next one sent after it called,
+ * never one already on its way. At most one is in flight and one waits.
+ */
+function barriers (send: () => Promise<bigint>): () => Promise<bigint> {
+  let inFlight: Promise<bigint> | null = null
+  let waiting: Promise<bigint> | null = null
+  const launch = (): Promise<bigint> => {
+    const sent = send()
+    inFlight = sent
+    const done = () => { if (inFlight === sent) inFlight = null }
+    sent.then(done, done)
+    return sent
+  }
+  return () => {
+    if (inFlight === null) return launch()
+    if (waiting === null) {
+      waiting = inFlight.then(() => undefined, () => undefined).then(() => {
+        waiting = null
+        return launch()
+      })
+    }
+    return waiting
+  }
 }
 
 const FIRST_RETRY = 100
@@ -102,9 +136,22 @@ export function postgresFeed (props: PostgresFeedProps): ChangeFeed {
     heartbeat.unref()
   }
 
+  // A committing backend signals every listener before its client sees the
+  // commit, and a listener sends what it was signalled before it answers a
+  // statement: so a statement sent on the LISTEN connection after a change
+  // was acknowledged is answered only after that change's notification.
+  const barrier = barriers(async () => {
+    const on = client
+    if (!listening || on === null) throw new Error('not listening')
+    const { rows } = await on.query<{ lsn: string }>(INSERT_POSITION)
+    if (!listening || client !== on) throw new Error('not listening')
+    return parseRevision(rows[0]?.lsn) as bigint
+  })
+
   return {
     get listening () { return listening },
     start: connect,
+    barrier,
     async close () {
       closed = true
       if (retry !== null) clearTimeout(retry)
@@ -119,11 +166,16 @@ export function postgresFeed (props: PostgresFeedProps): ChangeFeed {
 }
 
 /** LISTEN on the embedded database, within the one process: it cannot be lost. */
-export function inProcessFeed (listen: InProcessListen, channel: string, cache: DecisionCache): ChangeFeed {
+export function inProcessFeed (listen: InProcessListen, channel: string, cache: DecisionCache, position: () => Promise<bigint>): ChangeFeed {
   let unlisten: (() => Promise<void>) | null = null
   let listening = false
   return {
     get listening () { return listening },
+    // Notifications are delivered within the commit: a statement after it finds them applied.
+    barrier: barriers(async () => {
+      if (!listening) throw new Error('not listening')
+      return await position()
+    }),
     async start () {
       unlisten = await listen(channel, (payload) => { if (listening) applyNotification(cache, payload) })
       listening = true

@@ -3,15 +3,15 @@
 // thrown, coded error.
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Principal } from '../../fastify-plugin.js'
-import type { CachedCheck } from '../cache/cached-check.js'
 import { decide } from '../decision/decide.js'
 import { isValidId } from '../decision/ids.js'
 import type { CheckPlan, Policy } from '../decision/policy.js'
 import { codes, deniedError } from '../errors.js'
 import type { Settings } from '../options.js'
+import { presentedRevision, REVISION_HEADER } from '../revision.js'
 import type { RulesLayer } from '../rules/reloader.js'
+import type { ReadPath } from '../service/reads.js'
 import { Deadlines } from '../store/deadline.js'
-import type { GrantReader } from '../store/reader.js'
 import { createCredentials } from './credentials.js'
 import type { PrincipalSettings } from './principal.js'
 import { compiledRouteOf, type CompiledRoute } from './route-config.js'
@@ -23,11 +23,10 @@ Pick<Settings, 'checkTimeout' | 'lockoutStatus' | 'lockoutRetryAfter' | 'stepUp'
 
 export interface EnforcerProps {
   readonly settings: EnforcerSettings
-  readonly reader: GrantReader
+  /** The checks' reads: the decision cache, the standbys, revisions. */
+  readonly reads: ReadPath
   readonly policy: Policy
   readonly rules: RulesLayer | null
-  /** The decision cache, when the `cache` option is on. */
-  readonly cached: CachedCheck | null
   /** The router's case sensitivity: rule paths compare the same way. */
   readonly caseSensitive: boolean
 }
@@ -62,7 +61,7 @@ function resourceId (request: FastifyRequest, route: CompiledRoute): unknown {
   return source.extract(request)
 }
 
-export function createEnforcer ({ settings, reader, policy, rules, cached, caseSensitive }: EnforcerProps): Enforcer {
+export function createEnforcer ({ settings, reads, policy, rules, caseSensitive }: EnforcerProps): Enforcer {
   const credentials = createCredentials(settings)
   const checks = new Deadlines(settings.checkTimeout)
   const rulesStep = rules === null ? null : createRulesStep(settings, rules, caseSensitive)
@@ -95,15 +94,18 @@ export function createEnforcer ({ settings, reader, policy, rules, cached, caseS
     }
     // No stored resource can have this id, so there is nothing to find.
     if (id !== null && !isValidId(id, settings.maxIdLength)) throw new codes.FST_DEFAULT_DENY_NOT_FOUND()
+    // "At least as fresh as": a client that has just changed grants can demand its change be seen.
+    const revision = presentedRevision(request.headers[REVISION_HEADER])
     if (who.superuser) return undefined
     const target = { resource: requirement.resource, id: id as string | null }
+    const { privilege } = requirement
+    const hit = reads.hit(who, target, privilege, revision)
+    if (hit !== undefined) {
+      decided(hit)
+      return undefined
+    }
     const plan = route.plan as CheckPlan
-    if (cached === null) return checks.run((budget) => reader.check(who, target, plan, budget)).then(decided, failed)
-    const lookup = cached.lookup(who, target, requirement.privilege)
-    const hit = cached.hit(lookup)
-    if (hit === undefined) return checks.run((budget) => cached.fill(lookup, who, target, plan, budget)).then(decided, failed)
-    decided(hit)
-    return undefined
+    return checks.run((budget) => reads.check(who, target, privilege, plan, revision, budget)).then(decided, failed)
 
     function decided (allowed: boolean): void {
       if (allowed) return

@@ -31,6 +31,13 @@ function instant (value: unknown): Date | null {
   return date
 }
 
+// The revision of the change a request made, once committed: its response carries it.
+const revisions = new WeakMap<FastifyRequest, bigint>()
+
+export function committedRevision (request: FastifyRequest): bigint | undefined {
+  return revisions.get(request)
+}
+
 export interface RequestInput {
   check: Validators
   actorOf: (request: FastifyRequest) => Actor
@@ -52,7 +59,13 @@ export function requestInput (settings: ValidationSettings): RequestInput {
   return {
     check,
     actorOf (request) {
-      return { kind: 'actor', principal: request.principal as Principal, level: request.accessLevel, log: request.log }
+      return {
+        kind: 'actor',
+        principal: request.principal as Principal,
+        level: request.accessLevel,
+        log: request.log,
+        committed: (revision) => { revisions.set(request, revision) }
+      }
     },
     // Everything here reaches an audit row and its hash: it must be stored
     // exactly as sent, or the request is refused before anything is written.

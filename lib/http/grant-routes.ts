@@ -10,7 +10,8 @@ import { MANAGE } from '../decision/policy.js'
 import { requiresStepUp } from '../decision/step-up.js'
 import { codes } from '../errors.js'
 import { grantChangeRoutes, grantSetRoutes } from './grant-change-routes.js'
-import { requestInput, type GrantRoutesDeps } from './grant-input.js'
+import { formatRevision, REVISION_HEADER } from '../revision.js'
+import { committedRevision, requestInput, type GrantRoutesDeps } from './grant-input.js'
 import { grantReadRoutes } from './grant-read-routes.js'
 import { memberRoutes } from './member-routes.js'
 import { buildSchemas } from './schemas.js'
@@ -67,6 +68,12 @@ export const grantRoutes: FastifyPluginAsync<GrantRoutesDeps> = async (app, deps
       route.onRequest = [...[route.onRequest ?? []].flat(), hook]
     })
   }
+
+  // A change's response says how fresh a later request must demand to see it.
+  app.addHook('onSend', async (request, reply) => {
+    const revision = committedRevision(request)
+    if (revision !== undefined) reply.header(REVISION_HEADER, formatRevision(revision))
+  })
 
   const schemas = buildSchemas()
   const input = requestInput(deps.settings)

@@ -6,6 +6,7 @@ import type { DefaultDenyApi, Principal, ServiceCallOptions } from '../../fastif
 import { ANONYMOUS } from '../decision/principal.js'
 import { isSeq } from '../decision/ids.js'
 import { codes } from '../errors.js'
+import { formatRevision, presentedRevision } from '../revision.js'
 import type { RulesLayer } from '../rules/reloader.js'
 import type { GrantService, Instance, Trusted } from './grants.js'
 import type { MembershipService } from './members.js'
@@ -30,6 +31,9 @@ export interface ApiProps {
   readonly security: Pick<DefaultDenyApi, 'checkSecurity' | 'routeManifest'>
   /** The decision cache's counters; `null` when the `cache` option is off. */
   readonly cacheStats: DefaultDenyApi['cacheStats']
+  /** The primary's position now. */
+  readonly position: () => Promise<bigint>
+  readonly replicaStats: DefaultDenyApi['replicaStats']
 }
 
 type ReadMethods = Pick<DefaultDenyApi, 'check' | 'checkMany' | 'filter' | 'listIds' | 'listGrants' | 'scanGrants' | 'getOwner' | 'explain' | 'audit' | 'verifyAudit'>
@@ -37,7 +41,12 @@ type WriteMethods = Pick<DefaultDenyApi, 'grant' | 'grantMany' | 'revoke' | 'rep
 type MemberMethods = Pick<DefaultDenyApi, 'addMember' | 'removeMember' | 'listMembers' | 'groupsOf'>
 
 const db = (options?: ServiceCallOptions): Kysely<any> | undefined => options?.db
-const trusted = (options?: ServiceCallOptions): Trusted => ({ kind: 'trusted', db: options?.db })
+/** Host code as the caller, and where the revision of its change lands once committed. */
+function trusted (options?: ServiceCallOptions): Trusted & { receipt: { revision: string | null } } {
+  const receipt = { revision: null as string | null }
+  return { kind: 'trusted', db: options?.db, receipt, committed: (revision) => { receipt.revision = formatRevision(revision) } }
+}
+const revisionOf = (options?: ServiceCallOptions): bigint | null => presentedRevision(options?.revision)
 const contextOf = (check: Validators, options: ServiceCallOptions | undefined, fallbackActor: unknown = null) =>
   check.context({ actor: options?.actor ?? fallbackActor, reason: options?.reason, requestId: options?.requestId })
 
@@ -54,14 +63,14 @@ function readMethods ({ queries, validators: check }: ApiProps): ReadMethods {
     async check (principal: Principal, target, options) {
       const ref = check.target(target)
       const privilege = check.privilege(target.privilege)
-      return await queries.check(principal, ref, privilege, db(options))
+      return await queries.check(principal, ref, privilege, db(options), revisionOf(options))
     },
     async checkMany (principal: Principal, target, options) {
       const { resource, privilege } = typeTarget(check, target)
       const ids: unknown = target.ids
       if (!Array.isArray(ids) || ids.length > MAX_CHECK_MANY) invalidGrant(`ids must be an array of at most ${MAX_CHECK_MANY} ids`)
       if (!(ids as unknown[]).every(check.id)) invalidGrant('ids must all be valid ids')
-      return await queries.checkMany(principal, resource, ids as string[], privilege, db(options))
+      return await queries.checkMany(principal, resource, ids as string[], privilege, db(options), revisionOf(options))
     },
     filter (principal: Principal, target, id) {
       const { resource, privilege } = typeTarget(check, target)
@@ -76,7 +85,7 @@ function readMethods ({ queries, validators: check }: ApiProps): ReadMethods {
       if (after !== '' && !check.id(after)) invalidGrant('after must be a valid id')
       const limit = target.limit ?? 100
       if (!Number.isInteger(limit) || limit < 1 || limit > 1000) invalidGrant('limit must be an integer from 1 to 1000')
-      return await queries.listIds(principal, resource, privilege, after, limit, db(options))
+      return await queries.listIds(principal, resource, privilege, after, limit, db(options), revisionOf(options))
     },
     async listGrants (target, options) {
       return await queries.listGrants(check.target(target), db(options))
@@ -126,8 +135,9 @@ function writeMethods ({ grants, validators: check }: ApiProps): WriteMethods {
       const grantee = check.grantee(input.grantee)
       const privilege = check.privilege(input.privilege)
       const schedule = check.schedule(input)
-      const { before } = await grants.grant(trusted(options), { target, grantee, privilege, ...schedule }, context(options, input.grantedBy))
-      return { created: !before.includes(privilege) }
+      const caller = trusted(options)
+      const { before } = await grants.grant(caller, { target, grantee, privilege, ...schedule }, context(options, input.grantedBy))
+      return { created: !before.includes(privilege), revision: caller.receipt.revision }
     },
     async grantMany (inputs, options) {
       if (!Array.isArray(inputs) || inputs.length > MAX_GRANT_MANY) invalidGrant(`grants must be an array of at most ${MAX_GRANT_MANY}`)
@@ -141,14 +151,16 @@ function writeMethods ({ grants, validators: check }: ApiProps): WriteMethods {
           throw Object.assign(err as Error, { index })
         }
       })
-      return { created: await grants.grantMany(trusted(options), items) }
+      const caller = trusted(options)
+      return { created: await grants.grantMany(caller, items), revision: caller.receipt.revision }
     },
     async revoke (input, options) {
       const target = check.target(input)
       const grantee = check.grantee(input.grantee)
       const privilege = check.privilege(input.privilege)
-      const { before } = await grants.revoke(trusted(options), { target, grantee, privilege }, context(options))
-      return { removed: before.includes(privilege) }
+      const caller = trusted(options)
+      const { before } = await grants.revoke(caller, { target, grantee, privilege }, context(options))
+      return { removed: before.includes(privilege), revision: caller.receipt.revision }
     },
     async replace (input, options) {
       const target = check.target(input)
@@ -156,23 +168,29 @@ function writeMethods ({ grants, validators: check }: ApiProps): WriteMethods {
       if (!Array.isArray(input.privileges)) invalidGrant('privileges must be an array')
       const privileges = input.privileges.map((p) => check.privilege(p))
       const schedule = check.schedule(input)
-      const { before, after } = await grants.replace(trusted(options), { target, grantee, privileges, ...schedule }, context(options))
-      return { before, after }
+      const caller = trusted(options)
+      const { before, after } = await grants.replace(caller, { target, grantee, privileges, ...schedule }, context(options))
+      return { before, after, revision: caller.receipt.revision }
     },
     async setOwner (target, options) {
       const ref = instance(target)
       if (target.owner !== null && !check.id(target.owner)) invalidGrant('owner must be a valid id or null')
-      await grants.setOwner(trusted(options), ref, target.owner, context(options))
+      const caller = trusted(options)
+      await grants.setOwner(caller, ref, target.owner, context(options))
+      return { revision: caller.receipt.revision }
     },
     async forgetResource (target, options) {
       const ref = instance(target)
-      await grants.forgetResource(trusted(options), ref, context(options))
+      const caller = trusted(options)
+      await grants.forgetResource(caller, ref, context(options))
+      return { revision: caller.receipt.revision }
     },
     async purgeExpired (settings = {}, options) {
       const batchSize = settings.batchSize ?? 1000
       if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000) invalidGrant('batchSize must be an integer from 1 to 10000')
       if (options?.db?.isTransaction === true) invalidGrant('purgeExpired runs its own short transactions: call it without a transaction')
-      return { purged: await grants.purgeExpired(trusted(options), batchSize, context(options)) }
+      const caller = trusted(options)
+      return { purged: await grants.purgeExpired(caller, batchSize, context(options)), revision: caller.receipt.revision }
     }
   }
 }
@@ -187,11 +205,13 @@ function memberMethods ({ members, validators: check }: ApiProps): MemberMethods
   return {
     async addMember (value, options) {
       const { group, member } = input(value)
-      return { added: await members.add(trusted(options), group, member, context(options)) }
+      const caller = trusted(options)
+      return { added: await members.add(caller, group, member, context(options)), revision: caller.receipt.revision }
     },
     async removeMember (value, options) {
       const { group, member } = input(value)
-      return { removed: await members.remove(trusted(options), group, member, context(options)) }
+      const caller = trusted(options)
+      return { removed: await members.remove(caller, group, member, context(options)), revision: caller.receipt.revision }
     },
     async listMembers (group, options) {
       if (!check.id(group)) invalidGrant('group must be a valid id')
@@ -211,6 +231,10 @@ export function createApi (props: ApiProps): DefaultDenyApi {
     ...memberMethods(props),
     ...props.security,
     cacheStats: props.cacheStats,
+    replicaStats: props.replicaStats,
+    async revision () {
+      return formatRevision(await props.position())
+    },
     async reloadRules (source?: unknown) {
       if (rules === null) throw new codes.FST_DEFAULT_DENY_INVALID_RULES('rules: no endpoint rules are configured')
       rules.reload(source)

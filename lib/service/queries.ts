@@ -9,8 +9,8 @@ import { explainStepUp, type StepUpPolicy } from '../decision/step-up.js'
 import type { AuditFilter, AuditLog } from '../store/audit.js'
 import type { MembershipStore } from '../store/members.js'
 import type { GrantReader, GrantScan } from '../store/reader.js'
-import type { CachedCheck } from '../cache/cached-check.js'
 import type { Instance } from './grants.js'
+import type { ReadPath } from './reads.js'
 
 export interface QueriesProps {
   readonly reader: GrantReader
@@ -19,8 +19,8 @@ export interface QueriesProps {
   readonly members: MembershipStore
   /** With the `stepUp` option: explain says which privileges need a second factor. */
   readonly stepUp?: StepUpPolicy | null
-  /** The decision cache, when on: `check` outside a host transaction goes through it. */
-  readonly cached?: CachedCheck | null
+  /** Outside a host transaction, the checks read through it: the decision cache, the standbys, revisions. */
+  readonly reads: ReadPath
 }
 
 /** One grant as a manager sees it, with where it comes from. */
@@ -50,20 +50,20 @@ export class GrantQueries {
   }
 
   /** The decision of a route check, without its time bound. */
-  async check (principal: Principal, target: ResourceRef, privilege: string, db?: Kysely<any>): Promise<boolean> {
+  async check (principal: Principal, target: ResourceRef, privilege: string, db?: Kysely<any>, revision: bigint | null = null): Promise<boolean> {
     if (principal.superuser) return true
     const plan = this.#plan(privilege)
-    const { cached } = this.#props
-    if (cached == null || db !== undefined) return await this.#props.reader.check(principal, target, plan, undefined, db)
-    const lookup = cached.lookup(principal, target, privilege)
-    return cached.hit(lookup) ?? await cached.fill(lookup, principal, target, plan)
+    if (db !== undefined) return await this.#props.reader.check(principal, target, plan, undefined, db)
+    const { reads } = this.#props
+    return reads.hit(principal, target, privilege, revision) ?? await reads.check(principal, target, privilege, plan, revision)
   }
 
   /** One answer per id, in order, from one query. */
-  async checkMany (principal: Principal, resource: string, ids: readonly string[], privilege: string, db?: Kysely<any>): Promise<boolean[]> {
+  async checkMany (principal: Principal, resource: string, ids: readonly string[], privilege: string, db?: Kysely<any>, revision: bigint | null = null): Promise<boolean[]> {
     if (principal.superuser) return ids.map(() => true)
     const plan = this.#plan(privilege)
-    return await this.#props.reader.checkMany(principal, resource, ids, plan, db)
+    if (db !== undefined) return await this.#props.reader.checkMany(principal, resource, ids, plan, db)
+    return await this.#props.reads.checkMany(principal, resource, ids, plan, revision)
   }
 
   /** The check as a condition for a host's own query. */
@@ -74,10 +74,12 @@ export class GrantQueries {
   }
 
   /** A keyset page of ids: `next` is the `after` of the following page, or null after the last. */
-  async listIds (principal: Principal, resource: string, privilege: string, after: string, limit: number, db?: Kysely<any>): Promise<{ ids: string[], next: string | null, all: boolean }> {
+  async listIds (principal: Principal, resource: string, privilege: string, after: string, limit: number, db?: Kysely<any>, revision: bigint | null = null): Promise<{ ids: string[], next: string | null, all: boolean }> {
     if (principal.superuser) return { ids: [], next: null, all: true }
     const plan = this.#plan(privilege)
-    const { all, ids } = await this.#props.reader.listIds(principal, resource, plan, after, limit, db)
+    const { all, ids } = db !== undefined
+      ? await this.#props.reader.listIds(principal, resource, plan, after, limit, db)
+      : await this.#props.reads.listIds(principal, resource, plan, after, limit, revision)
     return { ids, next: ids.length === limit ? ids[ids.length - 1] as string : null, all }
   }
 

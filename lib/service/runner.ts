@@ -23,6 +23,8 @@ export interface Log {
 export interface Trusted {
   kind: 'trusted'
   db?: Kysely<any>
+  /** Told the revision of the change once it has committed (never inside a host transaction, which commits later). */
+  committed?: (revision: bigint) => void
 }
 
 /** A principal changing grants through the grant API, at its request's level. */
@@ -31,6 +33,7 @@ export interface Actor {
   principal: Principal
   level: string | null
   log: Log
+  committed?: (revision: bigint) => void
 }
 
 export type Caller = Trusted | Actor
@@ -74,7 +77,22 @@ export class ChangeRunner {
       ? await this.#trusted(caller, refs, work)
       : await this.#asActor(caller, refs as Instance[], work)
     if (refs.length > 0) this.#props.changed?.resources(refs)
+    if (caller.committed !== undefined) await this.#revision(caller)
     return result
+  }
+
+  // The change has committed: a failure to read its revision must not make
+  // it look failed. The caller then has no revision to present.
+  async #revision (caller: Caller): Promise<void> {
+    const db = caller.kind === 'trusted' ? caller.db : undefined
+    if (db?.isTransaction === true) return
+    let revision: bigint
+    try {
+      revision = await this.#props.writer.position(db)
+    } catch {
+      return
+    }
+    caller.committed?.(revision)
   }
 
   /** Tells the sink of a change `run` could not name by its refs. */

@@ -211,8 +211,10 @@ export class CheckStatement {
 
   // Not async on the direct path: the route check is on every request's path,
   // and each async layer costs a promise and a turn.
+  // A standby's pool (built by the plugin) has a runner of its own; a host transaction has none.
   #execute (text: string, values: unknown[], budget?: Budget, db?: Kysely<any>): Promise<Rows> {
-    if (this.#direct !== undefined && db === undefined) return this.#direct(text, values, budget)
+    const direct = db === undefined ? this.#direct : runners.get(db)
+    if (direct !== undefined) return direct(text, values, budget)
     return this.#viaKysely(CompiledQuery.raw(text, values), budget, db)
   }
 

@@ -9,6 +9,7 @@ import type { AuditLog, WriteContext } from './audit.js'
 import { anyOf, effective, granteeColumns, ofGrantee, onTarget, sorted, toGrantee, inEffect } from './predicates.js'
 import { lockMemberships } from './members.js'
 import { ownerOf } from './reader.js'
+import { insertPosition } from './positions.js'
 import { scoped, type StoreProps, type Trx } from './scope.js'
 
 type Instance = ResourceRef & { id: string }
@@ -69,6 +70,11 @@ export class GrantWriter {
     }
     if (db?.isTransaction === true) return await run(db as Trx, false)
     return await (db ?? this.#props.db).transaction().execute(async (trx) => await run(trx, budget !== UNBOUNDED))
+  }
+
+  /** The revision of what has committed so far: read after a commit, it covers that commit. */
+  async position (db?: Kysely<any>): Promise<bigint> {
+    return await insertPosition(db ?? this.#props.db)
   }
 
   /**

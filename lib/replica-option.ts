@@ -1,0 +1,46 @@
+// The `replicas` option: hot standbys the plugin may read checks from, and
+// how stale a standby may be before reads go back to the primary. Off when
+// absent.
+import { invalid, positiveInteger } from './option-values.js'
+
+export interface ReplicaSettings {
+  connectionStrings: readonly string[]
+  /** A standby further behind than this many milliseconds is not read from (without a revision). */
+  maxLag: number
+  /** How long a read presenting a revision waits for a standby to replay it before asking the primary. */
+  wait: number
+  /** How often each standby's replay position is read, in milliseconds. */
+  pollInterval: number
+}
+
+export const DEFAULT_REPLICA_MAX_LAG = 1_000
+export const DEFAULT_REPLICA_WAIT = 50
+export const DEFAULT_REPLICA_POLL = 100
+const KEYS = new Set(['connectionStrings', 'maxLag', 'wait', 'pollInterval'])
+const URL = /^postgres(ql)?:\/\//
+
+export function replicaOption (opts: Record<string, unknown>): ReplicaSettings | null {
+  const raw = opts.replicas
+  if (raw === undefined || raw === false) return null
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) invalid('replicas', 'must be false or { connectionStrings, maxLag, wait, pollInterval }')
+  const fields = raw as Record<string, unknown>
+  for (const key of Object.keys(fields)) {
+    if (!KEYS.has(key)) invalid('replicas', `has unknown key '${key}'`)
+  }
+  const urls = fields.connectionStrings
+  if (!Array.isArray(urls) || urls.length === 0 || urls.length > 16 || !urls.every((u) => typeof u === 'string' && URL.test(u))) {
+    invalid('replicas.connectionStrings', 'must be a list of 1 to 16 postgres:// or postgresql:// URLs')
+  }
+  const prefixed: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(fields)) prefixed[`replicas.${key}`] = value
+  const maxLag = positiveInteger(prefixed, 'replicas.maxLag', DEFAULT_REPLICA_MAX_LAG, 3_600_000)
+  const pollInterval = positiveInteger(prefixed, 'replicas.pollInterval', DEFAULT_REPLICA_POLL, 60_000)
+  // A standby is known fresh only as of its last poll: a bound tighter than the poll could never be met.
+  if (pollInterval >= maxLag) invalid('replicas.pollInterval', 'must be less than replicas.maxLag')
+  return Object.freeze({
+    connectionStrings: Object.freeze([...urls as string[]]),
+    maxLag,
+    wait: fields.wait === 0 ? 0 : positiveInteger(prefixed, 'replicas.wait', DEFAULT_REPLICA_WAIT, 60_000),
+    pollInterval
+  })
+}

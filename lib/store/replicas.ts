@@ -1,0 +1,199 @@
+// Where a read goes when hot standbys are configured. Each standby's replay
+// position is polled, and so is the primary's insert position, so that a
+// standby is known to hold everything the primary had committed as of some
+// moment: a read presenting no revision goes to a standby only while that
+// moment is at most `maxLag` old, and a read presenting a revision only to a
+// standby that has replayed it (else, after at most `wait`, the primary).
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { Kysely } from 'kysely'
+import type { ReplicaSettings } from '../replica-option.js'
+import type { Budget } from './deadline.js'
+import { insertPosition, replayPosition } from './positions.js'
+import { postgresKysely } from './postgres.js'
+
+export interface ReplicaLog {
+  warn: (details: object, message: string) => void
+}
+
+interface Standby {
+  readonly db: Kysely<any>
+  readonly name: string
+  /** The furthest position it is known to have replayed. */
+  replayed: bigint
+  /** Everything the primary had committed by this moment (performance.now()) is on the standby. */
+  freshAt: number
+  usable: boolean
+  /** What was last logged about it, so that a lasting fault is logged once. */
+  reported: string | null
+}
+
+/** How often a read waiting for a standby to replay its revision asks again. */
+const WAIT_STEP = 2
+
+export class ReadRoute {
+  readonly primary: Kysely<any>
+  readonly #settings: ReplicaSettings
+  readonly #standbys: Standby[]
+  readonly #log: ReplicaLog
+  /** The primary's insert positions, oldest first, with when they were read. */
+  #samples: Array<{ at: number, position: bigint }> = []
+  #timer: NodeJS.Timeout | null = null
+  #next = 0
+
+  constructor (primary: Kysely<any>, standbys: ReadonlyArray<{ db: Kysely<any>, name: string }>, settings: ReplicaSettings, log: ReplicaLog) {
+    this.primary = primary
+    this.#settings = settings
+    this.#log = log
+    this.#standbys = standbys.map(({ db, name }) => ({ db, name, replayed: 0n, freshAt: -Infinity, usable: false, reported: null }))
+  }
+
+  /** Polls once (reads go to the primary until a standby is known fresh), then every `pollInterval`. */
+  async start (): Promise<void> {
+    await this.poll()
+    this.#timer = setInterval(() => { void this.poll() }, this.#settings.pollInterval)
+    this.#timer.unref()
+  }
+
+  stop (): void {
+    if (this.#timer !== null) clearInterval(this.#timer)
+    this.#timer = null
+  }
+
+  /** One round of positions: the primary's first, so that each standby is compared with a moment before its own reading. */
+  async poll (): Promise<void> {
+    const at = performance.now()
+    try {
+      this.#samples.push({ at, position: await insertPosition(this.primary) })
+    } catch {
+      // Without the primary's position no standby can be proven fresh; their freshness only ages.
+    }
+    const horizon = at - this.#settings.maxLag
+    // Keep the newest sample older than the horizon: it still proves freshness up to it.
+    while (this.#samples.length > 1 && (this.#samples[1] as { at: number }).at <= horizon) this.#samples.shift()
+    await Promise.all(this.#standbys.map(async (standby) => { await this.#pollStandby(standby) }))
+  }
+
+  async #pollStandby (standby: Standby): Promise<void> {
+    let replayed: bigint | null
+    try {
+      replayed = await replayPosition(standby.db)
+    } catch (err) {
+      this.#unusable(standby, 'unreachable', err)
+      return
+    }
+    if (replayed === null) {
+      this.#unusable(standby, 'not a standby', null)
+      return
+    }
+    if (replayed > standby.replayed) standby.replayed = replayed
+    for (const sample of this.#samples) {
+      if (sample.position <= standby.replayed && sample.at > standby.freshAt) standby.freshAt = sample.at
+    }
+    standby.usable = true
+    standby.reported = null
+  }
+
+  #unusable (standby: Standby, why: string, err: unknown): void {
+    standby.usable = false
+    if (standby.reported === why) return
+    standby.reported = why
+    this.#log.warn({ err, replica: standby.name }, `fastify-default-deny: read replica ${why}; reading from the primary`)
+  }
+
+  #fresh (standby: Standby, now: number): boolean {
+    return standby.usable && now - standby.freshAt <= this.#settings.maxLag
+  }
+
+  /** Where a read presenting no revision goes: a standby at most `maxLag` behind (in turn), else the primary. */
+  any (): Kysely<any> {
+    const now = performance.now()
+    const count = this.#standbys.length
+    for (let i = 0; i < count; i++) {
+      const standby = this.#standbys[(this.#next + i) % count] as Standby
+      if (this.#fresh(standby, now)) {
+        this.#next = (this.#next + i + 1) % count
+        return standby.db
+      }
+    }
+    return this.primary
+  }
+
+  /**
+   * Where a read at least as fresh as `revision` goes: a standby known to
+   * have replayed it; else the most advanced standby once it has (asked
+   * every few milliseconds for at most `wait`, and never past the budget);
+   * else the primary.
+   */
+  async atLeast (revision: bigint, budget?: Budget): Promise<Kysely<any>> {
+    const now = performance.now()
+    let best: Standby | null = null
+    for (const standby of this.#standbys) {
+      if (!this.#fresh(standby, now)) continue
+      if (standby.replayed >= revision) return standby.db
+      if (best === null || standby.replayed > best.replayed) best = standby
+    }
+    if (best === null || this.#settings.wait === 0) return this.primary
+    const limit = Math.min(this.#settings.wait, budget === undefined ? Infinity : budget.remaining() / 2)
+    const until = now + limit
+    while (performance.now() < until) {
+      let replayed: bigint | null
+      try {
+        replayed = await replayPosition(best.db)
+      } catch {
+        break
+      }
+      if (replayed !== null && replayed > best.replayed) best.replayed = replayed
+      if (best.replayed >= revision) return best.db
+      await sleep(WAIT_STEP)
+    }
+    return this.primary
+  }
+
+  /** A read on `db` failed: off until its next poll answers. */
+  failed (db: Kysely<any>, err: unknown): void {
+    const standby = this.#standbys.find((s) => s.db === db)
+    if (standby !== undefined) this.#unusable(standby, 'failed a read', err)
+  }
+
+  /** What an operator sees of each standby. */
+  status (): Array<{ name: string, usable: boolean, lag: number | null, replayed: bigint }> {
+    const now = performance.now()
+    return this.#standbys.map((s) => ({
+      name: s.name,
+      usable: this.#fresh(s, now),
+      lag: s.freshAt === -Infinity ? null : Math.round(now - s.freshAt),
+      replayed: s.replayed
+    }))
+  }
+}
+
+export interface ReadRouteProps {
+  readonly settings: ReplicaSettings
+  readonly primary: Kysely<any>
+  /** Each standby's statements are bounded as the primary's checks are. */
+  readonly checkTimeout: number
+  readonly log: ReplicaLog
+  readonly onConnectionError: (err: Error) => void
+}
+
+/** The standbys' pools (planned generically, like the plugin's own) and the route over them; `close` ends both. */
+export function createReadRoute ({ settings, primary, checkTimeout, log, onConnectionError }: ReadRouteProps): { route: ReadRoute, close: () => Promise<void> } {
+  const standbys = settings.connectionStrings.map((url) => ({
+    db: postgresKysely(url, {
+      connectionTimeoutMillis: checkTimeout,
+      statementTimeout: checkTimeout,
+      genericPlans: true,
+      onError: onConnectionError
+    }),
+    // Where it is, never its credentials.
+    name: new URL(url).host
+  }))
+  const route = new ReadRoute(primary, standbys, settings, log)
+  return {
+    route,
+    async close () {
+      route.stop()
+      await Promise.all(standbys.map(async ({ db }) => { await db.destroy() }))
+    }
+  }
+}
