@@ -3,8 +3,20 @@
 import { sql, type Kysely } from 'kysely'
 import { parseRevision } from '../revision.js'
 
-/** The statement behind `insertPosition`, for a connection outside Kysely (the cache's LISTEN connection). */
-export const INSERT_POSITION = 'select pg_current_wal_insert_lsn()::text as lsn'
+/**
+ * The statement behind `insertPosition`, for a connection outside Kysely
+ * (the cache's LISTEN connection). The insert position is where the next
+ * record will start: on a fresh page that is past the page's header, a
+ * position no standby reports having replayed (a standby reports the end of
+ * the last record, the page's start) until more is written. So a position
+ * just past a header (24 bytes, or 40 at a segment's start) is taken back
+ * to the page's start.
+ */
+export const INSERT_POSITION = `select (case
+    when (l - '0/0'::pg_lsn) % (select setting::numeric from pg_settings where name = 'wal_segment_size') = 40 then l - 40
+    when (l - '0/0'::pg_lsn) % (select setting::numeric from pg_settings where name = 'wal_block_size') = 24 then l - 24
+    else l end)::text as lsn
+  from pg_current_wal_insert_lsn() as l`
 
 /**
  * The primary's current insert position. Read after a commit, it is at or
