@@ -1,7 +1,7 @@
 // Revisions: every write hands one out (the service API's result, the grant
 // API's response header), each at or past the one before; a check may
 // present one, and anything that is not one is refused before any check.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { sql } from 'kysely'
 import { parseRevision, REVISION_HEADER } from '../lib/revision.js'
 import { build, snapshot } from './helper.js'
@@ -19,7 +19,7 @@ async function setup (t: Parameters<typeof build>[0]) {
 }
 
 /** Each revision a valid one, and none before the one before it. */
-function ascending (t: Tap.Test, revisions: Array<string | null | undefined>): void {
+function ascending (t: Test, revisions: Array<string | null | undefined>): void {
   let last = 0n
   for (const [i, revision] of revisions.entries()) {
     t.match(revision, LSN, `write ${i} returned a revision`)
