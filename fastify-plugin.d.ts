@@ -134,6 +134,8 @@ export interface ReplicaStats {
   lag: number | null
   /** The furthest revision it is known to have replayed. */
   replayed: string
+  /** Reads sent to it since start (a failed one is read again from the primary). */
+  reads: number
 }
 
 export interface CacheStats {

@@ -25,6 +25,8 @@ interface Standby {
   usable: boolean
   /** What was last logged about it, so that a lasting fault is logged once. */
   reported: string | null
+  /** Reads sent to it. */
+  reads: number
 }
 
 /** How often a read waiting for a standby to replay its revision asks again. */
@@ -44,7 +46,7 @@ export class ReadRoute {
     this.primary = primary
     this.#settings = settings
     this.#log = log
-    this.#standbys = standbys.map(({ db, name }) => ({ db, name, replayed: 0n, freshAt: -Infinity, usable: false, reported: null }))
+    this.#standbys = standbys.map(({ db, name }) => ({ db, name, replayed: 0n, freshAt: -Infinity, usable: false, reported: null, reads: 0 }))
   }
 
   /** Polls once (reads go to the primary until a standby is known fresh), then every `pollInterval`. */
@@ -112,6 +114,7 @@ export class ReadRoute {
       const standby = this.#standbys[(this.#next + i) % count] as Standby
       if (this.#fresh(standby, now)) {
         this.#next = (this.#next + i + 1) % count
+        standby.reads++
         return standby.db
       }
     }
@@ -129,7 +132,10 @@ export class ReadRoute {
     let best: Standby | null = null
     for (const standby of this.#standbys) {
       if (!this.#fresh(standby, now)) continue
-      if (standby.replayed >= revision) return standby.db
+      if (standby.replayed >= revision) {
+        standby.reads++
+        return standby.db
+      }
       if (best === null || standby.replayed > best.replayed) best = standby
     }
     if (best === null || this.#settings.wait === 0) return this.primary
@@ -143,7 +149,10 @@ export class ReadRoute {
         break
       }
       if (replayed !== null && replayed > best.replayed) best.replayed = replayed
-      if (best.replayed >= revision) return best.db
+      if (best.replayed >= revision) {
+        best.reads++
+        return best.db
+      }
       await sleep(WAIT_STEP)
     }
     return this.primary
@@ -156,13 +165,14 @@ export class ReadRoute {
   }
 
   /** What an operator sees of each standby. */
-  status (): Array<{ name: string, usable: boolean, lag: number | null, replayed: bigint }> {
+  status (): Array<{ name: string, usable: boolean, lag: number | null, replayed: bigint, reads: number }> {
     const now = performance.now()
     return this.#standbys.map((s) => ({
       name: s.name,
       usable: this.#fresh(s, now),
       lag: s.freshAt === -Infinity ? null : Math.round(now - s.freshAt),
-      replayed: s.replayed
+      replayed: s.replayed,
+      reads: s.reads
     }))
   }
 }
