@@ -1,7 +1,8 @@
 // The decision cache: a cached route against the same route doing only
 // `request.jwtVerify()` (and, with @fastify/jwt's verified-token cache, against
 // a bare route); the window in which another instance still serves a revoked
-// grant, against the NOTIFY delivery time itself; the cache's memory.
+// grant, against the NOTIFY delivery time itself, and with the revoke's
+// revision presented; the cache's memory.
 //
 //   npx tsx bench/cache.ts                                    # embedded PGlite
 //   DATABASE_URL=postgres://… npx tsx bench/cache.ts
@@ -237,6 +238,33 @@ async function revocation (): Promise<void> {
     heardAfter.push(appliedAt === null ? 0 : Number((appliedAt as bigint) - acknowledged) / 1000)
   }
 
+  // The same revokes, each followed at once by a request on B presenting the
+  // revoke's revision: how many allows, and what waiting for the barrier
+  // costs, against a cached request presenting none.
+  const { REVISION_HEADER } = await import('../lib/revision.js')
+  let staleWithRevision = 0
+  const withRevision: number[] = []
+  const withoutRevision: number[] = []
+  const heardHit: number[] = []
+  for (let i = 0; i < TRIALS; i++) {
+    const target = { resource: 'document', id: `r${i}`, privilege: 'read' as const }
+    const heard = bStats().invalidations
+    const { revision: granted } = await a.app.permissions.grant({ grantee: alice, ...target })
+    await until(() => bStats().invalidations > heard)
+    await b.app.inject({ url: `/d/r${i}`, headers: b.headers })
+    let started = process.hrtime.bigint()
+    if ((await b.app.inject({ url: `/d/r${i}`, headers: b.headers })).statusCode !== 200) throw new Error('b did not allow')
+    withoutRevision.push(Number(process.hrtime.bigint() - started) / 1000)
+    started = process.hrtime.bigint()
+    if ((await b.app.inject({ url: `/d/r${i}`, headers: { ...b.headers, [REVISION_HEADER]: granted as string } })).statusCode !== 200) throw new Error('b did not allow')
+    heardHit.push(Number(process.hrtime.bigint() - started) / 1000)
+    const { revision } = await a.app.permissions.revoke({ grantee: alice, ...target })
+    started = process.hrtime.bigint()
+    const status = (await b.app.inject({ url: `/d/r${i}`, headers: { ...b.headers, [REVISION_HEADER]: revision as string } })).statusCode
+    withRevision.push(Number(process.hrtime.bigint() - started) / 1000)
+    if (status !== 403) staleWithRevision++
+  }
+
   // NOTIFY itself: from a committed NOTIFY's acknowledgement to its arrival on a LISTEN connection.
   const delivery: number[] = []
   if (usingPostgres) {
@@ -268,6 +296,10 @@ async function revocation (): Promise<void> {
     console.log(`p99 window / p99 NOTIFY delivery:             ${r.toFixed(2)} (target ≤ 2.00: ${r <= 2 ? 'meets' : 'MISSES'})`)
   }
   console.log(`allows B served after A acknowledged the revoke: ${staleAllows} in ${TRIALS} trials; after B had applied the notification: ${staleAfterHeard}`)
+  console.log(`with the revoke's revision presented at once on B: ${staleWithRevision} allows in ${TRIALS} trials (target 0: ${staleWithRevision === 0 ? 'meets' : 'MISSES'})`)
+  line('B: cached request, no revision', withoutRevision)
+  line('B: cached request, an older revision', heardHit)
+  line('B: just revoked, its revision (barrier, miss)', withRevision)
   await a.app.close()
   await b.app.close()
   if (usingPostgres) {

@@ -13,8 +13,8 @@ import { parseRevision } from '../revision.js'
  * to the page's start.
  */
 export const INSERT_POSITION = `select (case
-    when (l - '0/0'::pg_lsn) % (select setting::numeric from pg_settings where name = 'wal_segment_size') = 40 then l - 40
-    when (l - '0/0'::pg_lsn) % (select setting::numeric from pg_settings where name = 'wal_block_size') = 24 then l - 24
+    when (l - '0/0'::pg_lsn) % pg_size_bytes(current_setting('wal_segment_size')) = 40 then l - 40
+    when (l - '0/0'::pg_lsn) % current_setting('wal_block_size')::numeric = 24 then l - 24
     else l end)::text as lsn
   from pg_current_wal_insert_lsn() as l`
 
