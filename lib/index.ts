@@ -81,6 +81,7 @@ const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, op
     await runMigrations(db, { schema: settings.schema })
   }
 
+  if (settings.replicas !== null && inProcessListenOf(db) !== undefined) invalid('replicas', 'needs PostgreSQL: the embedded database has no standbys')
   const { reader, writer, audit, members: memberStore } = createStore(db, settings.schema, settings)
   const policy = settings.policy
   const cache = settings.cache === null
@@ -93,7 +94,6 @@ const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, op
   }
   let route: ReadRoute | null = null
   if (settings.replicas !== null) {
-    if (inProcessListenOf(db) !== undefined) invalid('replicas', 'needs PostgreSQL: the embedded database has no standbys')
     const standbys = createReadRoute({ settings: settings.replicas, primary: db, checkTimeout: settings.checkTimeout, log: fastify.log, onConnectionError })
     fastify.addHook('onClose', standbys.close)
     // Until the first poll has answered, every read goes to the primary.

@@ -17,7 +17,7 @@ export const DEFAULT_REPLICA_MAX_LAG = 1_000
 export const DEFAULT_REPLICA_WAIT = 50
 export const DEFAULT_REPLICA_POLL = 100
 const KEYS = new Set(['connectionStrings', 'maxLag', 'wait', 'pollInterval'])
-const URL = /^postgres(ql)?:\/\//
+const POSTGRES_URL = /^postgres(ql)?:\/\//
 
 export function replicaOption (opts: Record<string, unknown>): ReplicaSettings | null {
   const raw = opts.replicas
@@ -28,7 +28,7 @@ export function replicaOption (opts: Record<string, unknown>): ReplicaSettings |
     if (!KEYS.has(key)) invalid('replicas', `has unknown key '${key}'`)
   }
   const urls = fields.connectionStrings
-  if (!Array.isArray(urls) || urls.length === 0 || urls.length > 16 || !urls.every((u) => typeof u === 'string' && URL.test(u))) {
+  if (!Array.isArray(urls) || urls.length === 0 || urls.length > 16 || !urls.every((u) => typeof u === 'string' && POSTGRES_URL.test(u))) {
     invalid('replicas.connectionStrings', 'must be a list of 1 to 16 postgres:// or postgresql:// URLs')
   }
   const prefixed: Record<string, unknown> = {}
