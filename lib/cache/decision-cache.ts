@@ -58,24 +58,45 @@ export const typeScope = (resource: string) => `t${resource}`
 /** The scope of a principal a membership change reaches. */
 export const subjectScope = (kind: 'user' | 'group', id: string) => `${kind === 'user' ? 'u' : 'g'}${id}`
 
+type Asker = { kind: 'user' | 'anonymous', id: string | null, groups: readonly string[] }
+
+// The scopes are needed only to take a ticket (a miss): a hit reads the
+// entry's own, so they are built on first use.
+class CheckLookup implements Lookup {
+  readonly key: string
+  readonly #principal: Asker
+  readonly #resource: string
+  readonly #id: string | null
+  #scopes: readonly string[] | undefined
+
+  constructor (key: string, principal: Asker, resource: string, id: string | null) {
+    this.key = key
+    this.#principal = principal
+    this.#resource = resource
+    this.#id = id
+  }
+
+  get scopes (): readonly string[] {
+    if (this.#scopes !== undefined) return this.#scopes
+    const principal = this.#principal
+    const scopes = [typeScope(this.#resource)]
+    if (this.#id !== null) scopes.push(resourceScope(this.#resource, this.#id))
+    if (principal.kind === 'user') scopes.push(subjectScope('user', principal.id as string))
+    for (const group of principal.groups) scopes.push(subjectScope('group', group))
+    this.#scopes = scopes
+    return scopes
+  }
+}
+
 /**
  * The key and scopes of a route check. Length prefixes make the key
  * injective whatever the ids contain.
  */
-export function lookupOf (
-  principal: { kind: 'user' | 'anonymous', id: string | null, groups: readonly string[] },
-  resource: string, id: string | null, privilege: string
-): Lookup {
+export function lookupOf (principal: Asker, resource: string, id: string | null, privilege: string): Lookup {
   const user = principal.kind === 'user' ? principal.id as string : null
   let key = `${lengthPrefixed(privilege)}${user === null ? '-' : lengthPrefixed(user)}${lengthPrefixed(resource)}${id === null ? '-' : lengthPrefixed(id)}`
-  const scopes = [typeScope(resource)]
-  if (id !== null) scopes.push(resourceScope(resource, id))
-  if (user !== null) scopes.push(subjectScope('user', user))
-  for (const group of principal.groups) {
-    key += lengthPrefixed(group)
-    scopes.push(subjectScope('group', group))
-  }
-  return { key, scopes }
+  for (const group of principal.groups) key += lengthPrefixed(group)
+  return new CheckLookup(key, principal, resource, id)
 }
 
 export class DecisionCache {
