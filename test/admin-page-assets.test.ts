@@ -5,13 +5,13 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { loadAssets } from '../lib/admin/assets.js'
 import { build, readyWith } from './helper.js'
 
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; require-trusted-types-for 'script'; trusted-types 'none'"
 
-function headersOf (t: Tap.Test, headers: Record<string, unknown>, what: string) {
+function headersOf (t: Test, headers: Record<string, unknown>, what: string) {
   t.equal(headers['content-security-policy'], CSP, `${what}: strict CSP`)
   t.equal(headers['x-content-type-options'], 'nosniff', `${what}: nosniff`)
   t.equal(headers['referrer-policy'], 'no-referrer', `${what}: no referrer`)
