@@ -89,6 +89,22 @@ export interface ResourcePermission {
   id?: false | ((request: FastifyRequest) => string | undefined)
 }
 
+/** Where the admin page is served, and how it gets the user's token. */
+export interface AdminPageOptions {
+  /**
+   * Where the page is served, e.g. `'/permissions/ui'`.
+   * @default the grant routes' prefix followed by '/ui'
+   */
+  prefix?: string
+  /**
+   * A path on the host's own origin that answers `{ "token": "…" }` for the
+   * signed-in user of the host's session (the page fetches it with
+   * `credentials: 'same-origin'`); without it, or when it does not answer
+   * 200, the user pastes a token.
+   */
+  tokenUrl?: string
+}
+
 export interface CacheOptions {
   /** Most answers kept; the least recently used goes first. @default 10000 */
   maxEntries?: number
@@ -657,6 +673,15 @@ export interface FastifyDefaultDenyOptions {
      */
     securityScheme?: string | false
   }
+  /**
+   * The admin page: a small single-page app, shipped in the package, for
+   * people who manage access. Its files are public; every piece of data it
+   * shows or changes goes through the grant API with the user's own token,
+   * so it can never do more than that user may through the API. Needs the
+   * grant routes. Off when absent or `false`.
+   * @default false
+   */
+  adminPage?: false | AdminPageOptions
   /**
    * Whether a manager who is not the owner may grant `manage` to others.
    * @default false

@@ -34,6 +34,9 @@ const documentSchema = {
   }
 } as const
 
+/** Where the example serves the admin page. */
+export const ADMIN_PAGE = '/permissions/ui'
+
 export interface ExampleOptions {
   db: Kysely<any>
   secret: string
@@ -54,7 +57,8 @@ export async function buildExample ({ db: root, secret, schema = 'public', logge
   // Requests are not logged one by one: what the log shows is the plugin's word on each denial.
   const app = Fastify({ logger, disableRequestLogging: true, ajv: { customOptions: { coerceTypes: false, removeAdditional: false } } })
   await app.register(jwt, { secret, sign: { expiresIn: '1h' }, verify: { algorithms: ['HS256'] } })
-  await app.register(defaultDeny, { db: root, schema, superuserClaim: 'admin' })
+  // The admin page: people who manage access use it instead of curl, with their own token.
+  await app.register(defaultDeny, { db: root, schema, superuserClaim: 'admin', adminPage: { prefix: ADMIN_PAGE } })
 
   app.get('/health', { config: { permission: 'public' } }, async () => ({ status: 'ok' }))
 

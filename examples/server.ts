@@ -1,7 +1,7 @@
 // npm start: the example API on the embedded database (or DATABASE_URL).
 import { randomBytes } from 'node:crypto'
 import { DEFAULT_PGLITE_DIR, openDatabase } from '../lib/store/pglite.js'
-import { buildExample, seedExample } from './app.js'
+import { ADMIN_PAGE, buildExample, seedExample } from './app.js'
 
 const port = Number(process.env.PORT ?? 3000)
 const host = process.env.HOST ?? '127.0.0.1'
@@ -26,6 +26,7 @@ const tokens = {
   ADMIN: app.jwt.sign({ sub: 'admin', admin: true })
 }
 console.log(`fastify-default-deny example listening at ${address}`)
+console.log(`admin page: ${address}${ADMIN_PAGE}/ (paste ALICE's token below to manage "welcome")`)
 console.log(`database: ${url !== undefined && url !== '' ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${dataDir}`}`)
 console.log('\nDemo tokens, valid for one hour. alice owns "welcome", bob is in staff (may read it),')
 console.log('carol holds no grant, admin is a superuser. Paste these into another shell:\n')

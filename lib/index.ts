@@ -23,6 +23,8 @@ import { ReadPath } from './service/reads.js'
 import { inProcessListenOf } from './store/channel.js'
 import { createReadRoute, type ReadRoute } from './store/replicas.js'
 import { formatRevision } from './revision.js'
+import { loadAssets } from './admin/assets.js'
+import { adminPageRoutes } from './admin/routes.js'
 
 export { codes } from './errors.js'
 export { runMigrations } from './store/migrate.js'
@@ -135,6 +137,17 @@ const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, op
 
   if (settings.grantRoutes !== null) {
     await fastify.register(grantRoutes, { prefix: settings.grantRoutes.prefix, settings, grants, members, queries })
+  }
+  if (settings.adminPage !== null && settings.grantRoutes !== null) {
+    // What the page needs to know to call the API; nothing in it is secret.
+    const assets = loadAssets(fastify.prefix + settings.adminPage.prefix, {
+      api: fastify.prefix + settings.grantRoutes.prefix,
+      tokenUrl: settings.adminPage.tokenUrl,
+      privileges: [...settings.privileges],
+      anonymousPrivileges: [...settings.anonymousPrivileges],
+      groups: settings.groupDepth > 0
+    })
+    await fastify.register(adminPageRoutes, { prefix: settings.adminPage.prefix, assets })
   }
 }
 

@@ -7,6 +7,7 @@ import { booleanOption, claimOption, invalid, nameList, optionalString, positive
 import { stepUpOption, type StepUpPolicy } from './step-up-option.js'
 import { cacheOption, type CacheSettings } from './cache-option.js'
 import { replicaOption, type ReplicaSettings } from './replica-option.js'
+import { adminPageOption, type AdminPageSettings } from './admin/option.js'
 
 export const DEFAULT_PRIVILEGES = ['read', 'edit', 'delete'] as const
 export const DEFAULT_ANONYMOUS_PRIVILEGES = ['read'] as const
@@ -34,7 +35,8 @@ const KNOWN_OPTIONS = new Set([
   'checkTimeout', 'writeTimeout', 'maxIdLength', 'maxGroups', 'groupDepth', 'groupResource',
   'rules', 'rulesFile', 'siteRulesFile', 'watchRules', 'levels', 'levelAliases', 'maxElevate',
   'levelClaim', 'levelPrivileges', 'lockoutStatus', 'lockoutRetryAfter',
-  'grantRoutes', 'allowManageDelegation', 'anonymousPrivileges', 'canHold', 'resourceExists', 'stepUp', 'cache', 'replicas'
+  'grantRoutes', 'allowManageDelegation', 'anonymousPrivileges', 'canHold', 'resourceExists', 'stepUp', 'cache', 'replicas',
+  'adminPage'
 ])
 
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/
@@ -80,6 +82,8 @@ export interface Settings {
   lockoutRetryAfter: number
   /** null when the grant-management routes are off. */
   grantRoutes: { prefix: string, securityScheme: string | null } | null
+  /** null when the admin page is off. */
+  adminPage: AdminPageSettings | null
   allowManageDelegation: boolean
   anonymousPrivileges: ReadonlySet<string>
   canHold: FastifyDefaultDenyOptions['canHold'] | null
@@ -189,8 +193,10 @@ export function resolveOptions (raw: unknown): Settings {
     if (opts[name] !== undefined && typeof opts[name] !== 'function') invalid(name, 'must be a function')
   }
 
+  const grantRoutes = grantRoutesOption(opts.grantRoutes)
   return Object.freeze({
-    grantRoutes: grantRoutesOption(opts.grantRoutes),
+    grantRoutes,
+    adminPage: adminPageOption(opts.adminPage, grantRoutes?.prefix ?? null),
     allowManageDelegation: booleanOption(opts, 'allowManageDelegation', false),
     anonymousPrivileges,
     canHold: (opts.canHold as Settings['canHold']) ?? null,

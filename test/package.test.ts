@@ -104,7 +104,9 @@ t.test('npm pack builds a tarball of the package, and only of it', async (t) => 
     'package.json', 'README.md', 'LICENSE', 'fastify-plugin.d.ts', 'dist/fastify-plugin.d.ts',
     'dist/lib/index.js', 'dist/lib/store/pglite.js', 'dist/lib/store/pglite.d.ts', 'dist/bin/cli.js',
     ...migrations.map((name) => `dist/migrations/${name.replace(/\.ts$/, '.js')}`),
-    ...sql.map((name) => `sql/${name}`)
+    ...sql.map((name) => `sql/${name}`),
+    // The admin page, built at prepack: nothing is built at the host's run time.
+    ...['index.html', 'app.js', 'app.css', 'icon.svg'].map((name) => `dist/admin-ui/${name}`)
   ]
   for (const file of wanted) t.ok(has.has(file), `ships ${file}`)
   t.ok(sql.length > 0 && migrations.length > 1, 'the repository has SQL files and migrations to ship')
@@ -117,10 +119,11 @@ t.test('npm pack builds a tarball of the package, and only of it', async (t) => 
   t.same(stray, [], 'no tests, benchmarks, examples, TypeScript sources or bin declarations')
   // Nothing left over from an older build: each compiled file has its source.
   const orphans: string[] = []
-  for (const file of files.filter((file) => file.startsWith('dist/') && file.endsWith('.js'))) {
+  for (const file of files.filter((file) => file.startsWith('dist/') && !file.startsWith('dist/admin-ui/') && file.endsWith('.js'))) {
     if (!await stat(join(ROOT, file.slice('dist/'.length).replace(/\.js$/, '.ts'))).then(() => true, () => false)) orphans.push(file)
   }
   t.same(orphans, [], 'every dist/ file is built from a source of today')
+  t.same(files.filter((file) => file.startsWith('dist/admin-ui/')).sort(), ['dist/admin-ui/app.css', 'dist/admin-ui/app.js', 'dist/admin-ui/icon.svg', 'dist/admin-ui/index.html'], 'the admin page is its four files, no source map')
 
   // A source map may only point at files the tarball holds.
   const dangling: string[] = []
@@ -232,8 +235,24 @@ main().catch((err) => { console.error(err); process.exitCode = 1 })
 `
 }
 SOURCES['app.mjs'] = plainJs(SOURCES['pglite.mts'] as string)
+// The admin page, served from the installed package's files.
+SOURCES['admin.mjs'] = `import Fastify from 'fastify'
+import jwt from '@fastify/jwt'
+import defaultDeny from 'fastify-default-deny'
+import { createPGliteKysely } from 'fastify-default-deny/pglite'
+const db = await createPGliteKysely()
+const app = Fastify()
+await app.register(jwt, { secret: '${SECRET}', verify: { algorithms: ['HS256'] } })
+await app.register(defaultDeny, { db, adminPage: { prefix: '/permissions/ui' } })
+const page = await app.inject({ url: '/permissions/ui/' })
+const script = await app.inject({ url: '/permissions/ui/app.js' })
+const config = await app.inject({ url: '/permissions/ui/config.json' })
+await app.close()
+await db.destroy()
+console.log(JSON.stringify({ page: [page.statusCode, page.headers['content-type'], page.body.includes('src="/permissions/ui/app.js"')], script: [script.statusCode, script.headers['content-type'], script.body.length > 1000], csp: page.headers['content-security-policy'].startsWith("default-src 'none'"), api: config.json().api }))
+`
 // The type check and the two runs are independent processes: started together.
-let checks: Promise<{ tsc: Run, cjs: Run, mjs: Run }> | undefined
+let checks: Promise<{ tsc: Run, cjs: Run, mjs: Run, admin: Run }> | undefined
 t.test('strict TypeScript, from ESM and from CommonJS', async (t) => {
   for (const [name, text] of Object.entries(SOURCES)) await writeFile(join(project, name), text)
   await writeFile(join(project, 'tsconfig.json'), JSON.stringify({
@@ -241,8 +260,8 @@ t.test('strict TypeScript, from ESM and from CommonJS', async (t) => {
     files: ['app.mts', 'app.cts', 'typo.mts', 'pglite.mts', 'pglite.cts']
   }))
   const node = (...args: string[]): Promise<Run> => run(process.execPath, args, project)
-  const started = Promise.all([node('node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'), node('app.cjs'), node('app.mjs')])
-  checks = started.then(([tsc, cjs, mjs]) => ({ tsc, cjs, mjs }))
+  const started = Promise.all([node('node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'), node('app.cjs'), node('app.mjs'), node('admin.mjs')])
+  checks = started.then(([tsc, cjs, mjs, admin]) => ({ tsc, cjs, mjs, admin }))
   const { tsc } = await checks
   t.not(tsc.code, 0, 'a misspelt privilege does not compile')
   t.match(tsc.stdout, /^typo\.mts\(5,\d+\): error TS2322: Type '"wirte"'/m)
@@ -263,6 +282,15 @@ for (const file of ['cjs', 'mjs'] as const) {
     t.notMatch(ran.stderr, /ERR_REQUIRE|Error/, 'no error on standard error')
   })
 }
+
+t.test('the admin page, served from the installed package', async (t) => {
+  if (checks === undefined) throw new Error('not run')
+  const { admin } = await checks
+  t.equal(admin.code, 0, admin.stderr)
+  t.same(JSON.parse(admin.stdout.trim().split('\n').at(-1) ?? 'null'), {
+    page: [200, 'text/html; charset=utf-8', true], script: [200, 'text/javascript; charset=utf-8', true], csp: true, api: '/permissions'
+  })
+})
 
 t.test('the bin, through npx', async (t) => {
   const npx = (...args: string[]): Promise<Run> => run('npx', ['--no', '--', 'fastify-default-deny', ...args], project, { PGLITE_DIR: join(work, 'pglite') })
