@@ -38,6 +38,11 @@ t.test('a repeated request is answered from the cache', async (t) => {
   t.equal(await get('/d/2'), 403)
   t.equal(await get('/d/2'), 403, 'denials are cached too')
   t.equal(stats().hits, before.hits + 2)
+  t.equal(stats().misses, before.misses + 1, 'one miss counted once, by the route check and by check()')
+  const principal = { kind: 'user' as const, id: 'alice', groups: [], superuser: false, claims: {} }
+  t.equal(await fastify.permissions.check(principal, { resource: 'document', id: '3', privilege: 'read' }), false)
+  t.equal(await fastify.permissions.check(principal, { resource: 'document', id: '3', privilege: 'read' }), false)
+  t.same([stats().hits, stats().misses], [before.hits + 3, before.misses + 2])
 })
 
 t.test('a revoke acknowledged here is never followed by a cached allow', async (t) => {

@@ -35,17 +35,16 @@ export class ReadPath {
     return cached.hit(cached.lookup(principal, target, privilege))
   }
 
-  /** The route check. */
+  /** The route check, once `hit` has answered `undefined`. */
   check (principal: Principal, target: ResourceRef, privilege: string, plan: CheckPlan, revision: bigint | null, budget?: Budget): Promise<boolean> {
     const { cached, reader } = this.#props
     if (cached === null) return this.#onStandby(revision, budget, (db) => reader.check(principal, target, plan, budget, db))
     const lookup = cached.lookup(principal, target, privilege)
-    const throughCache = (): Promise<boolean> => {
-      const hit = cached.hit(lookup)
-      return hit === undefined ? cached.fill(lookup, principal, target, plan, budget) : Promise.resolve(hit)
-    }
-    if (revision === null) return throughCache()
-    return this.#heard(revision).then((heard) => heard ? throughCache() : reader.check(principal, target, plan, budget))
+    if (revision === null) return cached.fill(lookup, principal, target, plan, budget)
+    return this.#heard(revision).then((heard) => {
+      if (!heard) return reader.check(principal, target, plan, budget)
+      return cached.hit(lookup) ?? cached.fill(lookup, principal, target, plan, budget)
+    })
   }
 
   async checkMany (principal: Principal, resource: string, ids: readonly string[], plan: CheckPlan, revision: bigint | null): Promise<boolean[]> {
