@@ -112,6 +112,20 @@ if (browser !== null) {
     t.equal(await page.getByRole('table').count(), 0, 'bob sees no member')
   })
 
+  t.test('on a phone\'s width the page does not scroll sideways; the grants table scrolls within its region', async (t) => {
+    await page.setViewportSize({ width: 375, height: 740 })
+    t.teardown(() => page.setViewportSize({ width: 1000, height: 700 }))
+    await open(served, '#/resource?type=document&id=d1', 'olga')
+    await page.getByRole('heading', { name: 'document d1' }).waitFor()
+    const widths = await page.evaluate(`({
+      page: document.documentElement.scrollWidth,
+      widest: Math.max(...[...document.querySelectorAll('input, select, button')].filter((e) => e.closest('.scroll') === null).map((e) => e.getBoundingClientRect().right))
+    })`) as { page: number, widest: number }
+    t.ok(widths.page <= 375, `nothing wider than the screen (${widths.page} px)`)
+    t.ok(widths.widest <= 375, `every control outside the table within it (${widths.widest} px)`)
+    t.ok(await page.getByRole('region', { name: 'Grants on document d1' }).isVisible(), 'the table in its own scrolling region')
+  })
+
   t.test('no script error on the way', async (t) => {
     t.same(served.problems, [])
   })
