@@ -134,3 +134,9 @@ export async function exampleApp (t: Teardown): Promise<TestDatabase & { app: Ex
   await seedExample(app, db, schema)
   return { db, schema, app, auth: (claims) => ({ authorization: `Bearer ${app.jwt.sign(claims)}` }) }
 }
+
+/** A write's result without its revision (a position that differs each run), for comparing the rest exactly. */
+export function withoutRevision<T extends { revision?: unknown }> (result: T): Omit<T, 'revision'> {
+  const { revision: _revision, ...rest } = result
+  return rest
+}

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { build } from './helper.js'
+import { build, withoutRevision } from './helper.js'
 
 async function documentsApp (t: Parameters<typeof build>[0], options = {}) {
   const built = await build(t, options)
@@ -80,9 +80,9 @@ t.test('revoking takes effect on the next request', async (t) => {
   const grant = { grantee: { kind: 'user', id: 'alice' }, resource: 'document', id: '1', privilege: 'read' } as const
   await app.permissions.grant(grant)
   t.equal((await app.inject({ url: '/documents/1/read', headers: as('alice') })).statusCode, 200)
-  t.same(await app.permissions.revoke(grant), { removed: true })
+  t.same(withoutRevision(await app.permissions.revoke(grant)), { removed: true })
   t.equal((await app.inject({ url: '/documents/1/read', headers: as('alice') })).statusCode, 403)
-  t.same(await app.permissions.revoke(grant), { removed: false })
+  t.same(withoutRevision(await app.permissions.revoke(grant)), { removed: false })
 })
 
 t.test('an expired grant no longer counts', async (t) => {
@@ -93,7 +93,7 @@ t.test('an expired grant no longer counts', async (t) => {
   })
   t.equal((await app.inject({ url: '/documents/1/read', headers: as('alice') })).statusCode, 403)
   // Granting again without an expiry renews it, without a second row.
-  t.same(await app.permissions.grant({ grantee: { kind: 'user', id: 'alice' }, resource: 'document', id: '1', privilege: 'read' }), { created: false })
+  t.same(withoutRevision(await app.permissions.grant({ grantee: { kind: 'user', id: 'alice' }, resource: 'document', id: '1', privilege: 'read' })), { created: false })
   t.equal((await app.inject({ url: '/documents/1/read', headers: as('alice') })).statusCode, 200)
   t.equal((await app.permissions.listGrants({ resource: 'document', id: '1' })).length, 1)
 })
