@@ -31,12 +31,13 @@ t.test('against the options and the database; acknowledged errors pass', async (
 
 t.test('--app: the whole app, routes and @fastify/jwt included', async (t) => {
   const { env, schema } = await cliWorld(t, { migrate: false })
-  const out = await runCli(['check', '--app', join(ROOT, 'test', 'fixtures', 'cli-check-app.ts'), '--json'], { ...env, CHECK_SCHEMA: schema })
+  // The app is TypeScript, importing the plugin's sources: the tool runs from them too.
+  const out = await runCli(['check', '--app', join(ROOT, 'test', 'fixtures', 'cli-check-app.ts'), '--json'], { ...env, CHECK_SCHEMA: schema }, undefined, { sources: true })
   const findings = out.json.findings as Finding[]
   t.equal(out.code, errorsIn(findings).length > 0 ? 4 : 0, out.stderr)
   t.ok(findings.some((f) => f.id === 'routes-unannotated'), 'GET /forgotten')
   t.ok(findings.some((f) => f.id === 'jwt-algorithms-unpinned'))
-  const missing = await runCli(['check', '--app', join(ROOT, 'test', 'fixtures', 'nope.ts')], env)
+  const missing = await runCli(['check', '--app', join(ROOT, 'test', 'fixtures', 'nope.ts')], env, undefined, { sources: true })
   t.equal(missing.code, 2)
   t.match(missing.stderr, /--app .*nope\.ts/)
 })

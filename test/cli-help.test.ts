@@ -53,7 +53,8 @@ t.test('--version: the package.json version, without a database', async (t) => {
   const env = { ...process.env, PGLITE_DIR: join(ROOT, '.data', `never-${process.pid}`), DATABASE_URL: '' }
   const { version } = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8'))
   for (const flag of ['--version', '-V']) {
-    const out = await runCli([flag], env)
+    // From the sources (bin/commands/version.ts), as the header says; the installed layout is the next test's.
+    const out = await runCli([flag], env, undefined, { sources: true })
     t.equal(out.code, 0, `${flag} exits 0`)
     t.equal(out.stdout, `${version}\n`, `${flag} prints the version`)
   }

@@ -1,6 +1,8 @@
 // Runs the command-line tool as an operator would: a child process on this
 // test's database (a PGlite directory of its own, or its own schema on the
-// server named by DATABASE_URL), the schema passed with --schema.
+// server named by DATABASE_URL), the schema passed with --schema. The tool
+// runs compiled from the current sources (cli-build.ts), or from the sources
+// through tsx where a test needs that.
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -9,8 +11,10 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import tap from 'tap'
 import { sql, type Kysely } from 'kysely'
+import { runMigrations } from '../lib/store/migrate.js'
 import { createPGliteKysely } from '../lib/store/pglite.js'
 import { postgresKysely } from '../lib/store/postgres.js'
+import { compiledCli } from './cli-build.js'
 import { usingPostgres } from './helper.js'
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url))
@@ -26,10 +30,24 @@ export interface CliResult {
 
 interface Teardown { teardown: (fn: () => unknown) => void }
 
-/** Runs `node --import tsx bin/cli.ts …args` with `env`, `input` on its standard input; never rejects. */
-export function runCli (args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<CliResult> {
-  return new Promise((resolve) => {
-    const child = execFile(process.execPath, ['--import', 'tsx', CLI, ...args], { env, cwd: ROOT, maxBuffer: 256 * 1024 * 1024 }, (err, stdout, stderr) => {
+export interface RunOptions {
+  /**
+   * Run `node --import tsx bin/cli.ts` instead of the compiled tool: for a
+   * module given to the tool that is TypeScript itself (check --app), which
+   * must share the plugin's modules with the tool as in an installed package.
+   */
+  sources?: boolean
+}
+
+/**
+ * Runs the tool (`node <compiled bin/cli.js> …args`, or from the sources) with
+ * `env`, `input` on its standard input. The tool's failures are its result:
+ * only a failed build rejects.
+ */
+export async function runCli (args: string[], env: NodeJS.ProcessEnv, input?: string, { sources = false }: RunOptions = {}): Promise<CliResult> {
+  const entry = sources ? ['--import', 'tsx', CLI] : [await compiledCli()]
+  return await new Promise((resolve) => {
+    const child = execFile(process.execPath, [...entry, ...args], { env, cwd: ROOT, maxBuffer: 256 * 1024 * 1024 }, (err, stdout, stderr) => {
       const code = err === null ? 0 : typeof err.code === 'number' ? err.code : 1
       let json: unknown
       try { json = JSON.parse(stdout) } catch { json = undefined }
@@ -67,7 +85,7 @@ function sharedPGliteDir (): Promise<string> {
   return pgliteDir
 }
 
-/** A database and schema for one test, with the migrations applied unless `migrate` is false. */
+/** A database and schema for one test, with the plugin's migrations applied unless `migrate` is false. */
 export async function cliWorld (t: Teardown, { migrate = true } = {}): Promise<CliWorld> {
   const schema = `dd_cli_${process.pid}_${randomBytes(4).toString('hex')}`
   const dir = await mkdtemp(join(tmpdir(), 'dd-cli-'))
@@ -93,10 +111,9 @@ export async function cliWorld (t: Teardown, { migrate = true } = {}): Promise<C
       await db.destroy()
     }
   }
-  if (migrate) {
-    const up = await cli('migrate', 'up')
-    if (up.code !== 0) throw new Error(`migrate up failed: ${up.stderr}`)
-  }
+  // The same runMigrations that `migrate up` calls, in this process: a
+  // command's start is seconds, and test/cli-migrate.test.ts runs the command.
+  if (migrate) await withDb(async (db) => await runMigrations(db, { schema }))
   return { cli, pipe, withDb, schema, env, dir }
 }
 

@@ -4,7 +4,6 @@
 // why, and the import refuses the whole file.
 import { createReadStream } from 'node:fs'
 import { createInterface } from 'node:readline'
-import { parse } from 'csv-parse'
 import type { Grant, GranteeRef, GrantInput, Privilege } from '../../fastify-plugin.js'
 import { parseInstant, UsageError } from './context.js'
 
@@ -102,6 +101,7 @@ function attempt (line: number, read: () => GrantInput): Row {
 }
 
 async function * csvRows (file: string): AsyncGenerator<Row> {
+  const { parse } = await import('csv-parse')
   const parser = createReadStream(file).pipe(parse({
     bom: true,
     info: true,

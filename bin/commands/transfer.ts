@@ -3,16 +3,15 @@
 // the grants go through the service API (grantMany, a chunk at a time)
 // inside one transaction, so a row the service refuses rolls back the rows
 // before it too. Standard input (`-`) cannot be read twice: it is spooled to a
-// temporary file first.
+// temporary file first. The CSV and progress-bar packages load only in the
+// commands that use them: every other command, and --help, starts without.
 import { createWriteStream } from 'node:fs'
 import { access, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import cliProgress from 'cli-progress'
 import type { Command } from 'commander'
-import { stringify } from 'csv-stringify'
 import type { DefaultDenyApi, Grant, GranteeRef, GrantInput } from '../../fastify-plugin.js'
 import { audited, EXIT, failure, parseGrantee, print, RefusedError, UsageError, withPermissions } from './context.js'
 import { csvRecord, CSV_COLUMNS, formatOf, readRows, type Format, type Row } from './rows.js'
@@ -25,8 +24,9 @@ const CHUNK = 1000
 interface Progress { advance: (rows: number) => void, done: () => void }
 
 /** A bar on a terminal; otherwise a line at every tenth, which a log keeps readable. */
-function progress (label: string, total: number): Progress {
+async function progress (label: string, total: number): Promise<Progress> {
   if (process.stderr.isTTY === true) {
+    const { default: cliProgress } = await import('cli-progress')
     const bar = new cliProgress.SingleBar({
       format: `${label} [{bar}] {percentage}% | {value}/{total} rows | {eta_formatted} left`, stream: process.stderr, hideCursor: true
     }, cliProgress.Presets.shades_classic)
@@ -116,7 +116,7 @@ Examples:
 async function importFile (command: Command, file: string, name: string, format: Format, opts: { actor?: string, reason?: string }): Promise<void> {
   const total = await checkRows(file, name, format)
   await withPermissions(command, async ({ permissions, db }) => {
-    const bar = progress('import', total)
+    const bar = await progress('import', total)
     let created = 0
     try {
       await db.transaction().execute(async (trx) => {
@@ -189,8 +189,12 @@ Examples:
         }
         const source = Readable.from(grants(), { objectMode: true })
         const sink = file === undefined ? process.stdout : createWriteStream(file)
-        if (format === 'csv') await pipeline(source, stringify({ header: true, columns: [...CSV_COLUMNS] }), sink, { end: file !== undefined })
-        else await pipeline(source, sink, { end: file !== undefined })
+        if (format === 'csv') {
+          const { stringify } = await import('csv-stringify')
+          await pipeline(source, stringify({ header: true, columns: [...CSV_COLUMNS] }), sink, { end: file !== undefined })
+        } else {
+          await pipeline(source, sink, { end: file !== undefined })
+        }
         if (file !== undefined) print(command, `exported ${count} grant${count === 1 ? '' : 's'} to ${file}`, { exported: count, file, format })
       })
     })
