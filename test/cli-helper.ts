@@ -92,6 +92,12 @@ export async function cliWorld (t: Teardown, { migrate = true } = {}): Promise<C
   t.teardown(() => rm(dir, { recursive: true, force: true }))
   const env: NodeJS.ProcessEnv = { ...process.env }
   delete env.TAP_CHILD_ID
+  // tap hooks every child process it can reach (coverage, a loader thread),
+  // which costs each command most of a second; what these tests measure is
+  // the tool's behaviour, not its coverage.
+  const options = (env.NODE_OPTIONS ?? '').split(/\s+/).filter((option) => option !== '' && !option.includes('@tapjs/processinfo'))
+  if (options.length > 0) env.NODE_OPTIONS = options.join(' ')
+  else delete env.NODE_OPTIONS
   if (usingPostgres) {
     t.teardown(async () => {
       const db = postgresKysely(process.env.DATABASE_URL as string, { max: 1 })
