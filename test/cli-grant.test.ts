@@ -1,6 +1,9 @@
 // grant, revoke, list and explain from the command line, in words and as JSON.
 import t from 'tap'
 import { cliWorld } from './cli-helper.js'
+import { withoutRevision } from './helper.js'
+
+const LSN = /^[0-9A-F]{1,8}\/[0-9A-F]{1,8}$/
 
 // Each command is a process of its own that opens the database (seconds on
 // PGlite, more on a busy machine): more time than the suite's default.
@@ -11,9 +14,10 @@ t.test('grant, list (a resource, a type, a grantee), explain, revoke', async (t)
 
   const granted = await cli('grant', 'user:alice', 'read', 'document', '42', '--actor', 'ops', '--reason', 'ticket 7', '--expires', '2099-01-31', '--json')
   t.equal(granted.code, 0, granted.stderr)
-  t.same(granted.json, {
+  t.same(withoutRevision(granted.json), {
     created: true, grantee: { kind: 'user', id: 'alice' }, privilege: 'read', resource: 'document', id: '42', expiresAt: '2099-01-31T00:00:00.000Z', startsAt: null
   })
+  t.match(granted.json.revision, LSN, 'the change\'s revision, to present on a later request')
   const again = await cli('grant', 'user:alice', 'read', 'document', '42', '--expires', '2099-01-31')
   t.equal(again.code, 0)
   t.match(again.stdout, /already granted: read on document\/42 to user:alice/)
@@ -44,7 +48,8 @@ t.test('grant, list (a resource, a type, a grantee), explain, revoke', async (t)
   t.equal((await cli('explain', 'anonymous', 'document', 'public-note', '--privilege', 'read', '--json')).json.decision, 'allow')
 
   const revoked = await cli('revoke', 'user:alice', 'read', 'document', '42', '--actor', 'ops', '--json')
-  t.same(revoked.json, { removed: true, grantee: { kind: 'user', id: 'alice' }, privilege: 'read', resource: 'document', id: '42' })
+  t.same(withoutRevision(revoked.json), { removed: true, grantee: { kind: 'user', id: 'alice' }, privilege: 'read', resource: 'document', id: '42' })
+  t.match(revoked.json.revision, LSN)
   const nothing = await cli('revoke', 'user:alice', 'read', 'document', '42')
   t.equal(nothing.code, 0)
   t.match(nothing.stdout, /nothing to revoke/)

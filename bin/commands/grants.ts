@@ -45,12 +45,12 @@ Example:
       const expiresAt = opts.expires === undefined ? null : parseInstant(opts.expires, '--expires')
       const startsAt = opts.starts === undefined ? null : parseInstant(opts.starts, '--starts')
       await withPermissions(command, async ({ permissions }) => {
-        const { created } = await permissions.grant(
+        const { created, revision } = await permissions.grant(
           { ...target, grantee, privilege: privilege as Privilege, expiresAt, startsAt, grantedBy: opts.actor ?? null },
           { actor: opts.actor ?? null, reason: opts.reason ?? null })
         const what = `${privilege} on ${targetText(target)} to ${granteeText(grantee)}`
         print(command, created ? `granted ${what}` : `already granted: ${what} (schedule updated)`, {
-          created, grantee, privilege, ...target, expiresAt: when(expiresAt), startsAt: when(startsAt)
+          created, grantee, privilege, ...target, expiresAt: when(expiresAt), startsAt: when(startsAt), revision
         })
       })
     })
@@ -73,10 +73,10 @@ Example:
       const grantee = parseGrantee(granteeArg)
       const target = parseTarget(resource, id, opts.typeLevel)
       await withPermissions(command, async ({ permissions }) => {
-        const { removed } = await permissions.revoke({ ...target, grantee, privilege: privilege as Privilege }, { actor: opts.actor ?? null, reason: opts.reason ?? null })
+        const { removed, revision } = await permissions.revoke({ ...target, grantee, privilege: privilege as Privilege }, { actor: opts.actor ?? null, reason: opts.reason ?? null })
         const what = `${privilege} on ${targetText(target)} from ${granteeText(grantee)}`
         print(command, removed ? `revoked ${what}` : `nothing to revoke: ${granteeText(grantee)} does not hold ${privilege} on ${targetText(target)}`, {
-          removed, grantee, privilege, ...target
+          removed, grantee, privilege, ...target, revision
         })
       })
     })

@@ -22,8 +22,8 @@ Examples:
     .action(async (group: string, memberArg: string, opts: WriteOptions, command: Command) => {
       const member = parseMember(memberArg)
       await withPermissions(command, async ({ permissions }) => {
-        const { added } = await permissions.addMember({ group, member }, { actor: opts.actor ?? null, reason: opts.reason ?? null })
-        print(command, added ? `added ${granteeText(member)} to ${group}` : `${granteeText(member)} already is a member of ${group}`, { added, group, member })
+        const { added, revision } = await permissions.addMember({ group, member }, { actor: opts.actor ?? null, reason: opts.reason ?? null })
+        print(command, added ? `added ${granteeText(member)} to ${group}` : `${granteeText(member)} already is a member of ${group}`, { added, group, member, revision })
       })
     })
 
@@ -34,8 +34,8 @@ Examples:
     .action(async (group: string, memberArg: string, opts: WriteOptions, command: Command) => {
       const member = parseMember(memberArg)
       await withPermissions(command, async ({ permissions }) => {
-        const { removed } = await permissions.removeMember({ group, member }, { actor: opts.actor ?? null, reason: opts.reason ?? null })
-        print(command, removed ? `removed ${granteeText(member)} from ${group}` : `${granteeText(member)} was not a member of ${group}`, { removed, group, member })
+        const { removed, revision } = await permissions.removeMember({ group, member }, { actor: opts.actor ?? null, reason: opts.reason ?? null })
+        print(command, removed ? `removed ${granteeText(member)} from ${group}` : `${granteeText(member)} was not a member of ${group}`, { removed, group, member, revision })
       })
     })
 
@@ -76,8 +76,8 @@ Example (a nightly cron job):
   fastify-default-deny purge-expired --actor cron --json`))
     .action(async (opts: WriteOptions & { batchSize: number }, command: Command) => {
       await withPermissions(command, async ({ permissions }) => {
-        const { purged } = await permissions.purgeExpired({ batchSize: opts.batchSize }, { actor: opts.actor ?? null, reason: opts.reason ?? null })
-        print(command, `purged ${purged} expired grant${purged === 1 ? '' : 's'}`, { purged })
+        const { purged, revision } = await permissions.purgeExpired({ batchSize: opts.batchSize }, { actor: opts.actor ?? null, reason: opts.reason ?? null })
+        print(command, `purged ${purged} expired grant${purged === 1 ? '' : 's'}`, { purged, revision })
       })
     })
 }
