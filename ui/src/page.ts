@@ -18,6 +18,23 @@ export function fail (err: unknown, context?: Context): void {
   requestAnimationFrame(() => replace(byId('error'), text))
 }
 
+/**
+ * A view's way to change something: with a token, `run` the change, show the
+ * view afresh, then say what was done; a refusal is said in `context`'s words.
+ */
+export function changer (refresh: () => Promise<unknown>, context: Context): (run: () => Promise<string>) => Promise<void> {
+  return async (run) => {
+    if (!needToken()) return
+    try {
+      const done = await run()
+      await refresh()
+      announce(done)
+    } catch (err) {
+      fail(err, context)
+    }
+  }
+}
+
 export function byId (id: string): HTMLElement {
   const element = document.getElementById(id)
   if (element === null) throw new Error(`#${id} is missing`)

@@ -3,7 +3,7 @@
 import { call, path, session } from '../api.js'
 import { field, h, replace, select, table } from '../dom.js'
 import * as format from '../format.js'
-import { announce, fail, focusResult, form, go, input, needToken, submit } from '../page.js'
+import { fail, focusResult, form, go, input, needToken, submit, changer } from '../page.js'
 
 interface Member { kind: 'user' | 'group', id: string, addedBy: string | null, addedAt: string }
 
@@ -45,16 +45,7 @@ async function show (result: HTMLElement, group: string): Promise<void> {
     }
   }
 
-  async function change (run: () => Promise<string>): Promise<void> {
-    if (!needToken()) return
-    try {
-      const done = await run()
-      await refresh()
-      announce(done)
-    } catch (err) {
-      fail(err, forbidden)
-    }
-  }
+  const change = changer(refresh, forbidden)
 
   async function remove (m: Member): Promise<void> {
     await change(async () => {

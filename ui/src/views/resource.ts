@@ -3,7 +3,7 @@
 import { call, path, session, type Grantee } from '../api.js'
 import { field, h, replace, select, table } from '../dom.js'
 import * as format from '../format.js'
-import { announce, fail, focusResult, form, go, granteeFields, input, needToken, resourceFields, submit } from '../page.js'
+import { fail, focusResult, form, go, granteeFields, input, needToken, resourceFields, submit, changer } from '../page.js'
 
 interface ManagedGrant {
   grantee: Grantee
@@ -74,16 +74,7 @@ async function show (result: HTMLElement, type: string, id: string): Promise<voi
     return table(`Grants on ${answer.resource} ${answer.id}`, ['Grantee', 'Privilege', 'Source', 'Granted by', 'Granted at', 'Starts', 'Expires', 'Action'], rows)
   }
 
-  async function change (run: () => Promise<string>): Promise<void> {
-    if (!needToken()) return
-    try {
-      const done = await run()
-      await refresh()
-      announce(done)
-    } catch (err) {
-      fail(err, forbidden)
-    }
-  }
+  const change = changer(refresh, forbidden)
 
   async function revoke (g: ManagedGrant): Promise<void> {
     const who = format.grantee(g.grantee)
