@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto'
 import { cpus } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
+import { ask, median } from './child.js'
 
 const SECRET = randomBytes(32).toString('base64url')
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
@@ -110,18 +111,6 @@ function start (): Promise<Server> {
   })
 }
 
-function ask<T> (server: Server, kind: string): Promise<T> {
-  return new Promise((resolve) => {
-    const listener = (m: { kind: string } & T) => {
-      if (m.kind !== kind) return
-      server.child.off('message', listener)
-      resolve(m)
-    }
-    server.child.on('message', listener)
-    server.child.send({ kind })
-  })
-}
-
 async function drive (server: Server, c: Case, duration = DURATION): Promise<number> {
   const headers: Record<string, string> = c.token ? { authorization: `Bearer ${server.token}` } : {}
   const result = await autocannon({
@@ -135,11 +124,6 @@ async function drive (server: Server, c: Case, duration = DURATION): Promise<num
   return result.requests.average
 }
 
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b)
-  const middle = Math.floor(sorted.length / 2)
-  return sorted.length % 2 === 1 ? sorted[middle] as number : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2
-}
 const percentile = (values: number[], p: number): number => {
   const sorted = [...values].sort((a, b) => a - b)
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] as number

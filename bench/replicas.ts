@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto'
 import { cpus } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
+import { ask, median } from './child.js'
 
 const SECRET = randomBytes(32).toString('base64url')
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
@@ -85,24 +86,6 @@ async function drive (server: Server, c: Case, duration = DURATION): Promise<num
     throw new Error(`${c.name}: ${result.errors} errors, ${result.timeouts} timeouts, ${result['2xx']} 2xx, ${result.non2xx} non-2xx`)
   }
   return result.requests.average
-}
-
-function ask<T> (server: Server, kind: string): Promise<T> {
-  return new Promise((resolve) => {
-    const listener = (m: { kind: string } & T) => {
-      if (m.kind !== kind) return
-      server.child.off('message', listener)
-      resolve(m)
-    }
-    server.child.on('message', listener)
-    server.child.send({ kind })
-  })
-}
-
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b)
-  const middle = Math.floor(sorted.length / 2)
-  return sorted.length % 2 === 1 ? sorted[middle] as number : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2
 }
 
 async function main (): Promise<void> {
