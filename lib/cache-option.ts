@@ -1,6 +1,6 @@
 // The `cache` option: the decision cache's limits and where it listens for
 // changes. Off when absent.
-import { invalid, positiveInteger } from './option-values.js'
+import { invalid, positiveInteger, subOptions } from './option-values.js'
 
 export interface CacheSettings {
   maxEntries: number
@@ -23,11 +23,7 @@ export function cacheOption (opts: Record<string, unknown>): CacheSettings | nul
   if (raw === undefined || raw === false) return null
   if (raw !== true && (typeof raw !== 'object' || raw === null || Array.isArray(raw))) invalid('cache', 'must be true, false or an object')
   const fields = raw === true ? {} : raw as Record<string, unknown>
-  for (const key of Object.keys(fields)) {
-    if (!KEYS.has(key)) invalid('cache', `has unknown key '${key}'`)
-  }
-  const prefixed: Record<string, unknown> = {}
-  for (const [key, value] of Object.entries(fields)) prefixed[`cache.${key}`] = value
+  const prefixed = subOptions('cache', fields, KEYS)
   const listen = fields.listenConnectionString
   if (listen !== undefined && (typeof listen !== 'string' || !/^postgres(ql)?:\/\//.test(listen))) {
     invalid('cache.listenConnectionString', 'must be a postgres:// or postgresql:// URL')

@@ -48,3 +48,17 @@ export function optionalString (opts: Record<string, unknown>, name: string): st
   if (typeof value !== 'string' || value.length === 0) invalid(name, 'must be a non-empty string')
   return value
 }
+
+/**
+ * The fields of an object option (`name`), refusing any key not in `keys`,
+ * each under its full name (`name.key`) so that the primitives above name
+ * what they refuse as the user wrote it.
+ */
+export function subOptions (name: string, fields: Record<string, unknown>, keys: ReadonlySet<string>): Record<string, unknown> {
+  const prefixed: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(fields)) {
+    if (!keys.has(key)) invalid(name, `has unknown key '${key}'`)
+    prefixed[`${name}.${key}`] = value
+  }
+  return prefixed
+}

@@ -1,7 +1,7 @@
 // The `replicas` option: hot standbys the plugin may read checks from, and
 // how stale a standby may be before reads go back to the primary. Off when
 // absent.
-import { invalid, positiveInteger } from './option-values.js'
+import { invalid, positiveInteger, subOptions } from './option-values.js'
 
 export interface ReplicaSettings {
   connectionStrings: readonly string[]
@@ -24,15 +24,11 @@ export function replicaOption (opts: Record<string, unknown>): ReplicaSettings |
   if (raw === undefined || raw === false) return null
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) invalid('replicas', 'must be false or { connectionStrings, maxLag, wait, pollInterval }')
   const fields = raw as Record<string, unknown>
-  for (const key of Object.keys(fields)) {
-    if (!KEYS.has(key)) invalid('replicas', `has unknown key '${key}'`)
-  }
+  const prefixed = subOptions('replicas', fields, KEYS)
   const urls = fields.connectionStrings
   if (!Array.isArray(urls) || urls.length === 0 || urls.length > 16 || !urls.every((u) => typeof u === 'string' && POSTGRES_URL.test(u))) {
     invalid('replicas.connectionStrings', 'must be a list of 1 to 16 postgres:// or postgresql:// URLs')
   }
-  const prefixed: Record<string, unknown> = {}
-  for (const [key, value] of Object.entries(fields)) prefixed[`replicas.${key}`] = value
   const maxLag = positiveInteger(prefixed, 'replicas.maxLag', DEFAULT_REPLICA_MAX_LAG, 3_600_000)
   const pollInterval = positiveInteger(prefixed, 'replicas.pollInterval', DEFAULT_REPLICA_POLL, 60_000)
   // A standby is known fresh only as of its last poll: a bound tighter than the poll could never be met.
