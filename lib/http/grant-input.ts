@@ -5,6 +5,7 @@ import type { GranteeRef, Principal } from '../../fastify-plugin.js'
 import { codes } from '../errors.js'
 import type { WriteContext } from '../store/audit.js'
 import type { Settings } from '../options.js'
+import { queryDecodes } from './query-text.js'
 import type { Actor, GrantService, Instance } from '../service/grants.js'
 import type { MembershipService } from '../service/members.js'
 import type { GrantQueries } from '../service/queries.js'
@@ -84,6 +85,9 @@ export function requestInput (settings: ValidationSettings): RequestInput {
       return { kind: params.kind as 'user' | 'group', id: params.principal }
     },
     schedule: (body) => check.schedule({ expiresAt: expiry(body.expiresAt), startsAt: instant(body.startsAt) }),
-    reasonOf: (request) => (request.query as { reason?: string }).reason
+    reasonOf (request) {
+      if (!queryDecodes(request.url, 'reason')) return invalidRequest()
+      return (request.query as { reason?: string }).reason
+    }
   }
 }
