@@ -990,6 +990,7 @@ export declare const codes: {
   FST_DEFAULT_DENY_JWT_MISSING: ErrorConstructor0
   FST_DEFAULT_DENY_STEP_UP_REQUIRED: ErrorConstructor0
   FST_DEFAULT_DENY_INVALID_REVISION: ErrorConstructor0
+  FST_DEFAULT_DENY_DATABASE_LOCKED: ErrorConstructor2
 }
 
 export interface DefaultDenyError extends Error {

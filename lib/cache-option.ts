@@ -1,6 +1,6 @@
 // The `cache` option: the decision cache's limits and where it listens for
 // changes. Off when absent.
-import { invalid, positiveInteger, subOptions } from './option-values.js'
+import { invalid, positiveInteger, postgresUrl, subOptions } from './option-values.js'
 
 // Probes go out four times a heartbeat: below 100 ms that is a statement every few milliseconds.
 function atLeast (opts: Record<string, unknown>, name: string, fallback: number, min: number, max: number): number {
@@ -34,9 +34,7 @@ export function cacheOption (opts: Record<string, unknown>): CacheSettings | nul
   const fields = raw === true ? {} : raw as Record<string, unknown>
   const prefixed = subOptions('cache', fields, KEYS)
   const listen = fields.listenConnectionString
-  if (listen !== undefined && (typeof listen !== 'string' || !/^postgres(ql)?:\/\//.test(listen))) {
-    invalid('cache.listenConnectionString', 'must be a postgres:// or postgresql:// URL')
-  }
+  if (listen !== undefined) postgresUrl('cache.listenConnectionString', listen)
   return Object.freeze({
     maxEntries: positiveInteger(prefixed, 'cache.maxEntries', DEFAULT_CACHE_MAX_ENTRIES, 10_000_000),
     maxBytes: positiveInteger(prefixed, 'cache.maxBytes', DEFAULT_CACHE_MAX_BYTES, 2 ** 40),

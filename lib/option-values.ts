@@ -9,6 +9,17 @@ export function invalid (name: string, message: string): never {
   throw new codes.FST_DEFAULT_DENY_INVALID_OPTION(name, message)
 }
 
+const POSTGRES_URL = /^postgres(ql)?:\/\//
+
+/** Whether `value` is a URL the plugin accepts as a PostgreSQL connection string. */
+export const isPostgresUrl = (value: unknown): value is string => typeof value === 'string' && POSTGRES_URL.test(value)
+
+/** `value` as a PostgreSQL connection string, or the option error naming `name` (never echoing the value: it may hold a password). */
+export function postgresUrl (name: string, value: unknown): string {
+  if (!isPostgresUrl(value)) invalid(name, 'must be a postgres:// or postgresql:// URL')
+  return value
+}
+
 export function nameList (name: string, value: unknown, mayBeEmpty = false): string[] {
   if (mayBeEmpty && Array.isArray(value) && value.length === 0) return []
   if (!Array.isArray(value) || value.length === 0) invalid(name, 'must be a non-empty array of names')

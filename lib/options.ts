@@ -3,7 +3,7 @@ import type { FastifyDefaultDenyOptions } from '../fastify-plugin.js'
 import { MANAGE, managingPrivileges, satisfiedByOf, type Policy } from './decision/policy.js'
 import { isValidId } from './decision/ids.js'
 import { acknowledgeOption } from './security/acknowledge-option.js'
-import { booleanOption, claimOption, invalid, nameList, optionalString, positiveInteger } from './option-values.js'
+import { booleanOption, claimOption, invalid, nameList, optionalString, positiveInteger, postgresUrl } from './option-values.js'
 import { stepUpOption, type StepUpPolicy } from './step-up-option.js'
 import { cacheOption, type CacheSettings } from './cache-option.js'
 import { replicaOption, type ReplicaSettings } from './replica-option.js'
@@ -166,9 +166,7 @@ export function resolveOptions (raw: unknown): Settings {
   const hasUrl = opts.connectionString !== undefined
   if (hasDb === hasUrl) invalid('db', "or 'connectionString' is required (exactly one): there is no in-memory fallback")
   if (hasDb && !isKysely(opts.db)) invalid('db', 'must be a Kysely instance')
-  if (hasUrl && (typeof opts.connectionString !== 'string' || !/^postgres(ql)?:\/\//.test(opts.connectionString))) {
-    invalid('connectionString', 'must be a postgres:// or postgresql:// URL')
-  }
+  if (hasUrl) postgresUrl('connectionString', opts.connectionString)
 
   const schema = opts.schema === undefined ? DEFAULT_SCHEMA : opts.schema
   if (typeof schema !== 'string' || !SCHEMA_NAME.test(schema)) invalid('schema', 'must be a plain SQL identifier')

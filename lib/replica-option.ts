@@ -1,7 +1,7 @@
 // The `replicas` option: hot standbys the plugin may read checks from, and
 // how stale a standby may be before reads go back to the primary. Off when
 // absent.
-import { invalid, positiveInteger, subOptions } from './option-values.js'
+import { invalid, isPostgresUrl, positiveInteger, subOptions } from './option-values.js'
 
 export interface ReplicaSettings {
   connectionStrings: readonly string[]
@@ -17,7 +17,6 @@ export const DEFAULT_REPLICA_MAX_LAG = 1_000
 export const DEFAULT_REPLICA_WAIT = 50
 export const DEFAULT_REPLICA_POLL = 100
 const KEYS = new Set(['connectionStrings', 'maxLag', 'wait', 'pollInterval'])
-const POSTGRES_URL = /^postgres(ql)?:\/\//
 
 export function replicaOption (opts: Record<string, unknown>): ReplicaSettings | null {
   const raw = opts.replicas
@@ -26,7 +25,7 @@ export function replicaOption (opts: Record<string, unknown>): ReplicaSettings |
   const fields = raw as Record<string, unknown>
   const prefixed = subOptions('replicas', fields, KEYS)
   const urls = fields.connectionStrings
-  if (!Array.isArray(urls) || urls.length === 0 || urls.length > 16 || !urls.every((u) => typeof u === 'string' && POSTGRES_URL.test(u))) {
+  if (!Array.isArray(urls) || urls.length === 0 || urls.length > 16 || !urls.every(isPostgresUrl)) {
     invalid('replicas.connectionStrings', 'must be a list of 1 to 16 postgres:// or postgresql:// URLs')
   }
   const maxLag = positiveInteger(prefixed, 'replicas.maxLag', DEFAULT_REPLICA_MAX_LAG, 3_600_000)

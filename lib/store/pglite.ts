@@ -11,6 +11,7 @@ import pgProtocol from 'pg-protocol'
 import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } from 'kysely'
 import { registerInProcessListen, type InProcessListen } from './channel.js'
 import { registerRunner, type DirectRunner } from './check.js'
+import { lockDataDir } from './data-dir-lock.js'
 import { postgresKysely } from './postgres.js'
 
 const { serialize } = pgProtocol
@@ -93,9 +94,12 @@ export class PGlitePool implements PostgresPool {
   readonly #prepared = new Map<string, { name: string, columns: Column[] }>()
   #tail: Promise<void> = Promise.resolve()
   #ended = false
+  readonly #onEnd: (() => Promise<void>) | undefined
 
-  constructor (pglite: PGlite) {
+  /** `onEnd` runs once the database is closed (the data directory's lock is released there). */
+  constructor (pglite: PGlite, onEnd?: () => Promise<void>) {
     this.#pglite = pglite
+    this.#onEnd = onEnd
   }
 
   /** Waits for the one connection; returns how to give it back. */
@@ -180,18 +184,38 @@ export class PGlitePool implements PostgresPool {
   async end (): Promise<void> {
     this.#ended = true
     await this.#tail
-    if (!this.#pglite.closed) await this.#pglite.close()
+    try {
+      if (!this.#pglite.closed) await this.#pglite.close()
+    } finally {
+      await this.#onEnd?.()
+    }
   }
 }
 
 /**
  * A Kysely instance on an embedded PGlite database: in memory when `dataDir`
- * is omitted, persisted in that directory otherwise. `db.destroy()` closes it.
+ * is omitted, persisted in that directory otherwise (created if missing).
+ * `db.destroy()` closes it.
+ *
+ * A directory is one process's at a time: this process takes it (a lock file
+ * in it, released by `db.destroy()` and on exit), and while it holds it any
+ * other opener fails at once with `FST_DEFAULT_DENY_DATABASE_LOCKED`, naming
+ * this process. For several processes on one database, use PostgreSQL.
  */
 export async function createPGliteKysely<DB = any> (dataDir?: string): Promise<Kysely<DB>> {
-  if (dataDir !== undefined) await mkdir(dataDir, { recursive: true })
-  const pglite = await PGlite.create(dataDir)
-  const pool = new PGlitePool(pglite)
+  let unlock: (() => Promise<void>) | undefined
+  if (dataDir !== undefined) {
+    await mkdir(dataDir, { recursive: true })
+    unlock = await lockDataDir(dataDir)
+  }
+  let pglite: PGlite
+  try {
+    pglite = await PGlite.create(dataDir)
+  } catch (err) {
+    await unlock?.()
+    throw err
+  }
+  const pool = new PGlitePool(pglite, unlock)
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
   registerRunner(db, pool.run)
   registerInProcessListen(db, pool.listen)
