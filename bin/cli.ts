@@ -4,7 +4,7 @@
 import { Command, CommanderError } from 'commander'
 import { auditCommands } from './commands/audit.js'
 import { checkCommand } from './commands/check.js'
-import { EXIT, failure } from './commands/context.js'
+import { EXIT, failure, openedDatabase } from './commands/context.js'
 import { grantCommands } from './commands/grants.js'
 import { memberCommands } from './commands/members.js'
 import { migrateCommands } from './commands/migrate.js'
@@ -13,7 +13,8 @@ import { packageVersion } from './commands/version.js'
 
 const HELP = `
 Database: DATABASE_URL (PostgreSQL), or the config module's connectionString,
-or else the embedded PGlite database in PGLITE_DIR (default .data/pglite).
+or else the embedded PGlite database in PGLITE_DIR (default .data/pglite), which
+only 'migrate up' creates. Every command names the database it opened.
 
 Exit codes:
   0  done
@@ -55,7 +56,11 @@ async function main (argv: string[]): Promise<number> {
     // Commander has printed its own errors and the help already.
     if (!(err instanceof CommanderError)) process.stderr.write(`fastify-default-deny: ${message}\n`)
     if (code !== EXIT.OK && (cli.opts().json === true || argv.includes('--json'))) {
-      process.stdout.write(`${JSON.stringify({ error: { exitCode: code, code: errorCode ?? null, message, ...(details === undefined ? {} : { details }) } }, null, 2)}\n`)
+      const database = openedDatabase()
+      process.stdout.write(`${JSON.stringify({
+        ...(database === undefined ? {} : { database }),
+        error: { exitCode: code, code: errorCode ?? null, message, ...(details === undefined ? {} : { details }) }
+      }, null, 2)}\n`)
     }
     return code
   }

@@ -10,11 +10,12 @@ const LSN = /^[0-9A-F]{1,8}\/[0-9A-F]{1,8}$/
 t.setTimeout(360_000)
 
 t.test('grant, list (a resource, a type, a grantee), explain, revoke', async (t) => {
-  const { cli } = await cliWorld(t)
+  const { cli, database } = await cliWorld(t)
 
   const granted = await cli('grant', 'user:alice', 'read', 'document', '42', '--actor', 'ops', '--reason', 'ticket 7', '--expires', '2099-01-31', '--json')
   t.equal(granted.code, 0, granted.stderr)
   t.same(withoutRevision(granted.json), {
+    database,
     created: true, grantee: { kind: 'user', id: 'alice' }, privilege: 'read', resource: 'document', id: '42', expiresAt: '2099-01-31T00:00:00.000Z', startsAt: null
   })
   t.match(granted.json.revision, LSN, 'the change\'s revision, to present on a later request')
@@ -48,7 +49,7 @@ t.test('grant, list (a resource, a type, a grantee), explain, revoke', async (t)
   t.equal((await cli('explain', 'anonymous', 'document', 'public-note', '--privilege', 'read', '--json')).json.decision, 'allow')
 
   const revoked = await cli('revoke', 'user:alice', 'read', 'document', '42', '--actor', 'ops', '--json')
-  t.same(withoutRevision(revoked.json), { removed: true, grantee: { kind: 'user', id: 'alice' }, privilege: 'read', resource: 'document', id: '42' })
+  t.same(withoutRevision(revoked.json), { database, removed: true, grantee: { kind: 'user', id: 'alice' }, privilege: 'read', resource: 'document', id: '42' })
   t.match(revoked.json.revision, LSN)
   const nothing = await cli('revoke', 'user:alice', 'read', 'document', '42')
   t.equal(nothing.code, 0)

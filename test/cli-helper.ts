@@ -5,6 +5,7 @@
 // through tsx where a test needs that.
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -72,6 +73,14 @@ export interface CliWorld {
   env: NodeJS.ProcessEnv
   /** A scratch directory for files, removed afterwards. */
   dir: string
+  /** How the tool names this database (`database` in --json output). */
+  database: string
+}
+
+/** `url` as the tool may show it: no password, no parameters. */
+export function withoutSecrets (url: string): string {
+  const { protocol, username, host, pathname } = new URL(url)
+  return `${protocol}//${username === '' ? '' : `${username}@`}${host}${pathname}`
 }
 
 // Creating a PGlite directory costs seconds: one serves a whole test file,
@@ -119,8 +128,12 @@ export async function cliWorld (t: Teardown, { migrate = true } = {}): Promise<C
   }
   // The same runMigrations that `migrate up` calls, in this process: a
   // command's start is seconds, and test/cli-migrate.test.ts runs the command.
+  // Unmigrated, the embedded database is still created: only `migrate up`
+  // would create it, and the tests of a fresh schema ask other commands too.
   if (migrate) await withDb(async (db) => await runMigrations(db, { schema }))
-  return { cli, pipe, withDb, schema, env, dir }
+  else if (!usingPostgres && !existsSync(join(env.PGLITE_DIR as string, 'PG_VERSION'))) await withDb(async () => {})
+  const database = usingPostgres ? withoutSecrets(process.env.DATABASE_URL as string) : `embedded ${env.PGLITE_DIR as string}`
+  return { cli, pipe, withDb, schema, env, dir, database }
 }
 
 /** Every stored grant, as export writes them (JSON Lines), without the instant each was granted. */

@@ -13,7 +13,7 @@ t.setTimeout(360_000)
 const ROWS = 20_000
 
 t.test(`${ROWS} rows in one transaction, with progress`, async (t) => {
-  const { cli, dir } = await cliWorld(t)
+  const { cli, dir, database } = await cliWorld(t)
   const file = join(dir, 'large.csv')
   const out = createWriteStream(file)
   out.write('granteeKind,granteeId,resource,id,privilege\n')
@@ -25,7 +25,7 @@ t.test(`${ROWS} rows in one transaction, with progress`, async (t) => {
 
   const imported = await cli('import', file, '--actor', 'bulk', '--json')
   t.equal(imported.code, 0, imported.stderr)
-  t.same(imported.json, { rows: ROWS, created: ROWS, existing: 0 })
+  t.same(imported.json, { database, rows: ROWS, created: ROWS, existing: 0 })
   const lines = imported.stderr.trim().split('\n')
   t.equal(lines.length, 10, 'a line at every tenth')
   t.equal(lines[0], `import: ${ROWS / 10}/${ROWS} rows (10%)`)

@@ -26,7 +26,7 @@ t.test('import - : JSON Lines by default, CSV with --format csv, the spool remov
 
   const json = await world.pipe(JSONL, 'import', '-', '--actor', 'ops', '--json')
   t.equal(json.code, 0, json.stderr)
-  t.same(json.json, { rows: 2, created: 2, existing: 0 })
+  t.same(json.json, { database: world.database, rows: 2, created: 2, existing: 0 })
   const words = await world.pipe(CSV, 'import', '-', '--format', 'csv')
   t.equal(words.code, 0, words.stderr)
   t.match(words.stdout, /^imported 2 rows from standard input: 2 new, 0 already granted$/m)

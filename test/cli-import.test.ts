@@ -23,13 +23,13 @@ t.test('export, then import into another schema: the same grants, both formats',
   for (const format of ['csv', 'json']) {
     const file = join(source.dir, `grants.${format}`)
     const exported = await source.cli('export', file, '--json')
-    t.same(exported.json, { exported: 4, file, format }, exported.stderr)
+    t.same(exported.json, { database: source.database, exported: 4, file, format }, exported.stderr)
     if (format === 'csv') t.match(await readFile(file, 'utf8'), /^granteeKind,granteeId,resource,id,privilege,grantedBy,grantedAt,expiresAt,startsAt\n/)
     // Without --actor, each row's grantedBy is who granted it, in the table and the audit trail.
     const imported = await target.cli('import', file, '--json')
     t.equal(imported.code, 0, imported.stderr)
     // The second format brings the same grants: all already there.
-    t.same(imported.json, format === 'csv' ? { rows: 4, created: 4, existing: 0 } : { rows: 4, created: 0, existing: 4 })
+    t.same(imported.json, { database: target.database, ...format === 'csv' ? { rows: 4, created: 4, existing: 0 } : { rows: 4, created: 0, existing: 4 } })
     t.same(await grantsOf(target), expected, `${format}: the grants came back as they were`)
   }
   const filtered = await source.cli('export', '--format', 'csv', '--resource', 'folder')

@@ -10,10 +10,10 @@ const LSN = /^[0-9A-F]{1,8}\/[0-9A-F]{1,8}$/
 t.setTimeout(360_000)
 
 t.test('nested groups: add, list, of, explain through them, remove', async (t) => {
-  const { cli } = await cliWorld(t)
+  const { cli, database } = await cliWorld(t)
   const added = await cli('members', 'add', 'staff', 'group:editors', '--actor', 'ops', '--json')
   t.equal(added.code, 0, added.stderr)
-  t.same(withoutRevision(added.json), { added: true, group: 'staff', member: { kind: 'group', id: 'editors' } })
+  t.same(withoutRevision(added.json), { database, added: true, group: 'staff', member: { kind: 'group', id: 'editors' } })
   t.match(added.json.revision, LSN)
   t.match((await cli('members', 'add', 'editors', 'user:eve')).stdout, /added user:eve to editors/)
   t.match((await cli('members', 'add', 'editors', 'user:eve')).stdout, /already is a member/)
@@ -33,7 +33,7 @@ t.test('nested groups: add, list, of, explain through them, remove', async (t) =
   t.match(why.stdout, /via editors/)
 
   const removed = await cli('members', 'remove', 'editors', 'user:eve', '--json')
-  t.same(withoutRevision(removed.json), { removed: true, group: 'editors', member: { kind: 'user', id: 'eve' } })
+  t.same(withoutRevision(removed.json), { database, removed: true, group: 'editors', member: { kind: 'user', id: 'eve' } })
   t.match(removed.json.revision, LSN)
   t.match((await cli('members', 'remove', 'editors', 'user:eve')).stdout, /was not a member/)
   t.equal((await cli('explain', 'user:eve', 'document', 'd1', '--privilege', 'read', '--json')).json.decision, 'deny')
@@ -41,12 +41,12 @@ t.test('nested groups: add, list, of, explain through them, remove', async (t) =
 })
 
 t.test('purge-expired deletes what expired, and says how many', async (t) => {
-  const { cli } = await cliWorld(t)
+  const { cli, database } = await cliWorld(t)
   t.equal((await cli('grant', 'user:old', 'read', 'document', 'd1', '--starts', '2020-01-01', '--expires', '2020-01-02')).code, 0)
   t.equal((await cli('grant', 'user:new', 'read', 'document', 'd1', '--expires', '2099-01-01')).code, 0)
   const purged = await cli('purge-expired', '--actor', 'cron', '--batch-size', '10', '--json')
   t.equal(purged.code, 0, purged.stderr)
-  t.same(withoutRevision(purged.json), { purged: 1 })
+  t.same(withoutRevision(purged.json), { database, purged: 1 })
   t.match(purged.json.revision, LSN)
   t.match((await cli('purge-expired')).stdout, /purged 0 expired grants/)
   const left = await cli('list', 'document', 'd1', '--json')

@@ -12,7 +12,7 @@ const ALL = Object.keys(migrations).sort()
 const LAST = ALL[ALL.length - 1] as string
 
 t.test('up, status, down, status, up again; --json parsed', async (t) => {
-  const { cli } = await cliWorld(t, { migrate: false })
+  const { cli, database } = await cliWorld(t, { migrate: false })
   const fresh = await cli('migrate', 'status', '--json')
   t.equal(fresh.code, 0, fresh.stderr)
   t.same(fresh.json.pending, ALL, 'a fresh schema has every migration pending')
@@ -21,14 +21,14 @@ t.test('up, status, down, status, up again; --json parsed', async (t) => {
   t.equal(up.code, 0, up.stderr)
   t.equal(up.stdout.trim(), `applied: ${ALL.join(', ')}`)
   const again = await cli('migrate', 'up', '--json')
-  t.same(again.json, { applied: [] }, 'a second run does nothing')
+  t.same(again.json, { database, applied: [] }, 'a second run does nothing')
 
   const status = await cli('migrate', 'status')
   t.match(status.stdout, /up to date/)
   t.match(status.stdout, new RegExp(`applied \\d{4}-\\d{2}-\\d{2}T[^ ]+  ${LAST}`))
 
   const down = await cli('--json', 'migrate', 'down')
-  t.same(down.json, { reverted: [LAST] }, '--json before the command works too')
+  t.same(down.json, { database, reverted: [LAST] }, '--json before the command works too')
   const after = await cli('migrate', 'status', '--json')
   t.same(after.json.pending, [LAST])
   t.equal(after.json.migrations.length, ALL.length)

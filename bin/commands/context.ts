@@ -2,7 +2,8 @@
 // a Fastify instance that never listens, the output in words or JSON, and
 // how an error becomes an exit code. The commands only parse and print; what
 // they do is the service API's (`app.permissions`).
-import { resolve } from 'node:path'
+import { existsSync } from 'node:fs'
+import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { CommanderError, type Command } from 'commander'
 import type { FastifyInstance } from 'fastify'
@@ -38,9 +39,9 @@ export type GlobalOptions = {
 
 export const globals = (command: Command): GlobalOptions => command.optsWithGlobals<GlobalOptions>()
 
-/** Prints a result: the words on a terminal, or exactly one JSON document with `--json`. */
-export function print (command: Command, words: string | string[], json: unknown): void {
-  if (globals(command).json === true) process.stdout.write(`${JSON.stringify(json, null, 2)}\n`)
+/** Prints a result: the words on a terminal, or exactly one JSON document with `--json`, naming the database it came from. */
+export function print (command: Command, words: string | string[], json: object): void {
+  if (globals(command).json === true) process.stdout.write(`${JSON.stringify(opened === undefined ? json : { database: opened, ...json }, null, 2)}\n`)
   else for (const line of Array.isArray(words) ? words : [words]) process.stdout.write(`${line}\n`)
 }
 
@@ -61,24 +62,77 @@ export async function loadConfig (file: string | undefined): Promise<Record<stri
   return options as Record<string, unknown>
 }
 
+/** Where the tool's database is: PostgreSQL at a URL, or an embedded directory. */
+export type DatabaseLocation = { kind: 'postgres', url: string, from: string } | { kind: 'embedded', dir: string }
+
 /**
  * PostgreSQL at DATABASE_URL (or the config's `connectionString`), otherwise
- * the embedded database in PGLITE_DIR, as the example uses. PGlite is loaded
- * only then: it is an optional peer dependency.
+ * the embedded database in PGLITE_DIR, as the example uses. A URL the plugin
+ * would refuse is refused here by the same rule.
  */
-export function databaseUrl (config: Record<string, unknown>): string | undefined {
-  if (process.env.DATABASE_URL !== undefined && process.env.DATABASE_URL !== '') return process.env.DATABASE_URL
-  return typeof config.connectionString === 'string' ? config.connectionString : undefined
+export async function databaseLocation (config: Record<string, unknown>): Promise<DatabaseLocation> {
+  const env = process.env.DATABASE_URL
+  const [url, from] = env !== undefined && env !== '' ? [env, 'DATABASE_URL'] : [config.connectionString, "the config's connectionString"]
+  if (url !== undefined) {
+    const { postgresUrl } = await import('../../lib/option-values.js')
+    try {
+      return { kind: 'postgres', url: postgresUrl('connectionString', url), from }
+    } catch (err) {
+      throw new UsageError(`${from}: ${(err as Error).message}`)
+    }
+  }
+  const { DEFAULT_PGLITE_DIR } = await import('../../lib/store/pglite.js')
+  const dir = process.env.PGLITE_DIR
+  return { kind: 'embedded', dir: resolve(dir !== undefined && dir !== '' ? dir : DEFAULT_PGLITE_DIR) }
 }
 
-export async function openDatabase (config: Record<string, unknown>): Promise<Kysely<any>> {
-  const url = databaseUrl(config)
-  if (url !== undefined) {
-    const { postgresKysely } = await import('../../lib/store/postgres.js')
-    return postgresKysely(url, { max: 2, connectionTimeoutMillis: 10_000 })
+/** How output names a database: its path, or its URL without password or parameters (which may carry one). */
+export function databaseText (location: DatabaseLocation): string {
+  if (location.kind === 'embedded') return `embedded ${location.dir}`
+  try {
+    const url = new URL(location.url)
+    const user = url.username === '' ? '' : `${url.username}@`
+    return `${url.protocol}//${user}${url.host}${url.pathname}`
+  } catch {
+    return `${location.url.slice(0, location.url.indexOf(':'))}:// (a URL that does not parse)`
   }
-  const { createPGliteKysely, DEFAULT_PGLITE_DIR } = await import('../../lib/store/pglite.js')
-  return await createPGliteKysely(process.env.PGLITE_DIR ?? DEFAULT_PGLITE_DIR)
+}
+
+/** An embedded database that is not there: only `migrate up` creates one. */
+export class MissingDatabaseError extends Error {
+  readonly code = 'no-database'
+}
+
+// One command per process: the database it opened, for its output and its errors.
+let opened: string | undefined
+
+/** The database the command opened, as its output names it (undefined before it opened one). */
+export const openedDatabase = (): string | undefined => opened
+
+/**
+ * Opens the database and says which, on standard error unless `--json`
+ * (where `print` adds it as `database`). Only `create` (migrate up) may make
+ * a new embedded one: anywhere else a missing one is an error naming the
+ * path, and nothing is created.
+ */
+export async function openDatabase (command: Command, config: Record<string, unknown>, { create = false } = {}): Promise<Kysely<any>> {
+  const location = await databaseLocation(config)
+  const text = databaseText(location)
+  let db: Kysely<any>
+  if (location.kind === 'postgres') {
+    const { postgresKysely } = await import('../../lib/store/postgres.js')
+    db = postgresKysely(location.url, { max: 2, connectionTimeoutMillis: 10_000 })
+  } else {
+    if (!create && !existsSync(join(location.dir, 'PG_VERSION'))) {
+      throw new MissingDatabaseError(`no embedded database in ${location.dir}: create it with 'fastify-default-deny migrate up', or point PGLITE_DIR (or DATABASE_URL) at your database`)
+    }
+    // PGlite is loaded only here: it is an optional peer dependency.
+    const { createPGliteKysely } = await import('../../lib/store/pglite.js')
+    db = await createPGliteKysely(location.dir)
+  }
+  opened = text
+  if (globals(command).json !== true) process.stderr.write(`database: ${text}\n`)
+  return db
 }
 
 export function schemaOf (command: Command, config: Record<string, unknown>): string {
@@ -88,10 +142,12 @@ export function schemaOf (command: Command, config: Record<string, unknown>): st
 }
 
 /** Opens the database for `work` and always closes it. */
-export async function withDatabase<T> (command: Command, work: (db: Kysely<any>, schema: string, config: Record<string, unknown>) => Promise<T>): Promise<T> {
+export async function withDatabase<T> (
+  command: Command, work: (db: Kysely<any>, schema: string, config: Record<string, unknown>) => Promise<T>, { create = false } = {}
+): Promise<T> {
   const config = await loadConfig(globals(command).config)
   const schema = schemaOf(command, config)
-  const db = await openDatabase(config)
+  const db = await openDatabase(command, config, { create })
   try {
     return await work(db, schema, config)
   } finally {
@@ -128,7 +184,8 @@ export async function withPermissions<T> (command: Command, work: (context: Cont
     const app = Fastify({ logger: false })
     try {
       const { connectionString: _url, db: _db, ...rest } = config
-      const url = databaseUrl(config)
+      const location = await databaseLocation(config)
+      const url = location.kind === 'postgres' ? location.url : undefined
       // asConfigured: for the self-check to judge, the grant routes as configured and the plugin's own pool on the URL.
       const options = {
         ...rest,
@@ -245,7 +302,7 @@ export function failure (err: unknown): { code: number, message: string, errorCo
   if (cause !== undefined && !message.includes(reasonOf(cause))) message += `: ${reasonOf(cause)}`
   // 42P01: undefined table. The CLI never migrates by itself.
   if (code === '42P01' || (cause as { code?: unknown } | undefined)?.code === '42P01') {
-    message += ' (are the migrations applied? run: fastify-default-deny migrate up)'
+    message += ` (are the migrations applied${opened === undefined ? '' : ` to ${opened}`}? run: fastify-default-deny migrate up)`
   }
   return { code: EXIT.FAILURE, message, ...(typeof code === 'string' ? { errorCode: code } : {}) }
 }

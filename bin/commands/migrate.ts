@@ -15,12 +15,13 @@ Examples:
   fastify-default-deny migrate down --schema authz`)
 
   migrate.command('up')
-    .description('Apply every pending migration.')
+    .description('Apply every pending migration (creating the embedded database if it does not exist).')
     .action(async (_opts: unknown, command: Command) => {
+      // The one command that may create an embedded database.
       await withDatabase(command, async (db, schema) => {
         const ran = await (await store()).runMigrations(db, { schema })
         print(command, ran.length === 0 ? 'nothing to do' : `applied: ${ran.join(', ')}`, { applied: ran })
-      })
+      }, { create: true })
     })
 
   migrate.command('down')
