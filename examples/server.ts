@@ -10,7 +10,12 @@ const dataDir = process.env.PGLITE_DIR ?? DEFAULT_PGLITE_DIR
 // A fresh secret per run unless one is given: tokens printed below last for this run.
 const secret = process.env.JWT_SECRET ?? randomBytes(32).toString('base64url')
 
-const db = await openDatabase(url, dataDir)
+const db = await openDatabase(url, dataDir).catch((err: { code?: unknown, message: string }) => {
+  // Another process has this embedded database: say who, not a stack trace.
+  if (err.code !== 'FST_DEFAULT_DENY_DATABASE_LOCKED') throw err
+  console.error(`${err.message} (or give this one a PGLITE_DIR of its own)`)
+  process.exit(1)
+})
 
 // At info the plugin logs each denial with what was asked for, so a 403 in
 // the demo says why (requests themselves are not logged, see app.ts). The

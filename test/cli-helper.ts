@@ -94,11 +94,8 @@ function sharedPGliteDir (): Promise<string> {
   return pgliteDir
 }
 
-/** A database and schema for one test, with the plugin's migrations applied unless `migrate` is false. */
-export async function cliWorld (t: Teardown, { migrate = true } = {}): Promise<CliWorld> {
-  const schema = `dd_cli_${process.pid}_${randomBytes(4).toString('hex')}`
-  const dir = await mkdtemp(join(tmpdir(), 'dd-cli-'))
-  t.teardown(() => rm(dir, { recursive: true, force: true }))
+/** This process's environment for a child process of a test, without tap's hooks. */
+export function childEnv (): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env }
   delete env.TAP_CHILD_ID
   // tap hooks every child process it can reach (coverage, a loader thread),
@@ -107,6 +104,15 @@ export async function cliWorld (t: Teardown, { migrate = true } = {}): Promise<C
   const options = (env.NODE_OPTIONS ?? '').split(/\s+/).filter((option) => option !== '' && !option.includes('@tapjs/processinfo'))
   if (options.length > 0) env.NODE_OPTIONS = options.join(' ')
   else delete env.NODE_OPTIONS
+  return env
+}
+
+/** A database and schema for one test, with the plugin's migrations applied unless `migrate` is false. */
+export async function cliWorld (t: Teardown, { migrate = true } = {}): Promise<CliWorld> {
+  const schema = `dd_cli_${process.pid}_${randomBytes(4).toString('hex')}`
+  const dir = await mkdtemp(join(tmpdir(), 'dd-cli-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  const env = childEnv()
   if (usingPostgres) {
     t.teardown(async () => {
       const db = postgresKysely(process.env.DATABASE_URL as string, { max: 1 })

@@ -192,6 +192,26 @@ export class PGlitePool implements PostgresPool {
   }
 }
 
+// Kysely ends a pool only if a query of its own ever used it; the check
+// runs beside Kysely, and a database may be opened and closed unused: either
+// way destroy() must close PGlite, and so release the data directory.
+class PGliteKysely<DB> extends Kysely<DB> {
+  readonly #pool: PGlitePool
+
+  constructor (pool: PGlitePool) {
+    super({ dialect: new PostgresDialect({ pool }) })
+    this.#pool = pool
+  }
+
+  override async destroy (): Promise<void> {
+    try {
+      await super.destroy()
+    } finally {
+      await this.#pool.end()
+    }
+  }
+}
+
 /**
  * A Kysely instance on an embedded PGlite database: in memory when `dataDir`
  * is omitted, persisted in that directory otherwise (created if missing).
@@ -216,7 +236,7 @@ export async function createPGliteKysely<DB = any> (dataDir?: string): Promise<K
     throw err
   }
   const pool = new PGlitePool(pglite, unlock)
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
+  const db = new PGliteKysely<DB>(pool)
   registerRunner(db, pool.run)
   registerInProcessListen(db, pool.listen)
   return db
