@@ -47,7 +47,8 @@ interface Run { code: number, stdout: string, stderr: string }
 async function exampleServer (dir: string): Promise<Run> {
   const env = { ...childEnv(), PGLITE_DIR: dir, DATABASE_URL: '', PORT: '0', HOST: '127.0.0.1' }
   return await new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', join(ROOT, 'examples', 'server.ts')], { env, cwd: ROOT }, (err, stdout, stderr) => {
+    // Were it to start after all, it must not outlive the test.
+    execFile(process.execPath, ['--import', 'tsx', join(ROOT, 'examples', 'server.ts')], { env, cwd: ROOT, timeout: 120_000 }, (err, stdout, stderr) => {
       resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : 1, stdout, stderr })
     })
   })
