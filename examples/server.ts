@@ -13,7 +13,7 @@ const secret = process.env.JWT_SECRET ?? randomBytes(32).toString('base64url')
 const db = await openDatabase(url, dataDir).catch((err: { code?: unknown, message: string }) => {
   // Another process has this embedded database: say who, not a stack trace.
   if (err.code !== 'FST_DEFAULT_DENY_DATABASE_LOCKED') throw err
-  console.error(`${err.message} (or give this one a PGLITE_DIR of its own)`)
+  console.error(`${err.message}\nTo run another example beside it, give that one a PGLITE_DIR of its own.`)
   process.exit(1)
 })
 
