@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Kysely } from 'kysely'
 import type { DefaultDenyApi, FastifyDefaultDenyOptions, GranteeRef, MemberRef, Principal, ResourceRef } from '../../fastify-plugin.js'
 import { reasonOf } from '../../lib/error-reason.js'
+import { visible } from './terminal.js'
 
 // Fastify, the plugin and the drivers load when a command needs the
 // database: --help and usage errors answer at once.
@@ -41,7 +42,7 @@ export const globals = (command: Command): GlobalOptions => command.optsWithGlob
 /** Prints a result: the words on a terminal, or exactly one JSON document with `--json`. */
 export function print (command: Command, words: string | string[], json: unknown): void {
   if (globals(command).json === true) process.stdout.write(`${JSON.stringify(json, null, 2)}\n`)
-  else for (const line of Array.isArray(words) ? words : [words]) process.stdout.write(`${line}\n`)
+  else for (const line of Array.isArray(words) ? words : [words]) process.stdout.write(`${visible(line)}\n`)
 }
 
 /** The plugin options from `--config`: the module's default export (or `options`), an object or a function returning one. */
