@@ -10,6 +10,7 @@ import type { Kysely } from 'kysely'
 import type { DefaultDenyApi, FastifyDefaultDenyOptions, GranteeRef, MemberRef, Principal, ResourceRef } from '../../fastify-plugin.js'
 import { reasonOf } from '../../lib/error-reason.js'
 import { visible } from './terminal.js'
+import { parseInstant as instantOf } from '../../lib/decision/instant.js'
 
 // Fastify, the plugin and the drivers load when a command needs the
 // database: --help and usage errors answer at once.
@@ -196,13 +197,10 @@ export function parseTarget (resource: string, id: string | undefined, typeLevel
   return { resource, id: typeLevel === true ? null : id as string }
 }
 
-const INSTANT = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2}))?$/
-
-/** An ISO 8601 date, or date and time with its offset: never a local time that means different instants on different machines. */
 export function parseInstant (text: string, what: string): Date {
-  const date = new Date(text)
-  if (!INSTANT.test(text) || !Number.isFinite(date.getTime())) {
-    throw new UsageError(`${what} '${text}': expected an ISO 8601 date (2027-01-31) or date-time with offset (2027-01-31T12:00:00Z)`)
+  const date = instantOf(text, { dateOnly: true })
+  if (date === null) {
+    throw new UsageError(`${what} '${text}': not a real instant; expected an ISO 8601 date (2027-01-31) or date-time with offset (2027-01-31T12:00:00Z)`)
   }
   return date
 }
