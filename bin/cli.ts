@@ -9,6 +9,7 @@ import { grantCommands } from './commands/grants.js'
 import { memberCommands } from './commands/members.js'
 import { migrateCommands } from './commands/migrate.js'
 import { transferCommands } from './commands/transfer.js'
+import { visible } from './commands/terminal.js'
 import { packageVersion } from './commands/version.js'
 
 const HELP = `
@@ -21,7 +22,8 @@ Exit codes:
   1  failure: the database is unreachable, a table is missing, anything unexpected
   2  usage: unknown command or option, a missing or malformed argument, a bad config module
   3  refused: the service refused the input (invalid grant, unknown privilege, ineligible
-     grantee), or an import had a bad row (nothing was imported)
+     grantee), an import had a bad row (nothing was imported), or migrate down would
+     drop data and was not confirmed (nothing was dropped)
   4  check: the security self-check found an error that acknowledge does not name
   5  verify-audit: the audit trail's hash chain is broken (the first bad entry is named)`
 
@@ -54,7 +56,7 @@ async function main (argv: string[]): Promise<number> {
   } catch (err) {
     const { code, message, errorCode, details } = failure(err)
     // Commander has printed its own errors and the help already.
-    if (!(err instanceof CommanderError)) process.stderr.write(`fastify-default-deny: ${message}\n`)
+    if (!(err instanceof CommanderError)) process.stderr.write(`fastify-default-deny: ${message.split('\n').map(visible).join('\n')}\n`)
     if (code !== EXIT.OK && (cli.opts().json === true || argv.includes('--json'))) {
       const database = openedDatabase()
       process.stdout.write(`${JSON.stringify({

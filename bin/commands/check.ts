@@ -31,7 +31,7 @@ function report (command: Command, findings: readonly SecurityFinding[]): void {
   const open = findings.filter((f) => !f.acknowledged)
   const errors = open.filter((f) => f.level === 'error').length
   const warnings = open.filter((f) => f.level === 'warning').length
-  const lines = findings.map((f) => `${f.acknowledged ? 'acknowledged ' : ''}${f.level}  ${f.id}: ${f.message}\n  hint: ${f.hint}`)
+  const lines = findings.flatMap((f) => [`${f.acknowledged ? 'acknowledged ' : ''}${f.level}  ${f.id}: ${f.message}`, `  hint: ${f.hint}`])
   lines.push(findings.length === 0 ? 'no findings' : `${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}${findings.length > open.length ? `, ${findings.length - open.length} acknowledged` : ''}`)
   print(command, lines, { findings, errors, warnings })
   if (errors > 0) process.exitCode = EXIT.CHECK_FAILED

@@ -10,6 +10,8 @@ import type { FastifyInstance } from 'fastify'
 import type { Kysely } from 'kysely'
 import type { DefaultDenyApi, FastifyDefaultDenyOptions, GranteeRef, MemberRef, Principal, ResourceRef } from '../../fastify-plugin.js'
 import { reasonOf } from '../../lib/error-reason.js'
+import { visible } from './terminal.js'
+import { parseInstant as instantOf } from '../../lib/decision/instant.js'
 
 // Fastify, the plugin and the drivers load when a command needs the
 // database: --help and usage errors answer at once.
@@ -42,7 +44,7 @@ export const globals = (command: Command): GlobalOptions => command.optsWithGlob
 /** Prints a result: the words on a terminal, or exactly one JSON document with `--json`, naming the database it came from. */
 export function print (command: Command, words: string | string[], json: object): void {
   if (globals(command).json === true) process.stdout.write(`${JSON.stringify(opened === undefined ? json : { database: opened, ...json }, null, 2)}\n`)
-  else for (const line of Array.isArray(words) ? words : [words]) process.stdout.write(`${line}\n`)
+  else for (const line of Array.isArray(words) ? words : [words]) process.stdout.write(`${visible(line)}\n`)
 }
 
 /** The plugin options from `--config`: the module's default export (or `options`), an object or a function returning one. */
@@ -252,13 +254,10 @@ export function parseTarget (resource: string, id: string | undefined, typeLevel
   return { resource, id: typeLevel === true ? null : id as string }
 }
 
-const INSTANT = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2}))?$/
-
-/** An ISO 8601 date, or date and time with its offset: never a local time that means different instants on different machines. */
 export function parseInstant (text: string, what: string): Date {
-  const date = new Date(text)
-  if (!INSTANT.test(text) || !Number.isFinite(date.getTime())) {
-    throw new UsageError(`${what} '${text}': expected an ISO 8601 date (2027-01-31) or date-time with offset (2027-01-31T12:00:00Z)`)
+  const date = instantOf(text, { dateOnly: true })
+  if (date === null) {
+    throw new UsageError(`${what} '${text}': not a real instant; expected an ISO 8601 date (2027-01-31) or date-time with offset (2027-01-31T12:00:00Z)`)
   }
   return date
 }

@@ -1,4 +1,4 @@
-import { Migrator, type Kysely } from 'kysely'
+import { Migrator, type Kysely, type Migration } from 'kysely'
 import type { MigrateOptions } from '../../fastify-plugin.js'
 import { migrations } from '../../migrations/index.js'
 import { reasonOf } from '../error-reason.js'
@@ -46,4 +46,81 @@ export async function migrationStatus (db: Kysely<any>, options: Pick<MigrateOpt
     err.cause = error
     throw err
   }
+}
+
+/** What reverting the last applied migration would destroy: tables with their rows, columns with their values. */
+export interface DownPlan {
+  /** The migration `down` would revert; null when none is applied. */
+  migration: string | null
+  tables: Array<{ table: string, rows: number }>
+  columns: Array<{ table: string, column: string, values: number }>
+}
+
+// Thrown to roll the rehearsal back once it has been measured.
+class Rehearsed extends Error {}
+
+interface Shape { tables: Map<string, Set<string>> }
+
+async function shapeOf (db: Kysely<any>, schema: string): Promise<Shape> {
+  const rows = await db.selectFrom('information_schema.columns as c')
+    .innerJoin('information_schema.tables as t', (join) => join.onRef('t.table_schema', '=', 'c.table_schema').onRef('t.table_name', '=', 'c.table_name'))
+    .select(['c.table_name as table', 'c.column_name as column'])
+    .where('c.table_schema', '=', schema).where('t.table_type', '=', 'BASE TABLE')
+    .execute() as Array<{ table: string, column: string }>
+  const tables = new Map<string, Set<string>>()
+  for (const { table, column } of rows) {
+    if (table === MIGRATION_TABLE || table === MIGRATION_LOCK_TABLE) continue
+    let columns = tables.get(table)
+    if (columns === undefined) tables.set(table, columns = new Set())
+    columns.add(column)
+  }
+  return { tables }
+}
+
+/**
+ * Rehearses `down` in a transaction that is rolled back: the tables and
+ * columns it would drop are those missing afterwards, counted beforehand.
+ * Exact whatever the migration does, and nothing is changed.
+ */
+export async function planMigrateDown (db: Kysely<any>, options: Pick<MigrateOptions, 'schema'> = {}): Promise<DownPlan> {
+  const schema = options.schema ?? DEFAULT_SCHEMA
+  const applied = (await migrationStatus(db, { schema })).filter((m) => m.executedAt !== null)
+  const last = applied.at(-1)?.name
+  if (last === undefined) return { migration: null, tables: [], columns: [] }
+  const migration = migrations[last] as Migration
+  const plan: DownPlan = { migration: last, tables: [], columns: [] }
+  try {
+    await db.transaction().execute(async (trx) => {
+      const before = await shapeOf(trx, schema)
+      const counts = new Map<string, number>()
+      const values = new Map<string, number>()
+      for (const [table, columns] of before.tables) {
+        const from = trx.withSchema(schema).selectFrom(table)
+        counts.set(table, Number((await from.select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n))
+        for (const column of columns) {
+          values.set(`${table}.${column}`, Number((await from.select((eb) => eb.fn.count(column).as('n')).executeTakeFirstOrThrow()).n))
+        }
+      }
+      await migration.down?.(trx.withSchema(schema))
+      const after = await shapeOf(trx, schema)
+      for (const [table, columns] of before.tables) {
+        const kept = after.tables.get(table)
+        if (kept === undefined) {
+          plan.tables.push({ table, rows: counts.get(table) ?? 0 })
+          continue
+        }
+        for (const column of columns) {
+          if (!kept.has(column)) plan.columns.push({ table, column, values: values.get(`${table}.${column}`) ?? 0 })
+        }
+      }
+      throw new Rehearsed()
+    })
+  } catch (err) {
+    if (!(err instanceof Rehearsed)) {
+      const wrapped = new codes.FST_DEFAULT_DENY_MIGRATION_FAILED(`${last} (rehearsing down): ${reasonOf(err)}`)
+      wrapped.cause = err
+      throw wrapped
+    }
+  }
+  return plan
 }
