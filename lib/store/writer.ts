@@ -5,7 +5,7 @@ import { sql, type Kysely } from 'kysely'
 import type { GranteeRef, Principal, ResourceRef } from '../../fastify-plugin.js'
 import type { Facts } from '../decision/decide.js'
 import { UNBOUNDED, type Budget } from './deadline.js'
-import type { AuditLog, WriteContext } from './audit.js'
+import type { AuditLog, ScheduledItem, WriteContext } from './audit.js'
 import { anyOf, effective, granteeColumns, ofGrantee, onTarget, sorted, toGrantee, inEffect } from './predicates.js'
 import { lockMemberships } from './members.js'
 import { ownerOf } from './reader.js'
@@ -25,7 +25,22 @@ export interface PrivilegeChange {
   expiresAt?: Date | null
   /** When the grant starts to count; `undefined` leaves the start of kept privileges alone. */
   startsAt?: Date | null
+  /** A schedule of its own for some privileges, in place of `expiresAt` and `startsAt`. */
+  schedules?: ReadonlyMap<string, { expiresAt?: Date | null, startsAt?: Date | null }>
 }
+
+/** What `setPrivileges` did: the privileges before and after, those whose grant changed, and every grant's schedule. */
+export interface GrantChange {
+  before: string[]
+  after: string[]
+  /** Added, taken, or counting from or until another instant; empty when nothing changed. */
+  changed: string[]
+  schedule: { before: ScheduledItem[], after: ScheduledItem[] }
+}
+
+const instant = (value: Date | string | null) => value === null ? null : new Date(value)
+const time = (value: Date | null) => value?.getTime() ?? null
+const sameSchedule = (a: ScheduledItem, b: ScheduledItem) => time(a.expiresAt) === time(b.expiresAt) && time(a.startsAt) === time(b.startsAt)
 
 export interface WriterProps extends StoreProps {
   readonly audit: AuditLog
@@ -122,29 +137,57 @@ export class GrantWriter {
     return sorted(rows.map((row) => row.privilege))
   }
 
+  /** The grants `grantee` holds explicitly on the target, each with its schedule, by privilege. */
+  async explicitGrants (trx: Trx, target: ResourceRef, grantee: GranteeRef): Promise<ScheduledItem[]> {
+    const rows = await scoped(this.#props, trx).selectFrom('default_deny_grant')
+      .select(['privilege', 'starts_at', 'expires_at'])
+      .where((eb) => eb.and([onTarget(eb, target), ofGrantee(eb, grantee)]))
+      .orderBy('privilege')
+      .execute()
+    return rows.map((row) => ({ privilege: row.privilege, startsAt: instant(row.starts_at), expiresAt: instant(row.expires_at) }))
+  }
+
   /**
-   * Makes `grantee` hold exactly `privileges` on the target (within `only`).
-   * Appends an audit entry when anything changed. Returns before and after.
+   * Makes `grantee` hold exactly `privileges` on the target (within `only`),
+   * each with its schedule. Appends one audit entry, with every grant's
+   * schedule before and after, when anything changed: a privilege added or
+   * taken, or when a kept one counts from or until.
    */
-  async setPrivileges (trx: Trx, change: PrivilegeChange, context: WriteContext): Promise<{ before: string[], after: string[] }> {
+  async setPrivileges (trx: Trx, change: PrivilegeChange, context: WriteContext): Promise<GrantChange> {
     const { target, grantee } = change
     const db = scoped(this.#props, trx)
-    const before = await this.explicitPrivileges(trx, target, grantee)
+    const held = await this.explicitGrants(trx, target, grantee)
+    const before = held.map((g) => g.privilege)
     const scope = change.only === undefined ? null : new Set(change.only)
     const wanted = new Set(change.privileges)
     const remove = before.filter((p) => !wanted.has(p) && (scope === null || scope.has(p)))
     const add = [...wanted].filter((p) => !before.includes(p))
-    const expiresAt = change.expiresAt ?? null
-    const startsAt = change.startsAt ?? null
+    const planned = (privilege: string, current?: ScheduledItem): ScheduledItem => {
+      const own = change.schedules?.get(privilege)
+      const expiresAt = own?.expiresAt !== undefined ? own.expiresAt : change.expiresAt
+      const startsAt = own?.startsAt !== undefined ? own.startsAt : change.startsAt
+      // `undefined` leaves a kept grant's date alone; a new grant has none.
+      return {
+        privilege,
+        expiresAt: expiresAt === undefined ? current?.expiresAt ?? null : expiresAt,
+        startsAt: startsAt === undefined ? current?.startsAt ?? null : startsAt
+      }
+    }
+    const added = add.map((p) => planned(p))
+    const rescheduled = held.flatMap((current) => {
+      if (!wanted.has(current.privilege)) return []
+      const next = planned(current.privilege, current)
+      return sameSchedule(current, next) ? [] : [next]
+    })
     if (remove.length > 0) {
       await db.deleteFrom('default_deny_grant')
         .where((eb) => eb.and([onTarget(eb, target), ofGrantee(eb, grantee)]))
         .where('privilege', 'in', remove)
         .execute()
     }
-    if (add.length > 0) {
+    if (added.length > 0) {
       await db.insertInto('default_deny_grant')
-        .values(add.map((privilege) => ({
+        .values(added.map(({ privilege, expiresAt, startsAt }) => ({
           ...granteeColumns(grantee),
           resource_type: target.resource,
           resource_id: target.id,
@@ -156,28 +199,23 @@ export class GrantWriter {
         .execute()
     }
     // Granting again renews or changes the schedule; it never adds a row.
-    const kept = [...wanted].filter((p) => before.includes(p))
-    const schedule = {
-      ...(change.expiresAt === undefined ? {} : { expires_at: expiresAt }),
-      ...(change.startsAt === undefined ? {} : { starts_at: startsAt })
-    }
-    if (Object.keys(schedule).length > 0 && kept.length > 0) {
+    for (const { privilege, expiresAt, startsAt } of rescheduled) {
       await db.updateTable('default_deny_grant')
-        .set(schedule)
+        .set({ expires_at: expiresAt, starts_at: startsAt })
         .where((eb) => eb.and([onTarget(eb, target), ofGrantee(eb, grantee)]))
-        .where('privilege', 'in', kept)
-        .where((eb) => eb.or([
-          ...(change.expiresAt === undefined ? [] : [eb('expires_at', 'is distinct from', expiresAt)]),
-          ...(change.startsAt === undefined ? [] : [eb('starts_at', 'is distinct from', startsAt)])
-        ]))
+        .where('privilege', '=', privilege)
         .execute()
     }
-    const after = sorted([...before.filter((p) => !remove.includes(p)), ...add])
-    if (remove.length > 0 || add.length > 0) {
-      const action = remove.length === 0 ? 'grant' : add.length === 0 ? 'revoke' : 'replace'
-      await this.#props.audit.append(trx, { action, grantee, target, before, after }, context)
+    const next = new Map(held.filter((g) => !remove.includes(g.privilege)).map((g) => [g.privilege, g]))
+    for (const grant of [...added, ...rescheduled]) next.set(grant.privilege, grant)
+    const afterGrants = [...next.values()].sort((a, b) => a.privilege < b.privilege ? -1 : a.privilege > b.privilege ? 1 : 0)
+    const after = afterGrants.map((g) => g.privilege)
+    const changed = sorted([...remove, ...add, ...rescheduled.map((g) => g.privilege)])
+    if (changed.length > 0) {
+      const action = remove.length > 0 && add.length > 0 ? 'replace' : remove.length > 0 ? 'revoke' : add.length > 0 ? 'grant' : 'schedule'
+      await this.#props.audit.append(trx, { action, grantee, target, before: held, after: afterGrants }, context)
     }
-    return { before, after }
+    return { before, after, changed, schedule: { before: held, after: afterGrants } }
   }
 
   /** The grantees that hold anything explicitly on the target. */
