@@ -252,8 +252,9 @@ export interface AuditEntry {
   at: Date
   actor: string | null
   /**
-   * `purge`: expired grants deleted by `purgeExpired` (resource `''`, `before`
-   * the count). `member`: a membership added (`after: ['member']`) or removed
+   * `purge`: expired grants deleted by `purgeExpired`, one entry per grantee
+   * and resource, `before` the grants (entries written before schedules were
+   * audited: resource `''`, `before` the count). `member`: a membership added (`after: ['member']`) or removed
    * (`before: ['member']`); `grantee` is the member, the resource the group
    * (`{ resource: groupResource, id: group }`). `schedule`: the privileges
    * stayed the same and only when one counts (`startsAt`, `expiresAt`) changed.
@@ -483,8 +484,8 @@ export interface DefaultDenyApi {
   forgetResource (target: ResourceRef & { id: string }, options?: ServiceCallOptions): Promise<{ revision: Revision }>
   /**
    * Deletes grants that expired, `batchSize` (default 1000) at a time, each
-   * batch its own short transaction with its audit entry (action `purge`,
-   * resource `''`, `before` the batch's count). Expired grants never count;
+   * batch its own short transaction with its audit entries (action `purge`,
+   * one per grantee and resource, each grant with its schedule). Expired grants never count;
    * this only keeps the table small. Not inside a transaction of yours.
    */
   purgeExpired (settings?: { batchSize?: number }, options?: ServiceCallOptions): Promise<{ purged: number, revision: Revision }>

@@ -213,19 +213,15 @@ export class GrantService {
 
   /**
    * Deletes expired grants in batches of `batchSize`, each in its own short
-   * transaction with its audit entry (resource `''`, `before` the count), so
-   * no batch commits unaudited. Expired grants never count anyway: this only
-   * keeps the table small. Host code only.
+   * transaction with its audit entries (action `purge`, one per grantee and
+   * resource), so no batch commits unaudited. Expired grants never count
+   * anyway: this only keeps the table small. Host code only.
    */
   async purgeExpired (caller: Trusted, batchSize: number, context: WriteContext): Promise<number> {
-    const { writer, audit } = this.#props
+    const { writer } = this.#props
     let purged = 0
     for (;;) {
-      const deleted = await this.#runner.run(caller, [], async (trx) => {
-        const count = await writer.purgeExpired(trx, batchSize)
-        if (count > 0) await audit.append(trx, { action: 'purge', grantee: null, target: { resource: '', id: null }, before: [String(count)], after: [] }, context)
-        return count
-      })
+      const deleted = await this.#runner.run(caller, [], async (trx) => await writer.purgeExpired(trx, batchSize, context))
       purged += deleted
       if (deleted < batchSize) break
     }

@@ -268,37 +268,52 @@ export class GrantWriter {
 
   /**
    * Deletes up to `limit` grants that expired, oldest first, skipping rows
-   * another transaction holds; returns how many. Short transactions, so the
-   * purge never holds many locks for long.
+   * another transaction holds, and audits them (one `purge` entry per
+   * grantee and resource, each grant with its schedule); returns how many.
+   * Short transactions, so the purge never holds many locks for long.
    */
-  async purgeExpired (trx: Trx, limit: number): Promise<number> {
+  async purgeExpired (trx: Trx, limit: number, context: WriteContext): Promise<number> {
     const db = scoped(this.#props, trx)
     const rows = await db.deleteFrom('default_deny_grant')
       .where('id', 'in', db.selectFrom('default_deny_grant').select('id')
         .where('expires_at', '<=', sql<Date>`now()`).orderBy('expires_at').limit(limit).forUpdate().skipLocked())
-      .returning('id')
+      .returning(['principal_kind', 'principal_id', 'resource_type', 'resource_id', 'privilege', 'starts_at', 'expires_at'])
       .execute()
+    const byGrantee = new Map<string, { grantee: GranteeRef, target: ResourceRef, grants: ScheduledItem[] }>()
+    for (const row of rows) {
+      const key = JSON.stringify([row.principal_kind, row.principal_id, row.resource_type, row.resource_id])
+      const entry = byGrantee.get(key) ?? { grantee: toGrantee(row), target: { resource: row.resource_type, id: row.resource_id }, grants: [] }
+      entry.grants.push({ privilege: row.privilege, startsAt: instant(row.starts_at), expiresAt: instant(row.expires_at) })
+      byGrantee.set(key, entry)
+    }
+    for (const key of sorted([...byGrantee.keys()])) {
+      const { grantee, target, grants } = byGrantee.get(key) as { grantee: GranteeRef, target: ResourceRef, grants: ScheduledItem[] }
+      grants.sort((a, b) => a.privilege < b.privilege ? -1 : a.privilege > b.privilege ? 1 : 0)
+      await this.#props.audit.append(trx, { action: 'purge', grantee, target, before: grants, after: [] }, context)
+    }
     return rows.length
   }
 
-  /** Drops every grant on the resource and its owner, in one audit entry. */
+  /** Drops every grant on the resource and its owner, in one audit entry (each grant with its schedule). */
   async forgetResource (trx: Trx, target: Instance, context: WriteContext): Promise<void> {
     const db = scoped(this.#props, trx)
     const grants = await db.deleteFrom('default_deny_grant')
       .where('resource_type', '=', target.resource).where('resource_id', '=', target.id)
-      .returning(['principal_kind', 'principal_id', 'privilege'])
+      .returning(['principal_kind', 'principal_id', 'privilege', 'starts_at', 'expires_at'])
       .execute()
     const owner = await db.deleteFrom('default_deny_resource')
       .where('resource_type', '=', target.resource).where('resource_id', '=', target.id)
       .returning('owner_id')
       .executeTakeFirst()
     if (grants.length === 0 && owner === undefined) return
+    const items = grants
+      .map((g) => ({ privilege: `${g.principal_kind}:${g.principal_id}:${g.privilege}`, startsAt: instant(g.starts_at), expiresAt: instant(g.expires_at) }))
+      .sort((a, b) => a.privilege < b.privilege ? -1 : a.privilege > b.privilege ? 1 : 0)
     await this.#props.audit.append(trx, {
       action: 'forget',
       grantee: null,
       target,
-      before: sorted(grants.map((g) => `${g.principal_kind}:${g.principal_id}:${g.privilege}`)
-        .concat(owner?.owner_id != null ? [`owner:${owner.owner_id}`] : [])),
+      before: [...items, ...(owner?.owner_id != null ? [`owner:${owner.owner_id}`] : [])],
       after: []
     }, context)
   }
