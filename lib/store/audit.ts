@@ -3,7 +3,7 @@
 // insertion anywhere shows on verification.
 import { createHash } from 'node:crypto'
 import { sql, type Kysely } from 'kysely'
-import type { AuditEntry, AuditVerification, GranteeRef, ResourceRef } from '../../fastify-plugin.js'
+import type { AuditEntry, AuditVerification, GranteeRef, ResourceRef, ScheduledPrivilege } from '../../fastify-plugin.js'
 import type { AuditItem, AuditTable } from './schema.js'
 import { granteeColumns, ofGrantee, onTarget, toGrantee } from './predicates.js'
 import { scoped, type StoreProps, type Trx } from './scope.js'
@@ -23,12 +23,8 @@ export interface AuditFilter {
   limit: number
 }
 
-/** A grant recorded with its schedule: when it counts from and until (null: from its grant, for good). */
-export interface ScheduledItem {
-  privilege: string
-  startsAt: Date | null
-  expiresAt: Date | null
-}
+/** A grant recorded with its schedule. */
+export type ScheduledItem = ScheduledPrivilege
 
 /** One change, as the writer reports it. */
 export interface AuditChange {

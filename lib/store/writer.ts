@@ -4,6 +4,7 @@
 import { sql, type Kysely } from 'kysely'
 import type { GranteeRef, Principal, ResourceRef } from '../../fastify-plugin.js'
 import type { Facts } from '../decision/decide.js'
+import { planGrants, type PrivilegesWanted } from '../decision/grant-change.js'
 import { UNBOUNDED, type Budget } from './deadline.js'
 import type { AuditLog, ScheduledItem, WriteContext } from './audit.js'
 import { anyOf, effective, granteeColumns, ofGrantee, onTarget, sorted, toGrantee, inEffect } from './predicates.js'
@@ -14,19 +15,10 @@ import { scoped, type StoreProps, type Trx } from './scope.js'
 
 type Instance = ResourceRef & { id: string }
 
-/** One grantee's privileges on one target, as `setPrivileges` changes them. */
-export interface PrivilegeChange {
+/** One grantee's privileges on one target, as `setPrivileges` changes them (see `planGrants`). */
+export interface PrivilegeChange extends PrivilegesWanted {
   target: ResourceRef
   grantee: GranteeRef
-  privileges: string[]
-  /** Limits the change to these privileges: adding one is `{ privileges: [p], only: [p] }`. */
-  only?: string[]
-  /** `undefined` leaves the expiry of kept privileges alone. */
-  expiresAt?: Date | null
-  /** When the grant starts to count; `undefined` leaves the start of kept privileges alone. */
-  startsAt?: Date | null
-  /** A schedule of its own for some privileges, in place of `expiresAt` and `startsAt`. */
-  schedules?: ReadonlyMap<string, { expiresAt?: Date | null, startsAt?: Date | null }>
 }
 
 /** What `setPrivileges` did: the privileges before and after, those whose grant changed, and every grant's schedule. */
@@ -39,8 +31,6 @@ export interface GrantChange {
 }
 
 const instant = (value: Date | string | null) => value === null ? null : new Date(value)
-const time = (value: Date | null) => value?.getTime() ?? null
-const sameSchedule = (a: ScheduledItem, b: ScheduledItem) => time(a.expiresAt) === time(b.expiresAt) && time(a.startsAt) === time(b.startsAt)
 
 export interface WriterProps extends StoreProps {
   readonly audit: AuditLog
@@ -157,37 +147,16 @@ export class GrantWriter {
     const { target, grantee } = change
     const db = scoped(this.#props, trx)
     const held = await this.explicitGrants(trx, target, grantee)
-    const before = held.map((g) => g.privilege)
-    const scope = change.only === undefined ? null : new Set(change.only)
-    const wanted = new Set(change.privileges)
-    const remove = before.filter((p) => !wanted.has(p) && (scope === null || scope.has(p)))
-    const add = [...wanted].filter((p) => !before.includes(p))
-    const planned = (privilege: string, current?: ScheduledItem): ScheduledItem => {
-      const own = change.schedules?.get(privilege)
-      const expiresAt = own?.expiresAt !== undefined ? own.expiresAt : change.expiresAt
-      const startsAt = own?.startsAt !== undefined ? own.startsAt : change.startsAt
-      // `undefined` leaves a kept grant's date alone; a new grant has none.
-      return {
-        privilege,
-        expiresAt: expiresAt === undefined ? current?.expiresAt ?? null : expiresAt,
-        startsAt: startsAt === undefined ? current?.startsAt ?? null : startsAt
-      }
-    }
-    const added = add.map((p) => planned(p))
-    const rescheduled = held.flatMap((current) => {
-      if (!wanted.has(current.privilege)) return []
-      const next = planned(current.privilege, current)
-      return sameSchedule(current, next) ? [] : [next]
-    })
-    if (remove.length > 0) {
+    const plan = planGrants(held, change)
+    if (plan.remove.length > 0) {
       await db.deleteFrom('default_deny_grant')
         .where((eb) => eb.and([onTarget(eb, target), ofGrantee(eb, grantee)]))
-        .where('privilege', 'in', remove)
+        .where('privilege', 'in', plan.remove)
         .execute()
     }
-    if (added.length > 0) {
+    if (plan.add.length > 0) {
       await db.insertInto('default_deny_grant')
-        .values(added.map(({ privilege, expiresAt, startsAt }) => ({
+        .values(plan.add.map(({ privilege, expiresAt, startsAt }) => ({
           ...granteeColumns(grantee),
           resource_type: target.resource,
           resource_id: target.id,
@@ -199,23 +168,19 @@ export class GrantWriter {
         .execute()
     }
     // Granting again renews or changes the schedule; it never adds a row.
-    for (const { privilege, expiresAt, startsAt } of rescheduled) {
+    for (const { privilege, expiresAt, startsAt } of plan.reschedule) {
       await db.updateTable('default_deny_grant')
         .set({ expires_at: expiresAt, starts_at: startsAt })
         .where((eb) => eb.and([onTarget(eb, target), ofGrantee(eb, grantee)]))
         .where('privilege', '=', privilege)
         .execute()
     }
-    const next = new Map(held.filter((g) => !remove.includes(g.privilege)).map((g) => [g.privilege, g]))
-    for (const grant of [...added, ...rescheduled]) next.set(grant.privilege, grant)
-    const afterGrants = [...next.values()].sort((a, b) => a.privilege < b.privilege ? -1 : a.privilege > b.privilege ? 1 : 0)
-    const after = afterGrants.map((g) => g.privilege)
-    const changed = sorted([...remove, ...add, ...rescheduled.map((g) => g.privilege)])
+    const { remove, add, after, changed } = plan
     if (changed.length > 0) {
       const action = remove.length > 0 && add.length > 0 ? 'replace' : remove.length > 0 ? 'revoke' : add.length > 0 ? 'grant' : 'schedule'
-      await this.#props.audit.append(trx, { action, grantee, target, before: held, after: afterGrants }, context)
+      await this.#props.audit.append(trx, { action, grantee, target, before: held, after }, context)
     }
-    return { before, after, changed, schedule: { before: held, after: afterGrants } }
+    return { before: held.map((g) => g.privilege), after: after.map((g) => g.privilege), changed, schedule: { before: held, after } }
   }
 
   /** The grantees that hold anything explicitly on the target. */
