@@ -63,7 +63,7 @@ function apply (model: State, entry: AuditEntry): string[] {
   }
   switch (entry.action) {
     case 'grant': case 'revoke': case 'replace': case 'schedule': case 'purge': {
-      if (entry.schedule === null) return [`${entry.seq}: a ${entry.action} without the schedules`]
+      if (entry.schedule == null) return [`${entry.seq}: a ${entry.action} without the schedules`]
       const held = [...model.grants].filter(([key]) => key.startsWith(`${granteeText}|${entry.resource}|${entry.id ?? '*'}|`))
       const said = entry.schedule.before.map((g) => [on(g.privilege), { startsAt: ms(g.startsAt), expiresAt: ms(g.expiresAt) }])
       if (JSON.stringify(held.sort()) !== JSON.stringify(said.sort())) problems.push(`${entry.seq}: before ${JSON.stringify(said)}, held ${JSON.stringify(held)}`)
