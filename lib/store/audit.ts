@@ -62,12 +62,13 @@ const toStored = (item: string | ScheduledItem): AuditItem => typeof item === 's
   : { privilege: item.privilege, startsAt: item.startsAt?.toISOString() ?? null, expiresAt: item.expiresAt?.toISOString() ?? null }
 
 // jsonb keeps an object's keys in its own order, not the order they were
-// written in: the items are hashed with their keys in a fixed order, so that
-// what is read back hashes as what was written. Entries of plain strings
-// (every entry written before schedules were audited) hash as they always did.
+// written in: the items are hashed with their keys sorted (every key, so an
+// added one shows), so that what is read back hashes as what was written.
+// Entries of plain strings (every entry written before schedules were
+// audited) hash as they always did.
 const canonicalItem = (item: AuditItem): unknown => typeof item === 'string'
   ? item
-  : { privilege: item.privilege, startsAt: item.startsAt, expiresAt: item.expiresAt }
+  : Object.fromEntries(Object.entries(item).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0))
 
 function auditHash (prev: string, row: HashedRow): string {
   // Positional JSON: stable across runtimes, and a field moved between columns shows.
@@ -81,7 +82,7 @@ function auditHash (prev: string, row: HashedRow): string {
 const nameOf = (item: AuditItem) => typeof item === 'string' ? item : item.privilege
 const instantOf = (text: string | null) => text === null ? null : new Date(text)
 
-/** The items recorded with a schedule, or null when none was (entries before schedules were audited; owner, member, purge). */
+/** The items recorded with a schedule, or null when none was (owner and member entries, and those written before schedules were audited). */
 function scheduleOf (before: AuditItem[], after: AuditItem[]): AuditEntry['schedule'] {
   const scheduled = (items: AuditItem[]) => items.flatMap((item) => typeof item === 'string'
     ? []
