@@ -271,21 +271,37 @@ export interface AuditEntry {
   at: Date
   actor: string | null
   /**
-   * `purge`: expired grants deleted by `purgeExpired` (resource `''`, `before`
-   * the count). `member`: a membership added (`after: ['member']`) or removed
+   * `purge`: expired grants deleted by `purgeExpired`, one entry per grantee
+   * and resource, `before` the grants (entries written before schedules were
+   * audited: resource `''`, `before` the count). `member`: a membership added (`after: ['member']`) or removed
    * (`before: ['member']`); `grantee` is the member, the resource the group
-   * (`{ resource: groupResource, id: group }`).
+   * (`{ resource: groupResource, id: group }`). `schedule`: the privileges
+   * stayed the same and only when one counts (`startsAt`, `expiresAt`) changed.
    */
-  action: 'grant' | 'revoke' | 'replace' | 'owner' | 'forget' | 'purge' | 'member'
+  action: 'grant' | 'revoke' | 'replace' | 'schedule' | 'owner' | 'forget' | 'purge' | 'member'
   grantee: GranteeRef | null
   resource: string
   id: string | null
   before: string[]
   after: string[]
+  /**
+   * The grants of `before` and `after` with their schedules (for `forget`,
+   * `privilege` is the item as in `before`, `kind:id:privilege`). `null` on
+   * entries that change no grant (owner, member, purge) and on entries
+   * written before schedules were audited.
+   */
+  schedule: { before: ScheduledPrivilege[], after: ScheduledPrivilege[] } | null
   requestId: string | null
   reason: string | null
   /** SHA-256 over the previous entry's hash and this entry's fields. */
   hash: string
+}
+
+/** A privilege held with its schedule: it counts from `startsAt` (null: from its grant) until `expiresAt` (null: for good). */
+export interface ScheduledPrivilege {
+  privilege: string
+  startsAt: Date | null
+  expiresAt: Date | null
 }
 
 /** The result of recomputing the audit hash chain. */
@@ -415,8 +431,12 @@ export interface DefaultDenyApi {
     target: { resource: string, privilege: Privilege, after?: string, limit?: number },
     options?: ServiceCallOptions
   ): Promise<{ ids: string[], next: string | null, all: boolean }>
-  /** Idempotent: `created` is false when the grant already existed. */
-  grant (input: GrantInput, options?: ServiceCallOptions): Promise<{ created: boolean, revision: Revision }>
+  /**
+   * Idempotent: `created` is false when the grant already existed; `changed`
+   * is true when anything changed (the grant was created, or its `startsAt`
+   * or `expiresAt` changed), and only then is an audit entry written.
+   */
+  grant (input: GrantInput, options?: ServiceCallOptions): Promise<{ created: boolean, changed: boolean, revision: Revision }>
   /**
    * Up to 10,000 grants, all or nothing, for imports: `created[i]` says
    * whether `inputs[i]` was new. A refused input throws with its position in
@@ -483,8 +503,8 @@ export interface DefaultDenyApi {
   forgetResource (target: ResourceRef & { id: string }, options?: ServiceCallOptions): Promise<{ revision: Revision }>
   /**
    * Deletes grants that expired, `batchSize` (default 1000) at a time, each
-   * batch its own short transaction, and records one audit entry (action
-   * `purge`, resource `''`, `before` the count). Expired grants never count;
+   * batch its own short transaction with its audit entries (action `purge`,
+   * one per grantee and resource, each grant with its schedule). Expired grants never count;
    * this only keeps the table small. Not inside a transaction of yours.
    */
   purgeExpired (settings?: { batchSize?: number }, options?: ServiceCallOptions): Promise<{ purged: number, revision: Revision }>

@@ -55,14 +55,14 @@ t.test('the hash chain verifies, and an edited or deleted row is found', async (
   t.same(ok.json(), { ok: true, entries: 5, brokenAt: null, broken: [], brokenCount: 0 })
 
   const audit = db.withSchema(schema)
-  const rows = await audit.selectFrom('default_deny_audit').select('seq').orderBy('seq').execute()
+  const rows = await audit.selectFrom('default_deny_audit').select(['seq', 'after']).orderBy('seq').execute()
   // Someone with database access rewrites history: u2 never got read.
   await audit.updateTable('default_deny_audit').set({ after: JSON.stringify([]) }).where('seq', '=', rows[2]!.seq).execute()
   const edited = await app.permissions.verifyAudit()
   // Every entry is checked; only the edited one is reported.
   t.same(edited, { ok: false, entries: 5, brokenAt: String(rows[2]!.seq), broken: [{ seq: String(rows[2]!.seq), problem: 'hash' }], brokenCount: 1 })
 
-  await audit.updateTable('default_deny_audit').set({ after: JSON.stringify(['read']) }).where('seq', '=', rows[2]!.seq).execute()
+  await audit.updateTable('default_deny_audit').set({ after: JSON.stringify(rows[2]!.after) }).where('seq', '=', rows[2]!.seq).execute()
   t.equal((await app.permissions.verifyAudit()).ok, true, 'restored')
   await audit.deleteFrom('default_deny_audit').where('seq', '=', rows[3]!.seq).execute()
   t.same(await app.permissions.verifyAudit(), {

@@ -9,7 +9,7 @@ import { cliWorld } from './cli-helper.js'
 // PGlite, more on a busy machine): more time than the suite's default.
 t.setTimeout(360_000)
 
-const ENTRY_KEYS = ['action', 'actor', 'after', 'at', 'before', 'grantee', 'hash', 'id', 'reason', 'requestId', 'resource', 'seq']
+const ENTRY_KEYS = ['action', 'actor', 'after', 'at', 'before', 'grantee', 'hash', 'id', 'reason', 'requestId', 'resource', 'schedule', 'seq']
 
 t.test('audit lists the changes, filters and pages them; verify-audit finds an edited entry', async (t) => {
   const world = await cliWorld(t)

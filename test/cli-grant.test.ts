@@ -16,12 +16,12 @@ t.test('grant, list (a resource, a type, a grantee), explain, revoke', async (t)
   t.equal(granted.code, 0, granted.stderr)
   t.same(withoutRevision(granted.json), {
     database,
-    created: true, grantee: { kind: 'user', id: 'alice' }, privilege: 'read', resource: 'document', id: '42', expiresAt: '2099-01-31T00:00:00.000Z', startsAt: null
+    created: true, changed: true, grantee: { kind: 'user', id: 'alice' }, privilege: 'read', resource: 'document', id: '42', expiresAt: '2099-01-31T00:00:00.000Z', startsAt: null
   })
   t.match(granted.json.revision, LSN, 'the change\'s revision, to present on a later request')
   const again = await cli('grant', 'user:alice', 'read', 'document', '42', '--expires', '2099-01-31')
   t.equal(again.code, 0)
-  t.match(again.stdout, /already granted: read on document\/42 to user:alice/)
+  t.match(again.stdout, /already granted: read on document\/42 to user:alice \(unchanged\)/)
   t.match((await cli('grant', 'group:staff', 'read', 'document', '--type-level')).stdout, /granted read on every document \(type-level\) to group:staff/)
   t.equal((await cli('grant', 'anonymous', 'read', 'document', 'public-note')).code, 0)
 

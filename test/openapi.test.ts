@@ -194,7 +194,13 @@ t.test('two apps, each with its own plugin and settings, document and validate a
   t.equal(created.statusCode, 400, 'no extra properties')
   const ok = await b.app.inject({ method: 'POST', url, headers: as, payload: { grantee: { kind: 'user', id: 'bob' }, privilege: 'read' } })
   t.equal(ok.statusCode, 201)
-  t.same(ok.json(), { grantee: { kind: 'user', id: 'bob' }, before: [], after: ['read'] })
+  t.same(ok.json(), {
+    grantee: { kind: 'user', id: 'bob' },
+    before: [],
+    after: ['read'],
+    changed: ['read'],
+    schedule: { before: [], after: [{ privilege: 'read', startsAt: null, expiresAt: null }] }
+  })
   const refused = await b.app.inject({ url, headers: { authorization: `Bearer ${b.app.jwt.sign({ sub: 'mallory' })}` } })
   t.same(refused.json(), { statusCode: 403, code: 'FST_DEFAULT_DENY_FORBIDDEN', error: 'Forbidden', message: 'Forbidden' }, 'the error body')
 })

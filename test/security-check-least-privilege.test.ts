@@ -57,7 +57,7 @@ async function app (t: { teardown: (fn: () => unknown) => void }, options: Recor
 async function exercise (t: Test, instance: FastifyInstance): Promise<void> {
   const p = instance.permissions
   await p.setOwner({ resource: 'document', id: 'd1', owner: 'olga' }, { actor: 'olga' })
-  t.same(withoutRevision(await p.grant({ grantee: { kind: 'group', id: 'staff' }, resource: 'document', id: 'd1', privilege: 'read' }, { actor: 'olga' })), { created: true })
+  t.same(withoutRevision(await p.grant({ grantee: { kind: 'group', id: 'staff' }, resource: 'document', id: 'd1', privilege: 'read' }, { actor: 'olga' })), { created: true, changed: true })
   t.same(withoutRevision(await p.addMember({ group: 'staff', member: { kind: 'user', id: 'carol' } }, { actor: 'olga' })), { added: true })
   const carol = { authorization: `Bearer ${instance.jwt.sign({ sub: 'carol' })}` }
   t.equal((await instance.inject({ url: '/documents/d1', headers: carol })).statusCode, 200, 'the check allows through the stored group')

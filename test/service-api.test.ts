@@ -8,7 +8,7 @@ t.test('grant is idempotent: no second row, no error, even when concurrent', asy
   const input = { grantee: { kind: 'group', id: 'editors' }, resource: 'document', id: '1', privilege: 'edit' } as const
   const results = await Promise.all(Array.from({ length: 20 }, () => app.permissions.grant(input)))
   t.equal(results.filter((r) => r.created).length, 1, 'exactly one call created the row')
-  t.same(withoutRevision(await app.permissions.grant(input)), { created: false })
+  t.same(withoutRevision(await app.permissions.grant(input)), { created: false, changed: false })
   const rows = await db.withSchema(schema).selectFrom('default_deny_grant').select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow()
   t.equal(rows.n, 1)
 })

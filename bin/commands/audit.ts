@@ -52,12 +52,13 @@ async function listEntries (permissions: DefaultDenyApi, filter: Filter): Promis
 const list = (values: string[]): string => values.length === 0 ? '-' : values.join(',')
 
 function change (entry: AuditEntry): string {
-  if (entry.action === 'purge') return `purged ${entry.before[0] ?? '0'}`
+  // Purges before schedules were audited recorded only a count, on resource ''.
+  if (entry.action === 'purge' && entry.resource === '') return `purged ${entry.before[0] ?? '0'}`
   return `${list(entry.before)} -> ${list(entry.after)}`
 }
 
 function target (entry: AuditEntry): string {
-  if (entry.action === 'purge') return '-'
+  if (entry.action === 'purge' && entry.resource === '') return '-'
   return entry.id === null ? `${entry.resource} (type-level)` : `${entry.resource}/${entry.id}`
 }
 

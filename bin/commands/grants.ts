@@ -45,12 +45,13 @@ Example:
       const expiresAt = opts.expires === undefined ? null : parseInstant(opts.expires, '--expires')
       const startsAt = opts.starts === undefined ? null : parseInstant(opts.starts, '--starts')
       await withPermissions(command, async ({ permissions }) => {
-        const { created, revision } = await permissions.grant(
+        const { created, changed, revision } = await permissions.grant(
           { ...target, grantee, privilege: privilege as Privilege, expiresAt, startsAt, grantedBy: opts.actor ?? null },
           { actor: opts.actor ?? null, reason: opts.reason ?? null })
         const what = `${privilege} on ${targetText(target)} to ${granteeText(grantee)}`
-        print(command, created ? `granted ${what}` : `already granted: ${what} (schedule updated)`, {
-          created, grantee, privilege, ...target, expiresAt: when(expiresAt), startsAt: when(startsAt), revision
+        const said = created ? `granted ${what}` : changed ? `already granted: ${what} (schedule changed)` : `already granted: ${what} (unchanged)`
+        print(command, said, {
+          created, changed, grantee, privilege, ...target, expiresAt: when(expiresAt), startsAt: when(startsAt), revision
         })
       })
     })

@@ -70,7 +70,7 @@ const OPERATIONS = {
   addGrant: {
     tag: 'grants', kind: 'change', summary: 'Grant a privilege', errors: ADD,
     description: `Grants one privilege to a user, a group or the anonymous principal, optionally from startsAt until expiresAt. Idempotent. ${MANAGERS} ${NO_ESCALATION}`,
-    ok: { 201: ['Change', 'Granted'], 200: ['Change', 'The grantee already held it: nothing changed'] }
+    ok: { 201: ['Change', 'Granted'], 200: ['Change', 'The grantee already held it: its schedule changed (`changed` names it, audited) or nothing changed (`changed` is empty)'] }
   },
   revokeGrant: {
     tag: 'grants', kind: 'change', summary: 'Revoke a privilege from a user or group', errors: CHANGE,

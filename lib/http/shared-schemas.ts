@@ -11,7 +11,7 @@ export const SCHEMA_PREFIX = 'fastify-default-deny.'
 export type SharedName =
   | 'Error' | 'Id' | 'Privilege' | 'Reason' | 'GranteeInput' | 'Grantee' | 'Grant' | 'GrantList'
   | 'Change' | 'ChangeList' | 'OwnerChange' | 'Explanation' | 'AuditEntry' | 'AuditPage'
-  | 'AuditVerification' | 'Member' | 'MemberList' | 'MemberChange'
+  | 'AuditVerification' | 'Member' | 'MemberList' | 'MemberChange' | 'ScheduledPrivileges'
 
 /** A reference to a shared schema, with an optional description (an OpenAPI response's). */
 export function ref (name: SharedName, description?: string): { $ref: string, description?: string } {
@@ -80,10 +80,18 @@ export function buildSharedSchemas (settings: Pick<Settings, 'maxIdLength' | 'pr
       description: 'the unexpired grants on a resource, scheduled ones included',
       properties: { resource: { type: 'string' }, id: { type: 'string' }, owner: nullableString, grants: { type: 'array', items: ref('Grant') } }
     },
+    ScheduledPrivileges: {
+      type: 'object',
+      description: 'grants with their schedules, before and after: each counts from `startsAt` (null: from its grant) until `expiresAt` (null: for good)',
+      properties: {
+        before: { type: 'array', items: { type: 'object', properties: { privilege: { type: 'string' }, startsAt: instant, expiresAt: instant } } },
+        after: { type: 'array', items: { type: 'object', properties: { privilege: { type: 'string' }, startsAt: instant, expiresAt: instant } } }
+      }
+    },
     Change: {
       type: 'object',
-      description: "a grantee's explicit privileges on the resource before and after the change",
-      properties: { grantee: ref('Grantee'), before: strings, after: strings }
+      description: "a grantee's explicit privileges on the resource before and after the change; `changed` lists those added, taken or rescheduled (empty: nothing changed, nothing audited)",
+      properties: { grantee: ref('Grantee'), before: strings, after: strings, changed: strings, schedule: ref('ScheduledPrivileges') }
     },
     ChangeList: {
       type: 'object',
@@ -144,6 +152,7 @@ export function buildSharedSchemas (settings: Pick<Settings, 'maxIdLength' | 'pr
         id: nullableString,
         before: strings,
         after: strings,
+        schedule: { anyOf: [ref('ScheduledPrivileges'), { type: 'null' }] },
         requestId: nullableString,
         reason: nullableString,
         hash: { type: 'string' }

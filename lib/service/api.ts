@@ -136,8 +136,8 @@ function writeMethods ({ grants, validators: check }: ApiProps): WriteMethods {
       const privilege = check.privilege(input.privilege)
       const schedule = check.schedule(input)
       const caller = trusted(options)
-      const { before } = await grants.grant(caller, { target, grantee, privilege, ...schedule }, context(options, input.grantedBy))
-      return { created: !before.includes(privilege), revision: caller.receipt.revision }
+      const { before, changed } = await grants.grant(caller, { target, grantee, privilege, ...schedule }, context(options, input.grantedBy))
+      return { created: !before.includes(privilege), changed: changed.length > 0, revision: caller.receipt.revision }
     },
     async grantMany (inputs, options) {
       if (!Array.isArray(inputs) || inputs.length > MAX_GRANT_MANY) invalidGrant(`grants must be an array of at most ${MAX_GRANT_MANY}`)

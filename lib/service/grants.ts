@@ -12,17 +12,19 @@ import type { Settings } from '../options.js'
 import type { AuditLog, WriteContext } from '../store/audit.js'
 import { withBudget } from '../store/deadline.js'
 import type { GrantReader } from '../store/reader.js'
-import type { GrantWriter } from '../store/writer.js'
+import type { GrantChange, GrantWriter } from '../store/writer.js'
 import { ChangeRunner, type Actor, type Caller, type ChangeSink, type Instance, type Trusted } from './runner.js'
 import type { Validators } from './validation.js'
 
 export type { Actor, Caller, Instance, Log, Trusted } from './runner.js'
 
-/** One grantee's privileges before and after a change. */
-export interface ChangeResult {
+/**
+ * One grantee's privileges before and after a change, those whose grant
+ * changed (added, taken, or rescheduled; empty: nothing changed), and each
+ * grant's schedule before and after.
+ */
+export interface ChangeResult extends GrantChange {
   grantee: GranteeRef
-  before: string[]
-  after: string[]
 }
 
 export interface WholeSetItem extends Schedule {
@@ -48,8 +50,6 @@ export interface GrantServiceProps {
   readonly validators: Validators
   readonly changed?: ChangeSink | null
 }
-
-const difference = (a: string[], b: string[]) => [...a.filter((p) => !b.includes(p)), ...b.filter((p) => !a.includes(p))]
 
 export class GrantService {
   readonly #props: GrantServiceProps
@@ -99,8 +99,11 @@ export class GrantService {
     const { writer, validators } = this.#props
     for (const privilege of privileges) await validators.eligible(grantee, privilege, target)
     return await this.#runner.run(caller, [target], async (trx, authorize) => {
-      if (caller.kind === 'actor') authorize(target, difference(await writer.explicitPrivileges(trx, target, grantee), privileges))
-      return { grantee, ...await writer.setPrivileges(trx, { target, grantee, privileges, expiresAt, startsAt }, context) }
+      const result = await writer.setPrivileges(trx, { target, grantee, privileges, expiresAt, startsAt }, context)
+      // Rescheduling a kept privilege (extending it, say) is a change like
+      // adding one: the actor must be allowed each. A refusal rolls back.
+      authorize(target, result.changed)
+      return { grantee, ...result }
     })
   }
 
@@ -109,8 +112,9 @@ export class GrantService {
     const { target, grantee } = change
     const { writer } = this.#props
     return await this.#runner.run(caller, [target], async (trx, authorize) => {
-      authorize(target, await writer.explicitPrivileges(trx, target, grantee))
-      return { grantee, ...await writer.setPrivileges(trx, { target, grantee, privileges: [] }, context) }
+      const result = await writer.setPrivileges(trx, { target, grantee, privileges: [] }, context)
+      authorize(target, result.changed)
+      return { grantee, ...result }
     })
   }
 
@@ -136,21 +140,10 @@ export class GrantService {
       const results: ChangeResult[] = []
       for (const { grantee, items } of wanted.values()) {
         const privileges = [...new Set(items.map((i) => i.privilege))]
-        authorize(target, difference(await writer.explicitPrivileges(trx, target, grantee), privileges))
-        // Usually every item of a grantee has the same schedule: one call sets
-        // the privileges and that schedule. Otherwise each is set after.
-        const schedules = new Set(items.map((i) => `${i.expiresAt?.getTime() ?? ''}/${i.startsAt?.getTime() ?? ''}`))
-        const first = items[0]
-        const shared = schedules.size === 1 && first !== undefined
-          ? { expiresAt: first.expiresAt, startsAt: first.startsAt }
-          : { expiresAt: undefined, startsAt: undefined }
-        const result = await writer.setPrivileges(trx, { target, grantee, privileges, ...shared }, context)
-        if (schedules.size > 1) {
-          for (const item of items) {
-            await writer.setPrivileges(trx, { target, grantee, privileges: [item.privilege], only: [item.privilege], expiresAt: item.expiresAt, startsAt: item.startsAt }, context)
-          }
-        }
-        if (result.before.join() !== result.after.join()) results.push({ grantee, ...result })
+        const schedules = new Map(items.map((i) => [i.privilege, { expiresAt: i.expiresAt, startsAt: i.startsAt }]))
+        const result = await writer.setPrivileges(trx, { target, grantee, privileges, schedules }, context)
+        authorize(target, result.changed)
+        if (result.changed.length > 0) results.push({ grantee, ...result })
       }
       return results
     })
@@ -220,22 +213,17 @@ export class GrantService {
 
   /**
    * Deletes expired grants in batches of `batchSize`, each in its own short
-   * transaction, and records the purge as one audit entry (resource `''`,
-   * `before` the count). Expired grants never count anyway: this only keeps
-   * the table small. Host code only.
+   * transaction with its audit entries (action `purge`, one per grantee and
+   * resource), so no batch commits unaudited. Expired grants never count
+   * anyway: this only keeps the table small. Host code only.
    */
   async purgeExpired (caller: Trusted, batchSize: number, context: WriteContext): Promise<number> {
-    const { writer, audit } = this.#props
+    const { writer } = this.#props
     let purged = 0
     for (;;) {
-      const deleted = await this.#runner.run(caller, [], async (trx) => await writer.purgeExpired(trx, batchSize))
+      const deleted = await this.#runner.run(caller, [], async (trx) => await writer.purgeExpired(trx, batchSize, context))
       purged += deleted
       if (deleted < batchSize) break
-    }
-    if (purged > 0) {
-      await this.#runner.run(caller, [], async (trx) => {
-        await audit.append(trx, { action: 'purge', grantee: null, target: { resource: '', id: null }, before: [String(purged)], after: [] }, context)
-      })
     }
     return purged
   }

@@ -3,8 +3,8 @@
 // insertion anywhere shows on verification.
 import { createHash } from 'node:crypto'
 import { sql, type Kysely } from 'kysely'
-import type { AuditEntry, AuditVerification, GranteeRef, ResourceRef } from '../../fastify-plugin.js'
-import type { AuditTable } from './schema.js'
+import type { AuditEntry, AuditVerification, GranteeRef, ResourceRef, ScheduledPrivilege } from '../../fastify-plugin.js'
+import type { AuditItem, AuditTable } from './schema.js'
 import { granteeColumns, ofGrantee, onTarget, toGrantee } from './predicates.js'
 import { scoped, type StoreProps, type Trx } from './scope.js'
 
@@ -23,13 +23,16 @@ export interface AuditFilter {
   limit: number
 }
 
+/** A grant recorded with its schedule. */
+export type ScheduledItem = ScheduledPrivilege
+
 /** One change, as the writer reports it. */
 export interface AuditChange {
   action: AuditEntry['action']
   grantee: GranteeRef | null
   target: ResourceRef
-  before: string[]
-  after: string[]
+  before: Array<string | ScheduledItem>
+  after: Array<string | ScheduledItem>
 }
 
 export const GENESIS_HASH = '0'.repeat(64)
@@ -52,15 +55,40 @@ export class AuditMismatch extends Error {
 // Any constant works: it only has to differ from the per-resource lock keys' space.
 const AUDIT_LOCK = sql`hashtextextended('fastify-default-deny/audit', 0)`
 
-type HashedRow = Omit<AuditTable, 'seq' | 'prev_hash' | 'hash' | 'before' | 'after'> & { before: string[], after: string[] }
+type HashedRow = Omit<AuditTable, 'seq' | 'prev_hash' | 'hash' | 'before' | 'after'> & { before: AuditItem[], after: AuditItem[] }
+
+const toStored = (item: string | ScheduledItem): AuditItem => typeof item === 'string'
+  ? item
+  : { privilege: item.privilege, startsAt: item.startsAt?.toISOString() ?? null, expiresAt: item.expiresAt?.toISOString() ?? null }
+
+// jsonb keeps an object's keys in its own order, not the order they were
+// written in: the items are hashed with their keys sorted (every key, so an
+// added one shows), so that what is read back hashes as what was written.
+// Entries of plain strings (every entry written before schedules were
+// audited) hash as they always did.
+const canonicalItem = (item: AuditItem): unknown => typeof item === 'string'
+  ? item
+  : Object.fromEntries(Object.entries(item).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0))
 
 function auditHash (prev: string, row: HashedRow): string {
   // Positional JSON: stable across runtimes, and a field moved between columns shows.
   const canonical = JSON.stringify([
     prev, row.at.toISOString(), row.actor, row.action, row.principal_kind, row.principal_id,
-    row.resource_type, row.resource_id, row.before, row.after, row.request_id, row.reason
+    row.resource_type, row.resource_id, row.before.map(canonicalItem), row.after.map(canonicalItem), row.request_id, row.reason
   ])
   return createHash('sha256').update(canonical).digest('hex')
+}
+
+const nameOf = (item: AuditItem) => typeof item === 'string' ? item : item.privilege
+const instantOf = (text: string | null) => text === null ? null : new Date(text)
+
+/** The items recorded with a schedule, or null when none was (owner and member entries, and those written before schedules were audited). */
+function scheduleOf (before: AuditItem[], after: AuditItem[]): AuditEntry['schedule'] {
+  const scheduled = (items: AuditItem[]) => items.flatMap((item) => typeof item === 'string'
+    ? []
+    : [{ privilege: item.privilege, startsAt: instantOf(item.startsAt), expiresAt: instantOf(item.expiresAt) }])
+  const schedule = { before: scheduled(before), after: scheduled(after) }
+  return schedule.before.length + schedule.after.length === 0 ? null : schedule
 }
 
 /**
@@ -90,8 +118,8 @@ export class AuditLog {
       principal_id: columns?.principal_id ?? null,
       resource_type: change.target.resource,
       resource_id: change.target.id,
-      before: change.before,
-      after: change.after,
+      before: change.before.map(toStored),
+      after: change.after.map(toStored),
       request_id: context.requestId,
       reason: context.reason
     }
@@ -126,8 +154,9 @@ export class AuditLog {
       grantee: row.principal_kind === null ? null : toGrantee({ principal_kind: row.principal_kind, principal_id: row.principal_id ?? '' }),
       resource: row.resource_type,
       id: row.resource_id,
-      before: row.before,
-      after: row.after,
+      before: row.before.map(nameOf),
+      after: row.after.map(nameOf),
+      schedule: scheduleOf(row.before, row.after),
       requestId: row.request_id,
       reason: row.reason,
       hash: row.hash

@@ -33,6 +33,9 @@ export interface MembershipTable {
   added_at: ColumnType<Date, Date | string | undefined, never>
 }
 
+/** One item of an audit entry's `before` or `after`, as stored. */
+export type AuditItem = string | { privilege: string, startsAt: string | null, expiresAt: string | null }
+
 export interface AuditTable {
   seq: Generated<string>
   at: Date
@@ -42,9 +45,12 @@ export interface AuditTable {
   principal_id: string | null
   resource_type: string
   resource_id: string | null
-  /** jsonb: sorted privilege names (or `[owner]` for owner changes). */
-  before: ColumnType<string[], string, string>
-  after: ColumnType<string[], string, string>
+  /**
+   * jsonb: sorted privilege names (or `[owner]` for owner changes); a grant
+   * recorded with its schedule is `{ privilege, startsAt, expiresAt }`.
+   */
+  before: ColumnType<AuditItem[], string, string>
+  after: ColumnType<AuditItem[], string, string>
   request_id: string | null
   reason: string | null
   prev_hash: string

@@ -4,8 +4,9 @@
 import { sql, type Kysely } from 'kysely'
 import type { GranteeRef, Principal, ResourceRef } from '../../fastify-plugin.js'
 import type { Facts } from '../decision/decide.js'
+import { planGrants, type PrivilegesWanted } from '../decision/grant-change.js'
 import { UNBOUNDED, type Budget } from './deadline.js'
-import type { AuditLog, WriteContext } from './audit.js'
+import type { AuditLog, ScheduledItem, WriteContext } from './audit.js'
 import { anyOf, effective, granteeColumns, ofGrantee, onTarget, sorted, toGrantee, inEffect } from './predicates.js'
 import { lockMemberships } from './members.js'
 import { ownerOf } from './reader.js'
@@ -14,18 +15,22 @@ import { scoped, type StoreProps, type Trx } from './scope.js'
 
 type Instance = ResourceRef & { id: string }
 
-/** One grantee's privileges on one target, as `setPrivileges` changes them. */
-export interface PrivilegeChange {
+/** One grantee's privileges on one target, as `setPrivileges` changes them (see `planGrants`). */
+export interface PrivilegeChange extends PrivilegesWanted {
   target: ResourceRef
   grantee: GranteeRef
-  privileges: string[]
-  /** Limits the change to these privileges: adding one is `{ privileges: [p], only: [p] }`. */
-  only?: string[]
-  /** `undefined` leaves the expiry of kept privileges alone. */
-  expiresAt?: Date | null
-  /** When the grant starts to count; `undefined` leaves the start of kept privileges alone. */
-  startsAt?: Date | null
 }
+
+/** What `setPrivileges` did: the privileges before and after, those whose grant changed, and every grant's schedule. */
+export interface GrantChange {
+  before: string[]
+  after: string[]
+  /** Added, taken, or counting from or until another instant; empty when nothing changed. */
+  changed: string[]
+  schedule: { before: ScheduledItem[], after: ScheduledItem[] }
+}
+
+const instant = (value: Date | string | null) => value === null ? null : new Date(value)
 
 export interface WriterProps extends StoreProps {
   readonly audit: AuditLog
@@ -122,29 +127,36 @@ export class GrantWriter {
     return sorted(rows.map((row) => row.privilege))
   }
 
+  /** The grants `grantee` holds explicitly on the target, each with its schedule, by privilege. */
+  async explicitGrants (trx: Trx, target: ResourceRef, grantee: GranteeRef): Promise<ScheduledItem[]> {
+    const rows = await scoped(this.#props, trx).selectFrom('default_deny_grant')
+      .select(['privilege', 'starts_at', 'expires_at'])
+      .where((eb) => eb.and([onTarget(eb, target), ofGrantee(eb, grantee)]))
+      .orderBy('privilege')
+      .execute()
+    return rows.map((row) => ({ privilege: row.privilege, startsAt: instant(row.starts_at), expiresAt: instant(row.expires_at) }))
+  }
+
   /**
-   * Makes `grantee` hold exactly `privileges` on the target (within `only`).
-   * Appends an audit entry when anything changed. Returns before and after.
+   * Makes `grantee` hold exactly `privileges` on the target (within `only`),
+   * each with its schedule. Appends one audit entry, with every grant's
+   * schedule before and after, when anything changed: a privilege added or
+   * taken, or when a kept one counts from or until.
    */
-  async setPrivileges (trx: Trx, change: PrivilegeChange, context: WriteContext): Promise<{ before: string[], after: string[] }> {
+  async setPrivileges (trx: Trx, change: PrivilegeChange, context: WriteContext): Promise<GrantChange> {
     const { target, grantee } = change
     const db = scoped(this.#props, trx)
-    const before = await this.explicitPrivileges(trx, target, grantee)
-    const scope = change.only === undefined ? null : new Set(change.only)
-    const wanted = new Set(change.privileges)
-    const remove = before.filter((p) => !wanted.has(p) && (scope === null || scope.has(p)))
-    const add = [...wanted].filter((p) => !before.includes(p))
-    const expiresAt = change.expiresAt ?? null
-    const startsAt = change.startsAt ?? null
-    if (remove.length > 0) {
+    const held = await this.explicitGrants(trx, target, grantee)
+    const plan = planGrants(held, change)
+    if (plan.remove.length > 0) {
       await db.deleteFrom('default_deny_grant')
         .where((eb) => eb.and([onTarget(eb, target), ofGrantee(eb, grantee)]))
-        .where('privilege', 'in', remove)
+        .where('privilege', 'in', plan.remove)
         .execute()
     }
-    if (add.length > 0) {
+    if (plan.add.length > 0) {
       await db.insertInto('default_deny_grant')
-        .values(add.map((privilege) => ({
+        .values(plan.add.map(({ privilege, expiresAt, startsAt }) => ({
           ...granteeColumns(grantee),
           resource_type: target.resource,
           resource_id: target.id,
@@ -156,28 +168,19 @@ export class GrantWriter {
         .execute()
     }
     // Granting again renews or changes the schedule; it never adds a row.
-    const kept = [...wanted].filter((p) => before.includes(p))
-    const schedule = {
-      ...(change.expiresAt === undefined ? {} : { expires_at: expiresAt }),
-      ...(change.startsAt === undefined ? {} : { starts_at: startsAt })
-    }
-    if (Object.keys(schedule).length > 0 && kept.length > 0) {
+    for (const { privilege, expiresAt, startsAt } of plan.reschedule) {
       await db.updateTable('default_deny_grant')
-        .set(schedule)
+        .set({ expires_at: expiresAt, starts_at: startsAt })
         .where((eb) => eb.and([onTarget(eb, target), ofGrantee(eb, grantee)]))
-        .where('privilege', 'in', kept)
-        .where((eb) => eb.or([
-          ...(change.expiresAt === undefined ? [] : [eb('expires_at', 'is distinct from', expiresAt)]),
-          ...(change.startsAt === undefined ? [] : [eb('starts_at', 'is distinct from', startsAt)])
-        ]))
+        .where('privilege', '=', privilege)
         .execute()
     }
-    const after = sorted([...before.filter((p) => !remove.includes(p)), ...add])
-    if (remove.length > 0 || add.length > 0) {
-      const action = remove.length === 0 ? 'grant' : add.length === 0 ? 'revoke' : 'replace'
-      await this.#props.audit.append(trx, { action, grantee, target, before, after }, context)
+    const { remove, add, after, changed } = plan
+    if (changed.length > 0) {
+      const action = remove.length > 0 && add.length > 0 ? 'replace' : remove.length > 0 ? 'revoke' : add.length > 0 ? 'grant' : 'schedule'
+      await this.#props.audit.append(trx, { action, grantee, target, before: held, after }, context)
     }
-    return { before, after }
+    return { before: held.map((g) => g.privilege), after: after.map((g) => g.privilege), changed, schedule: { before: held, after } }
   }
 
   /** The grantees that hold anything explicitly on the target. */
@@ -230,37 +233,52 @@ export class GrantWriter {
 
   /**
    * Deletes up to `limit` grants that expired, oldest first, skipping rows
-   * another transaction holds; returns how many. Short transactions, so the
-   * purge never holds many locks for long.
+   * another transaction holds, and audits them (one `purge` entry per
+   * grantee and resource, each grant with its schedule); returns how many.
+   * Short transactions, so the purge never holds many locks for long.
    */
-  async purgeExpired (trx: Trx, limit: number): Promise<number> {
+  async purgeExpired (trx: Trx, limit: number, context: WriteContext): Promise<number> {
     const db = scoped(this.#props, trx)
     const rows = await db.deleteFrom('default_deny_grant')
       .where('id', 'in', db.selectFrom('default_deny_grant').select('id')
         .where('expires_at', '<=', sql<Date>`now()`).orderBy('expires_at').limit(limit).forUpdate().skipLocked())
-      .returning('id')
+      .returning(['principal_kind', 'principal_id', 'resource_type', 'resource_id', 'privilege', 'starts_at', 'expires_at'])
       .execute()
+    const byGrantee = new Map<string, { grantee: GranteeRef, target: ResourceRef, grants: ScheduledItem[] }>()
+    for (const row of rows) {
+      const key = JSON.stringify([row.principal_kind, row.principal_id, row.resource_type, row.resource_id])
+      const entry = byGrantee.get(key) ?? { grantee: toGrantee(row), target: { resource: row.resource_type, id: row.resource_id }, grants: [] }
+      entry.grants.push({ privilege: row.privilege, startsAt: instant(row.starts_at), expiresAt: instant(row.expires_at) })
+      byGrantee.set(key, entry)
+    }
+    for (const key of sorted([...byGrantee.keys()])) {
+      const { grantee, target, grants } = byGrantee.get(key) as { grantee: GranteeRef, target: ResourceRef, grants: ScheduledItem[] }
+      grants.sort((a, b) => a.privilege < b.privilege ? -1 : a.privilege > b.privilege ? 1 : 0)
+      await this.#props.audit.append(trx, { action: 'purge', grantee, target, before: grants, after: [] }, context)
+    }
     return rows.length
   }
 
-  /** Drops every grant on the resource and its owner, in one audit entry. */
+  /** Drops every grant on the resource and its owner, in one audit entry (each grant with its schedule). */
   async forgetResource (trx: Trx, target: Instance, context: WriteContext): Promise<void> {
     const db = scoped(this.#props, trx)
     const grants = await db.deleteFrom('default_deny_grant')
       .where('resource_type', '=', target.resource).where('resource_id', '=', target.id)
-      .returning(['principal_kind', 'principal_id', 'privilege'])
+      .returning(['principal_kind', 'principal_id', 'privilege', 'starts_at', 'expires_at'])
       .execute()
     const owner = await db.deleteFrom('default_deny_resource')
       .where('resource_type', '=', target.resource).where('resource_id', '=', target.id)
       .returning('owner_id')
       .executeTakeFirst()
     if (grants.length === 0 && owner === undefined) return
+    const items = grants
+      .map((g) => ({ privilege: `${g.principal_kind}:${g.principal_id}:${g.privilege}`, startsAt: instant(g.starts_at), expiresAt: instant(g.expires_at) }))
+      .sort((a, b) => a.privilege < b.privilege ? -1 : a.privilege > b.privilege ? 1 : 0)
     await this.#props.audit.append(trx, {
       action: 'forget',
       grantee: null,
       target,
-      before: sorted(grants.map((g) => `${g.principal_kind}:${g.principal_id}:${g.privilege}`)
-        .concat(owner?.owner_id != null ? [`owner:${owner.owner_id}`] : [])),
+      before: [...items, ...(owner?.owner_id != null ? [`owner:${owner.owner_id}`] : [])],
       after: []
     }, context)
   }

@@ -15,7 +15,7 @@ interface ManagedGrant {
   startsAt: string | null
 }
 interface GrantsAnswer { resource: string, id: string, owner: string | null, grants: ManagedGrant[] }
-interface Change { before: string[], after: string[] }
+interface Change { before: string[], after: string[], changed: string[] }
 
 const SOURCES = { owner: 'owner', explicit: 'explicit grant', type: 'type-level (every resource of the type)' }
 
@@ -110,7 +110,8 @@ function addForm (route: string, change: Changer): HTMLElement {
     const who = grantee.describe()
     const body = { grantee: grantee.value(), privilege: privilege.value, expiresAt: format.instant(when.expires.value), startsAt: format.instant(when.starts.value), reason: reason.value === '' ? undefined : reason.value }
     const answer = await call<Change>('POST', `${route}/grants`, { body })
-    return answer.before.includes(privilege.value) ? `${who} already held ${privilege.value}; its dates were updated.` : `Granted ${privilege.value} to ${who}.`
+    if (!answer.before.includes(privilege.value)) return `Granted ${privilege.value} to ${who}.`
+    return answer.changed.length > 0 ? `${who} already held ${privilege.value}; its dates were changed.` : `${who} already held ${privilege.value} with these dates: nothing changed.`
   }), ...grantee.nodes, field('Privilege', privilege), ...when.nodes, field('Reason (optional)', reason), submit('Add grant')))
 }
 
