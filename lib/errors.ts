@@ -22,7 +22,8 @@ export const codes = {
   FST_DEFAULT_DENY_ALREADY_REGISTERED: createError('FST_DEFAULT_DENY_ALREADY_REGISTERED', 'fastify-default-deny is already registered on this instance', 500),
   FST_DEFAULT_DENY_JWT_MISSING: createError('FST_DEFAULT_DENY_JWT_MISSING', 'register @fastify/jwt before fastify-default-deny: it verifies every token with request.jwtVerify()', 500),
   FST_DEFAULT_DENY_STEP_UP_REQUIRED: createError('FST_DEFAULT_DENY_STEP_UP_REQUIRED', 'A stronger authentication is required', 401),
-  FST_DEFAULT_DENY_INVALID_REVISION: createError('FST_DEFAULT_DENY_INVALID_REVISION', 'Invalid revision', 400)
+  FST_DEFAULT_DENY_INVALID_REVISION: createError('FST_DEFAULT_DENY_INVALID_REVISION', 'Invalid revision', 400),
+  FST_DEFAULT_DENY_MEMBERSHIP_LIMIT: createError<[string]>('FST_DEFAULT_DENY_MEMBERSHIP_LIMIT', 'membership change too large: one change may add, remove or move at most %s member-group pairs (maxMembershipChange); this one reaches more', 422)
 }
 
 /**

@@ -18,6 +18,9 @@ import { sql, type Kysely } from 'kysely'
 /** Longest chain of memberships the closure records: the `groupDepth` option's maximum. */
 const MAX_DEPTH = 32
 
+/** The SQLSTATE of a change over its limit; lib/store/members.ts answers it with FST_DEFAULT_DENY_MEMBERSHIP_LIMIT. */
+const LIMIT_ERRCODE = 'DD001'
+
 function qualify (db: Kysely<any>): (name: string) => string {
   const compiled = db.selectFrom('default_deny_membership').selectAll().compile().sql
   const schema = /from ("(?:[^"]|"")+")\."default_deny_membership"/.exec(compiled)?.[1] ?? '"public"'
@@ -48,6 +51,8 @@ export async function up (db: Kysely<any>): Promise<void> {
     da text[]; db text[];
     pu text[]; pb text[]; pd int[];
     depth int := 1;
+    most int := nullif(current_setting('fastify_default_deny.max_membership_change', true), '')::int;
+    reached bigint;
   begin
     if current_setting('transaction_isolation') = 'repeatable read' then
       raise exception 'fastify-default-deny: change group memberships under read committed or serializable isolation'
@@ -109,6 +114,22 @@ export async function up (db: Kysely<any>): Promise<void> {
             where member_kind = 'group' and member_id = n.a collate "C" and group_id = n.b collate "C" offset 0)
         returning member_id, group_id
       ) select coalesce(da, '{}') || array_agg(member_id), coalesce(db, '{}') || array_agg(group_id) into da, db from came;
+      -- A pair whose distance changed went and came: count it once.
+      select array_agg(d.a), array_agg(d.b) into da, db from (select distinct a, b from unnest(da, db) u(a, b)) d;
+    end if;
+
+    -- A change through the plugin names its limit on the pairs one change
+    -- may settle (see the plugin's maxMembershipChange option); plain SQL
+    -- names none. Counted before the users' pairs are read: each changed
+    -- (group, group) pair brings the users directly in that group along.
+    if most is not null then
+      select coalesce(cardinality(da), 0) + coalesce(sum(n.c), 0) into reached from unnest(da) d(a)
+        cross join lateral (select count(*) as c from (select 1 from ${membership}
+          where group_id = d.a collate "C" and member_kind = 'user' limit most + 1 offset 0) x) n;
+      if reached > most then
+        raise exception 'fastify-default-deny: a membership change may reach at most % member-group pairs', most
+          using errcode = '${LIMIT_ERRCODE}';
+      end if;
     end if;
 
     -- The users' pairs to settle: every pair of a user whose own memberships
@@ -140,6 +161,10 @@ export async function up (db: Kysely<any>): Promise<void> {
           where member_kind = 'group' and member_id = m.group_id and group_id = p.b offset 0) c on true
       where m.group_id = p.b or c.distance < ${MAX_DEPTH}
     ) n;
+    if most is not null and coalesce(cardinality(da), 0) + coalesce(cardinality(pu), 0) > most then
+      raise exception 'fastify-default-deny: a membership change may reach at most % member-group pairs', most
+        using errcode = '${LIMIT_ERRCODE}';
+    end if;
     delete from ${closure} where ctid = any(array(
       select c.t from unnest(pu, pb, pd) x(u, b, d)
         cross join lateral (select ctid as t, distance from ${closure}
