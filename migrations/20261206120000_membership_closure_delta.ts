@@ -65,15 +65,16 @@ export async function up (db: Kysely<any>): Promise<void> {
     -- a table here is a lateral subquery kept apart by OFFSET 0: the closure
     -- grows through this function between statistics, and planned on stale
     -- ones a join would read the whole table instead of a few keys.
-    select array_agg(distinct g) into groups from (
-      select s.id as g from unnest(kinds, ids) s(kind, id) where s.kind = 'group'
+    select array_agg(distinct g) filter (where g is not null), array_agg(distinct u) filter (where u is not null) into groups, users from (
+      select s.id as g, null as u from unnest(kinds, ids) s(kind, id) where s.kind = 'group'
       union all
-      select c.member_id from unnest(kinds, ids) s(kind, id)
+      select c.member_id, null from unnest(kinds, ids) s(kind, id)
         cross join lateral (select member_id from ${closure}
           where group_id = s.id collate "C" and member_kind = 'group' offset 0) c
         where s.kind = 'group'
-    ) below;
-    select array_agg(distinct s.id) into users from unnest(kinds, ids) s(kind, id) where s.kind = 'user';
+      union all
+      select null, s.id from unnest(kinds, ids) s(kind, id) where s.kind = 'user'
+    ) changed;
 
     if groups is not null then
       -- Breadth first from every affected group at once: a level adds only
@@ -122,7 +123,7 @@ export async function up (db: Kysely<any>): Promise<void> {
     -- may settle (see the plugin's maxMembershipChange option); plain SQL
     -- names none. Counted before the users' pairs are read: each changed
     -- (group, group) pair brings the users directly in that group along.
-    if most is not null then
+    if most is not null and da is not null then
       select coalesce(cardinality(da), 0) + coalesce(sum(n.c), 0) into reached from unnest(da) d(a)
         cross join lateral (select count(*) as c from (select 1 from ${membership}
           where group_id = d.a collate "C" and member_kind = 'user' limit most + 1 offset 0) x) n;
@@ -131,6 +132,8 @@ export async function up (db: Kysely<any>): Promise<void> {
           using errcode = '${LIMIT_ERRCODE}';
       end if;
     end if;
+
+    if users is null and da is null then return; end if;
 
     -- The users' pairs to settle: every pair of a user whose own memberships
     -- changed, and each changed (group, group) pair for the users directly

@@ -6,6 +6,8 @@
 // by the database itself, in the change's own transaction: no clock.
 import t from 'tap'
 import { sql, type Kysely } from 'kysely'
+import { userPrincipal } from '../lib/decision/principal.js'
+import { bindText, reachText } from '../lib/store/predicates.js'
 import { build } from './helper.js'
 
 interface Row { member_kind: string, member_id: string, group_id: string, distance: number }
@@ -64,4 +66,14 @@ t.test('the dense world still reaches every group, at the shortest distance', as
     [['d0', 1], ['d1', 2], ['d10', 2], ['d11', 2], ['d2', 3], ['d3', 2], ['d4', 2], ['d5', 2], ['d6', 2], ['d7', 2], ['d8', 2], ['d9', 2]])
   t.same(rows.find((row) => row.member_id === 'd0' && row.group_id === 'd2')?.distance, 2)
   t.same(rows.find((row) => row.member_id === 'd0' && row.group_id === 'd0')?.distance, 2, 'd0 is in itself through any other group')
+})
+
+t.test('explain and the locks of a write read one row per group reached, not one per path', async (t) => {
+  const { db, schema, app } = await dense(t)
+  for (const via of [true, false]) {
+    const text = `with recursive ${reachText({ schema, groupDepth: 8 }, '$1', '$2', via)} select count(*)::int as n from reach`
+    const { rows } = await bindText<{ n: number }>(text, ['u1', ['d5']]).execute(db)
+    t.equal(rows[0]?.n, 12, `${via ? 'with' : 'without'} via: the 12 groups, each once`)
+  }
+  t.same((await app.permissions.groupsOf(userPrincipal('u1', []))).find((g) => g.group === 'd2'), { group: 'd2', via: ['d0'], source: 'membership' })
 })

@@ -24,7 +24,7 @@ const OVER_LIMIT = 'DD001'
 // The reach of a principal with, for each group, the member it was reached
 // through: `$1` the user id (null for none), `$2` the token's groups.
 function reachQuery (props: StoreProps): string {
-  return `with recursive ${reachText(props, '$1', '$2', true)} select id, level, via from reach order by level, id`
+  return `with ${reachText(props, '$1', '$2', true)} select id, level, via from reach order by level, id`
 }
 
 /**
@@ -37,7 +37,7 @@ export async function lockMemberships (props: StoreProps, trx: Trx, principal: P
   const user = principal.kind === 'user' ? principal.id : null
   if ((user === null && principal.groups.length === 0) || props.groupDepth === 0) return
   const table = `"${props.schema}".default_deny_membership`
-  const text = `with recursive ${reachText(props, '$1', '$2', false)}
+  const text = `with ${reachText(props, '$1', '$2', false)}
 select 1 from ${table} m where m.group_id in (select id from reach)
   and ((m.member_kind = 'user' and m.member_id = $1)
     or (m.member_kind = 'group' and (m.member_id in (select id from reach) or m.member_id = any($2::text[]))))
@@ -64,9 +64,8 @@ export class MembershipStore {
     if (this.#props.groupDepth === 0) return sorted(principal.groups).map((group) => ({ group, via: [], source: 'token' }))
     const rows = (await bindText<unknown>(this.#reach, [user, [...principal.groups]]).execute(db ?? this.#props.db)).rows as Array<{ id: string, via: string | null }>
     const token = new Set(principal.groups)
-    // The token's groups are level 1, and rows come by level: the first row
-    // of a group is at its shortest depth, and the group it was reached
-    // through was found one level earlier.
+    // One row per group, at its shortest level, naming the group one level
+    // nearer it was reached through; the token's groups start their chains.
     const parent = new Map<string, string | null>(principal.groups.map((group) => [group, null]))
     for (const row of rows) if (!parent.has(row.id)) parent.set(row.id, row.via)
     return [...parent.keys()].sort().map((group) => {
