@@ -13,7 +13,9 @@ import { sql, type Kysely } from 'kysely'
 //   group), so only the users in a group whose distances changed, and only
 //   for those pairs, are settled again;
 // - rows are written only where they differ (no UPDATE: the least-privilege
-//   role inserts and deletes closure rows only).
+//   role inserts and deletes closure rows only);
+// - a change made through the plugin is refused past the number of pairs it
+//   names in a transaction-local setting, counted before the users' part.
 
 /** Longest chain of memberships the closure records: the `groupDepth` option's maximum. */
 const MAX_DEPTH = 32
@@ -27,9 +29,9 @@ function qualify (db: Kysely<any>): (name: string) => string {
   return (name) => `${schema}."${name}"`
 }
 
-// The lock every change takes (the first version's too): a change never
-// computes from another's half-made state, and the plugin takes it before
-// it counts what a change may reach (see lib/store/members.ts).
+// The key of the lock every change takes, the first version's too: a change
+// never computes from another's half-made state, nor counts against its
+// limit what another is about to write.
 function literal (value: string): string {
   return `'${value.replace(/'/g, "''")}'`
 }
