@@ -693,6 +693,17 @@ export interface FastifyDefaultDenyOptions {
    */
   groupResource?: string | undefined
   /**
+   * The most member–group pairs one membership change (`addMember`,
+   * `removeMember`, the membership routes) may add, remove or move: each
+   * member that joins or leaves a group, however indirectly, or whose
+   * distance to it changes, counts once. A larger change is refused with
+   * 422 `FST_DEFAULT_DENY_MEMBERSHIP_LIMIT` and writes nothing. On the
+   * embedded database every other request waits while a change runs, so
+   * raise it with care. Memberships written with plain SQL are not limited.
+   * @default 1000
+   */
+  maxMembershipChange?: number | undefined
+  /**
    * The longest resource or principal id accepted, in characters.
    * @default 256
    */
@@ -1011,6 +1022,7 @@ export declare const codes: {
   FST_DEFAULT_DENY_STEP_UP_REQUIRED: ErrorConstructor0
   FST_DEFAULT_DENY_INVALID_REVISION: ErrorConstructor0
   FST_DEFAULT_DENY_DATABASE_LOCKED: ErrorConstructor2
+  FST_DEFAULT_DENY_MEMBERSHIP_LIMIT: ErrorConstructor1
 }
 
 export interface DefaultDenyError extends Error {

@@ -2,6 +2,7 @@
 // can also be run alone (see BENCHMARKS.md), e.g. `npx tsx bench/check.ts`.
 await import('./check.js')
 await import('./groups.js')
+await import('./members.js')
 await import('./filter.js')
 await import('./rules.js')
 await import('./casbin.js')

@@ -24,7 +24,8 @@ export const codes = {
   FST_DEFAULT_DENY_STEP_UP_REQUIRED: createError('FST_DEFAULT_DENY_STEP_UP_REQUIRED', 'A stronger authentication is required', 401),
   FST_DEFAULT_DENY_INVALID_REVISION: createError('FST_DEFAULT_DENY_INVALID_REVISION', 'Invalid revision', 400),
   FST_DEFAULT_DENY_DATABASE_LOCKED: createError<[string, string]>('FST_DEFAULT_DENY_DATABASE_LOCKED',
-    'the embedded database in %s is in use by %s: stop that process first, or, for several processes on one database, use PostgreSQL (DATABASE_URL, or the connectionString option)', 500)
+    'the embedded database in %s is in use by %s: stop that process first, or, for several processes on one database, use PostgreSQL (DATABASE_URL, or the connectionString option)', 500),
+  FST_DEFAULT_DENY_MEMBERSHIP_LIMIT: createError<[string]>('FST_DEFAULT_DENY_MEMBERSHIP_LIMIT', 'membership change too large: one change may add, remove or move at most %s member-group pairs (maxMembershipChange); this one reaches more', 422)
 }
 
 /**

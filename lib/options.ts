@@ -22,6 +22,8 @@ export const DEFAULT_MAX_ID_LENGTH = 256
 export const DEFAULT_MAX_GROUPS = 1000
 /** Levels of stored group nesting that count (at most 32; 0: stored groups are off). */
 export const DEFAULT_GROUP_DEPTH = 8
+/** Most member–group pairs one membership change may settle: on the embedded database, a few tens of milliseconds. */
+export const DEFAULT_MAX_MEMBERSHIP_CHANGE = 1000
 /** The resource type whose `manage` lets its holder change a group's members. */
 export const DEFAULT_GROUP_RESOURCE = 'group'
 export const DEFAULT_LEVEL_CLAIM = 'level'
@@ -32,7 +34,7 @@ export const DEFAULT_LOCKOUT_RETRY_AFTER = 300
 const KNOWN_OPTIONS = new Set([
   'db', 'connectionString', 'schema', 'migrate', 'acknowledge', 'privileges', 'implies', 'ownerPrivileges',
   'hideForbidden', 'userClaim', 'groupsClaim', 'superuserClaim', 'resolvePrincipal',
-  'checkTimeout', 'writeTimeout', 'maxIdLength', 'maxGroups', 'groupDepth', 'groupResource',
+  'checkTimeout', 'writeTimeout', 'maxIdLength', 'maxGroups', 'groupDepth', 'groupResource', 'maxMembershipChange',
   'rules', 'rulesFile', 'siteRulesFile', 'watchRules', 'levels', 'levelAliases', 'maxElevate',
   'levelClaim', 'levelPrivileges', 'lockoutStatus', 'lockoutRetryAfter',
   'grantRoutes', 'allowManageDelegation', 'anonymousPrivileges', 'canHold', 'resourceExists', 'stepUp', 'cache', 'replicas',
@@ -65,6 +67,7 @@ export interface Settings {
   maxGroups: number
   groupDepth: number
   groupResource: string
+  maxMembershipChange: number
   /** null when no endpoint rules are configured. */
   rules: {
     inline: unknown
@@ -226,7 +229,8 @@ export function resolveOptions (raw: unknown): Settings {
     maxIdLength: positiveInteger(opts, 'maxIdLength', DEFAULT_MAX_ID_LENGTH, 4096),
     maxGroups: positiveInteger(opts, 'maxGroups', DEFAULT_MAX_GROUPS, 100_000),
     groupDepth: opts.groupDepth === 0 ? 0 : positiveInteger(opts, 'groupDepth', DEFAULT_GROUP_DEPTH, 32),
-    groupResource: groupResourceOption(opts.groupResource)
+    groupResource: groupResourceOption(opts.groupResource),
+    maxMembershipChange: positiveInteger(opts, 'maxMembershipChange', DEFAULT_MAX_MEMBERSHIP_CHANGE, 100_000_000)
   })
 }
 

@@ -8,7 +8,7 @@ import { Migrator, sql, type Kysely } from 'kysely'
 import { runMigrations, MIGRATION_LOCK_TABLE, MIGRATION_TABLE } from '../lib/store/migrate.js'
 import { testDatabase, usingPostgres } from './helper.js'
 
-const ALL = ['20261125070000_create_grants', '20261125080000_create_audit', '20261129120000_grant_starts_at', '20261202120000_resource_owner_idx', '20261203090000_group_membership', '20261204090000_change_notify']
+const ALL = ['20261125070000_create_grants', '20261125080000_create_audit', '20261129120000_grant_starts_at', '20261202120000_resource_owner_idx', '20261203090000_group_membership', '20261204090000_change_notify', '20261206120000_membership_closure_delta']
 
 async function tables (db: Kysely<any>, schema: string): Promise<string[]> {
   const rows = await db.selectFrom('information_schema.tables')
@@ -45,6 +45,15 @@ t.test('up, again (idempotent), down, up beside a host kysely_migration table', 
   ].sort())
   t.notOk((await hostMigrator.migrateToLatest()).error, 'the host migrator is not confused by ours')
 
+  t.same(await runMigrations(db, { schema, direction: 'down' }), ['20261206120000_membership_closure_delta'])
+  const indexes = await sql<{ name: string }>`select indexname as name from pg_indexes where schemaname = ${schema} and indexname = 'default_deny_membership_closure_group_idx'`.execute(db)
+  t.same(indexes.rows, [], 'down drops the group index of the closure')
+  await db.withSchema(schema).insertInto('default_deny_membership').values([
+    { group_id: 'b', member_kind: 'group', member_id: 'a' }, { group_id: 'a', member_kind: 'user', member_id: 'u' }
+  ]).execute()
+  t.same((await db.withSchema(schema).selectFrom('default_deny_membership_closure').select(['member_id', 'group_id', 'distance']).orderBy('member_id').orderBy('group_id').execute()),
+    [{ member_id: 'a', group_id: 'b', distance: 1 }, { member_id: 'u', group_id: 'a', distance: 1 }, { member_id: 'u', group_id: 'b', distance: 2 }],
+    'the first closure function is back, and keeps the closure')
   t.same(await runMigrations(db, { schema, direction: 'down' }), ['20261204090000_change_notify'])
   const functions = await sql<{ name: string }>`select p.proname as name from pg_proc p join pg_namespace n on n.oid = p.pronamespace
     where n.nspname = ${schema} and p.proname like 'default_deny_notify_%'`.execute(db)
@@ -107,6 +116,6 @@ t.test('the migrate command applies and reverts on the configured database', asy
     (await run(process.execPath, ['--import', 'tsx', 'bin/cli.ts', 'migrate', ...args, '--schema', schema], { env })).stdout.trim()
   t.equal(await cli('up'), `applied: ${ALL.join(', ')}`)
   t.equal(await cli('up'), 'nothing to do')
-  t.equal(await cli('down'), 'reverted: 20261204090000_change_notify')
+  t.equal(await cli('down'), 'reverted: 20261206120000_membership_closure_delta')
   await t.rejects(cli('sideways'), /unknown command/)
 })

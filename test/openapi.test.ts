@@ -159,7 +159,8 @@ t.test('each route lists the statuses it can answer', async (t) => {
   t.same(statuses(document, 'PUT /permissions/{resource}/{id}/owner'), [200, 400, 401, 403, 404, 409, 413, 415, 503])
   t.same(statuses(document, 'GET /permissions/audit'), [200, 400, 401, 403, 503])
   t.same(statuses(document, 'GET /permissions/audit/verify'), [200, 401, 403, 503])
-  t.same(statuses(document, 'PUT /permissions/groups/{group}/members/{kind}/{member}'), [200, 201, 400, 401, 403, 404, 503])
+  t.same(statuses(document, 'PUT /permissions/groups/{group}/members/{kind}/{member}'), [200, 201, 400, 401, 403, 404, 422, 503])
+  t.same(statuses(document, 'DELETE /permissions/groups/{group}/members/{kind}/{member}'), [200, 400, 401, 403, 404, 422, 503])
   for (const [name, op] of operations(document)) {
     const codes = Object.keys(op.responses)
     if (name.startsWith('GET ')) t.notOk(codes.includes('409') || codes.includes('413') || codes.includes('415') || codes.includes('422'), `${name}: no change refusals`)

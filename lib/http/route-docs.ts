@@ -21,13 +21,15 @@ interface Operation {
 // be malformed (400); one naming a resource can meet hideForbidden or an id
 // that cannot exist (404); one that may remove a manager can meet the last-
 // manager guard (409); one with a body can be too large or of another type
-// (413, 415); one that adds privileges meets the eligibility checks (422).
+// (413, 415); one that adds privileges meets the eligibility checks, and a
+// membership change the limit on what it reaches (422).
 // Fastify parses a body sent with any method but GET and HEAD, so a route
 // that takes none can still answer 413 or 415, but only to a client sending
 // a body the document says it does not take: those are left out.
 const READ = [400, 401, 403, 404, 503] as const
 const CHANGE = [400, 401, 403, 404, 409, 503] as const
 const ADD = [400, 401, 403, 404, 409, 413, 415, 422, 503] as const
+const MEMBER_CHANGE = [400, 401, 403, 404, 422, 503] as const
 
 // Some refusals read differently for a read and a change; the rest only
 // happen to changes.
@@ -51,7 +53,7 @@ const ERRORS: Record<Status, string | Record<Kind, string>> = {
   409: 'The change would leave the resource without an owner or manager (FST_DEFAULT_DENY_LAST_MANAGER). Nothing is written',
   413: 'The body is larger than the route allows',
   415: 'The body is not application/json',
-  422: 'The grantee may not hold that privilege (FST_DEFAULT_DENY_INELIGIBLE). Nothing is written',
+  422: 'The grantee may not hold that privilege (FST_DEFAULT_DENY_INELIGIBLE), or a membership change reaches more member-group pairs than maxMembershipChange allows (FST_DEFAULT_DENY_MEMBERSHIP_LIMIT). Nothing is written',
   503: {
     read: 'Authorization is unavailable (FST_DEFAULT_DENY_UNAVAILABLE: the database failed or was too slow), or the endpoint rules lock the service out',
     change: 'The change did not finish (FST_DEFAULT_DENY_UNAVAILABLE: the database failed, or writeTimeout passed) and was rolled back; or the endpoint rules lock the service out'
@@ -143,12 +145,12 @@ const OPERATIONS = {
     ok: { 200: ['MemberList', 'The members'] }
   },
   addGroupMember: {
-    tag: 'members', kind: 'change', summary: 'Add a member to a stored group', errors: CHANGE.filter((status) => status !== 409),
+    tag: 'members', kind: 'change', summary: 'Add a member to a stored group', errors: MEMBER_CHANGE,
     description: "Adds a user or group to the group; idempotent. Whoever may manage the group's resource may call this.",
     ok: { 201: ['MemberChange', 'Added'], 200: ['MemberChange', 'It already was a member: nothing changed'] }
   },
   removeGroupMember: {
-    tag: 'members', kind: 'change', summary: 'Remove a member from a stored group', errors: CHANGE.filter((status) => status !== 409),
+    tag: 'members', kind: 'change', summary: 'Remove a member from a stored group', errors: MEMBER_CHANGE,
     description: "Removes a user or group from the group. Whoever may manage the group's resource may call this.",
     ok: { 200: ['MemberChange', 'The membership before and after'] }
   }

@@ -17,7 +17,7 @@ export interface MembershipServiceProps {
   readonly members: MembershipStore
   readonly writer: GrantWriter
   readonly policy: Policy
-  readonly settings: RunnerSettings & Pick<Settings, 'groupResource' | 'groupDepth'>
+  readonly settings: RunnerSettings & Pick<Settings, 'groupResource' | 'groupDepth' | 'maxMembershipChange'>
   readonly changed?: ChangeSink | null
 }
 
@@ -25,6 +25,7 @@ export class MembershipService {
   readonly #members: MembershipStore
   readonly #runner: ChangeRunner
   readonly #resource: string
+  readonly #limit: number
   /** false with `groupDepth: 0`: memberships would never count, so none are written. */
   readonly stored: boolean
 
@@ -32,6 +33,7 @@ export class MembershipService {
     this.#members = props.members
     this.#runner = new ChangeRunner(props)
     this.#resource = props.settings.groupResource
+    this.#limit = props.settings.maxMembershipChange
     this.stored = props.settings.groupDepth > 0
   }
 
@@ -42,14 +44,14 @@ export class MembershipService {
 
   async add (caller: Caller, group: string, member: MemberRef, context: WriteContext): Promise<boolean> {
     this.#mustBeStored()
-    const added = await this.#runner.run(caller, [this.ref(group)], async (trx) => await this.#members.add(trx, group, member, context))
+    const added = await this.#runner.run(caller, [this.ref(group)], async (trx) => await this.#members.add(trx, group, member, context, this.#limit))
     this.#runner.changed()?.subjects([member])
     return added
   }
 
   async remove (caller: Caller, group: string, member: MemberRef, context: WriteContext): Promise<boolean> {
     this.#mustBeStored()
-    const removed = await this.#runner.run(caller, [this.ref(group)], async (trx) => await this.#members.remove(trx, group, member, context))
+    const removed = await this.#runner.run(caller, [this.ref(group)], async (trx) => await this.#members.remove(trx, group, member, context, this.#limit))
     this.#runner.changed()?.subjects([member])
     return removed
   }

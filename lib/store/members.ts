@@ -3,6 +3,7 @@
 // audited in the same transaction, like a grant).
 import { sql, type Kysely } from 'kysely'
 import type { GroupPath, MemberRef, Membership, Principal } from '../../fastify-plugin.js'
+import { codes } from '../errors.js'
 import type { AuditLog, WriteContext } from './audit.js'
 import { bindText, reachText, sorted } from './predicates.js'
 import { scoped, type StoreProps, type Trx } from './scope.js'
@@ -15,10 +16,15 @@ export interface MembersProps extends StoreProps {
 
 const MEMBER = 'member'
 
+// The transaction-local setting the closure's triggers read their limit from
+// (migration 20261206120000), and the SQLSTATE they refuse with over it.
+const LIMIT_SETTING = 'fastify_default_deny.max_membership_change'
+const OVER_LIMIT = 'DD001'
+
 // The reach of a principal with, for each group, the member it was reached
 // through: `$1` the user id (null for none), `$2` the token's groups.
 function reachQuery (props: StoreProps): string {
-  return `with recursive ${reachText(props, '$1', '$2', true)} select id, level, via from reach order by level, id`
+  return `with ${reachText(props, '$1', '$2', true)} select id, level, via from reach order by level, id`
 }
 
 /**
@@ -31,7 +37,7 @@ export async function lockMemberships (props: StoreProps, trx: Trx, principal: P
   const user = principal.kind === 'user' ? principal.id : null
   if ((user === null && principal.groups.length === 0) || props.groupDepth === 0) return
   const table = `"${props.schema}".default_deny_membership`
-  const text = `with recursive ${reachText(props, '$1', '$2', false)}
+  const text = `with ${reachText(props, '$1', '$2', false)}
 select 1 from ${table} m where m.group_id in (select id from reach)
   and ((m.member_kind = 'user' and m.member_id = $1)
     or (m.member_kind = 'group' and (m.member_id in (select id from reach) or m.member_id = any($2::text[]))))
@@ -58,9 +64,8 @@ export class MembershipStore {
     if (this.#props.groupDepth === 0) return sorted(principal.groups).map((group) => ({ group, via: [], source: 'token' }))
     const rows = (await bindText<unknown>(this.#reach, [user, [...principal.groups]]).execute(db ?? this.#props.db)).rows as Array<{ id: string, via: string | null }>
     const token = new Set(principal.groups)
-    // The token's groups are level 1, and rows come by level: the first row
-    // of a group is at its shortest depth, and the group it was reached
-    // through was found one level earlier.
+    // One row per group, at its shortest level, naming the group one level
+    // nearer it was reached through; the token's groups start their chains.
     const parent = new Map<string, string | null>(principal.groups.map((group) => [group, null]))
     for (const row of rows) if (!parent.has(row.id)) parent.set(row.id, row.via)
     return [...parent.keys()].sort().map((group) => {
@@ -82,27 +87,48 @@ export class MembershipStore {
     }))
   }
 
-  /** Makes `member` a member of `group`; false when it already was. */
-  async add (trx: Trx, group: string, member: MemberRef, context: WriteContext): Promise<boolean> {
-    const inserted = await scoped(this.#props, trx).insertInto('default_deny_membership')
+  /**
+   * Makes `member` a member of `group`; false when it already was. Refused
+   * (FST_DEFAULT_DENY_MEMBERSHIP_LIMIT, nothing written) when the closure
+   * would have to settle more than `limit` member–group pairs.
+   */
+  async add (trx: Trx, group: string, member: MemberRef, context: WriteContext, limit: number): Promise<boolean> {
+    const inserted = await this.#bounded(trx, limit, async () => await scoped(this.#props, trx).insertInto('default_deny_membership')
       .values({ group_id: group, member_kind: member.kind, member_id: member.id, added_by: context.actor })
       .onConflict((oc) => oc.doNothing())
       .returning(sql<number>`1`.as('n'))
-      .executeTakeFirst()
+      .executeTakeFirst())
     if (inserted === undefined) return false
     await this.#audit(trx, group, member, [], [MEMBER], context)
     return true
   }
 
-  /** Takes `member` out of `group`; false when it was not a member. */
-  async remove (trx: Trx, group: string, member: MemberRef, context: WriteContext): Promise<boolean> {
-    const deleted = await scoped(this.#props, trx).deleteFrom('default_deny_membership')
+  /** Takes `member` out of `group`; false when it was not a member. Bounded by `limit` like `add`. */
+  async remove (trx: Trx, group: string, member: MemberRef, context: WriteContext, limit: number): Promise<boolean> {
+    const deleted = await this.#bounded(trx, limit, async () => await scoped(this.#props, trx).deleteFrom('default_deny_membership')
       .where('group_id', '=', group).where('member_kind', '=', member.kind).where('member_id', '=', member.id)
       .returning(sql<number>`1`.as('n'))
-      .executeTakeFirst()
+      .executeTakeFirst())
     if (deleted === undefined) return false
     await this.#audit(trx, group, member, [MEMBER], [], context)
     return true
+  }
+
+  // The triggers count the pairs before they write the users' part, so a
+  // change over the limit costs about as much as one at it. The setting is
+  // cleared afterwards: a host's own statements later in its transaction
+  // are plain SQL, and unlimited.
+  async #bounded<T> (trx: Trx, limit: number, write: () => Promise<T>): Promise<T> {
+    await sql`select set_config(${LIMIT_SETTING}, ${String(limit)}, true)`.execute(trx)
+    let result: T
+    try {
+      result = await write()
+    } catch (err) {
+      if ((err as { code?: unknown }).code === OVER_LIMIT) throw new codes.FST_DEFAULT_DENY_MEMBERSHIP_LIMIT(String(limit))
+      throw err
+    }
+    await sql`select set_config(${LIMIT_SETTING}, '', true)`.execute(trx)
+    return result
   }
 
   async #audit (trx: Trx, group: string, member: MemberRef, before: string[], after: string[], context: WriteContext): Promise<void> {

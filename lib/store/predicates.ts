@@ -36,32 +36,35 @@ export interface GroupScope {
 }
 
 /**
- * The stored groups a principal is in, walked level by level over the
- * memberships themselves (explain's paths and the locks of a write; the
- * check reads the closure instead, see `groupsText`): the
- * groups its user id is a member of (level 1; the token's groups are level 1
- * too, but come as they are), the groups the token's groups are members of
- * (level 2), then every group one of those is a member of, up to
- * `groupDepth` levels. The bound ends a cycle as well; UNION keeps each row
- * once. Each step probes the primary key once per group found (`offset 0`
- * keeps the lateral probe: planned generically, a join would read every
- * group's memberships at each level). No `unnest` of the token's groups: its
- * generic row estimate made PostgreSQL plan the prepared check anew on every
- * call. `user` and `groups` are SQL for the user id (null: no user) and the
- * token's groups. With `via`, each row also says which member it was reached
- * through (null for the user's own groups), so explain can show the path.
+ * The stored groups a principal is in, with the level at which each counts
+ * (explain's paths and the locks of a write; the check takes the same groups
+ * as one array, see `groupsText`): the groups its user id is a member of are
+ * level 1, and so are the token's own (which come as they are, not as rows),
+ * then every group one of those is in, up to `groupDepth` levels. Read from
+ * the closure, not walked: a walk kept a row for every level at which a group
+ * is reached, and every path to it with `via`, so groups that are members of
+ * each other multiplied its rows at each level. `user` and `groups` are SQL
+ * for the user id (null: no user) and the token's groups. With `via`, each
+ * row also names the group it was reached through at its shortest level (the
+ * smallest id on a tie; null for the user's own groups), so explain can show
+ * the path.
  */
 export function reachText (scope: GroupScope, user: string, groups: string, via: boolean): string {
+  const closure = `"${scope.schema}".default_deny_membership_closure`
   const table = `"${scope.schema}".default_deny_membership`
-  const [own, token, next] = via ? [', null::text collate "C"', ', member_id', ', r.id'] : ['', '', '']
-  const fromToken = scope.groupDepth < 2
-    ? ''
-    : `\n    union select group_id, 2${token} from ${table} where member_kind = 'group' and member_id = any(${groups}::text[])`
-  return `reach(id, level${via ? ', via' : ''}) as (
-    select group_id, 1${own} from ${table} where member_kind = 'user' and member_id = ${user}${fromToken}
-    union select m.group_id, r.level + 1${next} from reach r
-      cross join lateral (select group_id from ${table} where member_kind = 'group' and member_id = r.id offset 0) m
-      where r.level < ${scope.groupDepth})`
+  const levels = `levels(id, level) as (
+    select id, min(level) from (
+      select group_id as id, distance as level from ${closure} where member_kind = 'user' and member_id = ${user} and distance <= ${scope.groupDepth}
+      union all select group_id, distance + 1 from ${closure} where member_kind = 'group' and member_id = any(${groups}::text[]) and distance < ${scope.groupDepth}
+      union all select unnest(${groups}::text[]) collate "C", 1
+    ) found group by id)`
+  if (!via) return `${levels}, reach(id) as (select id from levels)`
+  return `${levels}, reach(id, level, via) as (
+    select l.id, l.level, min(m.member_id) filter (where p.id is not null)
+    from levels l
+      left join ${table} m on m.group_id = l.id and m.member_kind = 'group'
+      left join levels p on p.id = m.member_id and p.level = l.level - 1
+    group by l.id, l.level)`
 }
 
 /**
