@@ -3,7 +3,6 @@
 // streamed and names each row by its line; a row that cannot be a grant says
 // why, and the import refuses the whole file.
 import { createReadStream } from 'node:fs'
-import { createInterface } from 'node:readline'
 import type { Grant, GranteeRef, GrantInput, Privilege } from '../../fastify-plugin.js'
 import { parseInstant, UsageError } from './context.js'
 
@@ -81,11 +80,59 @@ function fromJson (line: string): GrantInput {
   return grantInput(fields, kind, id)
 }
 
-async function * jsonRows (file: string): AsyncGenerator<Row> {
-  const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity })
+// Files are decoded strictly: a byte sequence that is not UTF-8 would
+// otherwise become U+FFFD and be stored as something nobody wrote.
+const NOT_UTF8 = 'not valid UTF-8 text'
+
+/** The file's lines (LF or CRLF), each decoded strictly: null where a line is not UTF-8. */
+async function * utf8Lines (file: string): AsyncGenerator<string | null> {
+  const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false })
+  let pending: Buffer[] = []
+  let first = true
+  const decode = (bytes: Buffer): string | null => {
+    try {
+      // Only the file's first line may carry a byte order mark.
+      const text = first ? decoder.decode(bytes) : new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes)
+      first = false
+      return text.endsWith('\r') ? text.slice(0, -1) : text
+    } catch {
+      first = false
+      return null
+    }
+  }
+  for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) {
+    let start = 0
+    // A newline byte never occurs inside a multi-byte UTF-8 sequence.
+    for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, start)) {
+      pending.push(chunk.subarray(start, at))
+      yield decode(Buffer.concat(pending))
+      pending = []
+      start = at + 1
+    }
+    if (start < chunk.length) pending.push(chunk.subarray(start))
+  }
+  if (pending.length > 0) yield decode(Buffer.concat(pending))
+}
+
+/** The numbers of the lines of `file` that are not UTF-8. */
+async function invalidLines (file: string): Promise<Set<number>> {
+  const bad = new Set<number>()
   let line = 0
-  for await (const content of lines) {
+  for await (const text of utf8Lines(file)) {
     line++
+    if (text === null) bad.add(line)
+  }
+  return bad
+}
+
+async function * jsonRows (file: string): AsyncGenerator<Row> {
+  let line = 0
+  for await (const content of utf8Lines(file)) {
+    line++
+    if (content === null) {
+      yield { line, error: NOT_UTF8 }
+      continue
+    }
     if (content.trim() === '') continue
     yield attempt(line, () => fromJson(content))
   }
@@ -114,9 +161,21 @@ async function * csvRows (file: string): AsyncGenerator<Row> {
       return header
     }
   }))
+  const bad = await invalidLines(file)
+  let previous = 1
   try {
     for await (const { record, info } of parser as AsyncIterable<{ record: Record<string, string>, info: { lines: number } }>) {
-      yield attempt(info.lines, () => grantInput(record, record.granteeKind, record.granteeId))
+      // A quoted field may span lines: the record is bad if any of its lines is.
+      let utf8 = true
+      for (let line = previous + 1; line <= info.lines && utf8; line++) utf8 = !bad.has(line)
+      previous = info.lines
+      if (!utf8) {
+        yield { line: info.lines, error: NOT_UTF8 }
+        continue
+      }
+      const cells: Record<string, string> = {}
+      for (const [name, value] of Object.entries(record)) cells[name] = fromCsvCell(value)
+      yield attempt(info.lines, () => grantInput(cells, cells.granteeKind, cells.granteeId))
     }
   } catch (err) {
     // A malformed file (an unclosed quote, a row of the wrong width) ends the reading: nothing after it can be trusted.
@@ -131,10 +190,27 @@ export function readRows (file: string, format: Format): AsyncGenerator<Row> {
 
 const iso = (date: Date | null) => date === null ? '' : date.toISOString()
 
+// A spreadsheet runs a cell that begins with one of these as a formula (an
+// export is exactly what an operator opens in one): such a cell is written
+// with a leading apostrophe, which spreadsheets show as text. A cell that
+// itself begins with an apostrophe gets one too, so reading strips exactly
+// one and export → import gives back what was stored.
+const FORMULA = /^[=+\-@\t\r']/
+
+/** A text cell as export writes it: safe to open in a spreadsheet. */
+export function csvCell (text: string): string {
+  return FORMULA.test(text) ? `'${text}` : text
+}
+
+/** A text cell as export wrote it: the value stored. */
+export function fromCsvCell (text: string): string {
+  return text.startsWith("'") ? text.slice(1) : text
+}
+
 /** A grant as one CSV record, in CSV_COLUMNS order. */
 export function csvRecord (grant: Grant): string[] {
   return [
     grant.grantee.kind, grant.grantee.kind === 'anonymous' ? '' : grant.grantee.id, grant.resource, grant.id ?? '', grant.privilege,
     grant.grantedBy ?? '', iso(grant.grantedAt), iso(grant.expiresAt), iso(grant.startsAt)
-  ]
+  ].map(csvCell)
 }

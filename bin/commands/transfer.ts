@@ -6,14 +6,14 @@
 // temporary file first. The CSV and progress-bar packages load only in the
 // commands that use them: every other command, and --help, starts without.
 import { createWriteStream } from 'node:fs'
-import { access, mkdtemp, rm } from 'node:fs/promises'
+import { access, mkdtemp, open, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { Command } from 'commander'
 import type { DefaultDenyApi, Grant, GranteeRef, GrantInput } from '../../fastify-plugin.js'
-import { audited, EXIT, failure, parseGrantee, print, RefusedError, UsageError, withPermissions } from './context.js'
+import { audited, EXIT, failure, globals, openedDatabase, parseGrantee, print, RefusedError, UsageError, withPermissions } from './context.js'
 import { csvRecord, CSV_COLUMNS, formatOf, readRows, type Format, type Row } from './rows.js'
 
 /** The most bad rows an import lists; it counts them all. */
@@ -179,21 +179,30 @@ Examples:
         ...(opts.grantee === undefined ? {} : { grantee: parseGrantee(opts.grantee, '--grantee') }),
         ...(opts.resource === undefined ? {} : { resource: opts.resource })
       }
+      // Opened before anything is read: a path that cannot be written is a clean error, not a crash mid-stream.
+      const sink = file === undefined ? undefined : await open(file, 'w').then((handle) => handle.createWriteStream(), (err: NodeJS.ErrnoException) => {
+        throw new UsageError(`${file}: cannot write there (${err.code === 'ENOENT' ? 'no such directory' : err.code ?? err.message})`)
+      })
+      const whole = file === undefined && globals(command).json === true
       await withPermissions(command, async ({ permissions }) => {
         let count = 0
         const grants = async function * () {
+          // --json on standard output is one JSON document, like every other command's, streamed a grant at a time.
+          if (whole) yield `{\n  "database": ${JSON.stringify(openedDatabase() ?? null)},\n  "format": "json",\n  "grants": [`
           for await (const grant of everyGrant(permissions, filter)) {
             count++
-            yield format === 'csv' ? csvRecord(grant) : `${JSON.stringify(grant)}\n`
+            if (whole) yield `${count === 1 ? '' : ','}\n    ${JSON.stringify(grant)}`
+            else yield format === 'csv' ? csvRecord(grant) : `${JSON.stringify(grant)}\n`
           }
+          if (whole) yield `${count === 0 ? '' : '\n  '}],\n  "exported": ${count}\n}\n`
         }
         const source = Readable.from(grants(), { objectMode: true })
-        const sink = file === undefined ? process.stdout : createWriteStream(file)
-        if (format === 'csv') {
+        const out = sink ?? process.stdout
+        if (format === 'csv' && !whole) {
           const { stringify } = await import('csv-stringify')
-          await pipeline(source, stringify({ header: true, columns: [...CSV_COLUMNS] }), sink, { end: file !== undefined })
+          await pipeline(source, stringify({ header: true, columns: [...CSV_COLUMNS] }), out, { end: file !== undefined })
         } else {
-          await pipeline(source, sink, { end: file !== undefined })
+          await pipeline(source, out, { end: file !== undefined })
         }
         if (file !== undefined) print(command, `exported ${count} grant${count === 1 ? '' : 's'} to ${file}`, { exported: count, file, format })
       })
