@@ -703,6 +703,15 @@ export interface FastifyDefaultDenyOptions {
    */
   resourceExists?: (resource: string, id: string) => boolean | Promise<boolean>
   /**
+   * Resource types a grant may name besides those of your route annotations
+   * and `groupResource`: the types you check only through the service API.
+   * A grant, owner or decision on any other type is refused with the nearest
+   * known name (a typo would never count). `'any'` turns the check off.
+   * @default [] (only annotated types and `groupResource`)
+   * @example ['invoice']
+   */
+  resources?: readonly string[] | 'any'
+  /**
    * Require a second authentication factor for some privileges (by default
    * every change: `edit`, `delete` and grant management), read from the
    * token's claims; reads stay unaffected. Off when absent or `false`.

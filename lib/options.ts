@@ -36,7 +36,7 @@ const KNOWN_OPTIONS = new Set([
   'rules', 'rulesFile', 'siteRulesFile', 'watchRules', 'levels', 'levelAliases', 'maxElevate',
   'levelClaim', 'levelPrivileges', 'lockoutStatus', 'lockoutRetryAfter',
   'grantRoutes', 'allowManageDelegation', 'anonymousPrivileges', 'canHold', 'resourceExists', 'stepUp', 'cache', 'replicas',
-  'adminPage'
+  'adminPage', 'resources'
 ])
 
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/
@@ -93,6 +93,8 @@ export interface Settings {
   cache: CacheSettings | null
   /** null when no read replicas are configured. */
   replicas: ReplicaSettings | null
+  /** The resource types declared beside the annotated ones; `any`: no type is refused. */
+  resources: { any: boolean, declared: readonly string[] }
 }
 
 function isKysely (value: unknown): value is Kysely<any> {
@@ -204,6 +206,7 @@ export function resolveOptions (raw: unknown): Settings {
     stepUp: stepUpOption(opts, known),
     cache: cacheOption(opts),
     replicas: replicaOption(opts),
+    resources: resourcesOption(opts.resources),
     rules,
     levelClaim: claimOption(opts, 'levelClaim', DEFAULT_LEVEL_CLAIM),
     levelPrivileges,
@@ -230,6 +233,16 @@ export function resolveOptions (raw: unknown): Settings {
     groupDepth: opts.groupDepth === 0 ? 0 : positiveInteger(opts, 'groupDepth', DEFAULT_GROUP_DEPTH, 32),
     groupResource: groupResourceOption(opts.groupResource)
   })
+}
+
+function resourcesOption (value: unknown): Settings['resources'] {
+  if (value === undefined) return { any: false, declared: [] }
+  if (value === 'any') return { any: true, declared: [] }
+  if (!Array.isArray(value) || !value.every((type) => isValidId(type, DEFAULT_MAX_ID_LENGTH))) {
+    invalid('resources', "must be an array of resource types (non-empty strings) or 'any'")
+  }
+  if (new Set(value).size !== value.length) invalid('resources', 'must not repeat a resource type')
+  return { any: false, declared: Object.freeze([...value as string[]]) }
 }
 
 function groupResourceOption (value: unknown): string {
