@@ -355,6 +355,18 @@ export interface CheckTarget extends ResourceRef {
 }
 
 /** The service API, decorated on the instance as `fastify.permissions`. */
+/** Why one input of `validateGrants` would be refused. */
+export interface GrantRefusal {
+  /** Its position in the inputs. */
+  index: number
+  /** The stable code: `FST_DEFAULT_DENY_INVALID_GRANT` or `FST_DEFAULT_DENY_INELIGIBLE`. */
+  code: string
+  /** The field and the rule, e.g. `privilege must be one of read, edit, delete, manage (got "wirte")`. */
+  message: string
+  /** A JSON pointer into the input, e.g. `/privilege`, when one field is at fault. */
+  field?: string
+}
+
 export interface DefaultDenyApi {
   /** The same decision the route hook makes, without throwing. */
   check (principal: Principal, target: CheckTarget, options?: ServiceCallOptions): Promise<boolean>
@@ -413,6 +425,13 @@ export interface DefaultDenyApi {
    * })
    */
   grantMany (inputs: GrantInput[], options?: ServiceCallOptions): Promise<{ created: boolean[], revision: Revision }>
+  /**
+   * Every refusal `grantMany` would give these inputs, without writing or
+   * reading anything: the same checks (fields, privilege, known resource
+   * type, schedule, eligibility and `canHold`), each input on its own.
+   * Empty when all would be accepted. What an import checks first.
+   */
+  validateGrants (inputs: GrantInput[], options?: Pick<ServiceCallOptions, 'actor'>): Promise<GrantRefusal[]>
   revoke (input: RevokeInput, options?: ServiceCallOptions): Promise<{ removed: boolean, revision: Revision }>
   /** Makes `grantee` hold exactly `privileges` on the resource, atomically. */
   replace (

@@ -105,7 +105,7 @@ const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, op
   }
   const reads = new ReadPath({ reader, cached: cache?.cached ?? null, barrier: cache?.feed.barrier ?? null, route })
   // Annotated types join as their routes are registered (see onRoute below).
-  const types = new ResourceTypes(settings.resources.any, [...settings.resources.declared, settings.groupResource])
+  const types = new ResourceTypes(settings.resources.any, settings.resources.declared, settings.groupResource)
   const validators = createValidators(settings, invalidGrant, types)
   const changed = cache?.changed ?? null
   const grants = new GrantService({ reader, writer, audit, policy, settings, validators, changed })

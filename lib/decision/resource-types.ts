@@ -28,14 +28,22 @@ export function editDistance (a: string, b: string): number {
 export class ResourceTypes {
   readonly #known = new Set<string>()
 
-  /** `any`: every type is accepted (the `resources: 'any'` option). */
-  constructor (readonly any: boolean, declared: Iterable<string> = []) {
+  #declaredAny: boolean
+
+  /**
+   * `any`: every type is accepted (the `resources: 'any'` option).
+   * `groupResource`: the stored groups' type, always known.
+   */
+  constructor (readonly any: boolean, declared: readonly string[], groupResource: string) {
     for (const type of declared) this.#known.add(type)
+    this.#declaredAny = declared.length > 0
+    this.#known.add(groupResource)
   }
 
   /** A type named by a route annotation, once the route is registered. */
   add (type: string): void {
     this.#known.add(type)
+    this.#declaredAny = true
   }
 
   has (type: string): boolean {
@@ -68,6 +76,8 @@ export class ResourceTypes {
     const near = this.suggestion(type)
     const names = this.list()
     const listed = names.slice(0, LISTED).join(', ') + (names.length > LISTED ? ` and ${names.length - LISTED} more` : '')
-    return `resource ${quoted(type)} is not a known resource type${near === null ? '' : ` (did you mean ${quoted(near)}?)`}; known: ${listed}`
+    // Nothing declared or annotated yet: say where types come from (a CLI without --config, say).
+    const hint = this.#declaredAny ? '' : " (declare your resource types in the 'resources' option, or annotate routes with them)"
+    return `resource ${quoted(type)} is not a known resource type${near === null ? '' : ` (did you mean ${quoted(near)}?)`}; known: ${listed}${hint}`
   }
 }

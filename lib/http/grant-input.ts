@@ -47,8 +47,9 @@ export function committedRevision (request: FastifyRequest): bigint | undefined 
 
 export interface RequestInput {
   check: Validators
-  /** The same checks, for values of the query string. */
+  /** The same checks, for values of the query string and of the path. */
   query: Validators
+  path: Validators
   actorOf: (request: FastifyRequest) => Actor
   context: (request: FastifyRequest, reason: unknown) => WriteContext
   target: (params: unknown) => Instance
@@ -73,6 +74,7 @@ export function requestInput (settings: ValidationSettings, types: ResourceTypes
   return {
     check,
     query: inQuery,
+    path: inPath,
     actorOf (request) {
       return {
         kind: 'actor',

@@ -185,8 +185,11 @@ function pick (errors: readonly SchemaError[]): SchemaError | undefined {
   if (!KINDS.includes(data.kind as string)) {
     return { ...oneOf, instancePath: `${at}/kind`, keyword: 'enum', params: { allowedValues: KINDS }, data: data.kind }
   }
-  const branch = `/oneOf/${data.kind === 'anonymous' ? 1 : 0}/`
-  return errors.find((e) => e.schemaPath.includes(branch) && e.instancePath.startsWith(at)) ?? oneOf
+  // The validator lists the first form's errors, then the second's (whose
+  // paths name it: the first's may be inside a shared schema), then oneOf.
+  const second = (e: SchemaError) => e.schemaPath.includes('/oneOf/1/')
+  const meant = data.kind === 'anonymous' ? second : (e: SchemaError) => !second(e)
+  return errors.find((e) => e !== oneOf && e.keyword !== 'oneOf' && meant(e)) ?? oneOf
 }
 
 // A value that is one of several forms (an id or null): when it has none of

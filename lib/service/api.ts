@@ -2,7 +2,7 @@
 // cases directly, with its own transaction if it likes; input errors answer
 // FST_DEFAULT_DENY_INVALID_GRANT with the reason.
 import { isExpression, sql, type Kysely } from 'kysely'
-import type { DefaultDenyApi, Principal, ServiceCallOptions } from '../../fastify-plugin.js'
+import type { DefaultDenyApi, GrantInput, GrantRefusal, Principal, ServiceCallOptions } from '../../fastify-plugin.js'
 import { ANONYMOUS } from '../decision/principal.js'
 import { isSeq } from '../decision/ids.js'
 import { codes, invalidInput } from '../errors.js'
@@ -40,7 +40,7 @@ export interface ApiProps {
 }
 
 type ReadMethods = Pick<DefaultDenyApi, 'check' | 'checkMany' | 'filter' | 'listIds' | 'listGrants' | 'scanGrants' | 'getOwner' | 'explain' | 'audit' | 'verifyAudit'>
-type WriteMethods = Pick<DefaultDenyApi, 'grant' | 'grantMany' | 'revoke' | 'replace' | 'setOwner' | 'forgetResource' | 'purgeExpired'>
+type WriteMethods = Pick<DefaultDenyApi, 'grant' | 'grantMany' | 'validateGrants' | 'revoke' | 'replace' | 'setOwner' | 'forgetResource' | 'purgeExpired'>
 type MemberMethods = Pick<DefaultDenyApi, 'addMember' | 'removeMember' | 'listMembers' | 'groupsOf'>
 
 const db = (options?: ServiceCallOptions): Kysely<any> | undefined => options?.db
@@ -135,6 +135,12 @@ function readMethods ({ queries, validators: check }: ApiProps): ReadMethods {
 function writeMethods ({ grants, validators: check }: ApiProps): WriteMethods {
   const instance = (input: unknown) => check.target(input, false) as Instance
   const context = (options: ServiceCallOptions | undefined, fallbackActor: unknown = null) => contextOf(check, options, fallbackActor)
+  // One input of grantMany, as it is checked before anything is written.
+  const grantItem = (input: GrantInput, options: ServiceCallOptions | undefined) => {
+    const target = check.target(input)
+    const privilege = check.privilege(input.privilege)
+    return { target, grantee: check.grantee(input.grantee), privilege, ...check.schedule(input), context: context(options, input.grantedBy) }
+  }
   return {
     async grant (input, options) {
       const target = check.target(input)
@@ -150,15 +156,28 @@ function writeMethods ({ grants, validators: check }: ApiProps): WriteMethods {
       // A refusal says which input: `error.index`.
       const items = inputs.map((input, index) => {
         try {
-          const target = check.target(input)
-          const privilege = check.privilege(input.privilege)
-          return { target, grantee: check.grantee(input.grantee), privilege, ...check.schedule(input), context: context(options, input.grantedBy) }
+          return grantItem(input, options)
         } catch (err) {
           throw Object.assign(err as Error, { index })
         }
       })
       const caller = trusted(options)
       return { created: await grants.grantMany(caller, items), revision: caller.receipt.revision }
+    },
+    async validateGrants (inputs, options) {
+      if (!Array.isArray(inputs) || inputs.length > MAX_GRANT_MANY) invalidGrant(`grants must be an array of at most ${MAX_GRANT_MANY}`, '')
+      const refused: GrantRefusal[] = []
+      for (const [index, input] of inputs.entries()) {
+        try {
+          const { grantee, privilege, target } = grantItem(input, options)
+          await check.eligible(grantee, privilege, target)
+        } catch (err) {
+          const { code, message, field } = err as { code?: unknown, message: string, field?: string }
+          if (typeof code !== 'string' || !code.startsWith('FST_DEFAULT_DENY_')) throw err
+          refused.push({ index, code, message, ...(field === undefined ? {} : { field }) })
+        }
+      }
+      return refused
     },
     async revoke (input, options) {
       const target = check.target(input)

@@ -28,8 +28,11 @@ export interface Validators {
   knownType: (resource: string, field?: string) => void
   grantee: (grantee: unknown, at?: string) => GranteeRef
   privilege: (privilege: unknown, field?: string) => string
-  /** A group and one of its members: a user, or another group (never the group itself). */
-  membership: (group: unknown, member: unknown) => { group: string, member: MemberRef }
+  /**
+   * A group and one of its members: a user, or another group (never the
+   * group itself). `fields`: where each part was, by default `{ group, member }`.
+   */
+  membership: (group: unknown, member: unknown, fields?: { group: string, kind: string, id: string }) => { group: string, member: MemberRef }
   /**
    * `startsAt` and `expiresAt` of the object at `at`: a grant must expire in
    * the future (one that never counts is a mistake) and start before it expires.
@@ -93,12 +96,12 @@ export function createValidators (settings: ValidationSettings, fail: Fail, type
       mustBeId(`${at}/id`, granteeId)
       return { kind, id: granteeId as string }
     },
-    membership (group, member) {
-      mustBeId('/group', group)
+    membership (group, member, fields = { group: '/group', kind: '/member/kind', id: '/member/id' }) {
+      mustBeId(fields.group, group)
       const { kind, id: memberId } = object('/member', member)
-      if (kind !== 'user' && kind !== 'group') refuse('/member/kind', 'must be one of user, group', kind)
-      mustBeId('/member/id', memberId)
-      if (kind === 'group' && memberId === group) refuse('/member/id', 'must not be the group itself: a group cannot be a member of itself', memberId)
+      if (kind !== 'user' && kind !== 'group') refuse(fields.kind, 'must be one of user, group', kind)
+      mustBeId(fields.id, memberId)
+      if (kind === 'group' && memberId === group) refuse(fields.id, 'must not be the group itself: a group cannot be a member of itself')
       return { group: group as string, member: { kind, id: memberId } as MemberRef }
     },
     privilege (privilege, field = '/privilege') {
