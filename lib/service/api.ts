@@ -93,7 +93,9 @@ function readMethods ({ queries, validators: check }: ApiProps): ReadMethods {
       return await queries.listIds(principal, resource, privilege, after, limit, db(options), revisionOf(options))
     },
     async listGrants (target, options) {
-      return await queries.listGrants(check.target(target), db(options))
+      const ref = check.target(target)
+      check.knownType(ref.resource)
+      return await queries.listGrants(ref, db(options))
     },
     async scanGrants (filter = {}, options) {
       const limit = filter.limit ?? 1000
