@@ -37,6 +37,20 @@ export interface Principal {
   claims: Readonly<Record<string, unknown>> | null
 }
 
+/** A principal known to be a signed-in user: what `requireUser` returns. */
+export type UserPrincipal = Principal & { kind: 'user', id: string }
+
+/**
+ * The signed-in user making the request, typed without assertions. Throws the
+ * plugin's 401 (`FST_DEFAULT_DENY_UNAUTHORIZED`) when there is none (a
+ * `'public'` route, an anonymous request), so a handler never runs on without
+ * a user. On `'authenticated'` and resource routes that cannot happen: the
+ * plugin refused the request before the handler.
+ * @example
+ * app.get('/me', { config: { permission: 'authenticated' } }, async (request) => ({ id: requireUser(request).id }))
+ */
+export declare function requireUser (request: FastifyRequest): UserPrincipal
+
 /** A grantee: a user, a group, or everyone (including unauthenticated requests). */
 export type GranteeRef =
   | { kind: 'user', id: string }
@@ -122,7 +136,12 @@ export interface CacheOptions {
    * needs none.
    */
   listenConnectionString?: string
-  /** How often the LISTEN connection is proven alive, in milliseconds; also how long an answer may take. @default 5000 */
+  /**
+   * The staleness bound, in milliseconds: the cache serves answers only while
+   * the LISTEN connection was proven current (every change acknowledged up to
+   * then heard) within this long; it is probed four times as often. 100 to 600000.
+   * @default 2000
+   */
   heartbeat?: number
 }
 
@@ -571,63 +590,63 @@ export interface FastifyDefaultDenyOptions {
    * A Kysely instance owned by the host (the plugin never destroys it).
    * Exactly one of `db` and `connectionString` is required.
    */
-  db?: Kysely<any>
+  db?: Kysely<any> | undefined
   /** A PostgreSQL URL; the plugin then owns a `pg` pool and closes it on `onClose`. */
-  connectionString?: string
+  connectionString?: string | undefined
   /**
    * The PostgreSQL schema holding the plugin's tables.
    * @default 'public'
    */
-  schema?: string
+  schema?: string | undefined
   /**
    * Apply the plugin's migrations when it starts.
    * @default true
    */
-  migrate?: boolean
+  migrate?: boolean | undefined
   /**
    * Security findings you have looked at and accept, by id: they are still
    * reported, but no longer logged as warnings nor stop a production
    * start-up. An unknown id is an option error.
    * @default []
    */
-  acknowledge?: readonly SecurityFindingId[]
+  acknowledge?: readonly SecurityFindingId[] | undefined
   /**
    * The privilege names routes and grants may use.
    * @default ['read', 'edit', 'delete']
    */
-  privileges?: readonly string[]
+  privileges?: readonly string[] | undefined
   /**
    * Privileges that include others, e.g. `{ edit: ['read'] }`. Transitive.
    * Privileges are independent unless listed here.
    * @default {}
    */
-  implies?: Readonly<Record<string, readonly string[]>>
+  implies?: Readonly<Record<string, readonly string[]>> | undefined
   /**
    * What the recorded owner of a resource holds on it.
    * @default every configured privilege
    */
-  ownerPrivileges?: readonly string[]
+  ownerPrivileges?: readonly string[] | undefined
   /**
    * Answer a forbidden resource exactly like a missing one (404).
    * @default false
    */
-  hideForbidden?: boolean
+  hideForbidden?: boolean | undefined
   /**
    * The claim holding the user id.
    * @default 'sub'
    */
-  userClaim?: string
+  userClaim?: string | undefined
   /**
    * The claim holding the array of group ids.
    * @default 'groups'
    */
-  groupsClaim?: string
+  groupsClaim?: string | undefined
   /**
    * A claim that makes the user a superuser when it is exactly `true`;
    * `false` disables superusers.
    * @default false
    */
-  superuserClaim?: string | false
+  superuserClaim?: string | false | undefined
   /**
    * Builds the principal from the verified claims instead of the claim
    * options. Throwing (or rejecting) fails the request closed with 503.
@@ -640,7 +659,7 @@ export interface FastifyDefaultDenyOptions {
    * plugin's statements past it.
    * @default 2000
    */
-  checkTimeout?: number
+  checkTimeout?: number | undefined
   /**
    * Milliseconds a change of grants or owner (grant API or service API outside
    * your transaction) may take in all; past it the change is rolled back and
@@ -648,12 +667,12 @@ export interface FastifyDefaultDenyOptions {
    * on the server to the time left.
    * @default 10000
    */
-  writeTimeout?: number
+  writeTimeout?: number | undefined
   /**
    * The most groups a principal may carry; a token with more is refused (401).
    * @default 1000
    */
-  maxGroups?: number
+  maxGroups?: number | undefined
   /**
    * How many levels of stored group nesting count (1 to 32): level 1 is the
    * token's groups and the user's own memberships, level 2 the groups those
@@ -663,7 +682,7 @@ export interface FastifyDefaultDenyOptions {
    * skips the membership walk, and memberships cannot be added.
    * @default 8
    */
-  groupDepth?: number
+  groupDepth?: number | undefined
   /**
    * The resource type that stands for stored groups: whoever may manage
    * `{ resource: groupResource, id: group }` (its owner, a superuser, a holder
@@ -671,12 +690,12 @@ export interface FastifyDefaultDenyOptions {
    * themselves included, everything the group holds.
    * @default 'group'
    */
-  groupResource?: string
+  groupResource?: string | undefined
   /**
    * The longest resource or principal id accepted, in characters.
    * @default 256
    */
-  maxIdLength?: number
+  maxIdLength?: number | undefined
 
   /**
    * The grant-management HTTP API, mounted under `prefix`; `false` turns it off.
@@ -700,27 +719,27 @@ export interface FastifyDefaultDenyOptions {
    * grant routes. Off when absent or `false`.
    * @default false
    */
-  adminPage?: false | AdminPageOptions
+  adminPage?: false | AdminPageOptions | undefined
   /**
    * Whether a manager who is not the owner may grant `manage` to others.
    * @default false
    */
-  allowManageDelegation?: boolean
+  allowManageDelegation?: boolean | undefined
   /**
    * The only privileges the anonymous principal may be granted (`manage` never).
    * @default ['read']
    */
-  anonymousPrivileges?: readonly string[]
+  anonymousPrivileges?: readonly string[] | undefined
   /**
    * Your own eligibility rule, checked on every grant after the built-in one:
    * return `false` to refuse (422 `FST_DEFAULT_DENY_INELIGIBLE`).
    */
-  canHold?: (grantee: GranteeRef, privilege: Privilege, target: ResourceRef) => boolean | Promise<boolean>
+  canHold?: ((grantee: GranteeRef, privilege: Privilege, target: ResourceRef) => boolean | Promise<boolean>) | undefined
   /**
    * Tells the grant API whether a resource exists: grants on resources that
    * do not are refused with 404.
    */
-  resourceExists?: (resource: string, id: string) => boolean | Promise<boolean>
+  resourceExists?: ((resource: string, id: string) => boolean | Promise<boolean>) | undefined
   /**
    * Resource types a grant may name besides those of your route annotations
    * and `groupResource`: the types you check only through the service API.
@@ -729,79 +748,79 @@ export interface FastifyDefaultDenyOptions {
    * @default [] (only annotated types and `groupResource`)
    * @example ['invoice']
    */
-  resources?: readonly string[] | 'any'
+  resources?: readonly string[] | 'any' | undefined
   /**
    * Require a second authentication factor for some privileges (by default
    * every change: `edit`, `delete` and grant management), read from the
    * token's claims; reads stay unaffected. Off when absent or `false`.
    */
-  stepUp?: StepUpOptions | false
+  stepUp?: StepUpOptions | false | undefined
   /**
    * The decision cache: route checks (and `check()` outside a transaction)
    * answered from memory, invalidated by every committed change of grants,
    * owners and memberships, whoever made it. `true` for the defaults. Off
    * when absent or `false`.
    */
-  cache?: boolean | CacheOptions
+  cache?: boolean | CacheOptions | undefined
   /**
    * Read replicas: the route check (without the cache), `check`,
    * `checkMany` and `listIds` may read from a hot standby fresh enough for
    * them; writes, the grant API and explain stay on the primary. PostgreSQL
    * only. Off when absent or `false`.
    */
-  replicas?: ReplicaOptions | false
+  replicas?: ReplicaOptions | false | undefined
 
   /**
    * Endpoint rules given inline (the `{ paths, groups, settings }` object
    * described under "Endpoint rules" in the README). Exclusive with
    * `rulesFile` / `siteRulesFile`.
    */
-  rules?: EndpointRules
+  rules?: EndpointRules | undefined
   /** The default rules file (JSON). */
-  rulesFile?: string
+  rulesFile?: string | undefined
   /** A site rules file: when it exists it replaces `rulesFile` entirely. */
-  siteRulesFile?: string
+  siteRulesFile?: string | undefined
   /**
    * Reload the rules files when they change.
    * @default false
    */
-  watchRules?: boolean
+  watchRules?: boolean | undefined
   /**
    * User levels, lowest first, for `userlevel`, `elevate` and `demote`.
    * @default ['reader', 'builder', 'creator', 'admin', 'superuser']
    */
-  levels?: string[]
+  levels?: string[] | undefined
   /**
    * Other names for levels.
    * @default { editor: 'builder' } (with the default levels only)
    */
-  levelAliases?: Record<string, string>
+  levelAliases?: Record<string, string> | undefined
   /**
    * The highest level `elevate` may raise a request to; must be below `admin`.
    * @default 'creator'
    */
-  maxElevate?: string
+  maxElevate?: string | undefined
   /**
    * The claim holding the user's level.
    * @default 'level'
    */
-  levelClaim?: string
+  levelClaim?: string | undefined
   /**
    * With endpoint rules: the privileges a request acting at a level may still
    * exercise. Levels only restrict; they never grant.
    * @default { reader: ['read'] }
    */
-  levelPrivileges?: Record<string, readonly string[]>
+  levelPrivileges?: Record<string, readonly string[]> | undefined
   /**
    * The status of every response while `settings.lockout` is on.
    * @default 503
    */
-  lockoutStatus?: 503 | 403
+  lockoutStatus?: 503 | 403 | undefined
   /**
    * The `Retry-After` seconds sent with a 503 lockout.
    * @default 300
    */
-  lockoutRetryAfter?: number
+  lockoutRetryAfter?: number | undefined
 }
 
 /** The endpoint rules file: paths → group names, groups → rules. */

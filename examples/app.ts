@@ -2,7 +2,7 @@
 // shared with can read, edit or delete. `npm start` serves it.
 import { randomUUID } from 'node:crypto'
 import jwt from '@fastify/jwt'
-import Fastify, { type FastifyServerOptions } from 'fastify'
+import Fastify, { LogController, type FastifyServerOptions } from 'fastify'
 import { Migrator, type Kysely } from 'kysely'
 import defaultDeny from '../lib/index.js'
 
@@ -55,7 +55,7 @@ export async function buildExample ({ db: root, secret, schema = 'public', logge
 
   // Strict bodies: no type coercion, no extra properties.
   // Requests are not logged one by one: what the log shows is the plugin's word on each denial.
-  const app = Fastify({ logger, disableRequestLogging: true, ajv: { customOptions: { coerceTypes: false, removeAdditional: false } } })
+  const app = Fastify({ logger, logController: new LogController({ disableRequestLogging: true }), ajv: { customOptions: { coerceTypes: false, removeAdditional: false } } })
   await app.register(jwt, { secret, sign: { expiresIn: '1h' }, verify: { algorithms: ['HS256'] } })
   // The admin page: people who manage access use it instead of curl, with their own token.
   await app.register(defaultDeny, { db: root, schema, superuserClaim: 'admin', adminPage: { prefix: ADMIN_PAGE } })

@@ -13,8 +13,10 @@ const secret = process.env.JWT_SECRET ?? randomBytes(32).toString('base64url')
 const db = await openDatabase(url, dataDir)
 
 // At info the plugin logs each denial with what was asked for, so a 403 in
-// the demo says why (requests themselves are not logged, see app.ts).
-const app = await buildExample({ db, secret, logger: { level: process.env.LOG_LEVEL ?? 'info' } })
+// the demo says why (requests themselves are not logged, see app.ts). The
+// log goes to standard error, so the banner below stays whole on standard
+// output (on Linux both are written synchronously, in order).
+const app = await buildExample({ db, secret, logger: { level: process.env.LOG_LEVEL ?? 'info', stream: process.stderr } })
 app.addHook('onClose', async () => { await db.destroy() })
 await seedExample(app, db)
 const address = await app.listen({ port, host })
@@ -25,13 +27,17 @@ const tokens = {
   CAROL: app.jwt.sign({ sub: 'carol' }),
   ADMIN: app.jwt.sign({ sub: 'admin', admin: true })
 }
-console.log(`fastify-default-deny example listening at ${address}`)
-console.log(`admin page: ${address}${ADMIN_PAGE}/ (paste ALICE's token below to manage "welcome")`)
-console.log(`database: ${url !== undefined && url !== '' ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${dataDir}`}`)
-console.log('\nDemo tokens, valid for one hour. alice owns "welcome", bob is in staff (may read it),')
-console.log('carol holds no grant, admin is a superuser. Paste these into another shell:\n')
-for (const [name, token] of Object.entries(tokens)) console.log(`export ${name}=${token}`)
-console.log(`export API=${address}
+// One write: nothing else can land in the middle of it.
+process.stdout.write(`fastify-default-deny example listening at ${address}
+admin page: ${address}${ADMIN_PAGE}/ (paste ALICE's token below to manage "welcome")
+database: ${url !== undefined && url !== '' ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${dataDir}`}
+log: standard error (LOG_LEVEL=${process.env.LOG_LEVEL ?? 'info'})
+
+Demo tokens, valid for one hour. alice owns "welcome", bob is in staff (may read it),
+carol holds no grant, admin is a superuser. Paste these into another shell:
+
+${Object.entries(tokens).map(([name, token]) => `export ${name}=${token}`).join('\n')}
+export API=${address}
 
 Then try:
   curl -i $API/documents/welcome -H "authorization: Bearer $BOB"      # 200: staff may read
@@ -51,7 +57,8 @@ Then try:
   curl -i "$API/permissions/document/welcome/explain?kind=user&principal=bob&groups=staff&privilege=edit" \\
        -H "authorization: Bearer $ALICE"                               # why bob cannot edit
   curl -i $API/permissions/document/welcome/audit -H "authorization: Bearer $ALICE"   # who changed what
-Press Ctrl-C to stop.`)
+Press Ctrl-C to stop.
+`)
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => { app.close().then(() => process.exit(0), () => process.exit(1)) })

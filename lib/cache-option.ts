@@ -2,20 +2,29 @@
 // changes. Off when absent.
 import { invalid, positiveInteger, subOptions } from './option-values.js'
 
+// Probes go out four times a heartbeat: below 100 ms that is a statement every few milliseconds.
+function atLeast (opts: Record<string, unknown>, name: string, fallback: number, min: number, max: number): number {
+  const value = positiveInteger(opts, name, fallback, max)
+  if (value < min) invalid(name, `must be an integer from ${min} to ${max}`)
+  return value
+}
+
 export interface CacheSettings {
   maxEntries: number
   maxBytes: number
   maxAge: number
   /** A direct connection for LISTEN; `null`: the plugin's `connectionString`, or the embedded database's own feed. */
   listenConnectionString: string | null
-  /** How often the LISTEN connection is proven alive, in milliseconds. */
+  /** The longest the cache serves after the LISTEN connection was last proven current, in milliseconds. */
   heartbeat: number
 }
 
 export const DEFAULT_CACHE_MAX_ENTRIES = 10_000
 export const DEFAULT_CACHE_MAX_BYTES = 16 * 1024 * 1024
 export const DEFAULT_CACHE_MAX_AGE = 60_000
-export const DEFAULT_CACHE_HEARTBEAT = 5_000
+// A revoked grant may be served this long after the feed stalls: a couple of
+// seconds is the most a security product can defend as a default.
+export const DEFAULT_CACHE_HEARTBEAT = 2_000
 const KEYS = new Set(['maxEntries', 'maxBytes', 'maxAge', 'listenConnectionString', 'heartbeat'])
 
 export function cacheOption (opts: Record<string, unknown>): CacheSettings | null {
@@ -33,6 +42,6 @@ export function cacheOption (opts: Record<string, unknown>): CacheSettings | nul
     maxBytes: positiveInteger(prefixed, 'cache.maxBytes', DEFAULT_CACHE_MAX_BYTES, 2 ** 40),
     maxAge: positiveInteger(prefixed, 'cache.maxAge', DEFAULT_CACHE_MAX_AGE, 86_400_000),
     listenConnectionString: (listen as string | undefined) ?? null,
-    heartbeat: positiveInteger(prefixed, 'cache.heartbeat', DEFAULT_CACHE_HEARTBEAT, 600_000)
+    heartbeat: atLeast(prefixed, 'cache.heartbeat', DEFAULT_CACHE_HEARTBEAT, 100, 600_000)
   })
 }

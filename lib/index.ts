@@ -28,6 +28,7 @@ import { loadAssets } from './admin/assets.js'
 import { adminPageRoutes } from './admin/routes.js'
 
 export { codes } from './errors.js'
+export { requireUser } from './http/principal.js'
 export { runMigrations } from './store/migrate.js'
 export { guardPool, kyselyPool, postgresKysely } from './store/postgres.js'
 

@@ -2,11 +2,12 @@
 // privilege, who), so a developer sees why a request got 403, and never with
 // the token.
 import t from 'tap'
+import { LogController } from 'fastify'
 import { build, logCapture } from './helper.js'
 
 t.test('a denial says what was asked for and who asked, never the token', async (t) => {
   const capture = logCapture('info')
-  const { app, as } = await build(t, {}, { logger: capture.logger, disableRequestLogging: true })
+  const { app, as } = await build(t, {}, { logger: capture.logger, logController: new LogController({ disableRequestLogging: true }) })
   app.get('/documents/:id', { config: { permission: { resource: 'document', privilege: 'edit' } } }, async () => 'ok')
   await app.ready()
   const headers = as('carol')

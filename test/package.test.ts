@@ -234,6 +234,21 @@ ${plainJs(REGISTER)}}
 main().catch((err) => { console.error(err); process.exitCode = 1 })
 `
 }
+// The README's common lines, as a host writes them: environment variables
+// straight into the options and the signed-in user without assertions.
+SOURCES['readme.mts'] = `import Fastify from 'fastify'
+import jwt from '@fastify/jwt'
+import defaultDeny, { requireUser } from 'fastify-default-deny'
+import { createPGliteKysely } from 'fastify-default-deny/pglite'
+const app = Fastify()
+await app.register(jwt, { secret: process.env.JWT_SECRET ?? '${SECRET}', verify: { algorithms: ['HS256'] } })
+await app.register(defaultDeny, { connectionString: process.env.DATABASE_URL, schema: process.env.AUTHZ_SCHEMA })
+await app.register(defaultDeny, { db: await createPGliteKysely('.data/pglite') })
+app.get('/me', { config: { permission: 'authenticated' } }, async (request) => {
+  const id: string = requireUser(request).id
+  return { id }
+})
+`
 SOURCES['app.mjs'] = plainJs(SOURCES['pglite.mts'] as string)
 // The admin page, served from the installed package's files.
 SOURCES['admin.mjs'] = `import Fastify from 'fastify'
@@ -256,8 +271,8 @@ let checks: Promise<{ tsc: Run, cjs: Run, mjs: Run, admin: Run }> | undefined
 t.test('strict TypeScript, from ESM and from CommonJS', async (t) => {
   for (const [name, text] of Object.entries(SOURCES)) await writeFile(join(project, name), text)
   await writeFile(join(project, 'tsconfig.json'), JSON.stringify({
-    compilerOptions: { strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', types: ['node'], skipLibCheck: false, noEmit: true },
-    files: ['app.mts', 'app.cts', 'typo.mts', 'pglite.mts', 'pglite.cts']
+    compilerOptions: { strict: true, exactOptionalPropertyTypes: true, noUncheckedIndexedAccess: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', types: ['node'], skipLibCheck: false, noEmit: true },
+    files: ['app.mts', 'app.cts', 'typo.mts', 'pglite.mts', 'pglite.cts', 'readme.mts']
   }))
   const node = (...args: string[]): Promise<Run> => run(process.execPath, args, project)
   const started = Promise.all([node('node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'), node('app.cjs'), node('app.mjs'), node('admin.mjs')])

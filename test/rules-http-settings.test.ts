@@ -2,7 +2,7 @@
 // name the failing key, group and rule type, and never a secret, in the
 // response or in the log.
 import t, { type Test } from 'tap'
-import type { FastifyServerOptions } from 'fastify'
+import { LogController, type FastifyServerOptions } from 'fastify'
 import type { EndpointRules, FastifyDefaultDenyOptions } from '../fastify-plugin.js'
 import { build } from './helper.js'
 import { captureLogs, listen, makePki, request } from './fixtures/tls/helpers.js'
@@ -116,7 +116,7 @@ async function diagnosed (t: Test, diagnostics: boolean) {
     https: { ...pki.server, ca: [pki.ca.cert], requestCert: true, rejectUnauthorized: false },
     trustProxy: ['127.0.0.1'],
     // Fastify's own request log has the URL and the address; the claim is about the plugin.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     logger: { level: 'trace', stream: logs.stream }
   } as unknown as FastifyServerOptions
   const { app, as } = await build(t, { rules: { ...DIAGNOSED, settings: { diagnostics } } }, fastifyOptions)

@@ -12,7 +12,7 @@ export function migrateCommands (program: Command): void {
 Examples:
   fastify-default-deny migrate up --schema authz
   fastify-default-deny migrate status --json
-  npm run migrate -- down`)
+  fastify-default-deny migrate down --schema authz`)
 
   migrate.command('up')
     .description('Apply every pending migration.')

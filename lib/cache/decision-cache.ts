@@ -109,6 +109,8 @@ export class DecisionCache {
   #epoch = 0
   #bytes = 0
   #on = false
+  // The embedded feed is in process and never behind: no bound unless a feed sets one.
+  #provenUntil = Infinity
   readonly counters: CacheCounters = { hits: 0, misses: 0, stores: 0, refused: 0, evictions: 0, invalidations: 0 }
 
   constructor (limits: CacheLimits, now: () => number = () => performance.now()) {
@@ -118,7 +120,7 @@ export class DecisionCache {
   }
 
   /** Whether answers are served and stored: only while changes are being heard. */
-  get on (): boolean { return this.#on }
+  get on (): boolean { return this.#on && this.#now() < this.#provenUntil }
   get size (): number { return this.#entries.size }
   get bytes (): number { return this.#bytes }
 
@@ -129,8 +131,13 @@ export class DecisionCache {
       this.counters.misses++
       return undefined
     }
-    if (entry.epoch !== this.#epoch || entry.until <= this.#now() || !this.#current(entry.scopes, entry.generations)) {
+    const now = this.#now()
+    if (entry.epoch !== this.#epoch || entry.until <= now || !this.#current(entry.scopes, entry.generations)) {
       this.#delete(lookup.key, entry)
+      this.counters.misses++
+      return undefined
+    }
+    if (now >= this.#provenUntil) {
       this.counters.misses++
       return undefined
     }
@@ -187,6 +194,16 @@ export class DecisionCache {
   turnOff (): void {
     this.#on = false
     this.#drop()
+  }
+
+  /**
+   * Serves nothing from `until` on (this cache's clock) unless proven
+   * current again by then: the feed says how long what it has applied is
+   * known to be complete. Entries are kept meanwhile: the changes still
+   * arrive, in order, and are applied to them.
+   */
+  provenUntil (until: number): void {
+    this.#provenUntil = until
   }
 
   /** Serves and stores again, from nothing: changes are heard from now on. */

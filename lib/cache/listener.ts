@@ -62,9 +62,34 @@ export interface PostgresFeedProps {
   schema: string
   cache: DecisionCache
   log: FeedLog
-  /** How often the connection is proven alive; a heartbeat unanswered this long counts as lost. */
+  /**
+   * The longest the cache may go on serving after the feed was last proven
+   * current: past it, with no proof since, the feed counts as lost.
+   */
   heartbeat: number
 }
+
+/**
+ * The connection string without an `application_name` of its own: pg lets
+ * the URL's parameters override the client's options, and the listener's
+ * name is how an operator finds it in pg_stat_activity.
+ */
+export function withoutApplicationName (connectionString: string): string {
+  let url: URL
+  try {
+    url = new URL(connectionString)
+  } catch {
+    return connectionString
+  }
+  if (!url.searchParams.has('application_name')) return connectionString
+  url.searchParams.delete('application_name')
+  return url.toString()
+}
+
+// Probes per heartbeat: a stall is then noticed after at most one heartbeat,
+// not the two (one interval to send the next probe, one to time it out) a
+// single probe per heartbeat would take.
+const PROBES_PER_HEARTBEAT = 4
 
 /**
  * LISTEN on PostgreSQL. The connection must reach the server itself (not
@@ -80,6 +105,27 @@ export function postgresFeed (props: PostgresFeedProps): ChangeFeed {
   let attempt = 0
   let retry: NodeJS.Timeout | null = null
   let heartbeat: NodeJS.Timeout | null = null
+  /** When the newest statement that has been answered on the connection was sent. */
+  let provenAt = 0
+
+  function stopTimers (): void {
+    if (heartbeat !== null) clearInterval(heartbeat)
+    heartbeat = null
+  }
+
+  // An answer to a statement sent at `sentAt` proves every change
+  // acknowledged before then has been heard (see the barrier below): what
+  // the cache serves is never staler than the time since the newest such
+  // proof, and it serves nothing once that reaches a heartbeat (checked on
+  // every hit, so a busy event loop cannot stretch it), keeping its entries
+  // until a fresh proof: the connection may only be slow, and notifications
+  // still arrive in order. A connection really gone fails its probes'
+  // timeout and is dropped as lost.
+  function proven (on: pg.Client, sentAt: number): void {
+    if (on !== client || !listening || sentAt <= provenAt) return
+    provenAt = sentAt
+    cache.provenUntil(sentAt + props.heartbeat)
+  }
 
   function lost (from: pg.Client, err: unknown): void {
     if (from !== client) return
@@ -87,8 +133,7 @@ export function postgresFeed (props: PostgresFeedProps): ChangeFeed {
     const wasListening = listening
     listening = false
     cache.turnOff()
-    if (heartbeat !== null) clearInterval(heartbeat)
-    heartbeat = null
+    stopTimers()
     from.removeAllListeners('notification')
     // A stalled socket never finishes a polite end: cut it.
     void from.end().catch(() => {})
@@ -104,7 +149,7 @@ export function postgresFeed (props: PostgresFeedProps): ChangeFeed {
   async function connect (): Promise<void> {
     if (closed) return
     const next = new pg.Client({
-      connectionString: props.connectionString,
+      connectionString: withoutApplicationName(props.connectionString),
       // Names the schema: an operator (or a test) can tell the listeners apart in pg_stat_activity.
       application_name: `fastify-default-deny cache ${props.schema}`.slice(0, 63),
       keepAlive: true,
@@ -118,8 +163,10 @@ export function postgresFeed (props: PostgresFeedProps): ChangeFeed {
     next.on('notification', (message) => {
       if (listening && client === next) applyNotification(cache, message.payload ?? '')
     })
+    let listenSent: number
     try {
       await next.connect()
+      listenSent = performance.now()
       await next.query(`LISTEN ${channel}`)
     } catch (err) {
       lost(next, err)
@@ -128,11 +175,14 @@ export function postgresFeed (props: PostgresFeedProps): ChangeFeed {
     if (client !== next || closed) return
     attempt = 0
     listening = true
+    provenAt = 0
     cache.turnOn()
+    proven(next, listenSent)
     log.info({}, 'fastify-default-deny: decision cache listening for changes')
     heartbeat = setInterval(() => {
-      next.query('select 1').catch((err: unknown) => { lost(next, err) })
-    }, props.heartbeat)
+      const sentAt = performance.now()
+      next.query('select 1').then(() => { proven(next, sentAt) }, (err: unknown) => { lost(next, err) })
+    }, Math.max(1, Math.floor(props.heartbeat / PROBES_PER_HEARTBEAT)))
     heartbeat.unref()
   }
 
@@ -143,8 +193,10 @@ export function postgresFeed (props: PostgresFeedProps): ChangeFeed {
   const barrier = barriers(async () => {
     const on = client
     if (!listening || on === null) throw new Error('not listening')
+    const sentAt = performance.now()
     const { rows } = await on.query<{ lsn: string }>(INSERT_POSITION)
     if (!listening || client !== on) throw new Error('not listening')
+    proven(on, sentAt)
     return parseRevision(rows[0]?.lsn) as bigint
   })
 
@@ -155,7 +207,7 @@ export function postgresFeed (props: PostgresFeedProps): ChangeFeed {
     async close () {
       closed = true
       if (retry !== null) clearTimeout(retry)
-      if (heartbeat !== null) clearInterval(heartbeat)
+      stopTimers()
       cache.turnOff()
       listening = false
       const last = client

@@ -7,6 +7,7 @@ import type { ResourceTypes } from '../decision/resource-types.js'
 import { codes, invalidInput, quoted, type InputLocation } from '../errors.js'
 import type { WriteContext } from '../store/audit.js'
 import type { Settings } from '../options.js'
+import { queryDecodes } from './query-text.js'
 import type { Actor, GrantService, Instance } from '../service/grants.js'
 import type { MembershipService } from '../service/members.js'
 import type { GrantQueries } from '../service/queries.js'
@@ -103,6 +104,9 @@ export function requestInput (settings: ValidationSettings, types: ResourceTypes
       return { kind: params.kind as 'user' | 'group', id: params.principal }
     },
     schedule: (body, at = '') => check.schedule({ expiresAt: instant(body.expiresAt, `${at}/expiresAt`), startsAt: instant(body.startsAt, `${at}/startsAt`) }, at),
-    reasonOf: (request) => (request.query as { reason?: string }).reason
+    reasonOf (request) {
+      if (!queryDecodes(request.url, 'reason')) return invalidRequest('reason must be percent-encoded UTF-8', '/reason', 'query')
+      return (request.query as { reason?: string }).reason
+    }
   }
 }

@@ -2,6 +2,7 @@ import type {} from '@fastify/jwt'
 import type { FastifyRequest } from 'fastify'
 import type { Principal } from '../../fastify-plugin.js'
 import { isValidId } from '../decision/ids.js'
+import { codes } from '../errors.js'
 import { ANONYMOUS, userPrincipal } from '../decision/principal.js'
 import type { Settings } from '../options.js'
 
@@ -74,4 +75,18 @@ export async function resolvePrincipal (request: FastifyRequest, settings: Princ
   return settings.resolvePrincipal === null
     ? principalFromClaims(record, settings)
     : await principalFromResolver(request, record, settings)
+}
+
+/**
+ * The signed-in user making the request: on an `'authenticated'` or resource
+ * route the plugin has already refused anonymous requests, so this narrows
+ * the type without assertions. Anywhere else (a `'public'` route, anonymous)
+ * it throws the plugin's 401, so a handler cannot go on without a user.
+ */
+export function requireUser (request: FastifyRequest): Principal & { kind: 'user', id: string } {
+  const principal = request.principal
+  if (principal === null || principal === undefined || principal.kind !== 'user' || principal.id === null) {
+    throw new codes.FST_DEFAULT_DENY_UNAUTHORIZED()
+  }
+  return principal as Principal & { kind: 'user', id: string }
 }
