@@ -32,6 +32,8 @@ t.test('strict schemas: no coercion, no extra properties, enums, limits', async 
     ['over-long id', { grantee: { kind: 'user', id: 'x'.repeat(257) }, privilege: 'read' }, '/grantee/id', `grantee.id must be at most 256 characters long (got "${'x'.repeat(40)}…")`],
     ['expiry in the past', { grantee: carol, privilege: 'read', expiresAt: '2001-01-01T00:00:00Z' }, '/expiresAt', 'expiresAt must be in the future: a grant that has expired never counts (got "2001-01-01T00:00:00.000Z")'],
     ['expiry not a date', { grantee: carol, privilege: 'read', expiresAt: 'tomorrow' }, '/expiresAt', 'expiresAt must be an ISO 8601 instant with its offset, such as 2027-01-31T12:00:00Z (got "tomorrow")'],
+    ['expiry on a day that does not exist', { grantee: carol, privilege: 'read', expiresAt: '2099-02-30T10:00:00Z' }, '/expiresAt', 'expiresAt must be an ISO 8601 instant with its offset, such as 2027-01-31T12:00:00Z (got "2099-02-30T10:00:00Z")'],
+    ['start at hour 24', { grantee: carol, privilege: 'read', startsAt: '2099-01-01T24:00:00Z' }, '/startsAt', 'startsAt must be an ISO 8601 instant with its offset, such as 2027-01-31T12:00:00Z (got "2099-01-01T24:00:00Z")'],
     ['expiry as number', { grantee: carol, privilege: 'read', expiresAt: Date.now() + 60_000 }, '/expiresAt', 'expiresAt must be a string (got '],
     ['reason too long', { grantee: carol, privilege: 'read', reason: 'x'.repeat(501), expiresAt: future }, '/reason', 'reason must be at most 500 characters long'],
     ['missing privilege', { grantee: carol }, '/privilege', 'privilege is required'],

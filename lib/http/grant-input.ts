@@ -8,12 +8,11 @@ import { codes, invalidInput, quoted, type InputLocation } from '../errors.js'
 import type { WriteContext } from '../store/audit.js'
 import type { Settings } from '../options.js'
 import { queryDecodes } from './query-text.js'
+import { parseInstant } from '../decision/instant.js'
 import type { Actor, GrantService, Instance } from '../service/grants.js'
 import type { MembershipService } from '../service/members.js'
 import type { GrantQueries } from '../service/queries.js'
 import { createValidators, type ValidationSettings, type Validators } from '../service/validation.js'
-
-const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/
 
 /** The refusal of a client's input: `field` a JSON pointer into the part of the request it came from. */
 export const invalidRequest = (message: string, field: string, where: NonNullable<InputLocation['in']> = 'body'): never => {
@@ -32,8 +31,8 @@ export interface GrantRoutesDeps {
 /** An ISO 8601 instant with its offset, or null when absent. */
 function instant (value: unknown, field: string): Date | null {
   if (value === undefined) return null
-  const date = new Date(value as string)
-  if (typeof value !== 'string' || !ISO_INSTANT.test(value) || !Number.isFinite(date.getTime())) {
+  const date = typeof value === 'string' ? parseInstant(value, { dateOnly: false }) : null
+  if (date === null) {
     return invalidRequest(`${field.slice(field.lastIndexOf('/') + 1)} must be an ISO 8601 instant with its offset, such as 2027-01-31T12:00:00Z (got ${quoted(value)})`, field)
   }
   return date
