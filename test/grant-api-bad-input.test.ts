@@ -11,7 +11,7 @@ t.test('strict schemas: no coercion, no extra properties, enums, limits', async 
   const carol = { kind: 'user', id: 'carol' }
   const future = new Date(Date.now() + 60_000).toISOString()
   const PRIVILEGES = 'must be one of read, edit, delete, manage'
-  const ID = 'must be a non-empty string of at most 256 characters, without NUL or malformed Unicode'
+  const ID = 'must be a non-empty string of at most 256 characters, without NUL, malformed Unicode or a leading byte order mark'
   // Each refusal names the field (a JSON pointer into the body) and the rule, echoing only what was sent.
   const bodies: Array<[string, unknown, string, string]> = [
     ['privilege as array', { grantee: carol, privilege: ['read'] }, '/privilege', 'privilege must be a string (got an array)'],

@@ -57,7 +57,7 @@ export function createValidators (settings: ValidationSettings, fail: Fail, type
   // A missing value is said to be missing; any other is echoed, quoted.
   const refuse = (field: string, rule: string, ...sent: [unknown?]): never =>
     fail(`${fieldName(field)} ${rule}${sent.length === 0 ? '' : sent[0] === undefined ? ' (it is missing)' : ` (got ${quoted(sent[0])})`}`, field)
-  const idRule = `must be a non-empty string of at most ${settings.maxIdLength} characters, without NUL or malformed Unicode`
+  const idRule = `must be a non-empty string of at most ${settings.maxIdLength} characters, without NUL, malformed Unicode or a leading byte order mark`
   const mustBeId = (field: string, value: unknown): void => {
     if (!id(value)) refuse(field, idRule, value)
   }
@@ -68,7 +68,7 @@ export function createValidators (settings: ValidationSettings, fail: Fail, type
   }
   const text = (field: string, value: unknown, max: number): string | null => {
     if (value === undefined || value === null) return null
-    if (!isValidText(value, max)) refuse(field, `must be well-formed text of at most ${max} characters without NUL`, value)
+    if (!isValidText(value, max)) refuse(field, `must be well-formed text of at most ${max} characters without NUL or a leading byte order mark`, value)
     return value as string
   }
   const object = (field: string, value: unknown): Record<string, unknown> => {
