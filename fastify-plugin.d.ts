@@ -390,6 +390,18 @@ export interface CheckTarget extends ResourceRef {
 }
 
 /** The service API, decorated on the instance as `fastify.permissions`. */
+/** Why one input of `validateGrants` would be refused. */
+export interface GrantRefusal {
+  /** Its position in the inputs. */
+  index: number
+  /** The stable code: `FST_DEFAULT_DENY_INVALID_GRANT` or `FST_DEFAULT_DENY_INELIGIBLE`. */
+  code: string
+  /** The field and the rule, e.g. `privilege must be one of read, edit, delete, manage (got "wirte")`. */
+  message: string
+  /** A JSON pointer into the input, e.g. `/privilege`, when one field is at fault. */
+  field?: string
+}
+
 export interface DefaultDenyApi {
   /** The same decision the route hook makes, without throwing. */
   check (principal: Principal, target: CheckTarget, options?: ServiceCallOptions): Promise<boolean>
@@ -452,6 +464,13 @@ export interface DefaultDenyApi {
    * })
    */
   grantMany (inputs: GrantInput[], options?: ServiceCallOptions): Promise<{ created: boolean[], revision: Revision }>
+  /**
+   * Every refusal `grantMany` would give these inputs, without writing or
+   * reading anything: the same checks (fields, privilege, known resource
+   * type, schedule, eligibility and `canHold`), each input on its own.
+   * Empty when all would be accepted. What an import checks first.
+   */
+  validateGrants (inputs: GrantInput[], options?: Pick<ServiceCallOptions, 'actor'>): Promise<GrantRefusal[]>
   revoke (input: RevokeInput, options?: ServiceCallOptions): Promise<{ removed: boolean, revision: Revision }>
   /** Makes `grantee` hold exactly `privileges` on the resource, atomically. */
   replace (
@@ -753,6 +772,15 @@ export interface FastifyDefaultDenyOptions {
    */
   resourceExists?: ((resource: string, id: string) => boolean | Promise<boolean>) | undefined
   /**
+   * Resource types a grant may name besides those of your route annotations
+   * and `groupResource`: the types you check only through the service API.
+   * A grant, owner or decision on any other type is refused with the nearest
+   * known name (a typo would never count). `'any'` turns the check off.
+   * @default [] (only annotated types and `groupResource`)
+   * @example ['invoice']
+   */
+  resources?: readonly string[] | 'any' | undefined
+  /**
    * Require a second authentication factor for some privileges (by default
    * every change: `edit`, `delete` and grant management), read from the
    * token's claims; reads stay unaffected. Off when absent or `false`.
@@ -1010,7 +1038,7 @@ export declare const codes: {
   FST_DEFAULT_DENY_INVALID_GRANT: ErrorConstructor1
   FST_DEFAULT_DENY_MIGRATION_FAILED: ErrorConstructor1
   FST_DEFAULT_DENY_INSECURE: ErrorConstructor1
-  FST_DEFAULT_DENY_INVALID_REQUEST: ErrorConstructor0
+  FST_DEFAULT_DENY_INVALID_REQUEST: ErrorConstructor1
   FST_DEFAULT_DENY_ESCALATION: ErrorConstructor0
   FST_DEFAULT_DENY_INELIGIBLE: ErrorConstructor0
   FST_DEFAULT_DENY_LAST_MANAGER: ErrorConstructor0

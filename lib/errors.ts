@@ -1,7 +1,8 @@
 import createError from '@fastify/error'
 
-// Messages are deliberately generic: the resource, id and missing privilege go
-// to the log, never to the client.
+// Messages of refusals are deliberately generic: the resource, id and missing
+// privilege go to the log, never to the client. Refusals of a client's own
+// input say what to fix instead (see `invalidInput`).
 export const codes = {
   FST_DEFAULT_DENY_UNAUTHORIZED: createError('FST_DEFAULT_DENY_UNAUTHORIZED', 'Unauthorized', 401),
   FST_DEFAULT_DENY_FORBIDDEN: createError('FST_DEFAULT_DENY_FORBIDDEN', 'Forbidden', 403),
@@ -12,7 +13,7 @@ export const codes = {
   FST_DEFAULT_DENY_INVALID_GRANT: createError<[string]>('FST_DEFAULT_DENY_INVALID_GRANT', 'invalid grant: %s', 400),
   FST_DEFAULT_DENY_MIGRATION_FAILED: createError<[string]>('FST_DEFAULT_DENY_MIGRATION_FAILED', 'migration failed: %s', 500),
   FST_DEFAULT_DENY_INSECURE: createError<[string]>('FST_DEFAULT_DENY_INSECURE', "insecure configuration in production: %s (fix them, or name them in the 'acknowledge' option)", 500),
-  FST_DEFAULT_DENY_INVALID_REQUEST: createError('FST_DEFAULT_DENY_INVALID_REQUEST', 'Invalid request', 400),
+  FST_DEFAULT_DENY_INVALID_REQUEST: createError<[string]>('FST_DEFAULT_DENY_INVALID_REQUEST', '%s', 400),
   FST_DEFAULT_DENY_ESCALATION: createError('FST_DEFAULT_DENY_ESCALATION', 'You cannot grant a privilege you do not hold', 403),
   FST_DEFAULT_DENY_INELIGIBLE: createError('FST_DEFAULT_DENY_INELIGIBLE', 'This principal may not hold this privilege', 422),
   FST_DEFAULT_DENY_LAST_MANAGER: createError('FST_DEFAULT_DENY_LAST_MANAGER', 'This change would leave the resource without an owner or manager', 409),
@@ -53,4 +54,39 @@ export function stepUpRequiredError (): Error {
   } finally {
     Error.stackTraceLimit = limit
   }
+}
+
+/** Where a refused value was: a JSON pointer into the input and, over HTTP, the part of the request. */
+export interface InputLocation {
+  field?: string
+  in?: 'body' | 'path' | 'query' | 'header'
+}
+
+/** A refusal of the caller's own input, carrying where it was as properties (`error.field`, `error.in`). */
+export function invalidInput (error: Error, location: InputLocation): Error {
+  for (const [key, value] of Object.entries(location)) {
+    if (value !== undefined) Object.defineProperty(error, key, { value, enumerable: true, configurable: true, writable: true })
+  }
+  return error
+}
+
+const QUOTED_LENGTH = 40
+// C0 and C1 controls, line and paragraph separators, bidirectional overrides
+// and lone surrogates: what could make a message print as something else.
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028-\u202e\u2066-\u2069\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g
+
+/**
+ * What a caller sent, for a message that echoes it: a string quoted, cut to
+ * 40 characters and with every control character escaped; other values by
+ * their kind, never their contents.
+ */
+export function quoted (value: unknown): string {
+  if (typeof value === 'string') {
+    const cut = [...value]
+    const text = cut.length > QUOTED_LENGTH ? `${cut.slice(0, QUOTED_LENGTH).join('')}…` : value
+    return `"${text.replace(/["\\]/g, '\\$&').replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}"`
+  }
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value)
+  if (Array.isArray(value)) return 'an array'
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`
 }

@@ -14,6 +14,7 @@ import { GrantService } from './service/grants.js'
 import { MembershipService } from './service/members.js'
 import { GrantQueries } from './service/queries.js'
 import { createValidators } from './service/validation.js'
+import { ResourceTypes } from './decision/resource-types.js'
 import { compileRoute, kRoute } from './http/route-config.js'
 import { RulesLayer } from './rules/reloader.js'
 import { createSecurityCheck } from './security/check.js'
@@ -104,7 +105,9 @@ const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, op
     route = standbys.route
   }
   const reads = new ReadPath({ reader, cached: cache?.cached ?? null, barrier: cache?.feed.barrier ?? null, route })
-  const validators = createValidators(settings, invalidGrant)
+  // Annotated types join as their routes are registered (see onRoute below).
+  const types = new ResourceTypes(settings.resources.any, settings.resources.declared, settings.groupResource)
+  const validators = createValidators(settings, invalidGrant, types)
   const changed = cache?.changed ?? null
   const grants = new GrantService({ reader, writer, audit, policy, settings, validators, changed })
   const members = new MembershipService({ members: memberStore, writer, policy, settings, changed })
@@ -128,7 +131,9 @@ const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, op
   fastify.decorate('permissions', api)
 
   fastify.addHook('onRoute', (route) => {
-    route.config = { ...route.config, [kRoute]: compileRoute(route, settings) } as typeof route.config
+    const compiled = compileRoute(route, settings)
+    if (compiled.requirement.kind === 'resource') types.add(compiled.requirement.resource)
+    route.config = { ...route.config, [kRoute]: compiled } as typeof route.config
   })
 
   const enforcer = createEnforcer({ settings, reads, policy, rules, caseSensitive })
@@ -137,7 +142,7 @@ const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, op
   if (enforcer.preValidation !== null) fastify.addHook('preValidation', enforcer.preValidation)
 
   if (settings.grantRoutes !== null) {
-    await fastify.register(grantRoutes, { prefix: settings.grantRoutes.prefix, settings, grants, members, queries })
+    await fastify.register(grantRoutes, { prefix: settings.grantRoutes.prefix, settings, grants, members, queries, types })
   }
   if (settings.adminPage !== null && settings.grantRoutes !== null) {
     // What the page needs to know to call the API; nothing in it is secret.

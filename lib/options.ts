@@ -38,7 +38,7 @@ const KNOWN_OPTIONS = new Set([
   'rules', 'rulesFile', 'siteRulesFile', 'watchRules', 'levels', 'levelAliases', 'maxElevate',
   'levelClaim', 'levelPrivileges', 'lockoutStatus', 'lockoutRetryAfter',
   'grantRoutes', 'allowManageDelegation', 'anonymousPrivileges', 'canHold', 'resourceExists', 'stepUp', 'cache', 'replicas',
-  'adminPage'
+  'adminPage', 'resources'
 ])
 
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/
@@ -96,6 +96,8 @@ export interface Settings {
   cache: CacheSettings | null
   /** null when no read replicas are configured. */
   replicas: ReplicaSettings | null
+  /** The resource types declared beside the annotated ones; `any`: no type is refused. */
+  resources: { any: boolean, declared: readonly string[] }
 }
 
 function isKysely (value: unknown): value is Kysely<any> {
@@ -205,6 +207,7 @@ export function resolveOptions (raw: unknown): Settings {
     stepUp: stepUpOption(opts, known),
     cache: cacheOption(opts),
     replicas: replicaOption(opts),
+    resources: resourcesOption(opts.resources),
     rules,
     levelClaim: claimOption(opts, 'levelClaim', DEFAULT_LEVEL_CLAIM),
     levelPrivileges,
@@ -232,6 +235,16 @@ export function resolveOptions (raw: unknown): Settings {
     groupResource: groupResourceOption(opts.groupResource),
     maxMembershipChange: positiveInteger(opts, 'maxMembershipChange', DEFAULT_MAX_MEMBERSHIP_CHANGE, 100_000_000)
   })
+}
+
+function resourcesOption (value: unknown): Settings['resources'] {
+  if (value === undefined) return { any: false, declared: [] }
+  if (value === 'any') return { any: true, declared: [] }
+  if (!Array.isArray(value) || !value.every((type) => isValidId(type, DEFAULT_MAX_ID_LENGTH))) {
+    invalid('resources', "must be an array of resource types (non-empty strings) or 'any'")
+  }
+  if (new Set(value).size !== value.length) invalid('resources', 'must not repeat a resource type')
+  return { any: false, declared: Object.freeze([...value as string[]]) }
 }
 
 function groupResourceOption (value: unknown): string {

@@ -8,7 +8,8 @@ import type { Kysely } from 'kysely'
 import type { ServiceCallOptions } from '../fastify-plugin.js'
 import { olgaOwnsD1, snapshot, type Built } from './helper.js'
 
-const INVALID_REQUEST = { statusCode: 400, code: 'FST_DEFAULT_DENY_INVALID_REQUEST', error: 'Bad Request', message: 'Invalid request' }
+// A refusal of the client's input names the field and the rule.
+const INVALID_REQUEST = { statusCode: 400, code: 'FST_DEFAULT_DENY_INVALID_REQUEST', error: 'Bad Request', message: / must | is required| is not a known / }
 const SU = { su: true }
 
 const MALFORMED: Array<[string, string]> = [
@@ -51,7 +52,7 @@ t.test('the reported case: a lone surrogate in a grant reason is refused and the
     payload: '{"grantee":{"kind":"user","id":"carol"},"privilege":"delete","reason":"x\\ud800"}'
   })
   t.equal(res.statusCode, 400)
-  t.same(res.json(), INVALID_REQUEST)
+  t.match(res.json(), INVALID_REQUEST)
   t.same(await snapshot(db, schema), before, 'no grant, owner or audit row written')
   const verified = await verify(built)
   t.equal(verified.status, 200)
@@ -100,7 +101,7 @@ t.test('malformed reasons are refused on every route that takes one; valid unusu
       const before = await snapshot(db, schema)
       const res = await send(reason, raw)
       t.equal(res.statusCode, 400, `${route.name}, ${label}: status`)
-      t.same(res.json(), INVALID_REQUEST, `${route.name}, ${label}: body`)
+      t.match(res.json(), INVALID_REQUEST, `${route.name}, ${label}: body`)
       t.same(await snapshot(db, schema), before, `${route.name}, ${label}: nothing written`)
     }
 
@@ -140,7 +141,7 @@ t.test('a ?reason= whose percent-encoding is not UTF-8 is refused with 400, not 
     for (const [method, url] of routes) {
       const res = await app.inject({ method, url: `${url}?reason=${bad}`, headers: as('olga') })
       t.equal(res.statusCode, 400, `${method} ${url}?reason=${bad}`)
-      t.equal(res.json().code, 'FST_DEFAULT_DENY_INVALID_REQUEST')
+      t.match(res.json(), { ...INVALID_REQUEST, field: '/reason', in: 'query' })
     }
   }
   t.same(await snapshot(db, schema), before, 'nothing written')
@@ -163,16 +164,16 @@ t.test('an HTTP request id longer than 200 characters is refused before it reach
     payload: { grantee: { kind: 'user', id: 'dave' }, privilege: 'read', reason: 'onboarding' }
   })
   t.equal(post.statusCode, 400)
-  t.same(post.json(), INVALID_REQUEST)
+  t.match(post.json(), INVALID_REQUEST)
   const revoke = await app.inject({ method: 'DELETE', url: '/permissions/document/d1/grants/user/carol/edit', headers: { ...as('olga'), 'x-request-id': long } })
   t.equal(revoke.statusCode, 400)
-  t.same(revoke.json(), INVALID_REQUEST)
+  t.match(revoke.json(), INVALID_REQUEST)
   const owner = await app.inject({
     method: 'PUT', url: '/permissions/document/d1/owner', headers: { ...as('olga'), 'x-request-id': long },
     payload: { owner: 'pat' }
   })
   t.equal(owner.statusCode, 400)
-  t.same(owner.json(), INVALID_REQUEST)
+  t.match(owner.json(), INVALID_REQUEST)
   t.same(await snapshot(db, schema), before, 'nothing written')
 
   const exact = 'r'.repeat(200)

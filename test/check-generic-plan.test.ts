@@ -20,7 +20,7 @@ t.test('check, checkMany and listIds keep a generic plan, and the session settin
   const app = Fastify({ logger: false })
   t.teardown(async () => { await app.close(); await db.destroy() })
   await app.register(jwt, { secret: SECRET })
-  await app.register(defaultDeny, { db, schema })
+  await app.register(defaultDeny, { db, schema, resources: ['document'] })
   await app.ready()
   await app.permissions.grant({ grantee: { kind: 'group', id: 'staff' }, resource: 'document', id: 'd1', privilege: 'read' })
   await app.permissions.addMember({ group: 'staff', member: { kind: 'user', id: 'alice' } })

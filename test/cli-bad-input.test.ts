@@ -24,10 +24,12 @@ t.test('refused and malformed commands write nothing', async (t) => {
     { args: ['grant', 'user:bob', 'read'], code: 2, message: /missing required argument 'resource'/ },
     { args: ['grant', 'user:bob', 'read', 'document', '1', '--colour'], code: 2, message: /unknown option '--colour'/ },
     { args: ['grnat'], code: 2, message: /unknown command 'grnat'/ },
-    { args: ['grant', 'user:bob', 'fly', 'document', '1'], code: 3, message: /invalid grant: unknown privilege/ },
+    { args: ['grant', 'user:bob', 'fly', 'document', '1'], code: 3, message: /invalid grant: privilege must be one of read, edit, delete, manage \(got "fly"\)/ },
+    { args: ['grant', 'user:bob', 'read', 'document', '1', '--expires', '2020-01-01'], code: 3, message: /expiresAt must be in the future/ },
+    { args: ['grant', 'user:alice', 'read', 'documnet', 'd03'], code: 3, message: /resource "documnet" is not a known resource type \(did you mean "document"\?\); known: document, folder, group, page/ },
     { args: ['grant', 'anonymous', 'edit', 'document', '1'], code: 3, message: /may not hold this privilege/ },
     { args: ['grant', 'user:bob', 'read', 'document', '1', '--starts', '2030-01-02', '--expires', '2030-01-01'], code: 3, message: /startsAt must be before expiresAt/ },
-    { args: ['grant', 'user:bob', 'read', 'document', 'x'.repeat(300)], code: 3, message: /id must be a valid id/ },
+    { args: ['grant', 'user:bob', 'read', 'document', 'x'.repeat(300)], code: 3, message: /id must be a non-empty string of at most 256 characters/ },
     { args: ['revoke', 'user:alice', 'read', 'document'], code: 2, message: /--type-level/ },
     { args: ['members', 'add', 'staff', 'anonymous'], code: 2, message: /member 'anonymous': expected 'user:ID' or 'group:ID'/ },
     { args: ['members', 'add', 'staff', 'group:staff'], code: 3, message: /a group cannot be a member of itself/ },
@@ -41,7 +43,7 @@ t.test('refused and malformed commands write nothing', async (t) => {
     t.match(out.stderr, message, args.join(' '))
   }
   const json = await cli('grant', 'user:bob', 'fly', 'document', '1', '--json')
-  t.match(json.json, { error: { exitCode: 3, code: 'FST_DEFAULT_DENY_INVALID_GRANT', message: /unknown privilege/ } }, 'errors are JSON too with --json')
+  t.match(json.json, { error: { exitCode: 3, code: 'FST_DEFAULT_DENY_INVALID_GRANT', message: /privilege must be one of read, edit, delete, manage \(got "fly"\)/ } }, 'errors are JSON too with --json')
   t.same(await grantsOf(world), before, 'nothing was written')
 })
 
@@ -49,7 +51,7 @@ t.test('--config: the plugin options of the app; bad ones are usage errors', asy
   const world = await cliWorld(t)
   const { cli, dir } = world
   const config = join(dir, 'authz.config.mjs')
-  await writeFile(config, "export default { privileges: ['read', 'publish'], implies: { publish: ['read'] } }\n")
+  await writeFile(config, "export default { privileges: ['read', 'publish'], implies: { publish: ['read'] }, resources: ['page'] }\n")
   t.equal((await cli('grant', 'user:ed', 'publish', 'page', 'home')).code, 3, 'publish is not a default privilege')
   const granted = await cli('--config', config, 'grant', 'user:ed', 'publish', 'page', 'home', '--json')
   t.equal(granted.code, 0, granted.stderr)

@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -17,6 +17,9 @@ import { createPGliteKysely } from '../lib/store/pglite.js'
 import { postgresKysely } from '../lib/store/postgres.js'
 import { compiledCli } from './cli-build.js'
 import { usingPostgres } from './helper.js'
+
+/** The resource types the command-line tests grant on. */
+export const CLI_RESOURCES = ['document', 'folder', 'page']
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url))
 export const CLI = join(ROOT, 'bin', 'cli.ts')
@@ -122,8 +125,13 @@ export async function cliWorld (t: Teardown, { migrate = true } = {}): Promise<C
   } else {
     env.PGLITE_DIR = await sharedPGliteDir()
   }
-  const cli = async (...args: string[]) => await runCli([...args, '--schema', schema], env)
-  const pipe = async (input: string, ...args: string[]) => await runCli([...args, '--schema', schema], env, input)
+  // The resource types the tests use, declared as an operator's --config
+  // declares the app's; a test giving its own --config declares its own.
+  const config = join(dir, 'tool.config.mjs')
+  await writeFile(config, `export default { resources: ${JSON.stringify(CLI_RESOURCES)} }\n`)
+  const withConfig = (args: string[]) => args.includes('--config') ? args : ['--config', config, ...args]
+  const cli = async (...args: string[]) => await runCli([...withConfig(args), '--schema', schema], env)
+  const pipe = async (input: string, ...args: string[]) => await runCli([...withConfig(args), '--schema', schema], env, input)
   const withDb = async <T>(work: (db: Kysely<any>) => Promise<T>): Promise<T> => {
     const db = usingPostgres ? postgresKysely(process.env.DATABASE_URL as string, { max: 1 }) : await createPGliteKysely(env.PGLITE_DIR)
     try {

@@ -27,7 +27,7 @@ t.test('one bad row: nothing imported, the row named', async (t) => {
   t.match(out.stderr, /line 5: expiresAt 'next week'/)
   t.same(out.json.error.details.rows.map((r: { line: number }) => r.line), [4, 5])
 
-  // Rows that parse but the service refuses are caught inside the transaction: the rows before are rolled back.
+  // Rows that parse but the service would refuse are caught by the checking pass too.
   const json = join(dir, 'refused.jsonl')
   await writeFile(json, [
     JSON.stringify({ grantee: { kind: 'user', id: 'alice' }, resource: 'document', id: '1', privilege: 'read' }),
@@ -36,7 +36,7 @@ t.test('one bad row: nothing imported, the row named', async (t) => {
   ].join('\n'))
   const refused = await cli('import', json)
   t.equal(refused.code, 3)
-  t.match(refused.stderr, /nothing imported: line 3: invalid grant: unknown privilege/)
+  t.match(refused.stderr, /nothing imported: 1 bad row in .*refused\.jsonl\n  line 3: invalid grant: privilege must be one of read, edit, delete, manage \(got "fly"\)/)
 
   const typeLevel = join(dir, 'no-id.jsonl')
   await writeFile(typeLevel, JSON.stringify({ grantee: { kind: 'user', id: 'alice' }, resource: 'document', privilege: 'read' }) + '\n')

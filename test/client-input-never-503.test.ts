@@ -6,7 +6,8 @@ import t from 'tap'
 import type { InjectOptions } from 'fastify'
 import { olgaOwnsD1, snapshot } from './helper.js'
 
-const INVALID_REQUEST = { statusCode: 400, code: 'FST_DEFAULT_DENY_INVALID_REQUEST', error: 'Bad Request', message: 'Invalid request' }
+// A refusal of the client's input names the field and the rule.
+const INVALID_REQUEST = { statusCode: 400, code: 'FST_DEFAULT_DENY_INVALID_REQUEST', error: 'Bad Request', message: / must | is required| is not a known / }
 const SU = { su: true }
 const BIGINT_MAX = '9223372036854775807'
 
@@ -27,7 +28,7 @@ t.test('a NUL in a reason is a 400, not a database failure', async (t) => {
     const before = await snapshot(db, schema)
     const res = await app.inject(request)
     t.equal(res.statusCode, 400, `${name}: status`)
-    t.same(res.json(), INVALID_REQUEST, `${name}: body`)
+    t.match(res.json(), INVALID_REQUEST, `${name}: body`)
     t.same(await snapshot(db, schema), before, `${name}: nothing written`)
   }
   t.same((await app.permissions.listGrants({ resource: 'document', id: 'd1' })).map((g) => g.privilege).sort(), ['edit', 'read'], 'carol keeps both')
@@ -46,7 +47,7 @@ t.test('?before= past the bigint range is a 400 on both audit routes; the bigint
     for (const before of ['9999999999999999999', '9223372036854775808']) {
       const res = await app.inject({ url: `${url}?before=${before}`, headers })
       t.equal(res.statusCode, 400, `${name}, before=${before}: status`)
-      t.same(res.json(), INVALID_REQUEST, `${name}, before=${before}: body`)
+      t.match(res.json(), INVALID_REQUEST, `${name}, before=${before}: body`)
     }
     const max = await app.inject({ url: `${url}?before=${BIGINT_MAX}`, headers })
     t.equal(max.statusCode, 200, `${name}, before=bigint max`)

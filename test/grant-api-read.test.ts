@@ -1,6 +1,6 @@
 // Listing grants, explain and audit reads: managers only; no BOLA.
 import t from 'tap'
-import { build } from './helper.js'
+import { build, expireGrantsOf } from './helper.js'
 
 async function setup (t: Parameters<typeof build>[0], options = {}) {
   const built = await build(t, { superuserClaim: 'su', ...options })
@@ -9,7 +9,8 @@ async function setup (t: Parameters<typeof build>[0], options = {}) {
   await p.setOwner({ resource: 'document', id: 'd1', owner: 'olga' })
   await p.grant({ grantee: { kind: 'user', id: 'mary' }, resource: 'document', id: 'd1', privilege: 'manage' })
   await p.grant({ grantee: { kind: 'group', id: 'editors' }, resource: 'document', id: 'd1', privilege: 'edit' })
-  await p.grant({ grantee: { kind: 'user', id: 'bob' }, resource: 'document', id: 'd1', privilege: 'read', expiresAt: new Date(Date.now() - 1000) })
+  await p.grant({ grantee: { kind: 'user', id: 'bob' }, resource: 'document', id: 'd1', privilege: 'read', expiresAt: new Date(Date.now() + 60_000) })
+  await expireGrantsOf(built.db, built.schema, 'bob')
   await p.grant({ grantee: { kind: 'group', id: 'staff' }, resource: 'document', id: null, privilege: 'read' })
   await p.setOwner({ resource: 'document', id: 'd2', owner: 'zed' })
   return built

@@ -57,6 +57,12 @@ export interface Built extends TestDatabase {
   as: (sub: string, extra?: Record<string, unknown>) => { authorization: string }
 }
 
+/**
+ * The resource types the tests grant on through the service API without a
+ * route naming them, declared as a host declares its own (`resources`).
+ */
+export const TEST_RESOURCES = ['document', 'folder', 'doc', 'ticket', 'note', 'asset', 'team', 'page', 'group', 'r'] as const
+
 export async function build (
   t: Teardown,
   options: Partial<FastifyDefaultDenyOptions> = {},
@@ -65,7 +71,7 @@ export async function build (
   const { db, schema } = await testDatabase(t)
   const app = Fastify({ logger: false, ...fastifyOptions })
   await app.register(jwt, { secret: SECRET, verify: { algorithms: ['HS256'] } })
-  await app.register(defaultDeny, { db, schema, ...options })
+  await app.register(defaultDeny, { db, schema, resources: TEST_RESOURCES, ...options })
   // Registered before the database teardown, so it runs first (LIFO).
   t.teardown(async () => { await app.close() })
   const token = (claims: Record<string, unknown>) => app.jwt.sign(claims)
@@ -139,4 +145,13 @@ export async function exampleApp (t: Teardown): Promise<TestDatabase & { app: Ex
 export function withoutRevision<T extends { revision?: unknown }> (result: T): Omit<T, 'revision'> {
   const { revision: _revision, ...rest } = result
   return rest
+}
+
+/**
+ * Makes a user's grants expired a minute ago, behind the plugin's back: no
+ * caller may grant in the past (such a grant never counts), so a test that
+ * needs an expired grant writes one in the future and then moves its expiry.
+ */
+export async function expireGrantsOf (db: Kysely<any>, schema: string, user: string): Promise<void> {
+  await sql`update ${sql.id(schema, 'default_deny_grant')} set expires_at = now() - interval '1 minute' where principal_id = ${user}`.execute(db)
 }

@@ -178,7 +178,7 @@ t.test('the default refResolver: components named def-N, still referenced and va
 t.test('two apps, each with its own plugin and settings, document and validate alike', async (t) => {
   const [a, b] = await Promise.all([
     documentOf(t, { options: { privileges: ['read', 'manage'] } }),
-    documentOf(t, { options: { privileges: ['read', 'edit', 'manage'], maxIdLength: 40 } })
+    documentOf(t, { options: { privileges: ['read', 'edit', 'manage'], maxIdLength: 40, resources: ['doc'] } })
   ])
   t.same(a.document.components.schemas[`${PREFIX}Privilege`]?.enum, ['read', 'manage'])
   t.same(b.document.components.schemas[`${PREFIX}Privilege`]?.enum, ['read', 'edit', 'manage'])

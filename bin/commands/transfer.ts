@@ -1,5 +1,6 @@
 // import and export of grants, as CSV or JSON Lines. An import reads its file
-// twice: first every row is checked, and one bad row refuses the file; then
+// twice: first every row is checked (parsed, then judged by the service as
+// the write would judge it), and one bad row refuses the file; then
 // the grants go through the service API (grantMany, a chunk at a time)
 // inside one transaction, so a row the service refuses rolls back the rows
 // before it too. Standard input (`-`) cannot be read twice: it is spooled to a
@@ -48,20 +49,41 @@ async function progress (label: string, total: number): Promise<Progress> {
   }
 }
 
-/** Pass one: every row checked, nothing written. Returns how many rows there are. */
-async function checkRows (file: string, name: string, format: Format): Promise<number> {
+/**
+ * Pass one: every row checked, nothing written. A row must parse, and the
+ * service must accept it: the same checks as `grantMany` (privilege, known
+ * resource type, schedule, eligibility), run by `validateGrants` a chunk at
+ * a time, so every row the write would refuse is named now, not on a
+ * second run. Returns how many rows there are.
+ */
+async function checkRows (permissions: DefaultDenyApi, file: string, name: string, format: Format, actor: string | null): Promise<number> {
   const bad: Array<{ line: number, message: string }> = []
   let rows = 0
   let badCount = 0
+  const refuse = (line: number, message: string) => {
+    badCount++
+    if (bad.length < MAX_LISTED) bad.push({ line, message })
+  }
+  let chunk: Array<Row & { input: GrantInput }> = []
+  const validate = async () => {
+    for (const refusal of await permissions.validateGrants(chunk.map((row) => row.input), { actor })) {
+      refuse((chunk[refusal.index] as Row).line, refusal.message)
+    }
+    chunk = []
+  }
   for await (const row of readRows(file, format)) {
-    if (row.error === undefined) {
-      rows++
+    if (row.error !== undefined) {
+      refuse(row.line, row.error)
       continue
     }
-    badCount++
-    if (bad.length < MAX_LISTED) bad.push({ line: row.line, message: row.error })
+    rows++
+    chunk.push(row)
+    if (chunk.length === CHUNK) await validate()
   }
+  if (chunk.length > 0) await validate()
   if (badCount > 0) {
+    // Rows refused by the service come after the parse errors of later lines: list them in file order.
+    bad.sort((a, b) => a.line - b.line)
     const listed = bad.map((b) => `  line ${b.line}: ${b.message}`)
     const more = badCount > bad.length ? [`  … and ${badCount - bad.length} more`] : []
     throw new RefusedError([`nothing imported: ${badCount} bad row${badCount === 1 ? '' : 's'} in ${name}`, ...listed, ...more].join('\n'), { bad: badCount, rows: bad })
@@ -114,8 +136,8 @@ Examples:
 
 /** Both passes over one file; `name` is what the messages call it. */
 async function importFile (command: Command, file: string, name: string, format: Format, opts: { actor?: string, reason?: string }): Promise<void> {
-  const total = await checkRows(file, name, format)
   await withPermissions(command, async ({ permissions, db }) => {
+    const total = await checkRows(permissions, file, name, format, opts.actor ?? null)
     const bar = await progress('import', total)
     let created = 0
     try {

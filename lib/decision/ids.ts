@@ -11,12 +11,19 @@ export const MAX_REQUEST_ID_LENGTH = 200
 
 /**
  * Free text that is stored and hashed (a reason, a request id): it must come
- * back from PostgreSQL exactly as sent, so no NUL (refused) and no lone
- * surrogate (silently replaced), and it is bounded. Empty is allowed.
+ * back from PostgreSQL exactly as sent, so no NUL (refused), no lone
+ * surrogate (silently replaced) and no leading byte order mark (see BOM), and
+ * it is bounded. Empty is allowed.
  */
 export function isValidText (value: unknown, maxLength: number): value is string {
-  return typeof value === 'string' && value.length <= maxLength && !value.includes('\u0000') && value.isWellFormed()
+  return typeof value === 'string' && value.length <= maxLength && !value.includes('\u0000') && value.isWellFormed() && !value.startsWith(BOM)
 }
+
+// The embedded database's client decodes every text value it returns with a
+// decoder that drops a leading byte order mark, so such a value would not
+// come back as stored there while PostgreSQL keeps it: refused everywhere, so
+// both backends behave alike.
+const BOM = '\ufeff'
 
 const MAX_SEQ = 9223372036854775807n
 

@@ -2,6 +2,7 @@
 // calls one grant use case on behalf of the verified user.
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { GranteeRef } from '../../fastify-plugin.js'
+import { quoted } from '../errors.js'
 import { invalidRequest, type GrantRoutesDeps, type RequestInput } from './grant-input.js'
 import { documented } from './route-docs.js'
 import type { Schemas } from './schemas.js'
@@ -11,7 +12,7 @@ const BULK_BODY_LIMIT = 1024 * 1024
 
 /** Changes to one grantee's privileges on one resource. */
 export function grantChangeRoutes (app: FastifyInstance, { grants }: GrantRoutesDeps, s: Schemas, input: RequestInput): void {
-  const { check, actorOf, context, target, granteeOf, reasonOf } = input
+  const { check, actorOf, context, target, knownTarget, granteeOf, reasonOf } = input
   const config = { permission: 'authenticated' as const }
 
   app.post('/:resource/:id/grants', {
@@ -19,7 +20,7 @@ export function grantChangeRoutes (app: FastifyInstance, { grants }: GrantRoutes
     bodyLimit: SINGLE_BODY_LIMIT,
     schema: { ...documented('addGrant'), params: s.resourceParams, body: s.addBody }
   }, async (request, reply) => {
-    const ref = target(request.params)
+    const ref = knownTarget(request.params)
     const body = request.body as { grantee: unknown, privilege: string, expiresAt?: string, startsAt?: string, reason?: string }
     const grantee = check.grantee(body.grantee)
     const schedule = input.schedule(body)
@@ -46,8 +47,9 @@ export function grantChangeRoutes (app: FastifyInstance, { grants }: GrantRoutes
   }, async (request) => await revoke(request, { kind: 'anonymous' }, (request.params as { privilege: string }).privilege))
 
   async function replaceOne (request: FastifyRequest, grantee: GranteeRef) {
-    const ref = target(request.params)
     const body = request.body as { privileges: string[], expiresAt?: string, startsAt?: string, reason?: string }
+    // Taking every privilege away is allowed on any type: stale grants can be cleaned up.
+    const ref = body.privileges.length > 0 ? knownTarget(request.params) : target(request.params)
     const schedule = input.schedule(body)
     return await grants.replace(actorOf(request), { target: ref, grantee, privileges: body.privileges, ...schedule }, context(request, body.reason))
   }
@@ -82,7 +84,7 @@ export function grantChangeRoutes (app: FastifyInstance, { grants }: GrantRoutes
 
 /** Changes to a resource's whole set of grants, to many resources at once, and to its owner. */
 export function grantSetRoutes (app: FastifyInstance, { grants }: GrantRoutesDeps, s: Schemas, input: RequestInput): void {
-  const { check, actorOf, context, target } = input
+  const { check, actorOf, context, target, knownTarget } = input
   const config = { permission: 'authenticated' as const }
 
   app.put('/:resource/:id/grants', {
@@ -90,10 +92,10 @@ export function grantSetRoutes (app: FastifyInstance, { grants }: GrantRoutesDep
     bodyLimit: BULK_BODY_LIMIT,
     schema: { ...documented('replaceGrants'), params: s.resourceParams, body: s.replaceAllBody }
   }, async (request) => {
-    const ref = target(request.params)
     const body = request.body as { grants: Array<{ grantee: unknown, privilege: string, expiresAt?: string, startsAt?: string }>, reason?: string }
+    const ref = body.grants.length > 0 ? knownTarget(request.params) : target(request.params)
     const ctx = context(request, body.reason)
-    const items = body.grants.map((item) => ({ grantee: check.grantee(item.grantee), privilege: item.privilege, ...input.schedule(item) }))
+    const items = body.grants.map((item, i) => ({ grantee: check.grantee(item.grantee, `/grants/${i}/grantee`), privilege: item.privilege, ...input.schedule(item, `/grants/${i}`) }))
     return { changes: await grants.replaceAll(actorOf(request), ref, items, ctx) }
   })
 
@@ -107,10 +109,11 @@ export function grantSetRoutes (app: FastifyInstance, { grants }: GrantRoutesDep
       revoke?: Array<{ resource: string, id: string, grantee: unknown, privilege: string }>
       reason?: string
     }
-    const toGrant = (body.grant ?? []).map((item) => ({
-      target: target(item), grantee: check.grantee(item.grantee), privilege: item.privilege, ...input.schedule(item)
-    }))
-    const toRevoke = (body.revoke ?? []).map((item) => ({ target: target(item), grantee: check.grantee(item.grantee), privilege: item.privilege }))
+    const toGrant = (body.grant ?? []).map((item, i) => {
+      check.knownType(item.resource, `/grant/${i}/resource`)
+      return { target: target(item), grantee: check.grantee(item.grantee, `/grant/${i}/grantee`), privilege: item.privilege, ...input.schedule(item, `/grant/${i}`) }
+    })
+    const toRevoke = (body.revoke ?? []).map((item, i) => ({ target: target(item), grantee: check.grantee(item.grantee, `/revoke/${i}/grantee`), privilege: item.privilege }))
     return { changes: await grants.bulk(actorOf(request), toGrant, toRevoke, context(request, body.reason)) }
   })
 
@@ -119,9 +122,10 @@ export function grantSetRoutes (app: FastifyInstance, { grants }: GrantRoutesDep
     bodyLimit: SINGLE_BODY_LIMIT,
     schema: { ...documented('setOwner'), params: s.resourceParams, body: s.ownerBody }
   }, async (request) => {
-    const ref = target(request.params)
     const body = request.body as { owner: string | null, reason?: string }
-    if (body.owner !== null && !check.id(body.owner)) invalidRequest()
+    // Clearing the owner is allowed on any type: stale records can be cleaned up.
+    const ref = body.owner === null ? target(request.params) : knownTarget(request.params)
+    if (body.owner !== null && !check.id(body.owner)) invalidRequest(`owner must be an id without NUL or malformed Unicode, or null (got ${quoted(body.owner)})`, '/owner')
     return await grants.setOwner(actorOf(request), ref, body.owner, context(request, body.reason))
   })
 }

@@ -1,34 +1,40 @@
 // What a grant-API request carries, parsed and checked: path ids, grantees,
-// expiry instants and the audit context. Malformed input is one generic 400.
+// expiry instants and the audit context. Malformed input is a 400 that names
+// the field and the rule (the service's validation, answered with HTTP's code).
 import type { FastifyRequest } from 'fastify'
 import type { GranteeRef, Principal } from '../../fastify-plugin.js'
-import { codes } from '../errors.js'
+import type { ResourceTypes } from '../decision/resource-types.js'
+import { codes, invalidInput, quoted, type InputLocation } from '../errors.js'
 import type { WriteContext } from '../store/audit.js'
 import type { Settings } from '../options.js'
 import { queryDecodes } from './query-text.js'
+import { parseInstant } from '../decision/instant.js'
 import type { Actor, GrantService, Instance } from '../service/grants.js'
 import type { MembershipService } from '../service/members.js'
 import type { GrantQueries } from '../service/queries.js'
 import { createValidators, type ValidationSettings, type Validators } from '../service/validation.js'
 
-const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/
-
-// A client's malformed input gets one generic answer: what exactly was wrong
-// goes to the log, not back to a possible attacker.
-export const invalidRequest = (): never => { throw new codes.FST_DEFAULT_DENY_INVALID_REQUEST() }
+/** The refusal of a client's input: `field` a JSON pointer into the part of the request it came from. */
+export const invalidRequest = (message: string, field: string, where: NonNullable<InputLocation['in']> = 'body'): never => {
+  throw invalidInput(new codes.FST_DEFAULT_DENY_INVALID_REQUEST(message), { field, in: where })
+}
 
 export interface GrantRoutesDeps {
   settings: Settings
   grants: GrantService
   members: MembershipService
   queries: GrantQueries
+  /** The resource types grants may name. */
+  types: ResourceTypes
 }
 
 /** An ISO 8601 instant with its offset, or null when absent. */
-function instant (value: unknown): Date | null {
+function instant (value: unknown, field: string): Date | null {
   if (value === undefined) return null
-  const date = new Date(value as string)
-  if (typeof value !== 'string' || !ISO_INSTANT.test(value) || !Number.isFinite(date.getTime())) return invalidRequest()
+  const date = typeof value === 'string' ? parseInstant(value, { dateOnly: false }) : null
+  if (date === null) {
+    return invalidRequest(`${field.slice(field.lastIndexOf('/') + 1)} must be an ISO 8601 instant with its offset, such as 2027-01-31T12:00:00Z (got ${quoted(value)})`, field)
+  }
   return date
 }
 
@@ -41,24 +47,34 @@ export function committedRevision (request: FastifyRequest): bigint | undefined 
 
 export interface RequestInput {
   check: Validators
+  /** The same checks, for values of the query string and of the path. */
+  query: Validators
+  path: Validators
   actorOf: (request: FastifyRequest) => Actor
   context: (request: FastifyRequest, reason: unknown) => WriteContext
   target: (params: unknown) => Instance
+  /** `target`, on a type a grant may name: for what adds a grant or an owner, and for decisions. */
+  knownTarget: (params: unknown) => Instance
   granteeOf: (params: { kind?: string, principal?: string }) => GranteeRef
-  /** `expiresAt` (in the future) and `startsAt` (any instant, before `expiresAt`) of a body. */
-  schedule: (body: { expiresAt?: unknown, startsAt?: unknown }) => { expiresAt: Date | null, startsAt: Date | null }
+  /** `expiresAt` (in the future) and `startsAt` (any instant, before `expiresAt`) of the body's object at `at`. */
+  schedule: (body: { expiresAt?: unknown, startsAt?: unknown }, at?: string) => { expiresAt: Date | null, startsAt: Date | null }
   reasonOf: (request: FastifyRequest) => unknown
 }
 
-export function requestInput (settings: ValidationSettings): RequestInput {
-  const check = createValidators(settings, invalidRequest)
-  const expiry = (value: unknown): Date | null => {
-    const date = instant(value)
-    if (date !== null && date.getTime() <= Date.now()) return invalidRequest()
-    return date
+export function requestInput (settings: ValidationSettings, types: ResourceTypes): RequestInput {
+  const check = createValidators(settings, (message, field) => invalidRequest(message, field, 'body'), types)
+  const inPath = createValidators(settings, (message, field) => invalidRequest(message, field, 'path'), types)
+  const inQuery = createValidators(settings, (message, field) => invalidRequest(message, field, 'query'), types)
+  const target = (params: unknown): Instance => {
+    const { resource, id } = params as { resource: string, id: string }
+    // Ids that cannot exist (NUL, malformed Unicode) have nothing to manage.
+    if (!check.id(resource) || !check.id(id)) throw new codes.FST_DEFAULT_DENY_NOT_FOUND()
+    return { resource, id }
   }
   return {
     check,
+    query: inQuery,
+    path: inPath,
     actorOf (request) {
       return {
         kind: 'actor',
@@ -71,22 +87,24 @@ export function requestInput (settings: ValidationSettings): RequestInput {
     // Everything here reaches an audit row and its hash: it must be stored
     // exactly as sent, or the request is refused before anything is written.
     context (request, reason) {
-      return check.context({ actor: (request.principal as Principal).id, reason, requestId: String(request.id) })
+      const body = request.body
+      const inBody = typeof body === 'object' && body !== null && 'reason' in body
+      return (inBody ? check : inQuery).context({ actor: (request.principal as Principal).id, reason, requestId: String(request.id) })
     },
-    target (params) {
-      const { resource, id } = params as { resource: string, id: string }
-      // Ids that cannot exist (NUL, malformed Unicode) have nothing to manage.
-      if (!check.id(resource) || !check.id(id)) throw new codes.FST_DEFAULT_DENY_NOT_FOUND()
-      return { resource, id }
+    target,
+    knownTarget (params) {
+      const ref = target(params)
+      inPath.knownType(ref.resource)
+      return ref
     },
     granteeOf (params) {
       if (params.kind === undefined) return { kind: 'anonymous' }
-      if (!check.id(params.principal)) return invalidRequest()
+      if (!check.id(params.principal)) return invalidRequest(`principal must be an id without NUL or malformed Unicode (got ${quoted(params.principal)})`, '/principal', 'path')
       return { kind: params.kind as 'user' | 'group', id: params.principal }
     },
-    schedule: (body) => check.schedule({ expiresAt: expiry(body.expiresAt), startsAt: instant(body.startsAt) }),
+    schedule: (body, at = '') => check.schedule({ expiresAt: instant(body.expiresAt, `${at}/expiresAt`), startsAt: instant(body.startsAt, `${at}/startsAt`) }, at),
     reasonOf (request) {
-      if (!queryDecodes(request.url, 'reason')) return invalidRequest()
+      if (!queryDecodes(request.url, 'reason')) return invalidRequest('reason must be percent-encoded UTF-8', '/reason', 'query')
       return (request.query as { reason?: string }).reason
     }
   }

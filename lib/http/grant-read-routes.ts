@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { GranteeRef, Principal } from '../../fastify-plugin.js'
 import { isSeq } from '../decision/ids.js'
 import { ANONYMOUS, userPrincipal } from '../decision/principal.js'
-import { codes } from '../errors.js'
+import { codes, quoted } from '../errors.js'
 import { invalidRequest, type GrantRoutesDeps, type RequestInput } from './grant-input.js'
 import { documented } from './route-docs.js'
 import type { Schemas } from './schemas.js'
@@ -12,14 +12,14 @@ import type { Schemas } from './schemas.js'
 const DEFAULT_AUDIT_PAGE = 50
 
 export function grantReadRoutes (app: FastifyInstance, { grants, queries }: GrantRoutesDeps, s: Schemas, input: RequestInput): void {
-  const { check, actorOf, target } = input
+  const { actorOf, target, knownTarget, query: inQuery } = input
   const config = { permission: 'authenticated' as const }
 
   app.get('/:resource/:id/grants', {
     config,
     schema: { ...documented('listGrants'), params: s.resourceParams }
   }, async (request) => {
-    const ref = target(request.params)
+    const ref = knownTarget(request.params)
     await grants.mustManage(actorOf(request), ref)
     return { resource: ref.resource, id: ref.id, ...await queries.managedGrants(ref) }
   })
@@ -28,16 +28,20 @@ export function grantReadRoutes (app: FastifyInstance, { grants, queries }: Gran
     config,
     schema: { ...documented('explainAccess'), params: s.resourceParams, querystring: s.explainQuery }
   }, async (request) => {
-    const ref = target(request.params)
+    const ref = knownTarget(request.params)
     await grants.mustManage(actorOf(request), ref)
     const query = request.query as { kind: 'user' | 'anonymous', principal?: string, groups?: string | string[], privilege?: string }
     let principal: Principal
     if (query.kind === 'anonymous') {
-      if (query.principal !== undefined || query.groups !== undefined) invalidRequest()
+      if (query.principal !== undefined) invalidRequest('principal must be absent when kind is anonymous', '/principal', 'query')
+      if (query.groups !== undefined) invalidRequest('groups must be absent when kind is anonymous', '/groups', 'query')
       principal = ANONYMOUS
     } else {
       const groups = query.groups === undefined ? [] : Array.isArray(query.groups) ? query.groups : [query.groups]
-      if (!check.id(query.principal) || !groups.every(check.id)) invalidRequest()
+      if (query.principal === undefined) invalidRequest('principal is required when kind is user', '/principal', 'query')
+      if (!inQuery.id(query.principal)) invalidRequest(`principal must be an id without NUL or malformed Unicode (got ${quoted(query.principal)})`, '/principal', 'query')
+      const bad = groups.findIndex((group) => !inQuery.id(group))
+      if (bad >= 0) invalidRequest(`groups must be ids without NUL or malformed Unicode (got ${quoted(groups[bad])})`, `/groups/${bad}`, 'query')
       principal = userPrincipal(query.principal as string, groups)
     }
     const explanation = await queries.explain(principal, ref, query.privilege ?? null)
@@ -46,10 +50,17 @@ export function grantReadRoutes (app: FastifyInstance, { grants, queries }: Gran
 
   function auditFilter (query: { limit?: string, before?: string, kind?: string, principal?: string }) {
     let grantee: GranteeRef | undefined
-    if (query.kind !== undefined) grantee = check.grantee(query.kind === 'anonymous' ? { kind: 'anonymous' } : { kind: query.kind, id: query.principal })
-    else if (query.principal !== undefined) invalidRequest()
+    if (query.kind !== undefined) {
+      if (query.kind === 'anonymous') {
+        grantee = { kind: 'anonymous' }
+      } else {
+        if (query.principal === undefined) invalidRequest(`principal is required when kind is ${query.kind}`, '/principal', 'query')
+        if (!inQuery.id(query.principal)) invalidRequest(`principal must be an id without NUL or malformed Unicode (got ${quoted(query.principal)})`, '/principal', 'query')
+        grantee = { kind: query.kind as 'user' | 'group', id: query.principal as string }
+      }
+    } else if (query.principal !== undefined) invalidRequest('principal needs kind (user, group or anonymous)', '/kind', 'query')
     // The schema's pattern admits 19 digits; past the bigint range is no entry.
-    if (query.before !== undefined && !isSeq(query.before)) invalidRequest()
+    if (query.before !== undefined && !isSeq(query.before)) invalidRequest(`before must be the next of an earlier page (got ${quoted(query.before)})`, '/before', 'query')
     return { limit: query.limit === undefined ? DEFAULT_AUDIT_PAGE : Number(query.limit), before: query.before, grantee }
   }
 

@@ -8,21 +8,29 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest, RouteOptions } f
 import type { Principal } from '../../fastify-plugin.js'
 import { MANAGE } from '../decision/policy.js'
 import { requiresStepUp } from '../decision/step-up.js'
-import { codes } from '../errors.js'
+import { codes, invalidInput, quoted } from '../errors.js'
+import { fieldName } from '../service/validation.js'
 import { grantChangeRoutes, grantSetRoutes } from './grant-change-routes.js'
 import { formatRevision, REVISION_HEADER } from '../revision.js'
 import { committedRevision, requestInput, type GrantRoutesDeps } from './grant-input.js'
 import { grantReadRoutes } from './grant-read-routes.js'
 import { memberRoutes } from './member-routes.js'
-import { buildSchemas } from './schemas.js'
+import { buildSchemas, schemaRefusal, type SchemaError } from './schemas.js'
 import { buildSharedSchemas } from './shared-schemas.js'
 import { createStepUpGate } from './step-up.js'
 
 const READING = new Set(['GET', 'HEAD', 'OPTIONS'])
 
+/** A refusal of the client's input: the error body, plus where the value was (`field`, `in`). */
+function sendRefusal (reply: FastifyReply, err: Error & { statusCode?: number, code?: string, field?: string, in?: string }) {
+  const statusCode = err.statusCode ?? 400
+  return reply.code(statusCode).send({ statusCode, code: err.code, error: STATUS_CODES[statusCode], message: err.message, field: err.field, in: err.in })
+}
+
 export const grantRoutes: FastifyPluginAsync<GrantRoutesDeps> = async (app, deps) => {
   // No coercion: `["read"]`, 123, null or true are not a privilege.
-  const ajv = new Ajv({ coerceTypes: false, useDefaults: false, removeAdditional: false, allErrors: false, strict: false })
+  // verbose: each error carries the value and its schema, for a refusal that names both.
+  const ajv = new Ajv({ coerceTypes: false, useDefaults: false, removeAdditional: false, allErrors: false, strict: false, verbose: true })
   // The shared schemas: to this scope's validator, and through addSchema to
   // the serializer Fastify builds for the scope (and to an OpenAPI document).
   for (const shared of buildSharedSchemas(deps.settings)) {
@@ -31,11 +39,13 @@ export const grantRoutes: FastifyPluginAsync<GrantRoutesDeps> = async (app, deps
   }
   app.setValidatorCompiler(({ schema }) => ajv.compile(schema))
 
-  app.setErrorHandler((err: Error & { code?: string, statusCode?: number, validation?: unknown }, request, reply) => {
+  app.setErrorHandler((err: Error & { code?: string, statusCode?: number, validation?: SchemaError[], validationContext?: string }, request, reply) => {
     if (err.validation !== undefined) {
+      const refusal = schemaRefusal(err.validation, err.validationContext, quoted, fieldName)
       request.log.info({ validation: err.message }, 'fastify-default-deny: invalid grant request')
-      return reply.send(new codes.FST_DEFAULT_DENY_INVALID_REQUEST())
+      return sendRefusal(reply, invalidInput(new codes.FST_DEFAULT_DENY_INVALID_REQUEST(refusal.message), refusal))
     }
+    if (err.code === 'FST_DEFAULT_DENY_INVALID_REQUEST') return sendRefusal(reply, err)
     if (typeof err.code === 'string' && err.code.startsWith('FST_DEFAULT_DENY_')) return reply.send(err)
     if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
       // Fastify's own client errors (malformed JSON, body too large, media type).
@@ -76,7 +86,7 @@ export const grantRoutes: FastifyPluginAsync<GrantRoutesDeps> = async (app, deps
   })
 
   const schemas = buildSchemas()
-  const input = requestInput(deps.settings)
+  const input = requestInput(deps.settings, deps.types)
   grantReadRoutes(app, deps, schemas, input)
   grantChangeRoutes(app, deps, schemas, input)
   grantSetRoutes(app, deps, schemas, input)

@@ -20,7 +20,7 @@ export function memberRoutes (app: FastifyInstance, { grants, members }: GrantRo
   }
   const membershipOf = (request: FastifyRequest): { group: string, member: MemberRef } => {
     const params = request.params as { kind: string, member: string }
-    return check.membership(groupOf(request.params), { kind: params.kind, id: params.member })
+    return input.path.membership(groupOf(request.params), { kind: params.kind, id: params.member }, { group: '/group', kind: '/kind', id: '/member' })
   }
   // Before and after as for a grant: `['member']` while it is one.
   const change = (group: string, member: MemberRef, was: boolean, is: boolean) =>

@@ -35,8 +35,8 @@ const MEMBER_CHANGE = [400, 401, 403, 404, 422, 503] as const
 // happen to changes.
 const ERRORS: Record<Status, string | Record<Kind, string>> = {
   400: {
-    read: 'Invalid request (FST_DEFAULT_DENY_INVALID_REQUEST): a parameter of the wrong type, out of bounds or unknown',
-    change: 'Invalid request (FST_DEFAULT_DENY_INVALID_REQUEST), such as a wrong type, an extra property, an unknown privilege, a past expiresAt or a reason with NUL or a lone surrogate; or a malformed JSON body. Nothing is written'
+    read: 'Invalid request (FST_DEFAULT_DENY_INVALID_REQUEST): a parameter of the wrong type, out of bounds or unknown, or an unknown resource type. The message names the parameter and the rule; field and in say where it is',
+    change: 'Invalid request (FST_DEFAULT_DENY_INVALID_REQUEST), such as a wrong type, an extra property, an unknown privilege or resource type, a past expiresAt or a reason with NUL or a lone surrogate; or a malformed JSON body. The message names the field and the rule; field and in say where it is. Nothing is written'
   },
   401: {
     read: 'No valid token (FST_DEFAULT_DENY_UNAUTHORIZED)',

@@ -30,12 +30,14 @@ export function buildSharedSchemas (settings: Pick<Settings, 'maxIdLength' | 'pr
   const schemas: Record<SharedName, Record<string, unknown>> = {
     Error: {
       type: 'object',
-      description: 'The body of every refusal: generic on purpose, the details go to the server log',
+      description: 'The body of every refusal. A refusal of the client\'s own input (400) says what to fix: `message` names the field and the rule, `field` and `in` say where the value was. Any other refusal is generic on purpose: the details go to the server log',
       properties: {
         statusCode: { type: 'integer', description: 'the HTTP status' },
         code: { type: 'string', description: 'a stable code, such as FST_DEFAULT_DENY_FORBIDDEN' },
         error: { type: 'string', description: 'the status text' },
-        message: { type: 'string' }
+        message: { type: 'string', description: 'for a 400, the field and the rule, e.g. privilege must be one of read, edit, delete, manage (got "wirte")' },
+        field: { type: 'string', description: 'for a 400, a JSON pointer to the refused value within its part of the request, e.g. /grants/3/expiresAt' },
+        in: { type: 'string', enum: ['body', 'path', 'query', 'header'], description: 'for a 400, the part of the request the field is in' }
       }
     },
     Id: { type: 'string', minLength: 1, maxLength: settings.maxIdLength, description: 'a resource type, resource id, user, group or principal id' },

@@ -2,10 +2,10 @@
 // cases directly, with its own transaction if it likes; input errors answer
 // FST_DEFAULT_DENY_INVALID_GRANT with the reason.
 import { isExpression, sql, type Kysely } from 'kysely'
-import type { DefaultDenyApi, Principal, ServiceCallOptions } from '../../fastify-plugin.js'
+import type { DefaultDenyApi, GrantInput, GrantRefusal, Principal, ServiceCallOptions } from '../../fastify-plugin.js'
 import { ANONYMOUS } from '../decision/principal.js'
 import { isSeq } from '../decision/ids.js'
-import { codes } from '../errors.js'
+import { codes, invalidInput } from '../errors.js'
 import { formatRevision, presentedRevision } from '../revision.js'
 import type { RulesLayer } from '../rules/reloader.js'
 import type { GrantService, Instance, Trusted } from './grants.js'
@@ -18,7 +18,10 @@ export const MAX_CHECK_MANY = 10_000
 /** The most grants one `grantMany` call takes: an import calls it once per chunk, inside one transaction. */
 export const MAX_GRANT_MANY = 10_000
 
-export const invalidGrant = (message: string): never => { throw new codes.FST_DEFAULT_DENY_INVALID_GRANT(message) }
+/** The service API's refusal of its input; `field` is a JSON pointer into the call's input (`error.field`). */
+export const invalidGrant = (message: string, field?: string): never => {
+  throw invalidInput(new codes.FST_DEFAULT_DENY_INVALID_GRANT(message), { field })
+}
 
 export interface ApiProps {
   readonly grants: GrantService
@@ -37,7 +40,7 @@ export interface ApiProps {
 }
 
 type ReadMethods = Pick<DefaultDenyApi, 'check' | 'checkMany' | 'filter' | 'listIds' | 'listGrants' | 'scanGrants' | 'getOwner' | 'explain' | 'audit' | 'verifyAudit'>
-type WriteMethods = Pick<DefaultDenyApi, 'grant' | 'grantMany' | 'revoke' | 'replace' | 'setOwner' | 'forgetResource' | 'purgeExpired'>
+type WriteMethods = Pick<DefaultDenyApi, 'grant' | 'grantMany' | 'validateGrants' | 'revoke' | 'replace' | 'setOwner' | 'forgetResource' | 'purgeExpired'>
 type MemberMethods = Pick<DefaultDenyApi, 'addMember' | 'removeMember' | 'listMembers' | 'groupsOf'>
 
 const db = (options?: ServiceCallOptions): Kysely<any> | undefined => options?.db
@@ -52,50 +55,54 @@ const contextOf = (check: Validators, options: ServiceCallOptions | undefined, f
 
 /** The resource type and privilege of a question about many resources. */
 function typeTarget (check: Validators, target: unknown): { resource: string, privilege: string } {
-  if (typeof target !== 'object' || target === null) return invalidGrant('expected an object')
+  if (typeof target !== 'object' || target === null) return invalidGrant('the target must be an object', '')
   const { resource, privilege } = target as Record<string, unknown>
-  if (!check.id(resource)) invalidGrant('resource must be a valid id')
-  return { resource: resource as string, privilege: check.privilege(privilege) }
+  const { resource: type } = check.target({ resource, id: null })
+  check.knownType(type)
+  return { resource: type, privilege: check.privilege(privilege) }
 }
 
 function readMethods ({ queries, validators: check }: ApiProps): ReadMethods {
   return {
     async check (principal: Principal, target, options) {
       const ref = check.target(target)
+      check.knownType(ref.resource)
       const privilege = check.privilege(target.privilege)
       return await queries.check(principal, ref, privilege, db(options), revisionOf(options))
     },
     async checkMany (principal: Principal, target, options) {
       const { resource, privilege } = typeTarget(check, target)
       const ids: unknown = target.ids
-      if (!Array.isArray(ids) || ids.length > MAX_CHECK_MANY) invalidGrant(`ids must be an array of at most ${MAX_CHECK_MANY} ids`)
-      if (!(ids as unknown[]).every(check.id)) invalidGrant('ids must all be valid ids')
+      if (!Array.isArray(ids) || ids.length > MAX_CHECK_MANY) invalidGrant(`ids must be an array of at most ${MAX_CHECK_MANY} ids`, '/ids')
+      if (!(ids as unknown[]).every(check.id)) invalidGrant('ids must all be non-empty strings without NUL or malformed Unicode', '/ids')
       return await queries.checkMany(principal, resource, ids as string[], privilege, db(options), revisionOf(options))
     },
     filter (principal: Principal, target, id) {
       const { resource, privilege } = typeTarget(check, target)
       const column = typeof id === 'string' && id.length > 0
         ? sql.ref(id)
-        : isExpression(id) ? id : invalidGrant('id must be a column name or a Kysely expression')
+        : isExpression(id) ? id : invalidGrant('id must be a column name or a Kysely expression', '')
       return queries.filter(principal, resource, privilege, column)
     },
     async listIds (principal: Principal, target, options) {
       const { resource, privilege } = typeTarget(check, target)
       const after = target.after ?? ''
-      if (after !== '' && !check.id(after)) invalidGrant('after must be a valid id')
+      if (after !== '' && !check.id(after)) invalidGrant('after must be an id (the last of the previous page)', '/after')
       const limit = target.limit ?? 100
-      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) invalidGrant('limit must be an integer from 1 to 1000')
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) invalidGrant('limit must be an integer from 1 to 1000', '/limit')
       return await queries.listIds(principal, resource, privilege, after, limit, db(options), revisionOf(options))
     },
     async listGrants (target, options) {
-      return await queries.listGrants(check.target(target), db(options))
+      const ref = check.target(target)
+      check.knownType(ref.resource)
+      return await queries.listGrants(ref, db(options))
     },
     async scanGrants (filter = {}, options) {
       const limit = filter.limit ?? 1000
-      if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) invalidGrant('limit must be an integer from 1 to 10000')
+      if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) invalidGrant('limit must be an integer from 1 to 10000', '/limit')
       const after = filter.after ?? null
-      if (after !== null && !isSeq(after)) invalidGrant('after must be the next of an earlier page')
-      if (filter.resource !== undefined && !check.id(filter.resource)) invalidGrant('resource must be a valid id')
+      if (after !== null && !isSeq(after)) invalidGrant('after must be the next of an earlier page', '/after')
+      if (filter.resource !== undefined) check.target({ resource: filter.resource, id: null })
       const grantee = filter.grantee === undefined ? undefined : check.grantee(filter.grantee)
       const scan = { ...(grantee === undefined ? {} : { grantee }), ...(filter.resource === undefined ? {} : { resource: filter.resource }) }
       return await queries.scanGrants(scan, after, limit, db(options))
@@ -106,17 +113,18 @@ function readMethods ({ queries, validators: check }: ApiProps): ReadMethods {
     },
     async explain (principal, target, options) {
       const ref = check.target(target)
+      check.knownType(ref.resource)
       const asked = target.privilege === undefined ? null : check.privilege(target.privilege)
       return await queries.explain(principal, ref, asked, db(options))
     },
     async audit (filter = {}, options) {
       const limit = filter.limit ?? 50
-      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) invalidGrant('limit must be an integer from 1 to 1000')
-      if (filter.before !== undefined && !isSeq(filter.before)) invalidGrant('before must be an entry seq')
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) invalidGrant('limit must be an integer from 1 to 1000', '/limit')
+      if (filter.before !== undefined && !isSeq(filter.before)) invalidGrant('before must be an entry seq', '/before')
       return await queries.audit({
         limit,
         before: filter.before,
-        resource: filter.resource === undefined ? undefined : check.target(filter.resource),
+        resource: filter.resource === undefined ? undefined : check.target(filter.resource, true, '/resource'),
         grantee: filter.grantee === undefined ? undefined : check.grantee(filter.grantee)
       }, db(options))
     },
@@ -129,6 +137,12 @@ function readMethods ({ queries, validators: check }: ApiProps): ReadMethods {
 function writeMethods ({ grants, validators: check }: ApiProps): WriteMethods {
   const instance = (input: unknown) => check.target(input, false) as Instance
   const context = (options: ServiceCallOptions | undefined, fallbackActor: unknown = null) => contextOf(check, options, fallbackActor)
+  // One input of grantMany, as it is checked before anything is written.
+  const grantItem = (input: GrantInput, options: ServiceCallOptions | undefined) => {
+    const target = check.target(input)
+    const privilege = check.privilege(input.privilege)
+    return { target, grantee: check.grantee(input.grantee), privilege, ...check.schedule(input), context: context(options, input.grantedBy) }
+  }
   return {
     async grant (input, options) {
       const target = check.target(input)
@@ -140,19 +154,32 @@ function writeMethods ({ grants, validators: check }: ApiProps): WriteMethods {
       return { created: !before.includes(privilege), changed: changed.length > 0, revision: caller.receipt.revision }
     },
     async grantMany (inputs, options) {
-      if (!Array.isArray(inputs) || inputs.length > MAX_GRANT_MANY) invalidGrant(`grants must be an array of at most ${MAX_GRANT_MANY}`)
+      if (!Array.isArray(inputs) || inputs.length > MAX_GRANT_MANY) invalidGrant(`grants must be an array of at most ${MAX_GRANT_MANY}`, '')
       // A refusal says which input: `error.index`.
       const items = inputs.map((input, index) => {
         try {
-          const target = check.target(input)
-          const privilege = check.privilege(input.privilege)
-          return { target, grantee: check.grantee(input.grantee), privilege, ...check.schedule(input), context: context(options, input.grantedBy) }
+          return grantItem(input, options)
         } catch (err) {
           throw Object.assign(err as Error, { index })
         }
       })
       const caller = trusted(options)
       return { created: await grants.grantMany(caller, items), revision: caller.receipt.revision }
+    },
+    async validateGrants (inputs, options) {
+      if (!Array.isArray(inputs) || inputs.length > MAX_GRANT_MANY) invalidGrant(`grants must be an array of at most ${MAX_GRANT_MANY}`, '')
+      const refused: GrantRefusal[] = []
+      for (const [index, input] of inputs.entries()) {
+        try {
+          const { grantee, privilege, target } = grantItem(input, options)
+          await check.eligible(grantee, privilege, target)
+        } catch (err) {
+          const { code, message, field } = err as { code?: unknown, message: string, field?: string }
+          if (typeof code !== 'string' || !code.startsWith('FST_DEFAULT_DENY_')) throw err
+          refused.push({ index, code, message, ...(field === undefined ? {} : { field }) })
+        }
+      }
+      return refused
     },
     async revoke (input, options) {
       const target = check.target(input)
@@ -165,8 +192,8 @@ function writeMethods ({ grants, validators: check }: ApiProps): WriteMethods {
     async replace (input, options) {
       const target = check.target(input)
       const grantee = check.grantee(input.grantee)
-      if (!Array.isArray(input.privileges)) invalidGrant('privileges must be an array')
-      const privileges = input.privileges.map((p) => check.privilege(p))
+      if (!Array.isArray(input.privileges)) invalidGrant('privileges must be an array', '/privileges')
+      const privileges = input.privileges.map((p, i) => check.privilege(p, `/privileges/${i}`))
       const schedule = check.schedule(input)
       const caller = trusted(options)
       const { before, after } = await grants.replace(caller, { target, grantee, privileges, ...schedule }, context(options))
@@ -174,7 +201,10 @@ function writeMethods ({ grants, validators: check }: ApiProps): WriteMethods {
     },
     async setOwner (target, options) {
       const ref = instance(target)
-      if (target.owner !== null && !check.id(target.owner)) invalidGrant('owner must be a valid id or null')
+      if (target.owner !== null) {
+        if (!check.id(target.owner)) invalidGrant('owner must be a non-empty string without NUL or malformed Unicode, or null', '/owner')
+        check.knownType(ref.resource)
+      }
       const caller = trusted(options)
       await grants.setOwner(caller, ref, target.owner, context(options))
       return { revision: caller.receipt.revision }
@@ -187,8 +217,8 @@ function writeMethods ({ grants, validators: check }: ApiProps): WriteMethods {
     },
     async purgeExpired (settings = {}, options) {
       const batchSize = settings.batchSize ?? 1000
-      if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000) invalidGrant('batchSize must be an integer from 1 to 10000')
-      if (options?.db?.isTransaction === true) invalidGrant('purgeExpired runs its own short transactions: call it without a transaction')
+      if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000) invalidGrant('batchSize must be an integer from 1 to 10000', '/batchSize')
+      if (options?.db?.isTransaction === true) invalidGrant('purgeExpired runs its own short transactions: call it without a transaction', '')
       const caller = trusted(options)
       return { purged: await grants.purgeExpired(caller, batchSize, context(options)), revision: caller.receipt.revision }
     }
@@ -198,7 +228,7 @@ function writeMethods ({ grants, validators: check }: ApiProps): WriteMethods {
 function memberMethods ({ members, validators: check }: ApiProps): MemberMethods {
   const context = (options?: ServiceCallOptions) => contextOf(check, options)
   const input = (value: unknown) => {
-    if (typeof value !== 'object' || value === null) return invalidGrant('expected an object')
+    if (typeof value !== 'object' || value === null) return invalidGrant('the membership must be an object { group, member }', '')
     const { group, member } = value as Record<string, unknown>
     return check.membership(group, member)
   }
@@ -214,7 +244,7 @@ function memberMethods ({ members, validators: check }: ApiProps): MemberMethods
       return { removed: await members.remove(caller, group, member, context(options)), revision: caller.receipt.revision }
     },
     async listMembers (group, options) {
-      if (!check.id(group)) invalidGrant('group must be a valid id')
+      if (!check.id(group)) invalidGrant('group must be a non-empty string without NUL or malformed Unicode', '')
       return await members.list(group, db(options))
     },
     async groupsOf (principal, options) {

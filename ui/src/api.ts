@@ -12,7 +12,11 @@ export interface Config {
 export interface Grantee { kind: 'user' | 'group' | 'anonymous', id?: string }
 
 export class ApiError extends Error {
-  constructor (readonly status: number, readonly code: string | null) {
+  /**
+   * `detail`: for a refusal of what the page sent (400), the server's words
+   * naming the field and the rule, and the field as a JSON pointer.
+   */
+  constructor (readonly status: number, readonly code: string | null, readonly detail: { message: string, field: string | null } | null = null) {
     super(`${status} ${code ?? ''}`)
   }
 }
@@ -92,8 +96,12 @@ export async function call<T> (method: string, route: string, { query, body }: C
   let data: unknown = null
   try { data = text === '' ? null : JSON.parse(text) } catch { data = null }
   if (!response.ok) {
-    const code = typeof (data as { code?: unknown } | null)?.code === 'string' ? (data as { code: string }).code : null
-    throw new ApiError(response.status, code)
+    const body = (typeof data === 'object' && data !== null ? data : {}) as { code?: unknown, message?: unknown, field?: unknown }
+    const code = typeof body.code === 'string' ? body.code : null
+    const detail = response.status === 400 && typeof body.message === 'string'
+      ? { message: body.message, field: typeof body.field === 'string' ? body.field : null }
+      : null
+    throw new ApiError(response.status, code, detail)
   }
   return data as T
 }

@@ -1,6 +1,9 @@
 // The API's refusals as sentences a person can act on. Codes are the
-// plugin's stable ones (lib/errors.ts); the wording never repeats anything
-// the server sent, so nothing attacker-controlled is read out as ours.
+// plugin's stable ones (lib/errors.ts); the wording is the page's own, so
+// nothing attacker-controlled is read out as ours. The one exception is a
+// refusal of what this page itself just sent (400): the server names the
+// field and the rule there, and echoes only that input, quoted and cut
+// short, so its words are shown, after the page's own, as text.
 import { ApiError } from './api.js'
 
 export interface Context {
@@ -26,6 +29,7 @@ export function sentence (err: unknown, context: Context = {}): string {
   if (!(err instanceof ApiError)) return 'Something went wrong in the page; nothing was sent.'
   if (err.status === 0) return 'The server could not be reached; nothing was changed.'
   if (err.code === 'FST_DEFAULT_DENY_FORBIDDEN' || err.code === 'FST_DEFAULT_DENY_NOT_FOUND') return context.forbidden ?? DEFAULT_FORBIDDEN
+  if (err.code === 'FST_DEFAULT_DENY_INVALID_REQUEST' && err.detail !== null) return `The request was not accepted: ${err.detail.message}.`
   if (err.code !== null && BY_CODE[err.code] !== undefined) return BY_CODE[err.code] as string
   if (err.status === 401) return BY_CODE.FST_DEFAULT_DENY_UNAUTHORIZED as string
   if (err.status === 403 || err.status === 404) return context.forbidden ?? DEFAULT_FORBIDDEN
