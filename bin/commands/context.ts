@@ -257,7 +257,7 @@ export function parseTarget (resource: string, id: string | undefined, typeLevel
 export function parseInstant (text: string, what: string): Date {
   const date = instantOf(text, { dateOnly: true })
   if (date === null) {
-    throw new UsageError(`${what} '${text}': not a real instant; expected an ISO 8601 date (2027-01-31) or date-time with offset (2027-01-31T12:00:00Z)`)
+    throw new UsageError(`${what} '${text}': expected an ISO 8601 date (2027-01-31) or date-time with offset (2027-01-31T12:00:00Z) that exists on the calendar`)
   }
   return date
 }
