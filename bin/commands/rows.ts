@@ -148,6 +148,9 @@ function attempt (line: number, read: () => GrantInput): Row {
 }
 
 async function * csvRows (file: string): AsyncGenerator<Row> {
+  // Before the parser exists: piped, it starts reading at once, and an error
+  // it meets while nothing iterates it yet would go unhandled.
+  const bad = await invalidLines(file)
   const { parse } = await import('csv-parse')
   const parser = createReadStream(file).pipe(parse({
     bom: true,
@@ -161,7 +164,6 @@ async function * csvRows (file: string): AsyncGenerator<Row> {
       return header
     }
   }))
-  const bad = await invalidLines(file)
   let previous = 1
   try {
     for await (const { record, info } of parser as AsyncIterable<{ record: Record<string, string>, info: { lines: number } }>) {

@@ -51,7 +51,7 @@ t.test('import - : a bad row refuses all of standard input; CSV without --format
   t.match(csv.stderr, /line 1: not JSON/)
   const refused = await world.pipe(JSONL.replace('"read"', '"fly"'), 'import', '-')
   t.equal(refused.code, 3)
-  t.match(refused.stderr, /nothing imported: line 1: .*unknown privilege/)
+  t.match(refused.stderr, /nothing imported: 1 bad row in standard input\n  line 1: invalid grant: privilege must be one of read, edit, delete, manage \(got "fly"\)/)
   t.same(await grantsOf(world), [], 'nothing was granted')
   t.same(await spools(world.dir), [], 'the spooled copies are removed, refused or not')
 })
