@@ -1,20 +1,27 @@
-// Runs the command-line tool as an operator would: a child process on this
-// test's database (a PGlite directory of its own, or its own schema on the
-// server named by DATABASE_URL), the schema passed with --schema. The tool
-// runs compiled from the current sources (cli-build.ts), or from the sources
-// through tsx where a test needs that.
+// Runs the command-line tool on this test's database (a PGlite directory of
+// its own, or its own schema on the server named by DATABASE_URL), the schema
+// passed with --schema. A command runs in this process (bin/main.ts), in a
+// context of its own (bin/commands/io.ts): its arguments, its environment, its
+// standard input and captured output, as a process would have them, without
+// a second of node's start and module loading per command. What needs a real
+// process (the executable itself, a real pipe, the data directory's lock
+// between processes) asks for one: compiled from the current sources
+// (cli-build.ts), or from the sources through tsx.
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { Readable, Writable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import tap from 'tap'
 import { sql, type Kysely } from 'kysely'
 import { runMigrations } from '../lib/store/migrate.js'
 import { createPGliteKysely } from '../lib/store/pglite.js'
 import { postgresKysely } from '../lib/store/postgres.js'
+import { main } from '../bin/main.js'
+import { withIo, type Input, type Output } from '../bin/commands/io.js'
 import { compiledCli } from './cli-build.js'
 import { usingPostgres } from './helper.js'
 
@@ -33,19 +40,27 @@ interface Teardown { teardown: (fn: () => unknown) => void }
 
 export interface RunOptions {
   /**
+   * Run the tool as a child process (`node <compiled bin/cli.js> …args`):
+   * for what only a real process shows (the executable, its exit status, a
+   * pipe, a lock held by another process).
+   */
+  process?: boolean
+  /**
    * Run `node --import tsx bin/cli.ts` instead of the compiled tool: for a
    * module given to the tool that is TypeScript itself (check --app), which
    * must share the plugin's modules with the tool as in an installed package.
+   * A child process too.
    */
   sources?: boolean
 }
 
 /**
- * Runs the tool (`node <compiled bin/cli.js> …args`, or from the sources) with
- * `env`, `input` on its standard input. The tool's failures are its result:
- * only a failed build rejects.
+ * Runs the tool with `env`, `input` on its standard input: in this process,
+ * or as a child process with `process` or `sources`. The tool's failures are
+ * its result: only a failed build rejects.
  */
-export async function runCli (args: string[], env: NodeJS.ProcessEnv, input?: string, { sources = false }: RunOptions = {}): Promise<CliResult> {
+export async function runCli (args: string[], env: NodeJS.ProcessEnv, input?: string, { process: child = false, sources = false }: RunOptions = {}): Promise<CliResult> {
+  if (!child && !sources) return await runInProcess(args, env, input)
   const entry = sources ? ['--import', 'tsx', CLI] : [await compiledCli()]
   return await new Promise((resolve) => {
     const child = execFile(process.execPath, [...entry, ...args], { env, cwd: ROOT, maxBuffer: 256 * 1024 * 1024 }, (err, stdout, stderr) => {
@@ -56,6 +71,31 @@ export async function runCli (args: string[], env: NodeJS.ProcessEnv, input?: st
     })
     if (input !== undefined) child.stdin?.end(input)
   })
+}
+
+/** Collects what is written, as text. */
+function capture (): { stream: Output, text: () => string } {
+  const chunks: Buffer[] = []
+  const stream = new Writable({
+    write (chunk: Buffer | string, _encoding, done) {
+      chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk))
+      done()
+    }
+  })
+  return { stream, text: () => Buffer.concat(chunks).toString('utf8') }
+}
+
+async function runInProcess (args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<CliResult> {
+  const stdout = capture()
+  const stderr = capture()
+  // A pipe, as execFile gives a child: not a terminal, and ended once `input` is read.
+  const stdin: Input = Readable.from(input === undefined ? [] : [Buffer.from(input)])
+  stdin.isTTY = false
+  const code = await withIo({ stdout: stdout.stream, stderr: stderr.stream, stdin, env }, async () => await main(['node', 'fastify-default-deny', ...args]))
+  const out = stdout.text()
+  let json: unknown
+  try { json = JSON.parse(out) } catch { json = undefined }
+  return { code, stdout: out, stderr: stderr.text(), json }
 }
 
 export interface CliWorld {

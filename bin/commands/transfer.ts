@@ -15,6 +15,7 @@ import type { Command } from 'commander'
 import type { DefaultDenyApi, Grant, GranteeRef, GrantInput } from '../../fastify-plugin.js'
 import { audited, EXIT, failure, parseGrantee, print, RefusedError, UsageError, withPermissions } from './context.js'
 import { csvRecord, CSV_COLUMNS, formatOf, readRows, type Format, type Row } from './rows.js'
+import { io } from './io.js'
 
 /** The most bad rows an import lists; it counts them all. */
 const MAX_LISTED = 20
@@ -25,10 +26,10 @@ interface Progress { advance: (rows: number) => void, done: () => void }
 
 /** A bar on a terminal; otherwise a line at every tenth, which a log keeps readable. */
 async function progress (label: string, total: number): Promise<Progress> {
-  if (process.stderr.isTTY === true) {
+  if (io().stderr.isTTY === true) {
     const { default: cliProgress } = await import('cli-progress')
     const bar = new cliProgress.SingleBar({
-      format: `${label} [{bar}] {percentage}% | {value}/{total} rows | {eta_formatted} left`, stream: process.stderr, hideCursor: true
+      format: `${label} [{bar}] {percentage}% | {value}/{total} rows | {eta_formatted} left`, stream: io().stderr, hideCursor: true
     }, cliProgress.Presets.shades_classic)
     bar.start(total, 0)
     return { advance: (rows) => bar.increment(rows), done: () => bar.stop() }
@@ -41,7 +42,7 @@ async function progress (label: string, total: number): Promise<Progress> {
       const reached = Math.floor(done * 10 / total)
       if (reached > tenths) {
         tenths = reached
-        process.stderr.write(`${label}: ${done}/${total} rows (${Math.floor(done * 100 / total)}%)\n`)
+        io().stderr.write(`${label}: ${done}/${total} rows (${Math.floor(done * 100 / total)}%)\n`)
       }
     },
     done: () => {}
@@ -71,12 +72,12 @@ async function checkRows (file: string, name: string, format: Format): Promise<n
 
 /** Standard input as a file both passes can read, and how to remove it. */
 async function spoolStdin (): Promise<{ file: string, remove: () => Promise<void> }> {
-  if (process.stdin.isTTY === true) throw new UsageError('import -: standard input is a terminal; pipe the grants in (… | fastify-default-deny import -)')
+  if (io().stdin.isTTY === true) throw new UsageError('import -: standard input is a terminal; pipe the grants in (… | fastify-default-deny import -)')
   const dir = await mkdtemp(join(tmpdir(), 'fastify-default-deny-import-'))
   const remove = async () => { await rm(dir, { recursive: true, force: true }) }
   try {
     const file = join(dir, 'stdin')
-    await pipeline(process.stdin, createWriteStream(file, { mode: 0o600 }))
+    await pipeline(io().stdin, createWriteStream(file, { mode: 0o600 }))
     return { file, remove }
   } catch (err) {
     await remove()
@@ -188,7 +189,7 @@ Examples:
           }
         }
         const source = Readable.from(grants(), { objectMode: true })
-        const sink = file === undefined ? process.stdout : createWriteStream(file)
+        const sink = file === undefined ? io().stdout : createWriteStream(file)
         if (format === 'csv') {
           const { stringify } = await import('csv-stringify')
           await pipeline(source, stringify({ header: true, columns: [...CSV_COLUMNS] }), sink, { end: file !== undefined })
