@@ -5,8 +5,8 @@
 // standard input and captured output, as a process would have them, without
 // a second of node's start and module loading per command. What needs a real
 // process (the executable itself, a real pipe, the data directory's lock
-// between processes) asks for one: compiled from the current sources
-// (cli-build.ts), or from the sources through tsx.
+// between processes) asks for one, compiled from the current sources
+// (cli-build.ts), or from the sources through tsx where a test needs that.
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
@@ -26,7 +26,6 @@ import { compiledCli } from './cli-build.js'
 import { usingPostgres } from './helper.js'
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url))
-export const CLI = join(ROOT, 'bin', 'cli.ts')
 
 export interface CliResult {
   code: number
@@ -46,10 +45,10 @@ export interface RunOptions {
    */
   process?: boolean
   /**
-   * Run `node --import tsx bin/cli.ts` instead of the compiled tool: for a
-   * module given to the tool that is TypeScript itself (check --app), which
-   * must share the plugin's modules with the tool as in an installed package.
-   * A child process too.
+   * A child process running `node --import tsx bin/cli.ts` instead of the
+   * compiled tool: for a module given to the tool that is TypeScript itself
+   * and reads its own process's environment (check --app), which must share
+   * the plugin's modules with the tool as in an installed package.
    */
   sources?: boolean
 }
@@ -59,9 +58,9 @@ export interface RunOptions {
  * or as a child process with `process` or `sources`. The tool's failures are
  * its result: only a failed build rejects.
  */
-export async function runCli (args: string[], env: NodeJS.ProcessEnv, input?: string, { process: child = false, sources = false }: RunOptions = {}): Promise<CliResult> {
-  if (!child && !sources) return await runInProcess(args, env, input)
-  const entry = sources ? ['--import', 'tsx', CLI] : [await compiledCli()]
+export async function runCli (args: string[], env: NodeJS.ProcessEnv, input?: string, { process: inChild = false, sources = false }: RunOptions = {}): Promise<CliResult> {
+  if (!inChild && !sources) return await runInProcess(args, env, input)
+  const entry = sources ? ['--import', 'tsx', join(ROOT, 'bin', 'cli.ts')] : [await compiledCli()]
   return await new Promise((resolve) => {
     const child = execFile(process.execPath, [...entry, ...args], { env, cwd: ROOT, maxBuffer: 256 * 1024 * 1024 }, (err, stdout, stderr) => {
       const code = err === null ? 0 : typeof err.code === 'number' ? err.code : 1
@@ -147,8 +146,11 @@ export function childEnv (): NodeJS.ProcessEnv {
   return env
 }
 
-/** A database and schema for one test, with the plugin's migrations applied unless `migrate` is false. */
-export async function cliWorld (t: Teardown, { migrate = true } = {}): Promise<CliWorld> {
+/**
+ * A database and schema for one test, with the plugin's migrations applied
+ * unless `migrate` is false; its commands run as child processes with `process`.
+ */
+export async function cliWorld (t: Teardown, { migrate = true, process: inChild = false } = {}): Promise<CliWorld> {
   const schema = `dd_cli_${process.pid}_${randomBytes(4).toString('hex')}`
   const dir = await mkdtemp(join(tmpdir(), 'dd-cli-'))
   t.teardown(() => rm(dir, { recursive: true, force: true }))
@@ -162,8 +164,8 @@ export async function cliWorld (t: Teardown, { migrate = true } = {}): Promise<C
   } else {
     env.PGLITE_DIR = await sharedPGliteDir()
   }
-  const cli = async (...args: string[]) => await runCli([...args, '--schema', schema], env)
-  const pipe = async (input: string, ...args: string[]) => await runCli([...args, '--schema', schema], env, input)
+  const cli = async (...args: string[]) => await runCli([...args, '--schema', schema], env, undefined, { process: inChild })
+  const pipe = async (input: string, ...args: string[]) => await runCli([...args, '--schema', schema], env, input, { process: inChild })
   const withDb = async <T>(work: (db: Kysely<any>) => Promise<T>): Promise<T> => {
     const db = usingPostgres ? postgresKysely(process.env.DATABASE_URL as string, { max: 1 }) : await createPGliteKysely(env.PGLITE_DIR)
     try {
