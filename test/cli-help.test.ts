@@ -10,8 +10,8 @@ import t from 'tap'
 import { packageVersion } from '../bin/commands/version.js'
 import { childEnv, ROOT, runCli } from './cli-helper.js'
 
-// Each command is a process of its own that opens the database (seconds on
-// PGlite, more on a busy machine): more time than the suite's default.
+// Each command opens the database afresh (most of a second on PGlite,
+// more on a busy machine): more time than the suite's default.
 t.setTimeout(360_000)
 
 const COMMANDS = [

@@ -174,8 +174,8 @@ export async function cliWorld (t: Teardown, { migrate = true, process: inChild 
       await db.destroy()
     }
   }
-  // The same runMigrations that `migrate up` calls, in this process: a
-  // command's start is seconds, and test/cli-migrate.test.ts runs the command.
+  // The same runMigrations that `migrate up` calls, without the command's
+  // parsing and plugin: test/cli-migrate.test.ts runs the command.
   // Unmigrated, the embedded database is still created: only `migrate up`
   // would create it, and the tests of a fresh schema ask other commands too.
   if (migrate) await withDb(async (db) => await runMigrations(db, { schema }))
