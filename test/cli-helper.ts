@@ -1,20 +1,27 @@
-// Runs the command-line tool as an operator would: a child process on this
-// test's database (a PGlite directory of its own, or its own schema on the
-// server named by DATABASE_URL), the schema passed with --schema. The tool
-// runs compiled from the current sources (cli-build.ts), or from the sources
-// through tsx where a test needs that.
+// Runs the command-line tool on this test's database (a PGlite directory of
+// its own, or its own schema on the server named by DATABASE_URL), the schema
+// passed with --schema. A command runs in this process (bin/main.ts), in a
+// context of its own (bin/commands/io.ts): its arguments, its environment, its
+// standard input and captured output, as a process would have them, without
+// a second of node's start and module loading per command. What needs a real
+// process (the executable itself, a real pipe, the data directory's lock
+// between processes) asks for one, compiled from the current sources
+// (cli-build.ts), or from the sources through tsx where a test needs that.
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { Readable, Writable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import tap from 'tap'
 import { sql, type Kysely } from 'kysely'
 import { runMigrations } from '../lib/store/migrate.js'
 import { createPGliteKysely } from '../lib/store/pglite.js'
 import { postgresKysely } from '../lib/store/postgres.js'
+import { main } from '../bin/main.js'
+import { withIo, type Input, type Output } from '../bin/commands/io.js'
 import { compiledCli } from './cli-build.js'
 import { usingPostgres } from './helper.js'
 
@@ -22,7 +29,6 @@ import { usingPostgres } from './helper.js'
 export const CLI_RESOURCES = ['document', 'folder', 'page']
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url))
-export const CLI = join(ROOT, 'bin', 'cli.ts')
 
 export interface CliResult {
   code: number
@@ -36,20 +42,28 @@ interface Teardown { teardown: (fn: () => unknown) => void }
 
 export interface RunOptions {
   /**
-   * Run `node --import tsx bin/cli.ts` instead of the compiled tool: for a
-   * module given to the tool that is TypeScript itself (check --app), which
-   * must share the plugin's modules with the tool as in an installed package.
+   * Run the tool as a child process (`node <compiled bin/cli.js> …args`):
+   * for what only a real process shows (the executable, its exit status, a
+   * pipe, a lock held by another process).
+   */
+  process?: boolean
+  /**
+   * A child process running `node --import tsx bin/cli.ts` instead of the
+   * compiled tool: for a module given to the tool that is TypeScript itself
+   * and reads its own process's environment (check --app), which must share
+   * the plugin's modules with the tool as in an installed package.
    */
   sources?: boolean
 }
 
 /**
- * Runs the tool (`node <compiled bin/cli.js> …args`, or from the sources) with
- * `env`, `input` on its standard input. The tool's failures are its result:
- * only a failed build rejects.
+ * Runs the tool with `env`, `input` on its standard input: in this process,
+ * or as a child process with `process` or `sources`. The tool's failures are
+ * its result: only a failed build rejects.
  */
-export async function runCli (args: string[], env: NodeJS.ProcessEnv, input?: string, { sources = false }: RunOptions = {}): Promise<CliResult> {
-  const entry = sources ? ['--import', 'tsx', CLI] : [await compiledCli()]
+export async function runCli (args: string[], env: NodeJS.ProcessEnv, input?: string, { process: inChild = false, sources = false }: RunOptions = {}): Promise<CliResult> {
+  if (!inChild && !sources) return await runInProcess(args, env, input)
+  const entry = sources ? ['--import', 'tsx', join(ROOT, 'bin', 'cli.ts')] : [await compiledCli()]
   return await new Promise((resolve) => {
     const child = execFile(process.execPath, [...entry, ...args], { env, cwd: ROOT, maxBuffer: 256 * 1024 * 1024 }, (err, stdout, stderr) => {
       const code = err === null ? 0 : typeof err.code === 'number' ? err.code : 1
@@ -59,6 +73,31 @@ export async function runCli (args: string[], env: NodeJS.ProcessEnv, input?: st
     })
     if (input !== undefined) child.stdin?.end(input)
   })
+}
+
+/** Collects what is written, as text. */
+function capture (): { stream: Output, text: () => string } {
+  const chunks: Buffer[] = []
+  const stream = new Writable({
+    write (chunk: Buffer | string, _encoding, done) {
+      chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk))
+      done()
+    }
+  })
+  return { stream, text: () => Buffer.concat(chunks).toString('utf8') }
+}
+
+async function runInProcess (args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<CliResult> {
+  const stdout = capture()
+  const stderr = capture()
+  // A pipe, as execFile gives a child: not a terminal, and ended once `input` is read.
+  const stdin: Input = Readable.from(input === undefined ? [] : [Buffer.from(input)])
+  stdin.isTTY = false
+  const code = await withIo({ stdout: stdout.stream, stderr: stderr.stream, stdin, env }, async () => await main(['node', 'fastify-default-deny', ...args]))
+  const out = stdout.text()
+  let json: unknown
+  try { json = JSON.parse(out) } catch { json = undefined }
+  return { code, stdout: out, stderr: stderr.text(), json }
 }
 
 export interface CliWorld {
@@ -110,8 +149,11 @@ export function childEnv (): NodeJS.ProcessEnv {
   return env
 }
 
-/** A database and schema for one test, with the plugin's migrations applied unless `migrate` is false. */
-export async function cliWorld (t: Teardown, { migrate = true } = {}): Promise<CliWorld> {
+/**
+ * A database and schema for one test, with the plugin's migrations applied
+ * unless `migrate` is false; its commands run as child processes with `process`.
+ */
+export async function cliWorld (t: Teardown, { migrate = true, process: inChild = false } = {}): Promise<CliWorld> {
   const schema = `dd_cli_${process.pid}_${randomBytes(4).toString('hex')}`
   const dir = await mkdtemp(join(tmpdir(), 'dd-cli-'))
   t.teardown(() => rm(dir, { recursive: true, force: true }))
@@ -130,8 +172,8 @@ export async function cliWorld (t: Teardown, { migrate = true } = {}): Promise<C
   const config = join(dir, 'tool.config.mjs')
   await writeFile(config, `export default { resources: ${JSON.stringify(CLI_RESOURCES)} }\n`)
   const withConfig = (args: string[]) => args.includes('--config') ? args : ['--config', config, ...args]
-  const cli = async (...args: string[]) => await runCli([...withConfig(args), '--schema', schema], env)
-  const pipe = async (input: string, ...args: string[]) => await runCli([...withConfig(args), '--schema', schema], env, input)
+  const cli = async (...args: string[]) => await runCli([...withConfig(args), '--schema', schema], env, undefined, { process: inChild })
+  const pipe = async (input: string, ...args: string[]) => await runCli([...withConfig(args), '--schema', schema], env, input, { process: inChild })
   const withDb = async <T>(work: (db: Kysely<any>) => Promise<T>): Promise<T> => {
     const db = usingPostgres ? postgresKysely(process.env.DATABASE_URL as string, { max: 1 }) : await createPGliteKysely(env.PGLITE_DIR)
     try {
@@ -140,8 +182,8 @@ export async function cliWorld (t: Teardown, { migrate = true } = {}): Promise<C
       await db.destroy()
     }
   }
-  // The same runMigrations that `migrate up` calls, in this process: a
-  // command's start is seconds, and test/cli/cli-migrate.test.ts runs the command.
+  // The same runMigrations that `migrate up` calls, without the command's
+  // parsing and plugin: test/cli/cli-migrate.test.ts runs the command.
   // Unmigrated, the embedded database is still created: only `migrate up`
   // would create it, and the tests of a fresh schema ask other commands too.
   if (migrate) await withDb(async (db) => await runMigrations(db, { schema }))

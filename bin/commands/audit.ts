@@ -4,6 +4,7 @@ import type { Command } from 'commander'
 import type { AuditEntry, AuditVerification, DefaultDenyApi, GranteeRef, ResourceRef } from '../../fastify-plugin.js'
 import { isSeq } from '../../lib/decision/ids.js'
 import { EXIT, granteeText, parseCount, parseGrantee, parseInstant, parseTarget, print, UsageError, withPermissions } from './context.js'
+import { io } from './io.js'
 
 /** The service API's largest page. */
 const PAGE = 1000
@@ -147,7 +148,7 @@ Example (a nightly cron job):
           first = entry?.seq === verification.brokenAt ? entry : null
         }
         print(command, report(verification, first), { ...verification, first })
-        if (!verification.ok) process.exitCode = EXIT.AUDIT_BROKEN
+        if (!verification.ok) io().exitCode = EXIT.AUDIT_BROKEN
       })
     })
 }

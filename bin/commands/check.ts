@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify'
 import type { SecurityFinding } from '../../fastify-plugin.js'
 import { reasonOf } from '../../lib/error-reason.js'
 import { EXIT, print, readyForCheck, UsageError, withPermissions } from './context.js'
+import { io } from './io.js'
 
 /** The app from `--app`: its default export (or `build`), a Fastify instance or a function returning one. */
 async function loadApp (file: string): Promise<FastifyInstance> {
@@ -34,7 +35,7 @@ function report (command: Command, findings: readonly SecurityFinding[]): void {
   const lines = findings.flatMap((f) => [`${f.acknowledged ? 'acknowledged ' : ''}${f.level}  ${f.id}: ${f.message}`, `  hint: ${f.hint}`])
   lines.push(findings.length === 0 ? 'no findings' : `${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}${findings.length > open.length ? `, ${findings.length - open.length} acknowledged` : ''}`)
   print(command, lines, { findings, errors, warnings })
-  if (errors > 0) process.exitCode = EXIT.CHECK_FAILED
+  if (errors > 0) io().exitCode = EXIT.CHECK_FAILED
 }
 
 export function checkCommand (program: Command): void {

@@ -10,6 +10,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Kysely } from 'kysely'
 import type { DefaultDenyApi, FastifyDefaultDenyOptions, GranteeRef, MemberRef, Principal, ResourceRef } from '../../fastify-plugin.js'
 import { reasonOf } from '../../lib/error-reason.js'
+import { io } from './io.js'
 import { visible } from './terminal.js'
 import { parseInstant as instantOf } from '../../lib/decision/instant.js'
 
@@ -43,8 +44,9 @@ export const globals = (command: Command): GlobalOptions => command.optsWithGlob
 
 /** Prints a result: the words on a terminal, or exactly one JSON document with `--json`, naming the database it came from. */
 export function print (command: Command, words: string | string[], json: object): void {
-  if (globals(command).json === true) process.stdout.write(`${JSON.stringify(opened === undefined ? json : { database: opened, ...json }, null, 2)}\n`)
-  else for (const line of Array.isArray(words) ? words : [words]) process.stdout.write(`${visible(line)}\n`)
+  const { stdout, opened } = io()
+  if (globals(command).json === true) stdout.write(`${JSON.stringify(opened === undefined ? json : { database: opened, ...json }, null, 2)}\n`)
+  else for (const line of Array.isArray(words) ? words : [words]) stdout.write(`${visible(line)}\n`)
 }
 
 /** The plugin options from `--config`: the module's default export (or `options`), an object or a function returning one. */
@@ -73,7 +75,7 @@ export type DatabaseLocation = { kind: 'postgres', url: string, from: string } |
  * would refuse is refused here by the same rule.
  */
 export async function databaseLocation (config: Record<string, unknown>): Promise<DatabaseLocation> {
-  const env = process.env.DATABASE_URL
+  const env = io().env.DATABASE_URL
   const [url, from] = env !== undefined && env !== '' ? [env, 'DATABASE_URL'] : [config.connectionString, "the config's connectionString"]
   if (url !== undefined) {
     const { postgresUrl } = await import('../../lib/option-values.js')
@@ -84,7 +86,7 @@ export async function databaseLocation (config: Record<string, unknown>): Promis
     }
   }
   const { DEFAULT_PGLITE_DIR } = await import('../../lib/store/pglite.js')
-  const dir = process.env.PGLITE_DIR
+  const dir = io().env.PGLITE_DIR
   return { kind: 'embedded', dir: resolve(dir !== undefined && dir !== '' ? dir : DEFAULT_PGLITE_DIR) }
 }
 
@@ -105,11 +107,8 @@ export class MissingDatabaseError extends Error {
   readonly code = 'no-database'
 }
 
-// One command per process: the database it opened, for its output and its errors.
-let opened: string | undefined
-
 /** The database the command opened, as its output names it (undefined before it opened one). */
-export const openedDatabase = (): string | undefined => opened
+export const openedDatabase = (): string | undefined => io().opened
 
 /**
  * Opens the database and says which, on standard error unless `--json`
@@ -132,8 +131,8 @@ export async function openDatabase (command: Command, config: Record<string, unk
     const { createPGliteKysely } = await import('../../lib/store/pglite.js')
     db = await createPGliteKysely(location.dir)
   }
-  opened = text
-  if (globals(command).json !== true) process.stderr.write(`database: ${text}\n`)
+  io().opened = text
+  if (globals(command).json !== true) io().stderr.write(`database: ${text}\n`)
   return db
 }
 
@@ -301,6 +300,7 @@ export function failure (err: unknown): { code: number, message: string, errorCo
   if (cause !== undefined && !message.includes(reasonOf(cause))) message += `: ${reasonOf(cause)}`
   // 42P01: undefined table. The CLI never migrates by itself.
   if (code === '42P01' || (cause as { code?: unknown } | undefined)?.code === '42P01') {
+    const opened = io().opened
     message += ` (are the migrations applied${opened === undefined ? '' : ` to ${opened}`}? run: fastify-default-deny migrate up)`
   }
   return { code: EXIT.FAILURE, message, ...(typeof code === 'string' ? { errorCode: code } : {}) }

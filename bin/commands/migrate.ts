@@ -3,6 +3,7 @@ import { createInterface } from 'node:readline/promises'
 import type { Command } from 'commander'
 import type { DownPlan } from '../../lib/store/migrate.js'
 import { globals, print, RefusedError, withDatabase } from './context.js'
+import { io } from './io.js'
 
 const AUDIT_TABLE = 'default_deny_audit'
 
@@ -16,11 +17,11 @@ async function confirm (command: Command, schema: string, plan: DownPlan, losses
   const needsAudit = auditRows !== undefined
   if (opts.yes === true && (!needsAudit || opts.discardAudit === true)) return
   const what = `reverting ${plan.migration} drops ${losses.join('; ')}`
-  const interactive = process.stdin.isTTY && process.stderr.isTTY && globals(command).json !== true
+  const interactive = io().stdin.isTTY && io().stderr.isTTY && globals(command).json !== true
   if (interactive) {
-    const prompt = createInterface({ input: process.stdin, output: process.stderr })
+    const prompt = createInterface({ input: io().stdin, output: io().stderr })
     try {
-      process.stderr.write(`${what}.\n`)
+      io().stderr.write(`${what}.\n`)
       const typed = await prompt.question(`Type the schema's name (${schema}) to drop them: `)
       const sure = typed.trim() === schema && (!needsAudit || (await prompt.question(
         `This destroys ${auditRows} audit entries: the record of who changed what. Type 'discard the audit trail' to go on: `)).trim() === 'discard the audit trail')

@@ -16,6 +16,7 @@ import type { Command } from 'commander'
 import type { DefaultDenyApi, Grant, GranteeRef, GrantInput } from '../../fastify-plugin.js'
 import { audited, EXIT, failure, globals, openedDatabase, parseGrantee, print, RefusedError, UsageError, withPermissions } from './context.js'
 import { csvRecord, CSV_COLUMNS, formatOf, readRows, type Format, type Row } from './rows.js'
+import { io } from './io.js'
 
 /** The most bad rows an import lists; it counts them all. */
 const MAX_LISTED = 20
@@ -26,10 +27,10 @@ interface Progress { advance: (rows: number) => void, done: () => void }
 
 /** A bar on a terminal; otherwise a line at every tenth, which a log keeps readable. */
 async function progress (label: string, total: number): Promise<Progress> {
-  if (process.stderr.isTTY === true) {
+  if (io().stderr.isTTY === true) {
     const { default: cliProgress } = await import('cli-progress')
     const bar = new cliProgress.SingleBar({
-      format: `${label} [{bar}] {percentage}% | {value}/{total} rows | {eta_formatted} left`, stream: process.stderr, hideCursor: true
+      format: `${label} [{bar}] {percentage}% | {value}/{total} rows | {eta_formatted} left`, stream: io().stderr, hideCursor: true
     }, cliProgress.Presets.shades_classic)
     bar.start(total, 0)
     return { advance: (rows) => bar.increment(rows), done: () => bar.stop() }
@@ -42,7 +43,7 @@ async function progress (label: string, total: number): Promise<Progress> {
       const reached = Math.floor(done * 10 / total)
       if (reached > tenths) {
         tenths = reached
-        process.stderr.write(`${label}: ${done}/${total} rows (${Math.floor(done * 100 / total)}%)\n`)
+        io().stderr.write(`${label}: ${done}/${total} rows (${Math.floor(done * 100 / total)}%)\n`)
       }
     },
     done: () => {}
@@ -93,12 +94,12 @@ async function checkRows (permissions: DefaultDenyApi, file: string, name: strin
 
 /** Standard input as a file both passes can read, and how to remove it. */
 async function spoolStdin (): Promise<{ file: string, remove: () => Promise<void> }> {
-  if (process.stdin.isTTY === true) throw new UsageError('import -: standard input is a terminal; pipe the grants in (… | fastify-default-deny import -)')
+  if (io().stdin.isTTY === true) throw new UsageError('import -: standard input is a terminal; pipe the grants in (… | fastify-default-deny import -)')
   const dir = await mkdtemp(join(tmpdir(), 'fastify-default-deny-import-'))
   const remove = async () => { await rm(dir, { recursive: true, force: true }) }
   try {
     const file = join(dir, 'stdin')
-    await pipeline(process.stdin, createWriteStream(file, { mode: 0o600 }))
+    await pipeline(io().stdin, createWriteStream(file, { mode: 0o600 }))
     return { file, remove }
   } catch (err) {
     await remove()
@@ -219,7 +220,7 @@ Examples:
           if (whole) yield `${count === 0 ? '' : '\n  '}],\n  "exported": ${count}\n}\n`
         }
         const source = Readable.from(grants(), { objectMode: true })
-        const out = sink ?? process.stdout
+        const out = sink ?? io().stdout
         if (format === 'csv' && !whole) {
           const { stringify } = await import('csv-stringify')
           await pipeline(source, stringify({ header: true, columns: [...CSV_COLUMNS] }), out, { end: file !== undefined })

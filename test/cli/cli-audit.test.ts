@@ -5,8 +5,8 @@ import t from 'tap'
 import { sql } from 'kysely'
 import { cliWorld } from '../cli-helper.js'
 
-// Each command is a process of its own that opens the database (seconds on
-// PGlite, more on a busy machine): more time than the suite's default.
+// Each command opens the database afresh (most of a second on PGlite,
+// more on a busy machine): more time than the suite's default.
 t.setTimeout(360_000)
 
 const ENTRY_KEYS = ['action', 'actor', 'after', 'at', 'before', 'grantee', 'hash', 'id', 'reason', 'requestId', 'resource', 'schedule', 'seq']

@@ -5,8 +5,8 @@ import { join } from 'node:path'
 import t from 'tap'
 import { cliWorld, grantsOf } from '../cli-helper.js'
 
-// Each command is a process of its own that opens the database (seconds on
-// PGlite, more on a busy machine): more time than the suite's default.
+// Each command opens the database afresh (most of a second on PGlite,
+// more on a busy machine): more time than the suite's default.
 t.setTimeout(360_000)
 
 t.test('refused and malformed commands write nothing', async (t) => {

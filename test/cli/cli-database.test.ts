@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import { childEnv, runCli } from '../cli-helper.js'
 
-// Each command that opens PGlite is a process of its own (seconds).
+// Each command opens PGlite afresh (most of a second, more on a busy machine).
 t.setTimeout(240_000)
 
 interface Teardown { teardown: (fn: () => unknown) => void }

@@ -5,8 +5,8 @@ import { withoutRevision } from '../helper.js'
 
 const LSN = /^[0-9A-F]{1,8}\/[0-9A-F]{1,8}$/
 
-// Each command is a process of its own that opens the database (seconds on
-// PGlite, more on a busy machine): more time than the suite's default.
+// Each command opens the database afresh (most of a second on PGlite,
+// more on a busy machine): more time than the suite's default.
 t.setTimeout(360_000)
 
 t.test('grant, list (a resource, a type, a grantee), explain, revoke', async (t) => {

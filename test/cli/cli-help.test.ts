@@ -8,10 +8,10 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import t from 'tap'
 import { packageVersion } from '../../bin/commands/version.js'
-import { ROOT, runCli } from '../cli-helper.js'
+import { childEnv, ROOT, runCli } from '../cli-helper.js'
 
-// Each command is a process of its own that opens the database (seconds on
-// PGlite, more on a busy machine): more time than the suite's default.
+// Each command opens the database afresh (most of a second on PGlite,
+// more on a busy machine): more time than the suite's default.
 t.setTimeout(360_000)
 
 const COMMANDS = [
@@ -54,11 +54,26 @@ t.test('--version: the package.json version, without a database', async (t) => {
   const { version } = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8'))
   for (const flag of ['--version', '-V']) {
     // From the sources (bin/commands/version.ts), as the header says; the installed layout is the next test's.
-    const out = await runCli([flag], env, undefined, { sources: true })
+    const out = await runCli([flag], env)
     t.equal(out.code, 0, `${flag} exits 0`)
     t.equal(out.stdout, `${version}\n`, `${flag} prints the version`)
   }
   t.notOk(existsSync(env.PGLITE_DIR), '--version opens no database')
+})
+
+t.test('the executable: its output and exit status, as a process', async (t) => {
+  const env = { ...childEnv(), PGLITE_DIR: join(ROOT, '.data', `never-${process.pid}`), DATABASE_URL: '' }
+  const { version } = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8'))
+  const asked = await runCli(['--version'], env, undefined, { process: true })
+  t.same([asked.code, asked.stdout, asked.stderr], [0, `${version}\n`, ''], '--version exits 0, printing the version')
+  const usage = await runCli(['grant', 'user:alice'], env, undefined, { process: true })
+  t.equal(usage.code, 2, 'a usage error exits 2')
+  t.match(usage.stderr, /missing required argument/)
+  t.equal(usage.stdout, '')
+  const missing = await runCli(['list', 'document', 'd01', '--json'], env, undefined, { process: true })
+  t.equal(missing.code, 1, 'a failure exits 1')
+  t.match(missing.json, { error: { exitCode: 1, message: /no embedded database in / } }, 'and says why, in JSON with --json')
+  t.notOk(existsSync(env.PGLITE_DIR), 'nothing was created')
 })
 
 t.test('--version in an installed package: dist/bin, another package.json on the way', async (t) => {

@@ -16,11 +16,13 @@ const JSONL = [
 
 const CSV = 'granteeKind,granteeId,resource,id,privilege\nuser,bob,folder,f1,read\nanonymous,,folder,public,read\n'
 
-// tsx keeps its cache in the temporary directory too.
+// A real pipe into a process of its own, whose temporary directory (TMPDIR)
+// is this test's, to see the spooled copy go: these worlds run their commands
+// as child processes. tsx keeps its cache in the temporary directory too.
 const spools = async (dir: string) => (await readdir(dir)).filter((name) => name.startsWith('fastify-default-deny-import-'))
 
 t.test('import - : JSON Lines by default, CSV with --format csv, the spool removed', async (t) => {
-  const world = await cliWorld(t)
+  const world = await cliWorld(t, { process: true })
   // The spool goes to the temporary directory: this test's, to see it emptied.
   world.env.TMPDIR = world.dir
 
@@ -41,7 +43,7 @@ t.test('import - : JSON Lines by default, CSV with --format csv, the spool remov
 })
 
 t.test('import - : a bad row refuses all of standard input; CSV without --format is not JSON', async (t) => {
-  const world = await cliWorld(t)
+  const world = await cliWorld(t, { process: true })
   world.env.TMPDIR = world.dir
   const bad = await world.pipe(`${JSONL}{"grantee":{"kind":"robot","id":"x"},"resource":"document","id":"2","privilege":"read"}\n`, 'import', '-')
   t.equal(bad.code, 3, bad.stderr)

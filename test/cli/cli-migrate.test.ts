@@ -4,8 +4,8 @@ import { migrations } from '../../migrations/index.js'
 import { cliWorld, runCli } from '../cli-helper.js'
 import { usingPostgres } from '../helper.js'
 
-// Each command is a process of its own that opens the database (seconds on
-// PGlite, more on a busy machine): more time than the suite's default.
+// Each command opens the database afresh (most of a second on PGlite,
+// more on a busy machine): more time than the suite's default.
 t.setTimeout(360_000)
 
 const ALL = Object.keys(migrations).sort()

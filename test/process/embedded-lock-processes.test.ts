@@ -67,7 +67,7 @@ t.test('beside a running app, a second server and the CLI fail at once, naming t
   t.match(second.stderr, /DATABASE_URL/, 'and says what to do')
   t.notMatch(second.stdout, /listening/, 'it never started')
 
-  const cli = await runCli(['list', 'document', 'd01', '--json'], { ...childEnv(), PGLITE_DIR: dir, DATABASE_URL: '' })
+  const cli = await runCli(['list', 'document', 'd01', '--json'], { ...childEnv(), PGLITE_DIR: dir, DATABASE_URL: '' }, undefined, { process: true })
   t.equal(cli.code, 1, 'the CLI exits 1')
   t.match(cli.stderr, names)
   t.equal(cli.json.error.code, 'FST_DEFAULT_DENY_DATABASE_LOCKED')
@@ -78,7 +78,7 @@ t.test('beside a running app, a second server and the CLI fail at once, naming t
   app.child.stdin.end()
   t.equal(await app.exited, 0)
   t.notOk(existsSync(join(dir, LOCK_FILE)), 'the lock is released when its process exits')
-  const after = await runCli(['list', 'document', 'd01', '--json'], { ...childEnv(), PGLITE_DIR: dir, DATABASE_URL: '' })
+  const after = await runCli(['list', 'document', 'd01', '--json'], { ...childEnv(), PGLITE_DIR: dir, DATABASE_URL: '' }, undefined, { process: true })
   t.equal(after.code, 0, after.stderr)
   t.match(after.json.grants, [{ grantee: { kind: 'user', id: 'carol' }, privilege: 'read' }], "the first app's grant is there")
 })
