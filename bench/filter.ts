@@ -67,7 +67,7 @@ async function main (): Promise<void> {
   const permissions: Array<typeof app.permissions> = []
   for (const schema of schemas) {
     await app.register(async (scope) => {
-      await scope.register(defaultDeny, { db, schema, migrate: false, grantRoutes: false })
+      await scope.register(defaultDeny, { db, schema, migrate: false, grantRoutes: false, resources: ['document'] })
       permissions.push(scope.permissions)
     })
   }

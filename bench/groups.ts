@@ -58,7 +58,7 @@ try {
 
   const app = Fastify({ logger: false })
   await app.register(jwt, { secret: 'bench-secret-that-is-long-enough-for-hs256-0123456789' })
-  await app.register(defaultDeny, { db, schema, migrate: false, grantRoutes: false })
+  await app.register(defaultDeny, { db, schema, migrate: false, grantRoutes: false, resources: ['document'] })
   await app.ready()
   const users = [
     { name: 'one group, from the token', principal: userPrincipal('token', ['one']) },

@@ -97,7 +97,10 @@ t.test('the only explicit manage holder may be removed while an edit holder stil
     await grant(app, 'ed', 'edit')
     const res = await app.inject({ method: 'DELETE', url: `${GRANTS}/user/mgr/manage`, headers: as('ed') })
     t.equal(res.statusCode, 200)
-    t.same(res.json(), { grantee: { kind: 'user', id: 'mgr' }, before: ['manage'], after: [] })
+    t.same(res.json(), {
+      grantee: { kind: 'user', id: 'mgr' }, before: ['manage'], after: [], changed: ['manage'],
+      schedule: { before: [{ privilege: 'manage', startsAt: null, expiresAt: null }], after: [] }
+    })
     t.same(await rows(built), ['user:ed:edit'], 'the manage grant is gone')
   })
 

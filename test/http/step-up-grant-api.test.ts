@@ -62,7 +62,11 @@ t.test('with the second factor the same changes go through', async (t) => {
   const olga = as('olga', { amr: ['pwd', 'mfa'] })
   const add = await app.inject({ ...changes[0], headers: olga } as never)
   t.equal(add.statusCode, 201)
-  t.same(add.json(), { grantee: carol, before: ['edit', 'read'], after: ['delete', 'edit', 'read'] })
+  const undated = (privileges: string[]) => privileges.map((privilege) => ({ privilege, startsAt: null, expiresAt: null }))
+  t.same(add.json(), {
+    grantee: carol, before: ['edit', 'read'], after: ['delete', 'edit', 'read'], changed: ['delete'],
+    schedule: { before: undated(['edit', 'read']), after: undated(['delete', 'edit', 'read']) }
+  })
   t.equal((await app.inject({ method: 'PUT', url: '/permissions/groups/team/members/user/dan', headers: olga })).statusCode, 201)
   t.equal((await app.inject({ method: 'POST', url: '/permissions/bulk', headers: as('root', { su: true, amr: ['otp'] }), payload: { revoke: [{ resource: 'document', id: 'd1', grantee: carol, privilege: 'delete' }] } })).statusCode, 200, 'a superuser with it')
   const after = await state()
