@@ -4,7 +4,7 @@
 // killed outright leaves a lock the next opener takes over.
 import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -24,6 +24,13 @@ async function scratch (t: Teardown): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'dd-lock-'))
   t.teardown(() => rm(dir, { recursive: true, force: true }))
   return dir
+}
+
+// The tool knows the resource types its config declares, as an operator's would.
+async function toolConfig (t: Teardown): Promise<string> {
+  const file = join(await scratch(t), 'tool.config.mjs')
+  await writeFile(file, "export default { resources: ['document'] }\n")
+  return file
 }
 
 interface Holder { child: ChildProcessWithoutNullStreams, pid: number, address: string, exited: Promise<number | null> }
@@ -67,7 +74,7 @@ t.test('beside a running app, a second server and the CLI fail at once, naming t
   t.match(second.stderr, /DATABASE_URL/, 'and says what to do')
   t.notMatch(second.stdout, /listening/, 'it never started')
 
-  const cli = await runCli(['list', 'document', 'd01', '--json'], { ...childEnv(), PGLITE_DIR: dir, DATABASE_URL: '' }, undefined, { process: true })
+  const cli = await runCli(['--config', await toolConfig(t), 'list', 'document', 'd01', '--json'], { ...childEnv(), PGLITE_DIR: dir, DATABASE_URL: '' }, undefined, { process: true })
   t.equal(cli.code, 1, 'the CLI exits 1')
   t.match(cli.stderr, names)
   t.equal(cli.json.error.code, 'FST_DEFAULT_DENY_DATABASE_LOCKED')
@@ -78,7 +85,7 @@ t.test('beside a running app, a second server and the CLI fail at once, naming t
   app.child.stdin.end()
   t.equal(await app.exited, 0)
   t.notOk(existsSync(join(dir, LOCK_FILE)), 'the lock is released when its process exits')
-  const after = await runCli(['list', 'document', 'd01', '--json'], { ...childEnv(), PGLITE_DIR: dir, DATABASE_URL: '' }, undefined, { process: true })
+  const after = await runCli(['--config', await toolConfig(t), 'list', 'document', 'd01', '--json'], { ...childEnv(), PGLITE_DIR: dir, DATABASE_URL: '' }, undefined, { process: true })
   t.equal(after.code, 0, after.stderr)
   t.match(after.json.grants, [{ grantee: { kind: 'user', id: 'carol' }, privilege: 'read' }], "the first app's grant is there")
 })
