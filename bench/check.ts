@@ -48,7 +48,7 @@ async function serve (): Promise<void> {
   const { default: defaultDeny, runMigrations, postgresKysely, guardPool, kyselyPool } = await import('../lib/index.js')
   const { PGlite } = await import('@electric-sql/pglite')
   const { PGlitePool } = await import('../lib/store/pglite.js')
-  const { registerRunner } = await import('../lib/store/check.js')
+  const { declareCapabilities } = await import('../lib/store/database.js')
   const { default: pg } = await import('pg')
 
   const schema = `dd_bench_check_${process.pid}`
@@ -68,7 +68,7 @@ async function serve (): Promise<void> {
     const pglite = await PGlite.create()
     const pool = new PGlitePool(pglite)
     db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) })
-    registerRunner(db, pool.run)
+    declareCapabilities(db, { direct: pool.run, listen: pool.listen, embedded: true })
     // Prepared too, the fastest way PGlite offers: parse once, then bind and
     // execute over its wire protocol. The anchor must take its turn on the
     // one connection like everything else, so it goes through the pool.

@@ -21,7 +21,7 @@ import { createSecurityCheck } from './security/check.js'
 import { createCache } from './cache/index.js'
 import { invalid } from './option-values.js'
 import { ReadPath } from './service/reads.js'
-import { inProcessListenOf } from './store/channel.js'
+import { databaseOf } from './store/database.js'
 import { createReadRoute, type ReadRoute } from './store/replicas.js'
 import { formatRevision } from './revision.js'
 import { loadAssets } from './admin/assets.js'
@@ -85,7 +85,7 @@ const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, op
     await runMigrations(db, { schema: settings.schema })
   }
 
-  if (settings.replicas !== null && inProcessListenOf(db) !== undefined) invalid('replicas', 'needs PostgreSQL: the embedded database has no standbys')
+  if (settings.replicas !== null && databaseOf(db).embedded) invalid('replicas', 'needs PostgreSQL: the embedded database has no standbys')
   const { reader, writer, audit, members: memberStore } = createStore(db, settings.schema, settings)
   const policy = settings.policy
   const cache = settings.cache === null

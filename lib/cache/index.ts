@@ -5,7 +5,8 @@ import type { Kysely } from 'kysely'
 import type { CacheStats } from '../../fastify-plugin.js'
 import type { CacheSettings } from '../cache-option.js'
 import { invalid } from '../option-values.js'
-import { changeChannel, inProcessListenOf } from '../store/channel.js'
+import { changeChannel } from '../store/channel.js'
+import { databaseOf } from '../store/database.js'
 import { insertPosition } from '../store/positions.js'
 import type { GrantReader } from '../store/reader.js'
 import { CachedCheck } from './cached-check.js'
@@ -32,11 +33,11 @@ export interface CacheProps {
 
 export function createCache ({ settings, db, connectionString, schema, reader, log }: CacheProps): CacheSetup {
   const cache = new DecisionCache(settings)
-  const listen = inProcessListenOf(db)
+  const { listen } = databaseOf(db)
   const url = settings.listenConnectionString ?? connectionString
   let feed: ChangeFeed
   if (url !== null) feed = postgresFeed({ connectionString: url, schema, cache, log, heartbeat: settings.heartbeat })
-  else if (listen !== undefined) feed = inProcessFeed(listen, changeChannel(schema), cache, async () => await insertPosition(db))
+  else if (listen !== null) feed = inProcessFeed(listen, changeChannel(schema), cache, async () => await insertPosition(db))
   else invalid('cache.listenConnectionString', "is required with a 'db' of your own: the cache listens for changes on a connection of its own")
   return {
     cached: new CachedCheck(cache, reader),

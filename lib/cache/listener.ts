@@ -5,7 +5,8 @@
 // are served.
 import pg from 'pg'
 import { parseRevision } from '../revision.js'
-import { quotedChannel, type InProcessListen } from '../store/channel.js'
+import { quotedChannel } from '../store/channel.js'
+import type { InProcessListen } from '../store/database.js'
 import { INSERT_POSITION } from '../store/positions.js'
 import { applyNotification } from './changes.js'
 import type { DecisionCache } from './decision-cache.js'

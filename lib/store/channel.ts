@@ -14,17 +14,3 @@ export function changeChannel (schema: string): string {
 export function quotedChannel (schema: string): string {
   return `"${changeChannel(schema).replace(/"/g, '""')}"`
 }
-
-/** Subscribes to a channel on an embedded database, where LISTEN works within the one process; resolves to the unsubscribe. */
-export type InProcessListen = (channel: string, onPayload: (payload: string) => void) => Promise<() => Promise<void>>
-
-const inProcess = new WeakMap<object, InProcessListen>()
-
-/** Lets the decision cache listen on the embedded database behind `db`. */
-export function registerInProcessListen (db: object, listen: InProcessListen): void {
-  inProcess.set(db, listen)
-}
-
-export function inProcessListenOf (db: object): InProcessListen | undefined {
-  return inProcess.get(db)
-}

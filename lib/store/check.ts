@@ -9,6 +9,8 @@ import { CompiledQuery, sql, type Expression, type Kysely, type RawBuilder, type
 import type { Principal, ResourceRef } from '../../fastify-plugin.js'
 import type { CheckPlan } from '../decision/policy.js'
 import type { Budget } from './deadline.js'
+import type { DirectRunner } from './database.js'
+import { databaseOf } from './database.js'
 import { bindText, groupsText, type GroupScope } from './predicates.js'
 
 /**
@@ -17,21 +19,6 @@ import { bindText, groupsText, type GroupScope } from './predicates.js'
  * planned once per connection, then only bound and executed.
  */
 export const PREPARED_MARKER = '/* fastify-default-deny: prepared */'
-
-/**
- * Runs one statement on a connection of the pool behind a Kysely instance the
- * plugin built, skipping Kysely's executor: the route check is the one
- * statement on every request's path. With a budget it sends nothing once the
- * budget is spent while waiting for the connection.
- */
-export type DirectRunner = (text: string, values: unknown[], budget?: Budget) => Promise<ReadonlyArray<Record<string, unknown>>>
-
-const runners = new WeakMap<Kysely<any>, DirectRunner>()
-
-/** Lets the check reach the pool behind `db` directly. */
-export function registerRunner (db: Kysely<any>, runner: DirectRunner): void {
-  runners.set(db, runner)
-}
 
 // The conditions every form of the check is built from, written once. `$1`
 // type, `$3` accepted privileges, `$4` user id (null for anonymous), `$5`
@@ -147,7 +134,7 @@ export class CheckStatement {
   readonly #one: string
   readonly #oneUntil: string
   readonly #many: string
-  readonly #direct: DirectRunner | undefined
+  readonly #direct: DirectRunner | null
   readonly #filter: string
   readonly #list: string
 
@@ -156,7 +143,7 @@ export class CheckStatement {
     this.#one = checkText(scope)
     this.#oneUntil = checkUntilText(scope)
     this.#many = checkManyText(scope)
-    this.#direct = runners.get(db)
+    this.#direct = databaseOf(db).direct
     this.#list = listText(scope)
     this.#filter = filterText(scope)
   }
@@ -213,8 +200,8 @@ export class CheckStatement {
   // and each async layer costs a promise and a turn.
   // A standby's pool (built by the plugin) has a runner of its own; a host transaction has none.
   #execute (text: string, values: unknown[], budget?: Budget, db?: Kysely<any>): Promise<Rows> {
-    const direct = db === undefined ? this.#direct : runners.get(db)
-    if (direct !== undefined) return direct(text, values, budget)
+    const direct = db === undefined ? this.#direct : databaseOf(db).direct
+    if (direct !== null) return direct(text, values, budget)
     return this.#viaKysely(CompiledQuery.raw(text, values), budget, db)
   }
 

@@ -9,8 +9,7 @@ import { PGlite } from '@electric-sql/pglite'
 // import `{ serialize }` failed to link (every PGlite test file died at load).
 import pgProtocol from 'pg-protocol'
 import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } from 'kysely'
-import { registerInProcessListen, type InProcessListen } from './channel.js'
-import { registerRunner, type DirectRunner } from './check.js'
+import { declareCapabilities, type DirectRunner, type InProcessListen } from './database.js'
 import { lockDataDir } from './data-dir-lock.js'
 import { postgresKysely } from './postgres.js'
 
@@ -237,8 +236,7 @@ export async function createPGliteKysely<DB = any> (dataDir?: string): Promise<K
   }
   const pool = new PGlitePool(pglite, unlock)
   const db = new PGliteKysely<DB>(pool)
-  registerRunner(db, pool.run)
-  registerInProcessListen(db, pool.listen)
+  declareCapabilities(db, { direct: pool.run, listen: pool.listen, embedded: true })
   return db
 }
 

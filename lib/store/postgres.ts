@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto'
 import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } from 'kysely'
 import pg from 'pg'
 import type { PostgresOptions } from '../../fastify-plugin.js'
-import { PREPARED_MARKER, registerRunner, type DirectRunner } from './check.js'
+import { PREPARED_MARKER } from './check.js'
+import { declareCapabilities, type DirectRunner } from './database.js'
 
 /**
  * Attaches the listeners that keep a lost connection from crashing the
@@ -119,6 +120,6 @@ export function postgresKysely<DB = any> (connectionString: string, options: Pos
     ...(options.genericPlans === true ? { options: '-c plan_cache_mode=force_generic_plan' } : {})
   }), options.onError)
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: kyselyPool(pool) }) })
-  registerRunner(db, directRunner(pool))
+  declareCapabilities(db, { direct: directRunner(pool) })
   return db
 }
