@@ -20,7 +20,8 @@ import { RulesLayer } from './rules/reloader.js'
 import { createSecurityCheck } from './security/check.js'
 import { createCache } from './cache/index.js'
 import { invalid } from './option-values.js'
-import { ReadPath } from './service/reads.js'
+import { Authorizer } from './service/authorizer.js'
+import { readStack } from './service/reads.js'
 import { databaseOf } from './store/database.js'
 import { createReadRoute, type ReadRoute } from './store/replicas.js'
 import { formatRevision } from './revision.js'
@@ -104,14 +105,14 @@ const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, op
     await standbys.route.start()
     route = standbys.route
   }
-  const reads = new ReadPath({ reader, cached: cache?.cached ?? null, barrier: cache?.feed.barrier ?? null, route })
+  const authorizer = new Authorizer({ policy, reader: readStack({ reader, cached: cache?.cached ?? null, barrier: cache?.feed.barrier ?? null, route, scope: { schema: settings.schema, groupDepth: settings.groupDepth } }) })
   // Annotated types join as their routes are registered (see onRoute below).
   const types = new ResourceTypes(settings.resources.any, settings.resources.declared, settings.groupResource)
   const validators = createValidators(settings, invalidGrant, types)
   const changed = cache?.changed ?? null
   const grants = new GrantService({ reader, writer, audit, policy, settings, validators, changed })
   const members = new MembershipService({ members: memberStore, writer, policy, settings, changed })
-  const queries = new GrantQueries({ reader, audit, policy, members: memberStore, stepUp: settings.stepUp, reads })
+  const queries = new GrantQueries({ reader, audit, policy, members: memberStore, stepUp: settings.stepUp, authorizer })
   // trustProxy: true, and the rest of what an operator should know, is reported at ready.
   const security = createSecurityCheck({ fastify, settings, rules, db })
   const api = createApi({
@@ -136,7 +137,7 @@ const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, op
     route.config = { ...route.config, [kRoute]: compiled } as typeof route.config
   })
 
-  const enforcer = createEnforcer({ settings, reads, policy, rules, caseSensitive })
+  const enforcer = createEnforcer({ settings, authorizer, policy, rules, caseSensitive })
   fastify.decorateRequest(kDeferred, null)
   fastify.addHook('onRequest', enforcer.onRequest)
   if (enforcer.preValidation !== null) fastify.addHook('preValidation', enforcer.preValidation)

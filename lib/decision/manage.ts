@@ -1,13 +1,13 @@
 // Who may see and change a resource's grants, and which changes they may
 // make. Pure: the grant API and the service layer ask, the store supplies facts.
 import type { Principal } from '../../fastify-plugin.js'
-import { holds, type Facts } from './decide.js'
+import { holds, overrides, owns, type Facts } from './rule.js'
 import { MANAGE, managingPrivileges, type Policy } from './policy.js'
 
 /** Owner, superuser, or a holder of `manage` (or of a privilege implying it): who may see and change a resource's grants. */
 export function mayManage (principal: Principal, facts: Facts, policy: Policy): boolean {
   if (principal.kind !== 'user') return false
-  return principal.superuser || (facts.owner !== null && facts.owner === principal.id) || holds(principal, MANAGE, facts, policy)
+  return owns(principal, facts.owner) || holds(principal, MANAGE, facts, policy)
 }
 
 export type ChangeDecision = 'allow' | 'forbidden' | 'escalation'
@@ -22,7 +22,7 @@ export function mayChange (
   principal: Principal, facts: Facts, privilege: string, policy: Policy, allowManageDelegation: boolean
 ): ChangeDecision {
   if (!mayManage(principal, facts, policy)) return 'forbidden'
-  if (principal.superuser || facts.owner === principal.id) return 'allow'
+  if (overrides(principal) || owns(principal, facts.owner)) return 'allow'
   if (!allowManageDelegation && managingPrivileges(policy).has(privilege)) return 'escalation'
   return holds(principal, privilege, facts, policy) ? 'allow' : 'escalation'
 }

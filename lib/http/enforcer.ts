@@ -5,12 +5,12 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Principal } from '../../fastify-plugin.js'
 import { decide } from '../decision/decide.js'
 import { isValidId } from '../decision/ids.js'
-import type { CheckPlan, Policy } from '../decision/policy.js'
+import type { Policy } from '../decision/policy.js'
 import { codes, deniedError } from '../errors.js'
 import type { Settings } from '../options.js'
 import { presentedRevision, REVISION_HEADER } from '../revision.js'
 import type { RulesLayer } from '../rules/reloader.js'
-import type { ReadPath } from '../service/reads.js'
+import type { Authorizer } from '../service/authorizer.js'
 import { Deadlines } from '../store/deadline.js'
 import { createCredentials } from './credentials.js'
 import type { PrincipalSettings } from './principal.js'
@@ -23,8 +23,8 @@ Pick<Settings, 'checkTimeout' | 'lockoutStatus' | 'lockoutRetryAfter' | 'stepUp'
 
 export interface EnforcerProps {
   readonly settings: EnforcerSettings
-  /** The checks' reads: the decision cache, the standbys, revisions. */
-  readonly reads: ReadPath
+  /** Decides the grants part, as it does for `app.permissions`. */
+  readonly authorizer: Authorizer
   readonly policy: Policy
   readonly rules: RulesLayer | null
   /** The router's case sensitivity: rule paths compare the same way. */
@@ -61,7 +61,7 @@ function resourceId (request: FastifyRequest, route: CompiledRoute): unknown {
   return source.extract(request)
 }
 
-export function createEnforcer ({ settings, reads, policy, rules, caseSensitive }: EnforcerProps): Enforcer {
+export function createEnforcer ({ settings, authorizer, policy, rules, caseSensitive }: EnforcerProps): Enforcer {
   const credentials = createCredentials(settings)
   const checks = new Deadlines(settings.checkTimeout)
   const rulesStep = rules === null ? null : createRulesStep(settings, rules, caseSensitive)
@@ -96,16 +96,13 @@ export function createEnforcer ({ settings, reads, policy, rules, caseSensitive 
     if (id !== null && !isValidId(id, settings.maxIdLength)) throw new codes.FST_DEFAULT_DENY_NOT_FOUND()
     // "At least as fresh as": a client that has just changed grants can demand its change be seen.
     const revision = presentedRevision(request.headers[REVISION_HEADER])
-    if (who.superuser) return undefined
-    const target = { resource: requirement.resource, id: id as string | null }
-    const { privilege } = requirement
-    const hit = reads.hit(who, target, privilege, revision)
-    if (hit !== undefined) {
-      decided(hit)
+    const asked = { principal: who, resource: requirement.resource, id: id as string | null, privilege: requirement.privilege }
+    const known = authorizer.known(asked, { revision })
+    if (known !== undefined) {
+      decided(known)
       return undefined
     }
-    const plan = route.plan as CheckPlan
-    return checks.run((budget) => reads.check(who, target, privilege, plan, revision, budget)).then(decided, failed)
+    return checks.run((budget) => authorizer.ask(asked, { revision, budget })).then(decided, failed)
 
     function decided (allowed: boolean): void {
       if (allowed) return

@@ -1,6 +1,5 @@
 import type { FastifyRequest, RouteOptions } from 'fastify'
 import type { Requirement } from '../decision/decide.js'
-import { checkPlan, type CheckPlan } from '../decision/policy.js'
 import { requiresStepUp } from '../decision/step-up.js'
 import { codes } from '../errors.js'
 import type { Settings } from '../options.js'
@@ -16,15 +15,13 @@ export interface CompiledRoute {
   requirement: Requirement
   /** Present for resource requirements only. */
   id: IdSource | null
-  /** What the check looks for, worked out at registration: resource requirements only. */
-  plan: CheckPlan | null
   /** Whether the route's privilege needs a second factor (the `stepUp` option), worked out at registration. */
   stepUp: boolean
 }
 
-const UNANNOTATED = Object.freeze<CompiledRoute>({ requirement: { kind: 'unannotated' }, id: null, plan: null, stepUp: false })
-const PUBLIC = Object.freeze<CompiledRoute>({ requirement: { kind: 'public' }, id: null, plan: null, stepUp: false })
-const AUTHENTICATED = Object.freeze<CompiledRoute>({ requirement: { kind: 'authenticated' }, id: null, plan: null, stepUp: false })
+const UNANNOTATED = Object.freeze<CompiledRoute>({ requirement: { kind: 'unannotated' }, id: null, stepUp: false })
+const PUBLIC = Object.freeze<CompiledRoute>({ requirement: { kind: 'public' }, id: null, stepUp: false })
+const AUTHENTICATED = Object.freeze<CompiledRoute>({ requirement: { kind: 'authenticated' }, id: null, stepUp: false })
 const ANNOTATION_KEYS = new Set(['resource', 'privilege', 'param', 'id'])
 
 function routeParams (url: string): Set<string> {
@@ -61,13 +58,12 @@ export function compileRoute (route: Pick<RouteOptions, 'url' | 'method' | 'conf
     fail(`permission.privilege must be one of: ${[...settings.privileges].join(', ')}`)
   }
   const requirement: Requirement = { kind: 'resource', resource: resource as string, privilege: privilege as string }
-  const plan = checkPlan(settings.policy, privilege as string)
   const stepUp = requiresStepUp(settings.stepUp, privilege as string)
 
   if (id !== undefined && param !== undefined) fail('permission.param and permission.id are exclusive')
-  if (id === false) return Object.freeze<CompiledRoute>({ requirement, id: { kind: 'type' }, plan, stepUp })
+  if (id === false) return Object.freeze<CompiledRoute>({ requirement, id: { kind: 'type' }, stepUp })
   if (typeof id === 'function') {
-    return Object.freeze<CompiledRoute>({ requirement, id: { kind: 'function', extract: id as (request: FastifyRequest) => unknown }, plan, stepUp })
+    return Object.freeze<CompiledRoute>({ requirement, id: { kind: 'function', extract: id as (request: FastifyRequest) => unknown }, stepUp })
   }
   if (id !== undefined) fail('permission.id must be false or a function')
   const paramName = param === undefined ? 'id' : param
@@ -76,7 +72,7 @@ export function compileRoute (route: Pick<RouteOptions, 'url' | 'method' | 'conf
   if (!routeParams(route.url).has(paramName as string)) {
     fail(`the route has no ':${String(paramName)}' parameter (set permission.param, permission.id, or id: false for a type-level check)`)
   }
-  return Object.freeze<CompiledRoute>({ requirement, id: { kind: 'param', name: paramName as string }, plan, stepUp })
+  return Object.freeze<CompiledRoute>({ requirement, id: { kind: 'param', name: paramName as string }, stepUp })
 }
 
 export function compiledRouteOf (config: unknown): CompiledRoute | undefined {

@@ -68,7 +68,7 @@ export class GrantService {
     const { settings, reader, policy } = this.#props
     const facts = actor.principal.superuser
       ? { owner: null, privileges: [] }
-      : await withBudget(settings.checkTimeout, async (budget) => await reader.facts(actor.principal, ref, db, budget))
+      : await withBudget(settings.checkTimeout, async (budget) => await reader.facts(actor.principal, ref, { db, budget }))
     if (!mayManage(actor.principal, facts, policy)) {
       actor.log.info({ actor: actor.principal.id, resource: ref.resource }, 'fastify-default-deny: not a manager')
       throw deniedError(settings.hideForbidden)

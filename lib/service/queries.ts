@@ -1,16 +1,16 @@
 // The read use cases: the check host code asks for, explain, what a manager
 // sees of a resource's grants, and the audit trail. Shared by the service API
 // and the grant routes.
-import { sql, type Expression, type Kysely, type SqlBool } from 'kysely'
+import type { Expression, Kysely, SqlBool } from 'kysely'
 import type { AuditEntry, AuditVerification, Explanation, Grant, GranteeRef, Principal, ResourceRef } from '../../fastify-plugin.js'
 import { explain } from '../decision/explain.js'
-import { checkPlan, type CheckPlan, type Policy } from '../decision/policy.js'
+import type { Policy } from '../decision/policy.js'
 import { explainStepUp, type StepUpPolicy } from '../decision/step-up.js'
 import type { AuditFilter, AuditLog } from '../store/audit.js'
 import type { MembershipStore } from '../store/members.js'
 import type { GrantReader, GrantScan } from '../store/reader.js'
 import type { Instance } from './grants.js'
-import type { ReadPath } from './reads.js'
+import type { Authorizer } from './authorizer.js'
 
 export interface QueriesProps {
   readonly reader: GrantReader
@@ -19,8 +19,8 @@ export interface QueriesProps {
   readonly members: MembershipStore
   /** With the `stepUp` option: explain says which privileges need a second factor. */
   readonly stepUp?: StepUpPolicy | null
-  /** Outside a host transaction, the checks read through it: the decision cache, the standbys, revisions. */
-  readonly reads: ReadPath
+  /** Every check, filter and list of ids is its. */
+  readonly authorizer: Authorizer
 }
 
 /** One grant as a manager sees it, with where it comes from. */
@@ -37,49 +37,28 @@ export interface ManagedGrant {
 export class GrantQueries {
   readonly #props: QueriesProps
 
-  readonly #plans: ReadonlyMap<string, CheckPlan>
-
   constructor (props: QueriesProps) {
     this.#props = Object.freeze({ ...props })
-    this.#plans = new Map([...props.policy.satisfiedBy.keys()].map((privilege) => [privilege, checkPlan(props.policy, privilege)]))
-  }
-
-  // Every known privilege was planned at startup; an unknown one accepts nothing.
-  #plan (privilege: string): CheckPlan {
-    return this.#plans.get(privilege) ?? checkPlan(this.#props.policy, privilege)
   }
 
   /** The decision of a route check, without its time bound. */
   async check (principal: Principal, target: ResourceRef, privilege: string, db?: Kysely<any>, revision: bigint | null = null): Promise<boolean> {
-    if (principal.superuser) return true
-    const plan = this.#plan(privilege)
-    if (db !== undefined) return await this.#props.reader.check(principal, target, plan, undefined, db)
-    const { reads } = this.#props
-    return reads.hit(principal, target, privilege, revision) ?? await reads.check(principal, target, privilege, plan, revision)
+    return await this.#props.authorizer.check({ principal, resource: target.resource, id: target.id, privilege }, { db, revision })
   }
 
   /** One answer per id, in order, from one query. */
   async checkMany (principal: Principal, resource: string, ids: readonly string[], privilege: string, db?: Kysely<any>, revision: bigint | null = null): Promise<boolean[]> {
-    if (principal.superuser) return ids.map(() => true)
-    const plan = this.#plan(privilege)
-    if (db !== undefined) return await this.#props.reader.checkMany(principal, resource, ids, plan, db)
-    return await this.#props.reads.checkMany(principal, resource, ids, plan, revision)
+    return await this.#props.authorizer.checkMany({ principal, resource, ids, privilege }, { db, revision })
   }
 
   /** The check as a condition for a host's own query. */
   filter (principal: Principal, resource: string, privilege: string, id: Expression<unknown>): Expression<SqlBool> {
-    if (principal.superuser) return sql<SqlBool>`true`
-    const plan = this.#plan(privilege)
-    return this.#props.reader.filter(principal, resource, plan, id)
+    return this.#props.authorizer.filter({ principal, resource, privilege }, id)
   }
 
   /** A keyset page of ids: `next` is the `after` of the following page, or null after the last. */
   async listIds (principal: Principal, resource: string, privilege: string, after: string, limit: number, db?: Kysely<any>, revision: bigint | null = null): Promise<{ ids: string[], next: string | null, all: boolean }> {
-    if (principal.superuser) return { ids: [], next: null, all: true }
-    const plan = this.#plan(privilege)
-    const { all, ids } = db !== undefined
-      ? await this.#props.reader.listIds(principal, resource, plan, after, limit, db)
-      : await this.#props.reads.listIds(principal, resource, plan, after, limit, revision)
+    const { all, ids } = await this.#props.authorizer.listIds({ principal, resource, privilege, after, limit }, { db, revision })
     return { ids, next: ids.length === limit ? ids[ids.length - 1] as string : null, all }
   }
 

@@ -1,207 +1,126 @@
-// The check in its four forms, all built from the same SQL conditions and
-// fixed at startup: the route check (one yes/no statement that probes the
-// grant table's unique index once per way a grant can count and stops at the
-// first hit), checkMany (one answer per id), filter (a condition for a host's
-// own query) and listIds (keyset pages of ids). Each decides exactly as
-// `holds` does on the full facts (the property test `check-agrees` holds them
-// to it); explain and the grant API keep reading the full facts.
+// The check's reader interface, and the reader that runs the statements
+// lib/store/rule-sql.ts generates: the route check (one yes/no statement that
+// probes the grant table's unique index once per way a grant can count and
+// stops at the first hit), checkMany (one answer per id), filter (a condition
+// for a host's own query) and listIds (keyset pages of ids). The decision
+// cache, the standbys and a host transaction wrap this same interface.
 import { CompiledQuery, sql, type Expression, type Kysely, type RawBuilder, type SqlBool } from 'kysely'
-import type { Principal, ResourceRef } from '../../fastify-plugin.js'
+import type { Principal } from '../../fastify-plugin.js'
 import type { CheckPlan } from '../decision/policy.js'
+import type { Database, DirectRunner } from './database.js'
 import type { Budget } from './deadline.js'
-import type { DirectRunner } from './database.js'
-import { databaseOf } from './database.js'
-import { bindText, groupsText, type GroupScope } from './predicates.js'
+import { bindText, type GroupScope } from './predicates.js'
+import { checkTexts, type CheckTexts } from './rule-sql.js'
 
-/**
- * Statements starting with this comment are sent as named prepared statements
- * by the pools the plugin builds (`postgresKysely`, `kyselyPool`): parsed and
- * planned once per connection, then only bound and executed.
- */
-export const PREPARED_MARKER = '/* fastify-default-deny: prepared */'
+export { PREPARED_MARKER } from './rule-sql.js'
 
-// The conditions every form of the check is built from, written once. `$1`
-// type, `$3` accepted privileges, `$4` user id (null for anonymous), `$5`
-// the token's groups (to which the stored memberships add theirs), `$6`
-// whether owners count. `groups` is SQL for the principal's groups (token's
-// and stored). The resource's own grants are one index range (type, id, then
-// the principal alternatives).
-function conditions (scope: GroupScope, groups: string) {
-  const { schema } = scope
-  const grant = `"${schema}".default_deny_grant`
-  const live = '(expires_at is null or expires_at > now()) and (starts_at is null or starts_at <= now())'
-  const user = "principal_kind = 'user' and principal_id = $4"
-  const group = `principal_kind = 'group' and principal_id = any(${groups})`
-  // Two spellings of the anonymous grantee: `principal_id = ''` makes a list's
-  // probe an index-only range of the holder index, while in the type-level
-  // probe it makes the generic plan pick the wrong index.
-  const anonymous = "principal_kind = 'anonymous'"
-  const anonymousHolder = `${anonymous} and principal_id = ''`
-  const held = `((${anonymous}) or (${user}) or (${group}))`
-  const typeLevel = `resource_type = $1 and resource_id is null and privilege = any($3::text[]) and ${live}`
-  return {
-    /** Ids of the type, matching `ids`, with a live grant the principal holds. */
-    granted: (ids: string) => `select resource_id from ${grant} where resource_type = $1 and ${ids} and privilege = any($3::text[]) and ${held} and ${live}`,
-    /**
-     * The same ids as `granted`, one branch per kind of grantee: for the many
-     * ids of a list each branch is an index-only range of the holder index,
-     * where the `or` of `held` would fetch every grant row from the heap.
-     */
-    grantedEach: (ids: string) => [user, group, anonymousHolder]
-      .map((who) => `select resource_id from ${grant} where ${who} and resource_type = $1 and ${ids} and privilege = any($3::text[]) and ${live}`)
-      .join('\n  union all '),
-    /** Ids of the type, matching `ids`, the principal owns (when owners count). */
-    owned: (ids: string) => `select resource_id from "${schema}".default_deny_resource where $6::boolean and resource_type = $1 and ${ids} and owner_id = $4`,
-    /**
-     * Milliseconds until the next scheduled change (a start or an expiry) of
-     * a grant that counts or will count for the principal on `$2` or its
-     * type; null when none is scheduled. How long a cached answer may live.
-     */
-    nextChange: `select (extract(epoch from min(case when starts_at > now() then starts_at else expires_at end) - now()) * 1000)::float8
-    from ${grant} where resource_type = $1 and (resource_id = $2 or resource_id is null) and privilege = any($3::text[]) and ${held}
-    and (starts_at > now() or expires_at > now())`,
-    /** A live type-level grant the principal holds (a text column, like the others, so they can be one UNION). */
-    typeLevel: [user, group, anonymous].map((who) => `select resource_id from ${grant} where ${who} and ${typeLevel}`).join('\n  union all ')
-  }
+/** What one check asks: may `principal` exercise `privilege` (looked for as `plan`) on `resource` `id` (null: the type). */
+export interface CheckQuery {
+  readonly principal: Principal
+  readonly resource: string
+  readonly id: string | null
+  readonly privilege: string
+  readonly plan: CheckPlan
 }
 
-const statement = (scope: GroupScope) => ({
-  head: `${PREPARED_MARKER} `,
-  c: conditions(scope, groupsText(scope, '$4', '$5'))
-})
+/** The same question for each of `ids`, resources of one type. */
+export type ManyQuery = Omit<CheckQuery, 'id'> & { readonly ids: readonly string[] }
 
-// One resource (`$2`): the probes in order, stopping at the first hit.
-export function checkText (scope: GroupScope): string {
-  const { head, c } = statement(scope)
-  return `${head}select exists (
-  ${c.granted('resource_id = $2')}
-  union all ${c.owned('resource_id = $2')}
-  union all ${c.typeLevel}
-) as allowed`
+/** The question for every id of a type at once: as a condition, or as keyset pages after `after`. */
+export type TypeQuery = Omit<CheckQuery, 'id'>
+export type ListQuery = TypeQuery & { readonly after: string, readonly limit: number }
+
+/** How a read is made, never what it asks. */
+export interface ReadOptions {
+  /** A host transaction to read in: no cache, no standby. */
+  readonly db?: Kysely<any>
+  /** A revision the answer must reflect (see lib/revision.ts); null or absent: none. */
+  readonly revision?: bigint | null
+  /** A check that waited past it for a connection sends no query. */
+  readonly budget?: Budget
 }
 
-// The route check and how long its answer holds, for the decision cache.
-function checkUntilText (scope: GroupScope): string {
-  const { head, c } = statement(scope)
-  return `${head}select exists (
-  ${c.granted('resource_id = $2')}
-  union all ${c.owned('resource_id = $2')}
-  union all ${c.typeLevel}
-) as allowed, (${c.nextChange}) as ttl`
-}
+export interface Until { allowed: boolean, ttl: number | null }
+export interface IdPage { all: boolean, ids: string[] }
 
-// Many resources (`$2` an array of ids), one row each in the order given.
-// The type-level probes do not depend on the id: PostgreSQL runs them once,
-// and when one hits, no id is probed at all.
-function checkManyText (scope: GroupScope): string {
-  const { head, c } = statement(scope)
-  return `${head}select i.n::int4 as n, (
-  (select exists (${c.typeLevel}))
-  or exists (${c.granted('resource_id = i.id')})
-  or exists (${c.owned('resource_id = i.id')})
-) as allowed
-from unnest($2::text[]) with ordinality as i(id, n)
-order by i.n`
-}
-
-// A condition on the rows of a host's table, `{id}` being their id column
-// (as text, compared byte-exactly like every id here). Uncorrelated: PostgreSQL works out the principal's ids once (a hashed
-// subplan) and tests each row against them; a type-level grant makes it true
-// for every row without testing any.
-function filterText (scope: GroupScope): string {
-  const c = conditions(scope, groupsText(scope, '$4', '$5'))
-  return `((select exists (${c.typeLevel}))
-  or cast({id} as text) collate "C" in (${c.grantedEach('resource_id is not null')})
-  or cast({id} as text) collate "C" in (${c.owned('true')}))`
-}
-
-// The ids the principal may use, for hosts that keep resources elsewhere:
-// one keyset page (`$2` the last id of the previous page, `$7` the page size)
-// of the ids it holds grants on or owns; `all` when a type-level grant makes
-// every id of the type allowed (the ids are then not the plugin's to list).
-function listText (scope: GroupScope): string {
-  const { head, c } = statement(scope)
-  return `${head}select (select exists (${c.typeLevel})) as everything, array(
-  select id from (${c.grantedEach('resource_id is not null')} union ${c.owned('true')}) as held(id)
-  where id > $2 order by id limit $7
-) as ids`
+/** One reader interface; the cached, standby and transaction readers wrap it. */
+export interface CheckReader {
+  /** The answer when it is known without a query (a cache hit), synchronously; else `undefined`. */
+  hit: (query: CheckQuery, options: ReadOptions) => boolean | undefined
+  /** Whether the principal holds what the plan looks for: the route check, one prepared yes/no statement. */
+  check: (query: CheckQuery, options: ReadOptions) => Promise<boolean>
+  /** `check`, and how many milliseconds its answer holds (`null`: no scheduled change bounds it): what the decision cache stores. */
+  checkUntil: (query: CheckQuery, options: ReadOptions) => Promise<Until>
+  /** `check` for each id, in one round trip: one answer per id, in order. */
+  checkMany: (query: ManyQuery, options: ReadOptions) => Promise<boolean[]>
+  /** A keyset page of the ids the principal may use; `all` when a type-level grant allows every id. */
+  listIds: (query: ListQuery, options: ReadOptions) => Promise<IdPage>
+  /** `check` as a condition on a host query's rows, `id` being their resource id. No I/O. */
+  filter: (query: TypeQuery, id: Expression<unknown>) => Expression<SqlBool>
 }
 
 type Rows = ReadonlyArray<Record<string, unknown>>
 
-export class CheckStatement {
+const nothing = (plan: CheckPlan) => plan.accepted.length === 0 && !plan.ownerCounts
+
+/** The reader over one database's tables: the primary's, or a standby's with its own runner. */
+export class CheckStatement implements CheckReader {
   readonly #db: Kysely<any>
-  readonly #one: string
-  readonly #oneUntil: string
-  readonly #many: string
   readonly #direct: DirectRunner | null
-  readonly #filter: string
-  readonly #list: string
+  readonly #texts: CheckTexts
 
-  constructor (db: Kysely<any>, scope: GroupScope) {
-    this.#db = db
-    this.#one = checkText(scope)
-    this.#oneUntil = checkUntilText(scope)
-    this.#many = checkManyText(scope)
-    this.#direct = databaseOf(db).direct
-    this.#list = listText(scope)
-    this.#filter = filterText(scope)
+  constructor (database: Database, scope: GroupScope) {
+    this.#db = database.db
+    this.#direct = database.direct
+    this.#texts = checkTexts(scope)
   }
 
-  /**
-   * The check as a condition for a host's own query: true for the rows whose
-   * `id` the principal may use. Parameters are bound into the host's query.
-   */
-  filter (principal: Principal, resource: string, plan: CheckPlan, id: Expression<unknown>): RawBuilder<SqlBool> {
-    if (plan.accepted.length === 0 && !plan.ownerCounts) return sql<SqlBool>`false`
-    return bindText<SqlBool>(this.#filter, values(principal, resource, null, plan), id)
+  hit (): undefined {
+    return undefined
   }
 
-  /**
-   * Whether `principal` holds what `plan` looks for on the target. With a
-   * budget, a check that waited past it for a connection sends no query.
-   * `db` (a host transaction) runs it there instead.
-   */
-  run (principal: Principal, target: ResourceRef, plan: CheckPlan, budget?: Budget, db?: Kysely<any>): Promise<boolean> {
-    if (plan.accepted.length === 0 && !plan.ownerCounts) return Promise.resolve(false)
-    return this.#execute(this.#one, values(principal, target.resource, target.id, plan), budget, db)
+  filter (query: TypeQuery, id: Expression<unknown>): RawBuilder<SqlBool> {
+    if (nothing(query.plan)) return sql<SqlBool>`false`
+    return bindText<SqlBool>(this.#texts.filter, values(query, null), id)
+  }
+
+  // Not async: the route check is on every request's path, and each async layer costs a promise and a turn.
+  check (query: CheckQuery, options: ReadOptions): Promise<boolean> {
+    if (nothing(query.plan)) return Promise.resolve(false)
+    return this.#execute(this.#texts.one, values(query, query.id), options)
       .then((rows) => rows[0]?.allowed === true)
   }
 
-  /** `run`, and how many milliseconds its answer holds (`null`: no scheduled change bounds it). */
-  runUntil (principal: Principal, target: ResourceRef, plan: CheckPlan, budget?: Budget): Promise<{ allowed: boolean, ttl: number | null }> {
-    if (plan.accepted.length === 0 && !plan.ownerCounts) return Promise.resolve({ allowed: false, ttl: null })
-    return this.#execute(this.#oneUntil, values(principal, target.resource, target.id, plan), budget)
+  checkUntil (query: CheckQuery, options: ReadOptions): Promise<Until> {
+    if (nothing(query.plan)) return Promise.resolve({ allowed: false, ttl: null })
+    return this.#execute(this.#texts.oneUntil, values(query, query.id), options)
       .then((rows) => {
         const ttl = rows[0]?.ttl
         return { allowed: rows[0]?.allowed === true, ttl: ttl === null || ttl === undefined ? null : Number(ttl) }
       })
   }
 
-  /** The same question for each of `ids`, in one round trip: one answer per id, in order. */
-  async runMany (principal: Principal, resource: string, ids: readonly string[], plan: CheckPlan, db?: Kysely<any>): Promise<boolean[]> {
+  async checkMany (query: ManyQuery, options: ReadOptions): Promise<boolean[]> {
+    const { ids } = query
     if (ids.length === 0) return []
-    if (plan.accepted.length === 0 && !plan.ownerCounts) return ids.map(() => false)
-    const rows = await this.#execute(this.#many, values(principal, resource, [...ids], plan), undefined, db)
+    if (nothing(query.plan)) return ids.map(() => false)
+    const rows = await this.#execute(this.#texts.many, values(query, [...ids]), options)
     const answers = ids.map(() => false)
     for (const row of rows) answers[Number(row.n) - 1] = row.allowed === true
     return answers
   }
 
-  /** One page of the ids the principal may use, after `after`; `all` when a type-level grant allows every id. */
-  async list (principal: Principal, resource: string, plan: CheckPlan, after: string, limit: number, db?: Kysely<any>): Promise<{ all: boolean, ids: string[] }> {
-    if (plan.accepted.length === 0 && !plan.ownerCounts) return { all: false, ids: [] }
-    const rows = await this.#execute(this.#list, [...values(principal, resource, after, plan), limit], undefined, db)
+  async listIds (query: ListQuery, options: ReadOptions): Promise<IdPage> {
+    if (nothing(query.plan)) return { all: false, ids: [] }
+    const rows = await this.#execute(this.#texts.list, [...values(query, query.after), query.limit], options)
     const row = rows[0] as { everything: boolean, ids: string[] }
     return { all: row.everything === true, ids: row.ids }
   }
 
-  // Not async on the direct path: the route check is on every request's path,
-  // and each async layer costs a promise and a turn.
-  // A standby's pool (built by the plugin) has a runner of its own; a host transaction has none.
-  #execute (text: string, values: unknown[], budget?: Budget, db?: Kysely<any>): Promise<Rows> {
-    const direct = db === undefined ? this.#direct : databaseOf(db).direct
-    if (direct !== null) return direct(text, values, budget)
+  // Not async on the direct path. A host transaction has no runner of its
+  // own: its statements go through Kysely.
+  #execute (text: string, values: unknown[], { db, budget }: ReadOptions): Promise<Rows> {
+    if (db === undefined && this.#direct !== null) return this.#direct(text, values, budget)
     return this.#viaKysely(CompiledQuery.raw(text, values), budget, db)
   }
 
@@ -214,6 +133,7 @@ export class CheckStatement {
   }
 }
 
-function values (principal: Principal, resource: string, id: string | null | string[], plan: CheckPlan): unknown[] {
-  return [resource, id, plan.accepted, principal.kind === 'user' ? principal.id : null, principal.groups, plan.ownerCounts]
+function values (query: TypeQuery, id: string | null | string[]): unknown[] {
+  const { principal, plan } = query
+  return [query.resource, id, plan.accepted, principal.kind === 'user' ? principal.id : null, principal.groups, plan.ownerCounts]
 }

@@ -1,6 +1,7 @@
 // The plugin's storage, built once per plugin instance from one Kysely handle.
 import type { Kysely } from 'kysely'
 import { AuditLog } from './audit.js'
+import { databaseOf } from './database.js'
 import { MembershipStore } from './members.js'
 import { SqlGrantReader, type GrantReader } from './reader.js'
 import { GrantWriter } from './writer.js'
@@ -13,7 +14,7 @@ export interface Store {
 }
 
 export function createStore (db: Kysely<any>, schema: string, groups: { groupDepth: number, groupResource: string }): Store {
-  const props = { db, schema, groupDepth: groups.groupDepth }
+  const props = { db, database: databaseOf(db), schema, groupDepth: groups.groupDepth }
   const audit = new AuditLog(props)
   return Object.freeze({
     reader: new SqlGrantReader(props),

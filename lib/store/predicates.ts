@@ -1,11 +1,10 @@
-// Who holds what, on which resource, until when: the conditions every grant
-// query is built from. The check, explain, the locked reads of a write and
-// (to come) the list filter all use these, so they cannot disagree.
+// The pieces of SQL the store's queries share: exact targets and grantees as
+// stored, a principal's groups, binding text to values. What counts as
+// allowed is not here: lib/store/rule-sql.ts generates it from the rule.
 import { sql, type Expression, type ExpressionBuilder, type RawBuilder } from 'kysely'
-import type { GranteeRef, Principal, ResourceRef } from '../../fastify-plugin.js'
+import type { GranteeRef, ResourceRef } from '../../fastify-plugin.js'
 import type { DefaultDenyDatabase, GrantRow } from './schema.js'
 
-type GrantEb = ExpressionBuilder<DefaultDenyDatabase, 'default_deny_grant'>
 type TargetEb = ExpressionBuilder<DefaultDenyDatabase, 'default_deny_grant' | 'default_deny_audit'>
 
 /** One array parameter, however many values: one parameter per value breaks past 65,535. */
@@ -19,14 +18,6 @@ export function onTarget (eb: TargetEb, target: ResourceRef) {
     eb('resource_type', '=', target.resource),
     target.id === null ? eb('resource_id', 'is', null) : eb('resource_id', '=', target.id)
   ])
-}
-
-/** Grants that count on the target: its own and, for one resource, its type's. */
-export function countsOn (eb: GrantEb, target: ResourceRef) {
-  const type = eb('resource_type', '=', target.resource)
-  return target.id === null
-    ? eb.and([type, eb('resource_id', 'is', null)])
-    : eb.and([type, eb.or([eb('resource_id', '=', target.id), eb('resource_id', 'is', null)])])
 }
 
 /** Where the plugin's tables are, and how many levels of group nesting count. */
@@ -88,33 +79,6 @@ export function bindText<T> (text: string, values: readonly unknown[], id?: Expr
   return sql.join(text.split(/(\$\d+|\{id\})/).map((part) => part === '{id}' && id !== undefined
     ? id
     : /^\$\d+$/.test(part) ? sql.val(values[Number(part.slice(1)) - 1]) : sql.raw(part)), sql.raw('')) as RawBuilder<T>
-}
-
-/** Grants that count for `principal`: its own, its groups' (token and stored, nested), and everyone's. */
-export function heldBy (eb: GrantEb, principal: Principal, scope: GroupScope) {
-  const alternatives = [eb('principal_kind', '=', 'anonymous')]
-  const user = principal.kind === 'user' ? principal.id : null
-  if (user !== null) {
-    alternatives.push(eb.and([eb('principal_kind', '=', 'user'), eb('principal_id', '=', user)]))
-  }
-  if ((user !== null && scope.groupDepth > 0) || principal.groups.length > 0) {
-    const groups = bindText<string[]>(groupsText(scope, '$1', '$2'), [user, [...principal.groups]])
-    alternatives.push(eb.and([eb('principal_kind', '=', 'group'), eb('principal_id', '=', sql<string>`any(${groups})`)]))
-  }
-  return eb.or(alternatives)
-}
-
-/** Grants in effect now: started (or unscheduled) and not expired. */
-export function inEffect (eb: GrantEb) {
-  return eb.and([
-    eb.or([eb('starts_at', 'is', null), eb('starts_at', '<=', sql<Date>`now()`)]),
-    eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', sql<Date>`now()`)])
-  ])
-}
-
-/** Grants in effect that count for `principal` on the target. */
-export function effective (eb: GrantEb, principal: Principal, target: ResourceRef, scope: GroupScope) {
-  return eb.and([countsOn(eb, target), heldBy(eb, principal, scope), inEffect(eb)])
 }
 
 /** The grantee columns as stored: the anonymous principal has the id ''. */

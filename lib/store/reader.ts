@@ -1,15 +1,15 @@
 // The read side of the grants: what a check, explain and the grant listing
-// need. Behind an interface so that a caching reader can wrap the SQL one.
+// need. The check's part is the one reader interface (lib/store/check.ts)
+// that the decision cache, the standbys and a host transaction wrap.
 import { sql, type Expression, type Kysely, type SqlBool } from 'kysely'
 import type { Grant, Principal, ResourceRef } from '../../fastify-plugin.js'
-import type { Facts } from '../decision/decide.js'
+import type { Facts } from '../decision/rule.js'
 import type { Source } from '../decision/explain.js'
-import type { CheckPlan } from '../decision/policy.js'
-import { CheckStatement } from './check.js'
-import type { Budget } from './deadline.js'
-import { effective, ofGrantee, onTarget, toGrantee } from './predicates.js'
+import { CheckStatement, type CheckQuery, type CheckReader, type IdPage, type ListQuery, type ManyQuery, type ReadOptions, type TypeQuery, type Until } from './check.js'
+import { ofGrantee, onTarget, toGrantee } from './predicates.js'
+import { effective } from './rule-sql.js'
 import type { GrantRow } from './schema.js'
-import { scoped, type Db, type StoreProps } from './scope.js'
+import { scoped, type Db, type ReaderProps } from './scope.js'
 
 type Instance = ResourceRef & { id: string }
 
@@ -44,26 +44,14 @@ export async function ownerOf (db: Db, target: Instance): Promise<string | null>
   return row?.owner_id ?? null
 }
 
-export interface GrantReader {
+export interface GrantReader extends CheckReader {
   /**
    * The privileges `principal` holds on the target, and its owner, in one
-   * round trip. With a budget, a check that waited past it for a connection
+   * round trip: the full facts explain and the grant API decide on. In `db`
+   * when given; with a budget, a read that waited past it for a connection
    * sends no query at all.
    */
-  facts: (principal: Principal, target: ResourceRef, db?: Kysely<any>, budget?: Budget) => Promise<Facts>
-  /**
-   * Whether `principal` holds what `plan` looks for on the target: the
-   * route check, one prepared yes/no statement. Budget and `db` as for `facts`.
-   */
-  check: (principal: Principal, target: ResourceRef, plan: CheckPlan, budget?: Budget, db?: Kysely<any>) => Promise<boolean>
-  /** `check`, and how many milliseconds its answer holds (`null`: no scheduled change bounds it): what the decision cache stores. */
-  checkUntil: (principal: Principal, target: ResourceRef, plan: CheckPlan, budget?: Budget) => Promise<{ allowed: boolean, ttl: number | null }>
-  /** `check` for each of `ids` (resources of one type), in one round trip: one answer per id, in order. */
-  checkMany: (principal: Principal, resource: string, ids: readonly string[], plan: CheckPlan, db?: Kysely<any>) => Promise<boolean[]>
-  /** `check` as a condition on a host query's rows, `id` being their resource id. No I/O. */
-  filter: (principal: Principal, resource: string, plan: CheckPlan, id: Expression<unknown>) => Expression<SqlBool>
-  /** A keyset page of the ids of `resource` the principal may use; `all` when a type-level grant allows every id. */
-  listIds: (principal: Principal, resource: string, plan: CheckPlan, after: string, limit: number, db?: Kysely<any>) => Promise<{ all: boolean, ids: string[] }>
+  facts: (principal: Principal, target: ResourceRef, options?: ReadOptions) => Promise<Facts>
   /** Every grant on the target that counts for `principal`, with where it comes from. */
   sources: (principal: Principal, target: ResourceRef, db?: Kysely<any>) => Promise<Source[]>
   getOwner: (target: Instance, db?: Kysely<any>) => Promise<string | null>
@@ -81,44 +69,48 @@ export interface GrantReader {
  * The reader over the plugin's tables.
  *
  * @example
- * const reader = new SqlGrantReader({ db, schema: 'public', groupDepth: 8 })
+ * const reader = new SqlGrantReader({ db, database: databaseOf(db), schema: 'public', groupDepth: 8 })
  * const facts = await reader.facts(principal, { resource: 'document', id: '42' })
  */
 export class SqlGrantReader implements GrantReader {
-  readonly #props: StoreProps
+  readonly #props: ReaderProps
   readonly #check: CheckStatement
 
-  constructor (props: StoreProps) {
+  constructor (props: ReaderProps) {
     this.#props = Object.freeze({ ...props })
-    this.#check = new CheckStatement(props.db, this.#props)
+    this.#check = new CheckStatement(props.database, this.#props)
+  }
+
+  hit (): undefined {
+    return undefined
   }
 
   // Not async: the check is on every request's path, and each async layer costs a promise and a turn.
-  check (principal: Principal, target: ResourceRef, plan: CheckPlan, budget?: Budget, db?: Kysely<any>): Promise<boolean> {
-    return this.#check.run(principal, target, plan, budget, db)
+  check (query: CheckQuery, options: ReadOptions): Promise<boolean> {
+    return this.#check.check(query, options)
   }
 
-  checkUntil (principal: Principal, target: ResourceRef, plan: CheckPlan, budget?: Budget): Promise<{ allowed: boolean, ttl: number | null }> {
-    return this.#check.runUntil(principal, target, plan, budget)
+  checkUntil (query: CheckQuery, options: ReadOptions): Promise<Until> {
+    return this.#check.checkUntil(query, options)
   }
 
-  filter (principal: Principal, resource: string, plan: CheckPlan, id: Expression<unknown>): Expression<SqlBool> {
-    return this.#check.filter(principal, resource, plan, id)
+  filter (query: TypeQuery, id: Expression<unknown>): Expression<SqlBool> {
+    return this.#check.filter(query, id)
   }
 
-  async listIds (principal: Principal, resource: string, plan: CheckPlan, after: string, limit: number, db?: Kysely<any>): Promise<{ all: boolean, ids: string[] }> {
-    return await this.#check.list(principal, resource, plan, after, limit, db)
+  async listIds (query: ListQuery, options: ReadOptions): Promise<IdPage> {
+    return await this.#check.listIds(query, options)
   }
 
-  async checkMany (principal: Principal, resource: string, ids: readonly string[], plan: CheckPlan, db?: Kysely<any>): Promise<boolean[]> {
-    return await this.#check.runMany(principal, resource, ids, plan, db)
+  async checkMany (query: ManyQuery, options: ReadOptions): Promise<boolean[]> {
+    return await this.#check.checkMany(query, options)
   }
 
-  async facts (principal: Principal, target: ResourceRef, db?: Kysely<any>, budget?: Budget): Promise<Facts> {
+  async facts (principal: Principal, target: ResourceRef, { db, budget }: ReadOptions = {}): Promise<Facts> {
     if (budget !== undefined && db === undefined) {
       return await this.#props.db.connection().execute(async (conn) => {
         budget.assertLive()
-        return await this.facts(principal, target, conn)
+        return await this.facts(principal, target, { db: conn })
       })
     }
     const row = await scoped(this.#props, db).selectNoFrom((eb) => [
@@ -132,7 +124,7 @@ export class SqlGrantReader implements GrantReader {
       sql<string[]>`array(${eb.selectFrom('default_deny_grant')
         .select('privilege')
         .distinct()
-        .where((g) => effective(g, principal, target, this.#props))})`.as('privileges')
+        .where(effective(principal, target, this.#props))})`.as('privileges')
     ]).executeTakeFirstOrThrow()
     return { owner: row.owner ?? null, privileges: row.privileges }
   }
@@ -140,7 +132,7 @@ export class SqlGrantReader implements GrantReader {
   async sources (principal: Principal, target: ResourceRef, db?: Kysely<any>): Promise<Source[]> {
     const rows = await scoped(this.#props, db).selectFrom('default_deny_grant')
       .select(['privilege', 'principal_kind', 'principal_id', 'resource_id', 'expires_at'])
-      .where((g) => effective(g, principal, target, this.#props))
+      .where(effective(principal, target, this.#props))
       .orderBy('privilege').orderBy('principal_kind').orderBy('principal_id')
       .execute()
     return rows.map((row) => ({

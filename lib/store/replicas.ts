@@ -5,8 +5,10 @@
 // moment is at most `maxLag` old, and a read presenting a revision only to a
 // standby that has replayed it (else, after at most `wait`, the primary).
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { Kysely } from 'kysely'
+import type { Expression, Kysely, SqlBool } from 'kysely'
 import type { ReplicaSettings } from '../replica-option.js'
+import type { CheckQuery, CheckReader, IdPage, ListQuery, ManyQuery, ReadOptions, TypeQuery, Until } from './check.js'
+import { databaseOf, type Database } from './database.js'
 import type { Budget } from './deadline.js'
 import { insertPosition, replayPosition } from './positions.js'
 import { postgresKysely } from './postgres.js'
@@ -17,6 +19,7 @@ export interface ReplicaLog {
 
 interface Standby {
   readonly db: Kysely<any>
+  readonly database: Database
   readonly name: string
   /** The furthest position it is known to have replayed. */
   replayed: bigint
@@ -42,11 +45,16 @@ export class ReadRoute {
   #timer: NodeJS.Timeout | null = null
   #next = 0
 
-  constructor (primary: Kysely<any>, standbys: ReadonlyArray<{ db: Kysely<any>, name: string }>, settings: ReplicaSettings, log: ReplicaLog) {
+  constructor (primary: Kysely<any>, standbys: ReadonlyArray<{ database: Database, name: string }>, settings: ReplicaSettings, log: ReplicaLog) {
     this.primary = primary
     this.#settings = settings
     this.#log = log
-    this.#standbys = standbys.map(({ db, name }) => ({ db, name, replayed: 0n, freshAt: -Infinity, usable: false, reported: null, reads: 0 }))
+    this.#standbys = standbys.map(({ database, name }) => ({ db: database.db, database, name, replayed: 0n, freshAt: -Infinity, usable: false, reported: null, reads: 0 }))
+  }
+
+  /** Each standby's database, with its own runner. */
+  get databases (): Database[] {
+    return this.#standbys.map((s) => s.database)
   }
 
   /** Polls once (reads go to the primary until a standby is known fresh), then every `pollInterval`. */
@@ -189,12 +197,12 @@ export interface ReadRouteProps {
 /** The standbys' pools (planned generically, like the plugin's own) and the route over them; `close` ends both. */
 export function createReadRoute ({ settings, primary, checkTimeout, log, onConnectionError }: ReadRouteProps): { route: ReadRoute, close: () => Promise<void> } {
   const standbys = settings.connectionStrings.map((url) => ({
-    db: postgresKysely(url, {
+    database: databaseOf(postgresKysely(url, {
       connectionTimeoutMillis: checkTimeout,
       statementTimeout: checkTimeout,
       genericPlans: true,
       onError: onConnectionError
-    }),
+    })),
     // Where it is, never its credentials.
     name: new URL(url).host
   }))
@@ -203,7 +211,64 @@ export function createReadRoute ({ settings, primary, checkTimeout, log, onConne
     route,
     async close () {
       route.stop()
-      await Promise.all(standbys.map(async ({ db }) => { await db.destroy() }))
+      await Promise.all(standbys.map(async ({ database }) => { await database.db.destroy() }))
     }
+  }
+}
+
+/**
+ * The standbys around the primary's reader: each read goes where the route
+ * sends it, to the reader built on that standby's own database. A read that
+ * fails on a standby is read again from the primary: it changes nothing, so
+ * it may be repeated. What a standby cannot hold fresh for a cache (the
+ * answer with its time bound) stays on the primary.
+ */
+export class StandbyReader implements CheckReader {
+  readonly #route: ReadRoute
+  readonly #primary: CheckReader
+  readonly #standbys: ReadonlyMap<Kysely<any>, CheckReader>
+
+  constructor (route: ReadRoute, primary: CheckReader, readerOf: (database: Database) => CheckReader) {
+    this.#route = route
+    this.#primary = primary
+    this.#standbys = new Map(route.databases.map((database) => [database.db, readerOf(database)]))
+  }
+
+  hit (): undefined {
+    return undefined
+  }
+
+  check (query: CheckQuery, { revision, budget }: ReadOptions): Promise<boolean> {
+    return this.#onStandby(revision ?? null, budget, (reader) => reader.check(query, { budget }))
+  }
+
+  checkUntil (query: CheckQuery, options: ReadOptions): Promise<Until> {
+    return this.#primary.checkUntil(query, options)
+  }
+
+  async checkMany (query: ManyQuery, { revision }: ReadOptions): Promise<boolean[]> {
+    return await this.#onStandby(revision ?? null, undefined, async (reader) => await reader.checkMany(query, {}))
+  }
+
+  async listIds (query: ListQuery, { revision }: ReadOptions): Promise<IdPage> {
+    return await this.#onStandby(revision ?? null, undefined, async (reader) => await reader.listIds(query, {}))
+  }
+
+  filter (query: TypeQuery, id: Expression<unknown>): Expression<SqlBool> {
+    return this.#primary.filter(query, id)
+  }
+
+  #onStandby<T> (revision: bigint | null, budget: Budget | undefined, read: (reader: CheckReader) => Promise<T>): Promise<T> {
+    const route = this.#route
+    const chosen = revision === null ? Promise.resolve(route.any()) : route.atLeast(revision, budget)
+    return chosen.then((db) => {
+      const standby = this.#standbys.get(db)
+      if (standby === undefined) return read(this.#primary)
+      return read(standby).catch((err: unknown) => {
+        route.failed(db, err)
+        budget?.assertLive()
+        return read(this.#primary)
+      })
+    })
   }
 }

@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from 'kysely'
+import type { Database } from './database.js'
 import type { DefaultDenyDatabase } from './schema.js'
 
 export type Db = Kysely<DefaultDenyDatabase>
@@ -17,6 +18,11 @@ export interface StoreProps {
   readonly schema: string
   /** How many levels of stored group nesting count (the `groupDepth` option). */
   readonly groupDepth: number
+}
+
+/** What a reader is built from: `db` with what it can do, stated by whoever built the store (the check runs on its direct runner when it has one). */
+export interface ReaderProps extends StoreProps {
+  readonly database: Database
 }
 
 /** `db` (or the store's own handle) scoped to the plugin's schema. */

@@ -7,7 +7,8 @@ import type { Facts } from '../decision/decide.js'
 import { planGrants, type PrivilegesWanted } from '../decision/grant-change.js'
 import { UNBOUNDED, type Budget } from './deadline.js'
 import type { AuditLog, ScheduledItem, WriteContext } from './audit.js'
-import { anyOf, effective, granteeColumns, ofGrantee, onTarget, sorted, toGrantee, inEffect } from './predicates.js'
+import { anyOf, granteeColumns, ofGrantee, onTarget, sorted, toGrantee } from './predicates.js'
+import { effective, inEffectOn } from './rule-sql.js'
 import { lockMemberships } from './members.js'
 import { ownerOf } from './reader.js'
 import { insertPosition } from './positions.js'
@@ -104,7 +105,7 @@ export class GrantWriter {
     await lockMemberships(this.#props, trx, principal)
     const grants = await db.selectFrom('default_deny_grant')
       .select('privilege')
-      .where((g) => effective(g, principal, target, this.#props))
+      .where(effective(principal, target, this.#props))
       .forShare()
       .execute()
     const owner = target.id === null
@@ -202,10 +203,8 @@ export class GrantWriter {
     const db = scoped(this.#props, trx)
     const grants = await db.selectFrom('default_deny_grant')
       .select(sql<number>`count(*)::int`.as('n'))
-      .where('resource_type', '=', target.resource)
-      .where((eb) => eb.or([eb('resource_id', '=', target.id), eb('resource_id', 'is', null)]))
+      .where(inEffectOn(target))
       .where('privilege', '=', anyOf(managing))
-      .where((eb) => inEffect(eb))
       .executeTakeFirstOrThrow()
     return grants.n + (await this.owner(trx, target) === null ? 0 : 1)
   }

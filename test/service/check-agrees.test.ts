@@ -13,6 +13,7 @@ import t from 'tap'
 import { sql } from 'kysely'
 import type { Principal, ResourceRef } from '../../fastify-plugin.js'
 import { holds } from '../../lib/decision/decide.js'
+import { grantCounts } from '../../lib/decision/rule.js'
 import { checkPlan, satisfiedByOf, type Policy } from '../../lib/decision/policy.js'
 import { userPrincipal, ANONYMOUS } from '../../lib/decision/principal.js'
 import { runMigrations } from '../../lib/index.js'
@@ -164,10 +165,12 @@ t.test('check, checkMany, filter and listIds decide as holds() on the full facts
         .onConflict((oc) => oc.doNothing()).execute()
     }
     const seen = new Set<string>()
+    const stored: typeof grants = []
     for (const g of grants) {
       const key = JSON.stringify([g.grantee, g.type, g.id, g.privilege])
       if (seen.has(key)) continue
       seen.add(key)
+      stored.push(g)
       await scoped.insertInto('default_deny_grant').values({
         principal_kind: g.grantee.kind,
         principal_id: g.grantee.id,
@@ -199,9 +202,24 @@ t.test('check, checkMany, filter and listIds decide as holds() on the full facts
       const single = new Map<string, boolean>()
       for (const target of targets()) {
         const facts = await reader.facts(principal, target)
+        // The facts select exactly the grants the pure rule counts, and explain's sources the same ones.
+        const now = Date.now()
+        const counted = new Set(stored.filter((g) => grantCounts({
+          grantee: g.grantee.kind === 'anonymous' ? { kind: 'anonymous' } : g.grantee as never,
+          resource: g.type,
+          id: g.id,
+          privilege: g.privilege,
+          startsAt: g.start === 'none' || (g.start === 'future' && g.expiry === 'past') ? null : new Date(now + (g.start === 'past' ? -2 : 0.5) * 3_600_000),
+          expiresAt: g.expiry === 'none' ? null : new Date(now + (g.expiry === 'past' ? -1 : 1) * 3_600_000)
+        }, principal, referenceGroups(w as World, principal), target, now)).map((g) => g.privilege))
+        const sourced = new Set((await reader.sources(principal, target)).map((source) => source.privilege))
+        if (JSON.stringify([...facts.privileges].sort()) !== JSON.stringify([...counted].sort()) || JSON.stringify([...sourced].sort()) !== JSON.stringify([...counted].sort())) {
+          t.fail(`${JSON.stringify(principal)} on ${JSON.stringify(target)}: facts ${JSON.stringify(facts.privileges)}, sources ${JSON.stringify([...sourced])}, rule ${JSON.stringify([...counted])}`)
+          return false
+        }
         for (const privilege of PRIVILEGES) {
           const expected = holds(principal, privilege, facts, pol)
-          const actual = await reader.check(principal, target, checkPlan(pol, privilege))
+          const actual = await reader.check({ principal, resource: target.resource, id: target.id, privilege, plan: checkPlan(pol, privilege) }, {})
           const reference = referenceAllows(w as World, p, principal, target, privilege)
           single.set(JSON.stringify([target.resource, target.id, privilege]), actual)
           compared++
@@ -215,16 +233,16 @@ t.test('check, checkMany, filter and listIds decide as holds() on the full facts
       for (const resource of TYPES) {
         for (const privilege of PRIVILEGES) {
           const ids = [...IDS, ...IDS.slice(0, 2)]
-          const many = await reader.checkMany(principal, resource, ids, checkPlan(pol, privilege))
+          const many = await reader.checkMany({ principal, resource, ids, privilege, plan: checkPlan(pol, privilege) }, {})
           const expected = ids.map((id) => single.get(JSON.stringify([resource, id, privilege])))
           if (JSON.stringify(many) !== JSON.stringify(expected)) {
             t.fail(`${JSON.stringify(principal)} ${privilege} on ${resource} ${JSON.stringify(ids)}: checkMany ${JSON.stringify(many)}, check ${JSON.stringify(expected)}`)
             return false
           }
           // The filter keeps exactly the rows check allows ('other': as check says for an id with no grant).
-          const other = await reader.check(principal, { resource, id: 'other' }, checkPlan(pol, privilege))
+          const other = await reader.check({ principal, resource, id: 'other', privilege, plan: checkPlan(pol, privilege) }, {})
           const kept = (await scoped.selectFrom('host_doc').select('id')
-            .where(reader.filter(principal, resource, checkPlan(pol, privilege), sql.ref('host_doc.id')))
+            .where(reader.filter({ principal, resource, privilege, plan: checkPlan(pol, privilege) }, sql.ref('host_doc.id')))
             .execute()).map((row) => row.id as string).sort()
           const allowed = [...IDS.filter((id) => single.get(JSON.stringify([resource, id, privilege]))), ...(other ? ['other'] : [])].sort()
           if (JSON.stringify(kept) !== JSON.stringify(allowed)) {
@@ -235,7 +253,7 @@ t.test('check, checkMany, filter and listIds decide as holds() on the full facts
           const listed: string[] = []
           let all = false
           for (let after = '', page = 0; page < 10; page++) {
-            const result = await reader.listIds(principal, resource, checkPlan(pol, privilege), after, 2)
+            const result = await reader.listIds({ principal, resource, privilege, plan: checkPlan(pol, privilege), after, limit: 2 }, {})
             all = result.all
             listed.push(...result.ids)
             if (result.ids.length < 2) break

@@ -1,0 +1,78 @@
+// The one entry for every decision on grants: the route hook and
+// `app.permissions` both ask here, with what they want to know (a request)
+// and how to read it (options). A superuser needs no read; everyone else is
+// answered by the reader stack (see reads.ts).
+import { sql, type Expression, type SqlBool } from 'kysely'
+import type { Principal } from '../../fastify-plugin.js'
+import { checkPlan, type CheckPlan, type Policy } from '../decision/policy.js'
+import { overrides } from '../decision/rule.js'
+import type { CheckQuery, CheckReader, IdPage, ReadOptions } from '../store/check.js'
+
+/** May `principal` exercise `privilege` on `resource` `id` (null: the type itself)? */
+export interface AuthorizeRequest {
+  readonly principal: Principal
+  readonly resource: string
+  readonly id: string | null
+  readonly privilege: string
+}
+
+/** The same question for each of `ids`. */
+export type AuthorizeManyRequest = Omit<AuthorizeRequest, 'id'> & { readonly ids: readonly string[] }
+
+/** The same question for every id of the type. */
+export type AuthorizeTypeRequest = Omit<AuthorizeRequest, 'id'>
+
+export interface AuthorizerProps {
+  readonly policy: Policy
+  readonly reader: CheckReader
+}
+
+export class Authorizer {
+  readonly #policy: Policy
+  readonly #reader: CheckReader
+  readonly #plans: ReadonlyMap<string, CheckPlan>
+
+  constructor ({ policy, reader }: AuthorizerProps) {
+    this.#policy = policy
+    this.#reader = reader
+    this.#plans = new Map([...policy.satisfiedBy.keys()].map((privilege) => [privilege, checkPlan(policy, privilege)]))
+  }
+
+  // Every known privilege was planned at startup; an unknown one accepts nothing.
+  #query<R extends AuthorizeTypeRequest> (request: R): R & { plan: CheckPlan } {
+    return { ...request, plan: this.#plans.get(request.privilege) ?? checkPlan(this.#policy, request.privilege) }
+  }
+
+  /** The answer when it needs no query (a superuser, a cache hit), synchronously; else `undefined`. */
+  known (request: AuthorizeRequest, options: ReadOptions = {}): boolean | undefined {
+    if (overrides(request.principal)) return true
+    return this.#reader.hit(this.#query(request), options)
+  }
+
+  /** The query, once `known` has answered `undefined`. Not async: on a route's path each async layer costs a turn. */
+  ask (request: AuthorizeRequest, options: ReadOptions = {}): Promise<boolean> {
+    return this.#reader.check(this.#query(request) as CheckQuery, options)
+  }
+
+  async check (request: AuthorizeRequest, options: ReadOptions = {}): Promise<boolean> {
+    return this.known(request, options) ?? await this.ask(request, options)
+  }
+
+  /** One answer per id, in order, from one query. */
+  async checkMany (request: AuthorizeManyRequest, options: ReadOptions = {}): Promise<boolean[]> {
+    if (overrides(request.principal)) return request.ids.map(() => true)
+    return await this.#reader.checkMany(this.#query(request), options)
+  }
+
+  /** The check as a condition for a host's own query: true for the rows whose `id` the principal may use. */
+  filter (request: AuthorizeTypeRequest, id: Expression<unknown>): Expression<SqlBool> {
+    if (overrides(request.principal)) return sql<SqlBool>`true`
+    return this.#reader.filter(this.#query(request), id)
+  }
+
+  /** A keyset page of the ids after `after`; `all` when every id of the type is allowed (a superuser: no ids). */
+  async listIds (request: AuthorizeTypeRequest & { after: string, limit: number }, options: ReadOptions = {}): Promise<IdPage> {
+    if (overrides(request.principal)) return { all: true, ids: [] }
+    return await this.#reader.listIds(this.#query(request), options)
+  }
+}

@@ -1,0 +1,165 @@
+// The rule of lib/decision/rule.ts as SQL: every statement and condition that
+// decides who holds what is generated here from its GRANTEES, TARGETS and
+// WAYS, so that none can drift from the others. Two parts: how each piece of
+// the rule is spelled on the plugin's tables (the tables below, keyed by the
+// rule's kinds, so a new kind does not compile until it is spelled), and how
+// the pieces are arranged into statements whose plans are fast (one index
+// range per probe, the first hit ending an EXISTS).
+import type { RawBuilder, SqlBool } from 'kysely'
+import type { Principal, ResourceRef } from '../../fastify-plugin.js'
+import { GRANTEES, granteeApplies, TARGETS, targetApplies, WAYS, type GranteeRule, type TargetKind, type Way } from '../decision/rule.js'
+import { bindText, groupsText, type GroupScope } from './predicates.js'
+
+/**
+ * Statements starting with this comment are sent as named prepared statements
+ * by the pools the plugin builds (`postgresKysely`, `kyselyPool`): parsed and
+ * planned once per connection, then only bound and executed.
+ */
+export const PREPARED_MARKER = '/* fastify-default-deny: prepared */'
+
+// The parameters every form binds: `$1` type, `$2` id (ids, or the last id
+// of the previous page), `$3` accepted privileges, `$4` user id (null for
+// anonymous), `$5` the token's groups (to which the stored memberships add
+// theirs), `$6` whether owners count, `$7` a page's size.
+const USER = '$4'
+
+/** SQL for the one id a probe asks about, or `null`: every id (the lists). */
+type Ids = string | null
+
+// How the rule's pieces are spelled on the tables.
+const TARGET_SQL: Readonly<Record<TargetKind, (id: Ids) => string>> = {
+  resource: (id) => id === null ? 'resource_id is not null' : `resource_id = ${id}`,
+  type: () => 'resource_id is null'
+}
+
+function grantee (rule: GranteeRule, groups: string, holder: boolean): string {
+  const kind = `principal_kind = '${rule.kind}'`
+  switch (rule.names) {
+    case 'user': return `${kind} and principal_id = ${USER}`
+    case 'groups': return `${kind} and principal_id = any(${groups})`
+    // Two spellings of the anonymous grantee: its stored id makes a list's
+    // probe an index-only range of the holder index, while in the type-level
+    // probe it makes the generic plan pick the wrong index.
+    case 'everyone': return holder && rule.stored !== null ? `${kind} and principal_id = '${rule.stored}'` : kind
+  }
+}
+
+const LIVE = '(expires_at is null or expires_at > now()) and (starts_at is null or starts_at <= now())'
+const ACCEPTED = 'privilege = any($3::text[])'
+
+function conditions (scope: GroupScope) {
+  const grant = `"${scope.schema}".default_deny_grant`
+  const groups = groupsText(scope, USER, '$5')
+  const held = `(${GRANTEES.map((rule) => `(${grantee(rule, groups, false)})`).join(' or ')})`
+  const on = (kind: TargetKind, id: Ids) => `resource_type = $1 and ${TARGET_SQL[kind](id)}`
+  return {
+    /** One resource's grants: one index range (type, id, then the grantee alternatives). */
+    any: (kind: TargetKind, id: Ids) => `select resource_id from ${grant} where ${on(kind, id)} and ${ACCEPTED} and ${held} and ${LIVE}`,
+    /**
+     * The same, one branch per grantee: for the many ids of a list (`holder`)
+     * each branch is an index-only range of the holder index, where the `or`
+     * would fetch every grant row from the heap; for a type, each branch one
+     * short range.
+     */
+    each: (kind: TargetKind, id: Ids, holder: boolean) => GRANTEES
+      .map((rule) => `select resource_id from ${grant} where ${grantee(rule, groups, holder)} and ${on(kind, id)} and ${ACCEPTED} and ${LIVE}`)
+      .join('\n  union all '),
+    owned: (id: Ids) => `select resource_id from "${scope.schema}".default_deny_resource where $6::boolean and resource_type = $1 and ${id === null ? 'true' : `resource_id = ${id}`} and owner_id = ${USER}`,
+    /**
+     * Milliseconds until the next scheduled change (a start or an expiry) of
+     * a grant that counts or will count for the principal on `$2`; null when
+     * none is scheduled. How long a cached answer may live.
+     */
+    nextChange: `select (extract(epoch from min(case when starts_at > now() then starts_at else expires_at end) - now()) * 1000)::float8
+    from ${grant} where resource_type = $1 and (${Object.values(TARGETS).map((t) => TARGET_SQL[t.kind]('$2')).join(' or ')}) and ${ACCEPTED} and ${held}
+    and (starts_at > now() or expires_at > now())`
+  }
+}
+
+type Conditions = ReturnType<typeof conditions>
+
+// A way probed for one id (the route check, each id of checkMany).
+function probe (c: Conditions, way: Way, id: string): string {
+  if (way.kind === 'owner') return c.owned(id)
+  return way.target.perId ? c.any(way.target.kind, id) : c.each(way.target.kind, id, false)
+}
+
+// The ways that do not depend on the id (one hit allows every id), and those
+// that do, as ids (the lists).
+const wide = (c: Conditions) => WAYS.filter((way) => !way.target.perId).map((way) => `(select exists (${probe(c, way, '$2')}))`)
+const perId = (c: Conditions) => WAYS.filter((way) => way.target.perId)
+  .map((way) => way.kind === 'owner' ? c.owned(null) : c.each(way.target.kind, null, true))
+
+export interface CheckTexts {
+  /** One resource (`$2`): the probes in order, stopping at the first hit. */
+  one: string
+  /** The route check and how long its answer holds, for the decision cache. */
+  oneUntil: string
+  /**
+   * Many resources (`$2` an array of ids), one row each in the order given.
+   * The wide probes do not depend on the id: PostgreSQL runs them once, and
+   * when one hits, no id is probed at all.
+   */
+  many: string
+  /**
+   * A condition on the rows of a host's table, `{id}` being their id column
+   * (as text, compared byte-exactly like every id here). Uncorrelated:
+   * PostgreSQL works out the principal's ids once (a hashed subplan) and
+   * tests each row against them; a wide grant makes it true for every row
+   * without testing any.
+   */
+  filter: string
+  /**
+   * One keyset page (`$2` the last id of the previous page, `$7` the page
+   * size) of the ids the principal holds grants on or owns; `everything`
+   * when a wide grant makes every id of the type allowed (the ids are then
+   * not the plugin's to list).
+   */
+  list: string
+}
+
+export function checkTexts (scope: GroupScope): CheckTexts {
+  const c = conditions(scope)
+  const head = `${PREPARED_MARKER} `
+  const exists = `select exists (\n  ${WAYS.map((way) => probe(c, way, '$2')).join('\n  union all ')}\n) as allowed`
+  const idWays = WAYS.filter((way) => way.target.perId).map((way) => `exists (${probe(c, way, 'i.id')})`)
+  return Object.freeze({
+    one: `${head}${exists}`,
+    oneUntil: `${head}${exists}, (${c.nextChange}) as ttl`,
+    many: `${head}select i.n::int4 as n, (\n  ${[...wide(c), ...idWays].join('\n  or ')}\n) as allowed
+from unnest($2::text[]) with ordinality as i(id, n)
+order by i.n`,
+    filter: `(${[...wide(c), ...perId(c).map((ids) => `cast({id} as text) collate "C" in (${ids})`)].join('\n  or ')})`,
+    list: `${head}select ${wide(c).join(' or ')} as everything, array(
+  select id from (${perId(c).join(' union ')}) as held(id)
+  where id > $2 order by id limit $7
+) as ids`
+  })
+}
+
+/** The route check's text (for tests that look at its plan). */
+export function checkText (scope: GroupScope): string {
+  return checkTexts(scope).one
+}
+
+/**
+ * Grants in effect that count for `principal` on the target, whatever their
+ * privilege, as a condition on the grant table: what explain, the facts and
+ * a write's locked reads select. The grantees and targets that cannot apply
+ * (no user, no groups; no id) are left out.
+ */
+export function effective (principal: Principal, target: ResourceRef, scope: GroupScope): RawBuilder<SqlBool> {
+  const groups = groupsText(scope, USER, '$5')
+  const who = GRANTEES.filter((rule) => granteeApplies(rule, principal, scope.groupDepth)).map((rule) => `(${grantee(rule, groups, false)})`)
+  const text = `resource_type = $1 and ${countsOnText(target)} and (${who.join(' or ')}) and ${LIVE}`
+  return bindText<SqlBool>(text, [target.resource, target.id, null, principal.kind === 'user' ? principal.id : null, [...principal.groups]])
+}
+
+function countsOnText (target: ResourceRef): string {
+  return `(${Object.values(TARGETS).filter((rule) => targetApplies(rule, target)).map((rule) => TARGET_SQL[rule.kind]('$2')).join(' or ')})`
+}
+
+/** Grants in effect on the target, whoever holds them: what counts the managers left. */
+export function inEffectOn (target: ResourceRef): RawBuilder<SqlBool> {
+  return bindText<SqlBool>(`resource_type = $1 and ${countsOnText(target)} and ${LIVE}`, [target.resource, target.id])
+}
