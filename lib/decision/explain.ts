@@ -2,6 +2,7 @@
 // same facts and policy the decision uses.
 import type { Explanation, GranteeRef, Principal, Reason } from '../../fastify-plugin.js'
 import type { Policy } from './policy.js'
+import { overrides, owns } from './rule.js'
 
 /** A stored grant that counts for a principal, and how. */
 export interface Source {
@@ -30,8 +31,8 @@ export function explain (
   const reasonsFor = (privilege: string): Reason[] => {
     const accepted = policy.satisfiedBy.get(privilege) ?? new Set<string>()
     const reasons: Reason[] = []
-    if (principal.superuser) reasons.push({ source: 'superuser', privilege, typeLevel: false })
-    if (principal.kind === 'user' && owner !== null && owner === principal.id) {
+    if (overrides(principal)) reasons.push({ source: 'superuser', privilege, typeLevel: false })
+    if (owns(principal, owner)) {
       for (const held of policy.ownerPrivileges) {
         if (accepted.has(held)) reasons.push({ source: 'owner', privilege: held, typeLevel: false })
       }
@@ -65,7 +66,7 @@ export function explain (
   }
   const held = sources.map((source) =>
     `${describeGrantee(source.grantee)} holds ${source.privilege}${source.typeLevel ? ' on every resource of the type' : ''}`)
-  if (owner !== null && owner === principal.id) held.unshift(`owns the resource (owners hold ${[...policy.ownerPrivileges].join(', ') || 'nothing'})`)
+  if (owns(principal, owner)) held.unshift(`owns the resource (owners hold ${[...policy.ownerPrivileges].join(', ') || 'nothing'})`)
   return {
     privileges,
     decision: 'deny',

@@ -163,3 +163,8 @@ function countsOnText (target: ResourceRef): string {
 export function inEffectOn (target: ResourceRef): RawBuilder<SqlBool> {
   return bindText<SqlBool>(`resource_type = $1 and ${countsOnText(target)} and ${LIVE}`, [target.resource, target.id])
 }
+
+/** Grants past their expiry: they can never count again (what the purge deletes). */
+export function expired (): RawBuilder<SqlBool> {
+  return bindText<SqlBool>('expires_at <= now()', [])
+}

@@ -8,7 +8,7 @@ import { planGrants, type PrivilegesWanted } from '../decision/grant-change.js'
 import { UNBOUNDED, type Budget } from './deadline.js'
 import type { AuditLog, ScheduledItem, WriteContext } from './audit.js'
 import { anyOf, granteeColumns, ofGrantee, onTarget, sorted, toGrantee } from './predicates.js'
-import { effective, inEffectOn } from './rule-sql.js'
+import { effective, expired, inEffectOn } from './rule-sql.js'
 import { lockMemberships } from './members.js'
 import { ownerOf } from './reader.js'
 import { insertPosition } from './positions.js'
@@ -240,7 +240,7 @@ export class GrantWriter {
     const db = scoped(this.#props, trx)
     const rows = await db.deleteFrom('default_deny_grant')
       .where('id', 'in', db.selectFrom('default_deny_grant').select('id')
-        .where('expires_at', '<=', sql<Date>`now()`).orderBy('expires_at').limit(limit).forUpdate().skipLocked())
+        .where(expired()).orderBy('expires_at').limit(limit).forUpdate().skipLocked())
       .returning(['principal_kind', 'principal_id', 'resource_type', 'resource_id', 'privilege', 'starts_at', 'expires_at'])
       .execute()
     const byGrantee = new Map<string, { grantee: GranteeRef, target: ResourceRef, grants: ScheduledItem[] }>()

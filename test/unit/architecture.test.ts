@@ -70,3 +70,48 @@ t.test(`no file in lib/ is over ${MAX_LINES} lines`, async (t) => {
     t.ok(lines <= MAX_LINES, `${relative(LIB, file)}: ${lines} lines`)
   }
 })
+
+// What counts as allowed is lib/decision/rule.ts; its conditions on the
+// tables are spelled by lib/store/rule-sql.ts alone, so that a new way a
+// grant can count reaches every form at once.
+const RULE_SQL = 'store/rule-sql.ts'
+const RULE_CONDITIONS: ReadonlyArray<[string, RegExp]> = [
+  ['a grantee condition', /principal_kind\s*=\s*'/],
+  ['a liveness condition', /\b(expires_at|starts_at)\b\s*(<=|>=|<|>|is\s+(not\s+)?null)/i],
+  ['a liveness condition (Kysely)', /'(expires_at|starts_at)',\s*'(<=|>=|<|>|is|is not)'/],
+  ['a type-level condition', /resource_id\s+is\s+null/i]
+]
+
+t.test('the rule\'s conditions are written only in its SQL generator', async (t) => {
+  const spelled: string[] = []
+  for (const [file, { text }] of graph) {
+    if (relative(LIB, file) === RULE_SQL) continue
+    for (const [what, pattern] of RULE_CONDITIONS) if (pattern.test(text)) spelled.push(`${relative(LIB, file)} spells ${what}`)
+  }
+  t.same(spelled, [], `generate them from the rule in ${RULE_SQL}`)
+  const generator = graph.get(join(LIB, RULE_SQL))
+  t.ok(generator?.imports.includes('../decision/rule.js'), `${RULE_SQL} generates from lib/decision/rule.ts`)
+})
+
+// The superuser is decided once: the decisions and the check's path ask the
+// rule (`overrides`) instead of reading the flag.
+const DECIDES = /^(decision\/|store\/(check|reader|rule-sql|predicates|replicas|writer)\.ts|cache\/|service\/(authorizer|queries|reads)\.ts|http\/enforcer\.ts)/
+
+t.test('only the rule reads the superuser flag on the decision\'s path', async (t) => {
+  const readers = [...graph].map(([file, { text }]) => [relative(LIB, file), text] as const)
+    .filter(([name, text]) => DECIDES.test(name) && name !== 'decision/rule.ts' && name !== 'decision/principal.ts' && /\.superuser\b/.test(text))
+    .map(([name]) => name)
+  t.same(readers, [], 'ask overrides() in decision/rule.ts')
+})
+
+// The route hook and app.permissions reach the grants through the one
+// authorizer, never a reader of their own.
+t.test('the route hook and the service queries decide through the authorizer', async (t) => {
+  for (const name of ['http/enforcer.ts', 'service/queries.ts']) {
+    const entry = graph.get(join(LIB, name))
+    t.ok(entry?.imports.some((spec) => spec.endsWith('/authorizer.js')), `${name} uses the authorizer`)
+    for (const spec of entry?.imports ?? []) {
+      t.notOk(/\/(check|reads|cached-check)\.js$/.test(spec), `${name} imports ${spec}`)
+    }
+  }
+})
