@@ -6,7 +6,7 @@ import { sql, type Expression, type SqlBool } from 'kysely'
 import type { Principal } from '../../fastify-plugin.js'
 import { checkPlan, type CheckPlan, type Policy } from '../decision/policy.js'
 import { overrides } from '../decision/rule.js'
-import type { CheckQuery, CheckReader, IdPage, ReadOptions } from '../store/check.js'
+import type { CheckReader, IdPage, ReadOptions } from '../store/check.js'
 
 /** May `principal` exercise `privilege` on `resource` `id` (null: the type itself)? */
 export interface AuthorizeRequest {
@@ -51,7 +51,7 @@ export class Authorizer {
 
   /** The query, once `known` has answered `undefined`. Not async: on a route's path each async layer costs a turn. */
   ask (request: AuthorizeRequest, options: ReadOptions = {}): Promise<boolean> {
-    return this.#reader.check(this.#query(request) as CheckQuery, options)
+    return this.#reader.check(this.#query(request), options)
   }
 
   async check (request: AuthorizeRequest, options: ReadOptions = {}): Promise<boolean> {
