@@ -12,25 +12,13 @@ const LIB = fileURLToPath(new URL('../../lib/', import.meta.url))
 const OPTIONS = join(LIB, 'options')
 const BELOW_SERVICE = ['store', 'decision', 'cache', 'rules']
 
-async function sources (dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true })
-  const nested = await Promise.all(entries.map(async (entry) => {
-    const path = join(dir, entry.name)
-    if (entry.isDirectory()) return await sources(path)
-    return entry.name.endsWith('.ts') ? [path] : []
-  }))
-  return nested.flat()
-}
-
-function importsOf (text: string): string[] {
-  return [...text.matchAll(/^(?:import|export)\s[^'"]*?from\s+'([^']+)'/gm)].map((m) => m[1] as string)
-}
-
-const files = await sources(LIB)
+// Static imports and re-exports, type-only ones included.
+const importPattern = /^(?:import|export)\s[^'"]*?from\s+'([^']+)'/gm
 const graph = new Map<string, { text: string, imports: string[] }>()
-for (const file of files) {
-  const text = await readFile(file, 'utf8')
-  graph.set(file, { text, imports: importsOf(text) })
+for (const name of await readdir(LIB, { recursive: true })) {
+  if (!name.endsWith('.ts')) continue
+  const text = await readFile(join(LIB, name), 'utf8')
+  graph.set(join(LIB, name), { text, imports: [...text.matchAll(importPattern)].map((m) => m[1] as string) })
 }
 const target = (file: string, spec: string) => resolve(dirname(file), spec).replace(/\.js$/, '.ts')
 
