@@ -112,7 +112,12 @@ const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, op
   // Annotated types join as their routes are registered (see onRoute below).
   const types = new ResourceTypes(settings.resources.any, settings.resources.declared, groups.groupResource)
   // Each component is handed the slices it reads, under the names it reads them by.
-  const validation = { maxIdLength: enforcement.maxIdLength, privileges: policy.privileges, anonymousPrivileges: grantOptions.anonymousPrivileges, canHold: grantOptions.canHold }
+  const validation = {
+    maxIdLength: enforcement.maxIdLength,
+    privileges: policy.privileges,
+    anonymousPrivileges: grantOptions.anonymousPrivileges,
+    canHold: grantOptions.canHold
+  }
   const runner = {
     hideForbidden: enforcement.hideForbidden,
     writeTimeout: enforcement.writeTimeout,
