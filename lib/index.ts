@@ -4,7 +4,7 @@ import type { FastifyDefaultDenyOptions } from '../fastify-plugin.js'
 import { codes } from './errors.js'
 import { createStore } from './store/index.js'
 import { runMigrations } from './store/migrate.js'
-import { resolveOptions } from './options.js'
+import { resolveOptions } from './options/index.js'
 import { postgresKysely } from './store/postgres.js'
 import { createEnforcer } from './http/enforcer.js'
 import { kDeferred } from './http/rules-step.js'
@@ -19,10 +19,10 @@ import { compileRoute, kRoute } from './http/route-config.js'
 import { RulesLayer } from './rules/reloader.js'
 import { createSecurityCheck } from './security/check.js'
 import { createCache } from './cache/index.js'
-import { invalid } from './option-values.js'
+import { invalid } from './options/values.js'
 import { Authorizer } from './service/authorizer.js'
 import { readStack } from './service/reads.js'
-import { databaseOf } from './store/database.js'
+import { databaseOf, type Database } from './store/database.js'
 import { createReadRoute, type ReadRoute } from './store/replicas.js'
 import { formatRevision } from './revision.js'
 import { loadAssets } from './admin/assets.js'
@@ -59,39 +59,43 @@ const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, op
   // A terminated backend, a failover or a reset socket costs the requests in
   // flight a 503 and this line; the pool replaces the connection.
   const onConnectionError = (err: Error) => fastify.log.error({ err }, 'fastify-default-deny: database connection lost')
-  let db = settings.db
-  if (db === null) {
-    const url = settings.connectionString as string
+  const { enforcement, policy, principal, levels, grants: grantOptions, groups, stepUp } = settings
+  const { schema, connectionString } = settings.database
+  let database: Database
+  if (settings.database.db === null) {
+    const url = connectionString as string
     const owned = postgresKysely(url, {
-      connectionTimeoutMillis: settings.checkTimeout,
+      connectionTimeoutMillis: enforcement.checkTimeout,
       // Checks run under the session's limit; a write sets its own, longer one.
-      statementTimeout: settings.checkTimeout,
-      queryTimeout: Math.max(settings.checkTimeout, settings.writeTimeout) + 1000,
+      statementTimeout: enforcement.checkTimeout,
+      queryTimeout: Math.max(enforcement.checkTimeout, enforcement.writeTimeout) + 1000,
       // The pool is the plugin's alone: every statement planned once, generically.
       genericPlans: true,
       onError: onConnectionError
     })
     fastify.addHook('onClose', async () => { await owned.destroy() })
-    db = owned
-    if (settings.migrate) {
+    database = databaseOf(owned)
+    if (settings.database.migrate) {
       // Migrations are not bound by checkTimeout: they get a connection of their own.
       const migrator = postgresKysely(url, { max: 1, onError: onConnectionError })
       try {
-        await runMigrations(migrator, { schema: settings.schema })
+        await runMigrations(migrator, { schema })
       } finally {
         await migrator.destroy()
       }
     }
-  } else if (settings.migrate) {
-    await runMigrations(db, { schema: settings.schema })
+  } else {
+    // The host's Kysely instance: what it can do is read once, here, and passed on.
+    database = databaseOf(settings.database.db)
+    if (settings.database.migrate) await runMigrations(database.db, { schema })
   }
+  const db = database.db
 
-  if (settings.replicas !== null && databaseOf(db).embedded) invalid('replicas', 'needs PostgreSQL: the embedded database has no standbys')
-  const { reader, writer, audit, members: memberStore } = createStore(db, settings.schema, settings)
-  const policy = settings.policy
+  if (settings.replicas !== null && database.embedded) invalid('replicas', 'needs PostgreSQL: the embedded database has no standbys')
+  const { reader, writer, audit, members: memberStore } = createStore(database, schema, groups)
   const cache = settings.cache === null
     ? null
-    : createCache({ settings: settings.cache, db, connectionString: settings.connectionString, schema: settings.schema, reader, log: fastify.log })
+    : createCache({ settings: settings.cache, database, connectionString, schema, reader, log: fastify.log })
   if (cache !== null) {
     // Serving starts once the feed listens; until then (and whenever it is lost) every check asks the database.
     await cache.feed.start()
@@ -99,22 +103,49 @@ const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, op
   }
   let route: ReadRoute | null = null
   if (settings.replicas !== null) {
-    const standbys = createReadRoute({ settings: settings.replicas, primary: db, checkTimeout: settings.checkTimeout, log: fastify.log, onConnectionError })
+    const standbys = createReadRoute({ settings: settings.replicas, primary: db, checkTimeout: enforcement.checkTimeout, log: fastify.log, onConnectionError })
     fastify.addHook('onClose', standbys.close)
     // Until the first poll has answered, every read goes to the primary.
     await standbys.route.start()
     route = standbys.route
   }
-  const authorizer = new Authorizer({ policy, reader: readStack({ reader, cached: cache?.cached ?? null, barrier: cache?.feed.barrier ?? null, route, scope: { schema: settings.schema, groupDepth: settings.groupDepth } }) })
+  const authorizer = new Authorizer({ policy, reader: readStack({ reader, cached: cache?.cached ?? null, barrier: cache?.feed.barrier ?? null, route, scope: { schema, groupDepth: groups.groupDepth } }) })
   // Annotated types join as their routes are registered (see onRoute below).
-  const types = new ResourceTypes(settings.resources.any, settings.resources.declared, settings.groupResource)
-  const validators = createValidators(settings, invalidGrant, types)
+  const types = new ResourceTypes(settings.resources.any, settings.resources.declared, groups.groupResource)
+  // Each component is handed the slices it reads, under the names it reads them by.
+  const validation = {
+    maxIdLength: enforcement.maxIdLength,
+    privileges: policy.privileges,
+    anonymousPrivileges: grantOptions.anonymousPrivileges,
+    canHold: grantOptions.canHold
+  }
+  const runner = {
+    hideForbidden: enforcement.hideForbidden,
+    writeTimeout: enforcement.writeTimeout,
+    levelPrivileges: levels.levelPrivileges,
+    allowManageDelegation: grantOptions.allowManageDelegation,
+    resourceExists: grantOptions.resourceExists
+  }
+  const validators = createValidators(validation, invalidGrant, types)
   const changed = cache?.changed ?? null
-  const grants = new GrantService({ reader, writer, audit, policy, settings, validators, changed })
-  const members = new MembershipService({ members: memberStore, writer, policy, settings, changed })
-  const queries = new GrantQueries({ reader, audit, policy, members: memberStore, stepUp: settings.stepUp, authorizer })
+  const grants = new GrantService({ reader, writer, audit, policy, settings: { ...runner, checkTimeout: enforcement.checkTimeout }, validators, changed })
+  const members = new MembershipService({ members: memberStore, writer, policy, settings: { ...runner, ...groups }, changed })
+  const queries = new GrantQueries({ reader, audit, policy, members: memberStore, stepUp, authorizer })
   // trustProxy: true, and the rest of what an operator should know, is reported at ready.
-  const security = createSecurityCheck({ fastify, settings, rules, db })
+  const security = createSecurityCheck({
+    fastify,
+    settings: {
+      grantRoutes: settings.grantRoutes,
+      superuserClaim: principal.superuserClaim,
+      resolvePrincipal: principal.resolvePrincipal,
+      connectionString,
+      schema,
+      checkTimeout: enforcement.checkTimeout,
+      acknowledge: settings.security.acknowledge
+    },
+    rules,
+    db
+  })
   const api = createApi({
     grants,
     members,
@@ -131,28 +162,30 @@ const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, op
   fastify.decorateRequest('accessLevel', null)
   fastify.decorate('permissions', api)
 
+  const routeSettings = { maxIdLength: enforcement.maxIdLength, privileges: policy.privileges, policy, stepUp }
   fastify.addHook('onRoute', (route) => {
-    const compiled = compileRoute(route, settings)
+    const compiled = compileRoute(route, routeSettings)
     if (compiled.requirement.kind === 'resource') types.add(compiled.requirement.resource)
     route.config = { ...route.config, [kRoute]: compiled } as typeof route.config
   })
 
-  const enforcer = createEnforcer({ settings, authorizer, policy, rules, caseSensitive })
+  const enforcer = createEnforcer({ settings: { ...principal, ...enforcement, ...levels, stepUp }, authorizer, policy, rules, caseSensitive })
   fastify.decorateRequest(kDeferred, null)
   fastify.addHook('onRequest', enforcer.onRequest)
   if (enforcer.preValidation !== null) fastify.addHook('preValidation', enforcer.preValidation)
 
   if (settings.grantRoutes !== null) {
-    await fastify.register(grantRoutes, { prefix: settings.grantRoutes.prefix, settings, grants, members, queries, types })
+    const grantRouteSettings = { ...validation, grantRoutes: settings.grantRoutes, stepUp }
+    await fastify.register(grantRoutes, { prefix: settings.grantRoutes.prefix, settings: grantRouteSettings, grants, members, queries, types })
   }
   if (settings.adminPage !== null && settings.grantRoutes !== null) {
     // What the page needs to know to call the API; nothing in it is secret.
     const assets = loadAssets(fastify.prefix + settings.adminPage.prefix, {
       api: fastify.prefix + settings.grantRoutes.prefix,
       tokenUrl: settings.adminPage.tokenUrl,
-      privileges: [...settings.privileges],
-      anonymousPrivileges: [...settings.anonymousPrivileges],
-      groups: settings.groupDepth > 0
+      privileges: [...policy.privileges],
+      anonymousPrivileges: [...grantOptions.anonymousPrivileges],
+      groups: groups.groupDepth > 0
     })
     await fastify.register(adminPageRoutes, { prefix: settings.adminPage.prefix, assets })
   }

@@ -78,7 +78,7 @@ export async function databaseLocation (config: Record<string, unknown>): Promis
   const env = io().env.DATABASE_URL
   const [url, from] = env !== undefined && env !== '' ? [env, 'DATABASE_URL'] : [config.connectionString, "the config's connectionString"]
   if (url !== undefined) {
-    const { postgresUrl } = await import('../../lib/option-values.js')
+    const { postgresUrl } = await import('../../lib/options/values.js')
     try {
       return { kind: 'postgres', url: postgresUrl('connectionString', url), from }
     } catch (err) {

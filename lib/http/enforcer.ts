@@ -7,7 +7,7 @@ import { decide } from '../decision/decide.js'
 import { isValidId } from '../decision/ids.js'
 import type { Policy } from '../decision/policy.js'
 import { codes, deniedError } from '../errors.js'
-import type { Settings } from '../options.js'
+import type { EnforcementOptions, StepUpPolicy } from '../options/index.js'
 import { presentedRevision, REVISION_HEADER } from '../revision.js'
 import type { RulesLayer } from '../rules/reloader.js'
 import type { Authorizer } from '../service/authorizer.js'
@@ -19,7 +19,7 @@ import { createRulesStep, type RulesStepSettings } from './rules-step.js'
 import { createStepUpGate } from './step-up.js'
 
 export type EnforcerSettings = PrincipalSettings & RulesStepSettings &
-Pick<Settings, 'checkTimeout' | 'lockoutStatus' | 'lockoutRetryAfter' | 'stepUp'>
+Pick<EnforcementOptions, 'checkTimeout' | 'lockoutStatus' | 'lockoutRetryAfter'> & { readonly stepUp: StepUpPolicy | null }
 
 export interface EnforcerProps {
   readonly settings: EnforcerSettings

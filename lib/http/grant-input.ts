@@ -6,7 +6,7 @@ import type { GranteeRef, Principal } from '../../fastify-plugin.js'
 import type { ResourceTypes } from '../decision/resource-types.js'
 import { codes, invalidInput, quoted, type InputLocation } from '../errors.js'
 import type { WriteContext } from '../store/audit.js'
-import type { Settings } from '../options.js'
+import type { GrantRoutesOptions, StepUpPolicy } from '../options/index.js'
 import { queryDecodes } from './query-text.js'
 import { parseInstant } from '../decision/instant.js'
 import type { Actor, GrantService, Instance } from '../service/grants.js'
@@ -20,7 +20,7 @@ export const invalidRequest = (message: string, field: string, where: NonNullabl
 }
 
 export interface GrantRoutesDeps {
-  settings: Settings
+  settings: ValidationSettings & { readonly grantRoutes: GrantRoutesOptions | null, readonly stepUp: StepUpPolicy | null }
   grants: GrantService
   members: MembershipService
   queries: GrantQueries

@@ -4,10 +4,10 @@ import type { Principal } from '../../fastify-plugin.js'
 import { isValidId } from '../decision/ids.js'
 import { codes } from '../errors.js'
 import { ANONYMOUS, userPrincipal } from '../decision/principal.js'
-import type { Settings } from '../options.js'
+import type { EnforcementOptions, PrincipalOptions } from '../options/index.js'
 
 /** What turning a token into a principal reads of the settings. */
-export type PrincipalSettings = Pick<Settings, 'userClaim' | 'groupsClaim' | 'superuserClaim' | 'resolvePrincipal' | 'maxIdLength' | 'maxGroups'>
+export type PrincipalSettings = PrincipalOptions & Pick<EnforcementOptions, 'maxIdLength'>
 
 // @fastify/jwt reports "no token at all" with these codes; any other failure
 // means credentials were sent and are bad, which must never become anonymous.

@@ -2,7 +2,7 @@ import type { FastifyRequest, RouteOptions } from 'fastify'
 import type { Requirement } from '../decision/decide.js'
 import { requiresStepUp } from '../decision/step-up.js'
 import { codes } from '../errors.js'
-import type { Settings } from '../options.js'
+import type { EnforcementOptions, PolicyOptions, StepUpPolicy } from '../options/index.js'
 
 export const kRoute = Symbol('fastify-default-deny.route')
 
@@ -34,7 +34,7 @@ function routeParams (url: string): Set<string> {
  * Validates `config.permission` once, when the route is registered. A bad
  * annotation stops the server from starting rather than failing open later.
  */
-export function compileRoute (route: Pick<RouteOptions, 'url' | 'method' | 'config'>, settings: Pick<Settings, 'maxIdLength' | 'privileges' | 'policy' | 'stepUp'>): CompiledRoute {
+export function compileRoute (route: Pick<RouteOptions, 'url' | 'method' | 'config'>, settings: Pick<EnforcementOptions, 'maxIdLength'> & Pick<PolicyOptions, 'privileges'> & { readonly policy: PolicyOptions, readonly stepUp: StepUpPolicy | null }): CompiledRoute {
   const name = `${String(route.method)} ${route.url}`
   const fail = (message: string): never => {
     throw new codes.FST_DEFAULT_DENY_INVALID_ROUTE_CONFIG(name, message)

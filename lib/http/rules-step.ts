@@ -5,7 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Principal } from '../../fastify-plugin.js'
 import { levelAllows } from '../decision/policy.js'
 import { codes, deniedError } from '../errors.js'
-import type { Settings } from '../options.js'
+import type { EnforcementOptions, LevelOptions } from '../options/index.js'
 import { effectiveLevel, evaluateRules, requiresBody, type CompiledRules, type RulesOutcome } from '../rules/index.js'
 import type { RulePath, RulesLayer } from '../rules/reloader.js'
 import { ruleFacts } from './rule-facts.js'
@@ -22,7 +22,7 @@ interface Deferred {
 export const kDeferred = Symbol('fastify-default-deny.deferred')
 type WithDeferred = FastifyRequest & { [kDeferred]: Deferred | null }
 
-export type RulesStepSettings = Pick<Settings, 'hideForbidden' | 'levelClaim' | 'levelPrivileges'>
+export type RulesStepSettings = Pick<EnforcementOptions, 'hideForbidden'> & LevelOptions
 
 export interface RulesStep {
   /** Applies the rules now, or leaves them for preValidation when they need the body. */

@@ -4,7 +4,7 @@
 // component a client generator can name. The prefix keeps the ids clear of a
 // host's own; the scope keeps them invisible to the host's routes.
 import { MAX_REASON_LENGTH } from '../decision/ids.js'
-import type { Settings } from '../options.js'
+import type { EnforcementOptions, PolicyOptions } from '../options/index.js'
 
 export const SCHEMA_PREFIX = 'fastify-default-deny.'
 
@@ -26,7 +26,7 @@ const instant = { type: ['string', 'null'], format: 'date-time' } as const
 // Response schemas also drive serialization: no `required` (a missing field
 // would throw instead of being left out) and no constraint the serializer
 // would enforce differently from what the handlers return.
-export function buildSharedSchemas (settings: Pick<Settings, 'maxIdLength' | 'privileges'>): Array<Record<string, unknown> & { $id: string }> {
+export function buildSharedSchemas (settings: Pick<EnforcementOptions, 'maxIdLength'> & Pick<PolicyOptions, 'privileges'>): Array<Record<string, unknown> & { $id: string }> {
   const schemas: Record<SharedName, Record<string, unknown>> = {
     Error: {
       type: 'object',

@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Kysely } from 'kysely'
 import type { DefaultDenyApi, RouteManifestEntry, SecurityFinding } from '../../fastify-plugin.js'
 import { codes } from '../errors.js'
-import type { Settings } from '../options.js'
+import type { SecurityOptions } from '../options/index.js'
 import type { RulesLayer } from '../rules/reloader.js'
 import { blockingFindings, securityFindings } from './findings.js'
 import { gatherFacts, type GatherSettings } from './gather.js'
@@ -16,7 +16,7 @@ export type SecurityMethods = Pick<DefaultDenyApi, 'checkSecurity' | 'routeManif
 
 export interface SecurityCheckProps {
   readonly fastify: FastifyInstance
-  readonly settings: GatherSettings & Pick<Settings, 'acknowledge'>
+  readonly settings: GatherSettings & SecurityOptions
   readonly rules: RulesLayer | null
   readonly db: Kysely<any>
 }

@@ -5,7 +5,7 @@
 import { Server as TlsServer } from 'node:tls'
 import type { FastifyInstance } from 'fastify'
 import type { Kysely } from 'kysely'
-import type { Settings } from '../options.js'
+import type { DatabaseOptions, EnforcementOptions, GrantRoutesOptions, PrincipalOptions } from '../options/index.js'
 import type { RulesLayer } from '../rules/reloader.js'
 import { withBudget } from '../store/deadline.js'
 import { readDatabaseFacts } from '../store/security.js'
@@ -14,7 +14,8 @@ import { jwtFacts } from './jwt-probe.js'
 import type { RouteManifest } from './manifest.js'
 import { refusesPlainHttp, rulesFacts } from './rules-facts.js'
 
-export type GatherSettings = Pick<Settings, 'grantRoutes' | 'superuserClaim' | 'resolvePrincipal' | 'connectionString' | 'schema' | 'checkTimeout'>
+export type GatherSettings = { readonly grantRoutes: GrantRoutesOptions | null } & Pick<PrincipalOptions, 'superuserClaim' | 'resolvePrincipal'> &
+Pick<DatabaseOptions, 'connectionString' | 'schema'> & Pick<EnforcementOptions, 'checkTimeout'>
 
 export interface GatherProps {
   readonly fastify: FastifyInstance

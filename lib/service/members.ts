@@ -7,7 +7,7 @@ import type { Kysely } from 'kysely'
 import type { GroupPath, MemberRef, Membership, Principal } from '../../fastify-plugin.js'
 import type { Policy } from '../decision/policy.js'
 import { codes } from '../errors.js'
-import type { Settings } from '../options.js'
+import type { GroupOptions } from '../options/index.js'
 import type { WriteContext } from '../store/audit.js'
 import type { MembershipStore } from '../store/members.js'
 import type { GrantWriter } from '../store/writer.js'
@@ -17,7 +17,7 @@ export interface MembershipServiceProps {
   readonly members: MembershipStore
   readonly writer: GrantWriter
   readonly policy: Policy
-  readonly settings: RunnerSettings & Pick<Settings, 'groupResource' | 'groupDepth' | 'maxMembershipChange'>
+  readonly settings: RunnerSettings & GroupOptions
   readonly changed?: ChangeSink | null
 }
 

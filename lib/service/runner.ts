@@ -8,7 +8,7 @@ import type { Facts } from '../decision/decide.js'
 import { mayChange, mayManage } from '../decision/manage.js'
 import { levelAllows, MANAGE, managingPrivileges, type Policy } from '../decision/policy.js'
 import { codes, deniedError } from '../errors.js'
-import type { Settings } from '../options.js'
+import type { EnforcementOptions, GrantOptions, LevelOptions } from '../options/index.js'
 import { DeadlineExceeded, withBudget } from '../store/deadline.js'
 import type { Trx } from '../store/scope.js'
 import type { GrantWriter } from '../store/writer.js'
@@ -41,7 +41,8 @@ export type Caller = Trusted | Actor
 /** Refuses, with FST_DEFAULT_DENY_ESCALATION, a privilege the actor may not give or take. */
 export type Authorize = (ref: ResourceRef, privileges: Iterable<string>) => void
 
-export type RunnerSettings = Pick<Settings, 'hideForbidden' | 'writeTimeout' | 'levelPrivileges' | 'allowManageDelegation' | 'resourceExists'>
+export type RunnerSettings = Pick<EnforcementOptions, 'hideForbidden' | 'writeTimeout'> & Pick<LevelOptions, 'levelPrivileges'> &
+Pick<GrantOptions, 'allowManageDelegation' | 'resourceExists'>
 
 /**
  * Told of each change once it has committed, or, inside a host transaction,

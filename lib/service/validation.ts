@@ -8,12 +8,12 @@ import { isValidId, isValidText, MAX_REASON_LENGTH, MAX_REQUEST_ID_LENGTH } from
 import type { ResourceTypes } from '../decision/resource-types.js'
 import { codes, quoted } from '../errors.js'
 import type { WriteContext } from '../store/audit.js'
-import type { Settings } from '../options.js'
+import type { EnforcementOptions, GrantOptions, PolicyOptions } from '../options/index.js'
 
 /** Refuses the caller's input: `message` names the field and the rule, `field` is a JSON pointer to it. */
 export type Fail = (message: string, field: string) => never
 
-export type ValidationSettings = Pick<Settings, 'maxIdLength' | 'privileges' | 'anonymousPrivileges' | 'canHold'>
+export type ValidationSettings = Pick<EnforcementOptions, 'maxIdLength'> & Pick<PolicyOptions, 'privileges'> & Pick<GrantOptions, 'anonymousPrivileges' | 'canHold'>
 
 /** `/grants/3/expiresAt` as a message names it: `grants[3].expiresAt`. */
 export function fieldName (pointer: string): string {

@@ -1,7 +1,6 @@
-// The plugin's storage, built once per plugin instance from one Kysely handle.
-import type { Kysely } from 'kysely'
+// The plugin's storage, built once per plugin instance from one database.
+import type { Database } from './database.js'
 import { AuditLog } from './audit.js'
-import { databaseOf } from './database.js'
 import { MembershipStore } from './members.js'
 import { SqlGrantReader, type GrantReader } from './reader.js'
 import { GrantWriter } from './writer.js'
@@ -13,8 +12,14 @@ export interface Store {
   readonly members: MembershipStore
 }
 
-export function createStore (db: Kysely<any>, schema: string, groups: { groupDepth: number, groupResource: string }): Store {
-  const props = { db, database: databaseOf(db), schema, groupDepth: groups.groupDepth }
+/** What the store needs of the `groupDepth` and `groupResource` options. */
+export interface StoreGroups {
+  readonly groupDepth: number
+  readonly groupResource: string
+}
+
+export function createStore (database: Database, schema: string, groups: StoreGroups): Store {
+  const props = Object.freeze({ db: database.db, database, schema, groupDepth: groups.groupDepth })
   const audit = new AuditLog(props)
   return Object.freeze({
     reader: new SqlGrantReader(props),

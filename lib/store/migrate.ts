@@ -3,7 +3,9 @@ import type { MigrateOptions } from '../../fastify-plugin.js'
 import { migrations } from '../../migrations/index.js'
 import { reasonOf } from '../error-reason.js'
 import { codes } from '../errors.js'
-import { DEFAULT_SCHEMA } from '../options.js'
+
+/** Where the plugin's tables live when no `schema` is given. */
+export const DEFAULT_SCHEMA = 'public'
 
 // Never change these: a renamed table makes every migration run again.
 export const MIGRATION_TABLE = 'default_deny_migration'

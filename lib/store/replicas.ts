@@ -6,12 +6,22 @@
 // standby that has replayed it (else, after at most `wait`, the primary).
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Expression, Kysely, SqlBool } from 'kysely'
-import type { ReplicaSettings } from '../replica-option.js'
 import type { CheckQuery, CheckReader, IdPage, ListQuery, ManyQuery, ReadOptions, TypeQuery, Until } from './check.js'
 import { databaseOf, type Database } from './database.js'
 import type { Budget } from './deadline.js'
 import { insertPosition, replayPosition } from './positions.js'
 import { postgresKysely } from './postgres.js'
+
+/** The `replicas` option, as lib/options/replicas.ts resolves it. */
+export interface ReplicaSettings {
+  readonly connectionStrings: readonly string[]
+  /** A standby further behind than this many milliseconds is not read from (without a revision). */
+  readonly maxLag: number
+  /** How long a read presenting a revision waits for a standby to replay it before asking the primary. */
+  readonly wait: number
+  /** How often each standby's replay position is read, in milliseconds. */
+  readonly pollInterval: number
+}
 
 export interface ReplicaLog {
   warn: (details: object, message: string) => void

@@ -14,6 +14,8 @@ export type Trx = Transaction<any>
 /** What every store component is built from; frozen once, shared. */
 export interface StoreProps {
   readonly db: Kysely<any>
+  /** `db` with what it can do, stated once at start-up. */
+  readonly database: Database
   /** The PostgreSQL schema holding the plugin's tables. */
   readonly schema: string
   /** How many levels of stored group nesting count (the `groupDepth` option). */

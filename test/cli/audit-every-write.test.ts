@@ -11,6 +11,7 @@ import t, { type Test } from 'tap'
 import { sql, type Kysely } from 'kysely'
 import type { AuditEntry } from '../../fastify-plugin.js'
 import { AuditLog } from '../../lib/store/audit.js'
+import { databaseOf } from '../../lib/store/database.js'
 import { build } from '../helper.js'
 import { cliWorld } from '../cli-helper.js'
 
@@ -111,7 +112,7 @@ function apply (model: State, entry: AuditEntry): string[] {
 
 /** Runs writes on one database, each checked against the audit entries it appended. */
 function auditedWrites (t: Test, open: <T>(work: (db: Kysely<any>) => Promise<T>) => Promise<T>, schema: string) {
-  const audit = (db: Kysely<any>) => new AuditLog({ db, schema, groupDepth: 5 })
+  const audit = (db: Kysely<any>) => new AuditLog({ db, database: databaseOf(db), schema, groupDepth: 5 })
   const newEntries = async (db: Kysely<any>, after: string | undefined) => {
     const entries: AuditEntry[] = []
     let before: string | undefined

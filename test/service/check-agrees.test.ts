@@ -18,6 +18,7 @@ import { checkPlan, satisfiedByOf, type Policy } from '../../lib/decision/policy
 import { userPrincipal, ANONYMOUS } from '../../lib/decision/principal.js'
 import { runMigrations } from '../../lib/index.js'
 import { createStore } from '../../lib/store/index.js'
+import { databaseOf } from '../../lib/store/database.js'
 import { testDatabase } from '../helper.js'
 
 const PRIVILEGES = ['read', 'edit', 'delete', 'manage'] as const
@@ -148,7 +149,7 @@ function targets (): ResourceRef[] {
 t.test('check, checkMany, filter and listIds decide as holds() on the full facts', async (t) => {
   const { db, schema } = await testDatabase(t)
   await runMigrations(db, { schema })
-  const { reader, members } = createStore(db, schema, { groupDepth: GROUP_DEPTH, groupResource: 'group' })
+  const { reader, members } = createStore(databaseOf(db), schema, { groupDepth: GROUP_DEPTH, groupResource: 'group' })
   const scoped = db.withSchema(schema)
   // A host table holding every id, to run the filter on (plus one id no grant names).
   await scoped.schema.createTable('host_doc').addColumn('id', 'text', (col) => col.primaryKey()).execute()

@@ -2,7 +2,7 @@ import t from 'tap'
 import jwt from '@fastify/jwt'
 import Fastify from 'fastify'
 import defaultDeny from '../../lib/index.js'
-import { resolveOptions } from '../../lib/options.js'
+import { resolveOptions } from '../../lib/options/index.js'
 import { SECRET, testDatabase } from '../helper.js'
 
 t.test('each invalid option makes ready() fail with a coded error naming it', async (t) => {
@@ -66,21 +66,21 @@ t.test('each invalid option makes ready() fail with a coded error naming it', as
 t.test('defaults are applied and frozen', async (t) => {
   const { db } = await testDatabase(t)
   const settings = resolveOptions({ db })
-  t.same([...settings.privileges], ['read', 'edit', 'delete', 'manage'], 'manage is always known')
-  t.same([...settings.ownerPrivileges], ['read', 'edit', 'delete', 'manage'])
-  t.same([...settings.anonymousPrivileges], ['read'])
+  t.same([...settings.policy.privileges], ['read', 'edit', 'delete', 'manage'], 'manage is always known')
+  t.same([...settings.policy.ownerPrivileges], ['read', 'edit', 'delete', 'manage'])
+  t.same([...settings.grants.anonymousPrivileges], ['read'])
   t.same(settings.grantRoutes, { prefix: '/permissions', securityScheme: null })
-  t.equal(settings.allowManageDelegation, false)
-  t.equal(settings.schema, 'public')
-  t.equal(settings.hideForbidden, false)
-  t.equal(settings.superuserClaim, false)
-  t.equal(settings.checkTimeout, 2000)
-  t.equal(settings.maxIdLength, 256)
-  t.equal(settings.groupDepth, 8)
-  t.equal(settings.groupResource, 'group')
-  t.same([...settings.satisfiedBy.get('read') ?? []], ['read'], 'privileges are independent by default')
+  t.equal(settings.grants.allowManageDelegation, false)
+  t.equal(settings.database.schema, 'public')
+  t.equal(settings.enforcement.hideForbidden, false)
+  t.equal(settings.principal.superuserClaim, false)
+  t.equal(settings.enforcement.checkTimeout, 2000)
+  t.equal(settings.enforcement.maxIdLength, 256)
+  t.equal(settings.groups.groupDepth, 8)
+  t.equal(settings.groups.groupResource, 'group')
+  t.same([...settings.policy.satisfiedBy.get('read') ?? []], ['read'], 'privileges are independent by default')
   t.ok(Object.isFrozen(settings))
-  t.same([...resolveOptions({ db, ownerPrivileges: [] }).ownerPrivileges], [], 'owners may hold nothing extra')
+  t.same([...resolveOptions({ db, ownerPrivileges: [] }).policy.ownerPrivileges], [], 'owners may hold nothing extra')
 })
 
 t.test('the plugin needs @fastify/jwt', async (t) => {

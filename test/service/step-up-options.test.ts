@@ -1,7 +1,7 @@
 // The stepUp option: every malformed value stops ready() with a coded error
 // naming it, and the defaults follow the configured privileges.
 import t from 'tap'
-import { resolveOptions } from '../../lib/options.js'
+import { resolveOptions } from '../../lib/options/index.js'
 import { readyWith, testDatabase } from '../helper.js'
 
 t.test('each invalid stepUp value makes ready() fail with FST_DEFAULT_DENY_INVALID_OPTION', async (t) => {

@@ -4,13 +4,13 @@ import fc from 'fast-check'
 import type { Principal } from '../../fastify-plugin.js'
 import { decide, holds, type Facts } from '../../lib/decision/decide.js'
 import type { Policy } from '../../lib/decision/policy.js'
-import { resolveOptions } from '../../lib/options.js'
+import { resolveOptions } from '../../lib/options/index.js'
 import { ANONYMOUS } from '../../lib/decision/principal.js'
 
 const fakeDb = { selectFrom () {}, withSchema () {} }
 function policy (options: Record<string, unknown> = {}): Policy {
   const settings = resolveOptions({ db: fakeDb, ...options })
-  return { satisfiedBy: settings.satisfiedBy, ownerPrivileges: settings.ownerPrivileges }
+  return { satisfiedBy: settings.policy.satisfiedBy, ownerPrivileges: settings.policy.ownerPrivileges }
 }
 const user = (id: string, extra: Partial<Principal> = {}): Principal =>
   ({ kind: 'user', id, groups: [], superuser: false, claims: {}, ...extra })

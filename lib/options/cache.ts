@@ -1,22 +1,13 @@
 // The `cache` option: the decision cache's limits and where it listens for
 // changes. Off when absent.
-import { invalid, positiveInteger, postgresUrl, subOptions } from './option-values.js'
+import type { CacheSettings } from '../cache/index.js'
+import { invalid, positiveInteger, postgresUrl, subOptions } from './values.js'
 
 // Probes go out four times a heartbeat: below 100 ms that is a statement every few milliseconds.
 function atLeast (opts: Record<string, unknown>, name: string, fallback: number, min: number, max: number): number {
   const value = positiveInteger(opts, name, fallback, max)
   if (value < min) invalid(name, `must be an integer from ${min} to ${max}`)
   return value
-}
-
-export interface CacheSettings {
-  maxEntries: number
-  maxBytes: number
-  maxAge: number
-  /** A direct connection for LISTEN; `null`: the plugin's `connectionString`, or the embedded database's own feed. */
-  listenConnectionString: string | null
-  /** The longest the cache serves after the LISTEN connection was last proven current, in milliseconds. */
-  heartbeat: number
 }
 
 export const DEFAULT_CACHE_MAX_ENTRIES = 10_000

@@ -1,7 +1,7 @@
 // The `adminPage` option: where the page is served and, optionally, the
 // host's same-origin URL that hands the page the signed-in user's token.
 // Off when absent or false.
-import { invalid } from '../option-values.js'
+import { invalid } from './values.js'
 
 export interface AdminPageSettings {
   prefix: string

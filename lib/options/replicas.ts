@@ -1,17 +1,8 @@
 // The `replicas` option: hot standbys the plugin may read checks from, and
 // how stale a standby may be before reads go back to the primary. Off when
 // absent.
-import { invalid, isPostgresUrl, positiveInteger, subOptions } from './option-values.js'
-
-export interface ReplicaSettings {
-  connectionStrings: readonly string[]
-  /** A standby further behind than this many milliseconds is not read from (without a revision). */
-  maxLag: number
-  /** How long a read presenting a revision waits for a standby to replay it before asking the primary. */
-  wait: number
-  /** How often each standby's replay position is read, in milliseconds. */
-  pollInterval: number
-}
+import type { ReplicaSettings } from '../store/replicas.js'
+import { invalid, isPostgresUrl, positiveInteger, subOptions } from './values.js'
 
 export const DEFAULT_REPLICA_MAX_LAG = 1_000
 export const DEFAULT_REPLICA_WAIT = 50

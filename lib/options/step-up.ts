@@ -1,10 +1,10 @@
 // The `stepUp` option: which privileges need a second factor, which claim
 // says so, and how recent it must be. Off when absent.
-import { MANAGE } from './decision/policy.js'
-import type { StepUpPolicy } from './decision/step-up.js'
-import { claimOption, invalid, nameList, positiveInteger } from './option-values.js'
+import { MANAGE } from '../decision/policy.js'
+import type { StepUpPolicy } from '../decision/step-up.js'
+import { claimOption, invalid, nameList, positiveInteger } from './values.js'
 
-export type { StepUpPolicy } from './decision/step-up.js'
+export type { StepUpPolicy } from '../decision/step-up.js'
 
 /** What needs a second factor by default: every change, reads not. Only the configured ones count. */
 export const DEFAULT_STEP_UP_PRIVILEGES = ['edit', 'delete', MANAGE] as const

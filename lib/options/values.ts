@@ -1,6 +1,6 @@
 // The primitives every option is checked with: each names the option it
 // refuses in FST_DEFAULT_DENY_INVALID_OPTION. Shared by the option modules.
-import { codes } from './errors.js'
+import { codes } from '../errors.js'
 
 // Lower-case identifiers only: privilege names end up in logs, URLs and the database.
 export const NAME = /^[a-z][a-z0-9_-]{0,62}$/

@@ -1,0 +1,97 @@
+// The plugin's options, checked as a whole (no unknown key) and resolved into
+// one frozen slice per feature: each component is handed its own slice and
+// never the whole. The modules beside this one each own a slice.
+import type { StepUpPolicy } from '../decision/step-up.js'
+import type { CacheSettings } from '../cache/index.js'
+import type { ReplicaSettings } from '../store/replicas.js'
+import { adminPageOption, type AdminPageSettings } from './admin-page.js'
+import { cacheOption } from './cache.js'
+import { databaseOptions, type DatabaseOptions } from './database.js'
+import { enforcementOptions, type EnforcementOptions } from './enforcement.js'
+import { grantOptions, grantRoutesOption, type GrantOptions, type GrantRoutesOptions } from './grants.js'
+import { groupOptions, type GroupOptions } from './groups.js'
+import { levelOptions, type LevelOptions } from './levels.js'
+import { policyOptions, type PolicyOptions } from './policy.js'
+import { principalOptions, type PrincipalOptions } from './principal.js'
+import { replicaOption } from './replicas.js'
+import { resourcesOption, type ResourceOptions } from './resources.js'
+import { rulesOptions, type RulesOptions } from './rules.js'
+import { securityOptions, type SecurityOptions } from './security.js'
+import { stepUpOption } from './step-up.js'
+import { invalid } from './values.js'
+
+export type {
+  AdminPageSettings, CacheSettings, DatabaseOptions, EnforcementOptions, GrantOptions, GrantRoutesOptions, GroupOptions,
+  LevelOptions, PolicyOptions, PrincipalOptions, ReplicaSettings, ResourceOptions, RulesOptions, SecurityOptions, StepUpPolicy
+}
+
+const KNOWN_OPTIONS = new Set([
+  'db', 'connectionString', 'schema', 'migrate', 'acknowledge', 'privileges', 'implies', 'ownerPrivileges',
+  'hideForbidden', 'userClaim', 'groupsClaim', 'superuserClaim', 'resolvePrincipal',
+  'checkTimeout', 'writeTimeout', 'maxIdLength', 'maxGroups', 'groupDepth', 'groupResource', 'maxMembershipChange',
+  'rules', 'rulesFile', 'siteRulesFile', 'watchRules', 'levels', 'levelAliases', 'maxElevate',
+  'levelClaim', 'levelPrivileges', 'lockoutStatus', 'lockoutRetryAfter',
+  'grantRoutes', 'allowManageDelegation', 'anonymousPrivileges', 'canHold', 'resourceExists', 'stepUp', 'cache', 'replicas',
+  'adminPage', 'resources'
+])
+
+/** Every option, resolved: one frozen slice per feature. */
+export interface Settings {
+  readonly database: DatabaseOptions
+  /** The privileges, what implies what and what owners hold: the one policy. */
+  readonly policy: PolicyOptions
+  readonly principal: PrincipalOptions
+  /** null when no endpoint rules are configured. */
+  readonly rules: RulesOptions | null
+  readonly levels: LevelOptions
+  readonly enforcement: EnforcementOptions
+  readonly grants: GrantOptions
+  /** null when the grant-management routes are off. */
+  readonly grantRoutes: GrantRoutesOptions | null
+  /** null when the admin page is off. */
+  readonly adminPage: AdminPageSettings | null
+  /** null when step-up is off. */
+  readonly stepUp: StepUpPolicy | null
+  /** null when the decision cache is off. */
+  readonly cache: CacheSettings | null
+  /** null when no read replicas are configured. */
+  readonly replicas: ReplicaSettings | null
+  /** The resource types declared beside the annotated ones. */
+  readonly resources: ResourceOptions
+  readonly security: SecurityOptions
+  readonly groups: GroupOptions
+}
+
+export function resolveOptions (raw: unknown): Settings {
+  if (typeof raw !== 'object' || raw === null) invalid('options', 'must be an object')
+  const opts = raw as Record<string, unknown>
+  for (const key of Object.keys(opts)) {
+    if (!KNOWN_OPTIONS.has(key)) invalid(key, 'is not a known option')
+  }
+  // Slices that depend on the policy (levels, grants, stepUp) are resolved after it.
+  const database = databaseOptions(opts)
+  const policy = policyOptions(opts)
+  const principal = principalOptions(opts)
+  const rules = rulesOptions(opts)
+  const levels = levelOptions(opts, policy)
+  const enforcement = enforcementOptions(opts)
+  const grants = grantOptions(opts, policy)
+  const grantRoutes = grantRoutesOption(opts.grantRoutes)
+  return Object.freeze({
+    database,
+    policy,
+    principal,
+    rules,
+    levels,
+    enforcement,
+    grants,
+    grantRoutes,
+    adminPage: adminPageOption(opts.adminPage, grantRoutes?.prefix ?? null),
+    stepUp: stepUpOption(opts, policy.privileges),
+    cache: cacheOption(opts),
+    replicas: replicaOption(opts),
+    resources: resourcesOption(opts.resources),
+    security: securityOptions(opts),
+    groups: groupOptions(opts)
+  })
+}
