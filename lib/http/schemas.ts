@@ -3,10 +3,14 @@
 // scope does not coerce types, and no object takes extra properties. The
 // parts they share are `$ref`s to shared-schemas.ts.
 import { Type, type Static } from 'typebox'
-import { Id as id, oneOf, Privilege as privilege, Reason as reason, refTo, type GranteeInput } from '../shapes/grant-api.js'
+import { oneOf, refTo, type GranteeInput } from '../shapes/grant-api.js'
 
 // Fresh objects for each scope, as Fastify marks the schemas it has compiled.
 export function buildSchemas () {
+  // Their bounds (an id's length, the privileges) are options: shared-schemas.ts.
+  const id = refTo<string>('Id')
+  const privilege = refTo<string>('Privilege')
+  const reason = refTo<string>('Reason')
   // Checked by the handlers (`check.grantee`), which say what is wrong in the service's words.
   const grantee = refTo<GranteeInput>('GranteeInput')
   const granteeKind = oneOf(['user', 'group'])

@@ -46,10 +46,8 @@ function answer<P extends TProperties> (properties: P, options: { description?: 
   return schema
 }
 
-// The ids of the path and the body, and a privilege: their bounds are options.
-export const Id = refTo<string>('Id')
-export const Privilege = refTo<string>('Privilege')
-export const Reason = refTo<string>('Reason')
+// An id: its bound is an option (shared-schemas.ts).
+const Id = refTo<string>('Id')
 
 /** Who receives or loses a privilege, as a request names it: exactly one of two forms. */
 const granteeForms = [
