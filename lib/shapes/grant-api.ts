@@ -57,14 +57,14 @@ const granteeForms = [
 export type GranteeInput = Static<typeof granteeForms[0]> | Static<typeof granteeForms[1]>
 
 /** A grantee in an answer: a user or group with its id, or the anonymous principal. */
-export const Grantee = Type.Unsafe<GranteeInput>({
+const Grantee = Type.Unsafe<GranteeInput>({
   type: 'object',
   description: 'a user or group (with its id) or the anonymous principal',
   properties: { kind: { type: 'string', enum: ['user', 'group', 'anonymous'] }, id: { type: 'string' } }
 })
 const grantee = refTo<GranteeInput>('Grantee')
 
-export const Grant = answer({
+const Grant = answer({
   grantee,
   privilege: Type.String(),
   source: oneOf(['explicit', 'type', 'owner'], { description: 'a grant on this resource, on its whole type, or ownership' }),
@@ -73,7 +73,7 @@ export const Grant = answer({
   expiresAt: instant(),
   startsAt: instant()
 })
-export const GrantList = answer({
+const GrantList = answer({
   resource: Type.String(),
   id: Type.String(),
   owner: nullableString(),
@@ -81,22 +81,22 @@ export const GrantList = answer({
 }, { description: 'the unexpired grants on a resource, scheduled ones included' })
 
 const scheduled = () => Type.Array(answer({ privilege: Type.String(), startsAt: instant(), expiresAt: instant() }))
-export const ScheduledPrivileges = answer({
+const ScheduledPrivileges = answer({
   before: scheduled(),
   after: scheduled()
 }, { description: 'grants with their schedules, before and after: each counts from `startsAt` (null: from its grant) until `expiresAt` (null: for good)' })
 
-export const Change = answer({
+const Change = answer({
   grantee,
   before: strings(),
   after: strings(),
   changed: strings(),
   schedule: refTo<Static<typeof ScheduledPrivileges>>('ScheduledPrivileges')
 }, { description: "a grantee's explicit privileges on the resource before and after the change; `changed` lists those added, taken or rescheduled (empty: nothing changed, nothing audited)" })
-export const ChangeList = answer({
+const ChangeList = answer({
   changes: Type.Array(refTo<Static<typeof Change>>('Change'))
 }, { description: 'the grantees whose privileges changed' })
-export const OwnerChange = answer({ owner: nullableString(), before: nullableString() }, { description: 'the owner now and before' })
+const OwnerChange = answer({ owner: nullableString(), before: nullableString() }, { description: 'the owner now and before' })
 
 const explainReason = answer({
   source: Type.Unsafe<'superuser' | 'owner' | 'user' | 'group' | 'anonymous'>({ type: 'string' }),
@@ -105,7 +105,7 @@ const explainReason = answer({
   typeLevel: Type.Boolean(),
   via: Type.Optional(strings())
 })
-export const Explanation = answer({
+const Explanation = answer({
   principal: answer({ kind: Type.String(), id: nullableString(), groups: strings() }),
   decision: Type.Optional(Type.Unsafe<'allow' | 'deny'>({ type: 'string' })),
   summary: Type.String(),
@@ -117,7 +117,7 @@ export const Explanation = answer({
   privileges: Type.Array(answer({ privilege: Type.String(), stepUp: Type.Optional(Type.Boolean()), via: Type.Array(explainReason) }))
 }, { description: 'what the principal can do on the resource and why; with a privilege asked for, the decision and what is missing' })
 
-export const AuditEntry = answer({
+const AuditEntry = answer({
   seq: Type.String(),
   at: Type.String({ format: 'date-time' }),
   actor: nullableString(),
@@ -132,11 +132,11 @@ export const AuditEntry = answer({
   reason: nullableString(),
   hash: Type.String()
 }, { description: 'one audited change, chained to its predecessor by hash' })
-export const AuditPage = answer({
+const AuditPage = answer({
   entries: Type.Array(refTo<Static<typeof AuditEntry>>('AuditEntry')),
   next: nullableString()
 }, { description: 'audit entries, newest first; `next` is the `before` of the next page, or null' })
-export const AuditVerification = answer({
+const AuditVerification = answer({
   ok: Type.Boolean(),
   entries: Type.Integer(),
   brokenAt: nullableString(),
@@ -144,17 +144,17 @@ export const AuditVerification = answer({
   brokenCount: Type.Integer()
 }, { description: 'the audit chain recomputed: every entry that does not fit' })
 
-export const Member = answer({
+const Member = answer({
   kind: oneOf(['user', 'group']),
   id: Type.String(),
   addedBy: nullableString(),
   addedAt: Type.String({ format: 'date-time' })
 })
-export const MemberList = answer({
+const MemberList = answer({
   group: Type.String(),
   members: Type.Array(refTo<Static<typeof Member>>('Member'))
 }, { description: "a stored group's direct members" })
-export const MemberChange = answer({
+const MemberChange = answer({
   group: Type.String(),
   member: grantee,
   before: strings(),
