@@ -1,7 +1,8 @@
 // What a grant-API request carries, parsed and checked: path ids, grantees,
 // expiry instants and the audit context. Malformed input is a 400 that names
 // the field and the rule (the service's validation, answered with HTTP's code).
-import type { FastifyRequest } from 'fastify'
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { GranteeRef, Principal } from '../../fastify-plugin.js'
 import type { ResourceTypes } from '../decision/resource-types.js'
 import { codes, invalidInput, quoted, type InputLocation } from '../errors.js'
@@ -9,13 +10,20 @@ import type { WriteContext } from '../store/audit.js'
 import type { GrantRoutesOptions, StepUpPolicy } from '../options/index.js'
 import { queryDecodes } from './query-text.js'
 import { parseInstant } from '../decision/instant.js'
-import type { Actor, GrantService, Instance } from '../service/grants.js'
+import { formatRevision, REVISION_HEADER } from '../revision.js'
+import type { Actor, GrantService, Instance, Outcome } from '../service/grants.js'
 import type { MembershipService } from '../service/members.js'
 import type { GrantQueries } from '../service/queries.js'
 import { createValidators, type ValidationSettings, type Validators } from '../service/validation.js'
+import type { Received } from './schemas.js'
+
+/** The grant API's scope: what a handler receives is typed by the route's schemas. */
+export type GrantApp = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>
+/** A request of the grant API, with the parts its route's schemas admit. */
+export type GrantRequest<T> = FastifyRequest & T
 
 /** The refusal of a client's input: `field` a JSON pointer into the part of the request it came from. */
-export const invalidRequest = (message: string, field: string, where: NonNullable<InputLocation['in']> = 'body'): never => {
+export function invalidRequest (message: string, field: string, where: NonNullable<InputLocation['in']> = 'body'): never {
   throw invalidInput(new codes.FST_DEFAULT_DENY_INVALID_REQUEST(message), { field, in: where })
 }
 
@@ -38,11 +46,10 @@ function instant (value: unknown, field: string): Date | null {
   return date
 }
 
-// The revision of the change a request made, once committed: its response carries it.
-const revisions = new WeakMap<FastifyRequest, bigint>()
-
-export function committedRevision (request: FastifyRequest): bigint | undefined {
-  return revisions.get(request)
+/** A change's answer: its response says how fresh a later request must demand to see it. */
+export function answer<T> (reply: FastifyReply, { result, revision }: Outcome<T>): T {
+  if (revision !== null) reply.header(REVISION_HEADER, formatRevision(revision))
+  return result
 }
 
 export interface RequestInput {
@@ -52,21 +59,20 @@ export interface RequestInput {
   path: Validators
   actorOf: (request: FastifyRequest) => Actor
   context: (request: FastifyRequest, reason: unknown) => WriteContext
-  target: (params: unknown) => Instance
+  target: (params: { resource: string, id: string }) => Instance
   /** `target`, on a type a grant may name: for what adds a grant or an owner, and for decisions. */
-  knownTarget: (params: unknown) => Instance
-  granteeOf: (params: { kind?: string, principal?: string }) => GranteeRef
+  knownTarget: (params: { resource: string, id: string }) => Instance
+  granteeOf: (params: { kind?: 'user' | 'group', principal?: string }) => GranteeRef
   /** `expiresAt` (in the future) and `startsAt` (any instant, before `expiresAt`) of the body's object at `at`. */
   schedule: (body: { expiresAt?: unknown, startsAt?: unknown }, at?: string) => { expiresAt: Date | null, startsAt: Date | null }
-  reasonOf: (request: FastifyRequest) => unknown
+  reasonOf: (request: GrantRequest<{ query: Received<'reasonQuery'> }>) => unknown
 }
 
 export function requestInput (settings: ValidationSettings, types: ResourceTypes): RequestInput {
   const check = createValidators(settings, (message, field) => invalidRequest(message, field, 'body'), types)
   const inPath = createValidators(settings, (message, field) => invalidRequest(message, field, 'path'), types)
   const inQuery = createValidators(settings, (message, field) => invalidRequest(message, field, 'query'), types)
-  const target = (params: unknown): Instance => {
-    const { resource, id } = params as { resource: string, id: string }
+  const target = ({ resource, id }: { resource: string, id: string }): Instance => {
     // Ids that cannot exist (NUL, malformed Unicode) have nothing to manage.
     if (!check.id(resource) || !check.id(id)) throw new codes.FST_DEFAULT_DENY_NOT_FOUND()
     return { resource, id }
@@ -80,8 +86,7 @@ export function requestInput (settings: ValidationSettings, types: ResourceTypes
         kind: 'actor',
         principal: request.principal as Principal,
         level: request.accessLevel,
-        log: request.log,
-        committed: (revision) => { revisions.set(request, revision) }
+        log: request.log
       }
     },
     // Everything here reaches an audit row and its hash: it must be stored
@@ -100,12 +105,12 @@ export function requestInput (settings: ValidationSettings, types: ResourceTypes
     granteeOf (params) {
       if (params.kind === undefined) return { kind: 'anonymous' }
       if (!check.id(params.principal)) return invalidRequest(`principal must be an id without NUL or malformed Unicode (got ${quoted(params.principal)})`, '/principal', 'path')
-      return { kind: params.kind as 'user' | 'group', id: params.principal }
+      return { kind: params.kind, id: params.principal }
     },
     schedule: (body, at = '') => check.schedule({ expiresAt: instant(body.expiresAt, `${at}/expiresAt`), startsAt: instant(body.startsAt, `${at}/startsAt`) }, at),
     reasonOf (request) {
       if (!queryDecodes(request.url, 'reason')) return invalidRequest('reason must be percent-encoded UTF-8', '/reason', 'query')
-      return (request.query as { reason?: string }).reason
+      return request.query.reason
     }
   }
 }

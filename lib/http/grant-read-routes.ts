@@ -1,17 +1,17 @@
 // The grant API's reading routes: a resource's grants, explain, and the
 // audit trail. A resource's grants are shown to those who may change them.
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyRequest } from 'fastify'
 import type { GranteeRef, Principal } from '../../fastify-plugin.js'
 import { isSeq } from '../decision/ids.js'
 import { ANONYMOUS, userPrincipal } from '../decision/principal.js'
 import { codes, quoted } from '../errors.js'
-import { invalidRequest, type GrantRoutesDeps, type RequestInput } from './grant-input.js'
+import { invalidRequest, type GrantApp, type GrantRoutesDeps, type RequestInput } from './grant-input.js'
 import { documented } from './route-docs.js'
-import type { Schemas } from './schemas.js'
+import type { Received, Schemas } from './schemas.js'
 
 const DEFAULT_AUDIT_PAGE = 50
 
-export function grantReadRoutes (app: FastifyInstance, { grants, queries }: GrantRoutesDeps, s: Schemas, input: RequestInput): void {
+export function grantReadRoutes (app: GrantApp, { grants, queries }: GrantRoutesDeps, s: Schemas, input: RequestInput): void {
   const { actorOf, target, knownTarget, query: inQuery } = input
   const config = { permission: 'authenticated' as const }
 
@@ -30,7 +30,7 @@ export function grantReadRoutes (app: FastifyInstance, { grants, queries }: Gran
   }, async (request) => {
     const ref = knownTarget(request.params)
     await grants.mustManage(actorOf(request), ref)
-    const query = request.query as { kind: 'user' | 'anonymous', principal?: string, groups?: string | string[], privilege?: string }
+    const { query } = request
     let principal: Principal
     if (query.kind === 'anonymous') {
       if (query.principal !== undefined) invalidRequest('principal must be absent when kind is anonymous', '/principal', 'query')
@@ -42,13 +42,13 @@ export function grantReadRoutes (app: FastifyInstance, { grants, queries }: Gran
       if (!inQuery.id(query.principal)) invalidRequest(`principal must be an id without NUL or malformed Unicode (got ${quoted(query.principal)})`, '/principal', 'query')
       const bad = groups.findIndex((group) => !inQuery.id(group))
       if (bad >= 0) invalidRequest(`groups must be ids without NUL or malformed Unicode (got ${quoted(groups[bad])})`, `/groups/${bad}`, 'query')
-      principal = userPrincipal(query.principal as string, groups)
+      principal = userPrincipal(query.principal, groups)
     }
     const explanation = await queries.explain(principal, ref, query.privilege ?? null)
     return { principal: { kind: principal.kind, id: principal.id, groups: principal.groups }, ...explanation }
   })
 
-  function auditFilter (query: { limit?: string, before?: string, kind?: string, principal?: string }) {
+  function auditFilter (query: Received<'auditQuery'>) {
     let grantee: GranteeRef | undefined
     if (query.kind !== undefined) {
       if (query.kind === 'anonymous') {
@@ -56,7 +56,7 @@ export function grantReadRoutes (app: FastifyInstance, { grants, queries }: Gran
       } else {
         if (query.principal === undefined) invalidRequest(`principal is required when kind is ${query.kind}`, '/principal', 'query')
         if (!inQuery.id(query.principal)) invalidRequest(`principal must be an id without NUL or malformed Unicode (got ${quoted(query.principal)})`, '/principal', 'query')
-        grantee = { kind: query.kind as 'user' | 'group', id: query.principal as string }
+        grantee = { kind: query.kind, id: query.principal }
       }
     } else if (query.principal !== undefined) invalidRequest('principal needs kind (user, group or anonymous)', '/kind', 'query')
     // The schema's pattern admits 19 digits; past the bigint range is no entry.
@@ -74,7 +74,7 @@ export function grantReadRoutes (app: FastifyInstance, { grants, queries }: Gran
   }, async (request) => {
     const ref = target(request.params)
     await grants.mustManage(actorOf(request), ref)
-    return await queries.auditPage({ ...auditFilter(request.query as never), resource: ref })
+    return await queries.auditPage({ ...auditFilter(request.query), resource: ref })
   })
 
   app.get('/audit', {
@@ -82,7 +82,7 @@ export function grantReadRoutes (app: FastifyInstance, { grants, queries }: Gran
     schema: { ...documented('listAudit'), querystring: s.auditQuery }
   }, async (request) => {
     mustBeSuperuser(request)
-    return await queries.auditPage(auditFilter(request.query as never))
+    return await queries.auditPage(auditFilter(request.query))
   })
 
   app.get('/audit/verify', {

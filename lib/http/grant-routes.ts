@@ -5,14 +5,14 @@
 import { STATUS_CODES } from 'node:http'
 import { Ajv } from 'ajv'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Principal } from '../../fastify-plugin.js'
 import { MANAGE } from '../decision/policy.js'
 import { requiresStepUp } from '../decision/step-up.js'
 import { codes, invalidInput, quoted } from '../errors.js'
 import { fieldName } from '../service/validation.js'
 import { grantChangeRoutes, grantSetRoutes } from './grant-change-routes.js'
-import { formatRevision, REVISION_HEADER } from '../revision.js'
-import { committedRevision, requestInput, type GrantRoutesDeps } from './grant-input.js'
+import { requestInput, type GrantRoutesDeps } from './grant-input.js'
 import { grantReadRoutes } from './grant-read-routes.js'
 import { memberRoutes } from './member-routes.js'
 import { buildSchemas, schemaRefusal, type SchemaError } from './schemas.js'
@@ -79,16 +79,11 @@ export const grantRoutes: FastifyPluginAsync<GrantRoutesDeps> = async (app, deps
     })
   }
 
-  // A change's response says how fresh a later request must demand to see it.
-  app.addHook('onSend', async (request, reply) => {
-    const revision = committedRevision(request)
-    if (revision !== undefined) reply.header(REVISION_HEADER, formatRevision(revision))
-  })
-
   const schemas = buildSchemas()
   const input = requestInput(deps.settings, deps.types)
-  grantReadRoutes(app, deps, schemas, input)
-  grantChangeRoutes(app, deps, schemas, input)
-  grantSetRoutes(app, deps, schemas, input)
-  if (deps.members.stored) memberRoutes(app, deps, schemas, input)
+  const api = app.withTypeProvider<TypeBoxTypeProvider>()
+  grantReadRoutes(api, deps, schemas, input)
+  grantChangeRoutes(api, deps, schemas, input)
+  grantSetRoutes(api, deps, schemas, input)
+  if (deps.members.stored) memberRoutes(api, deps, schemas, input)
 }

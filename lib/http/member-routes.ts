@@ -1,27 +1,23 @@
 // The grant API's membership routes: a stored group's members, listed,
 // added and removed by whoever may manage the group (the resource
 // `{ groupResource, group }`), through the same use cases as the service API.
-import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { MemberRef } from '../../fastify-plugin.js'
 import { codes } from '../errors.js'
-import type { GrantRoutesDeps, RequestInput } from './grant-input.js'
+import { answer, type GrantApp, type GrantRoutesDeps, type RequestInput } from './grant-input.js'
 import { documented } from './route-docs.js'
-import type { Schemas } from './schemas.js'
+import type { Received, Schemas } from './schemas.js'
 
-export function memberRoutes (app: FastifyInstance, { grants, members }: GrantRoutesDeps, s: Schemas, input: RequestInput): void {
+export function memberRoutes (app: GrantApp, { grants, members }: GrantRoutesDeps, s: Schemas, input: RequestInput): void {
   const { check, actorOf, context, reasonOf } = input
   const config = { permission: 'authenticated' as const }
 
   // Ids that cannot exist (NUL, malformed Unicode) have nothing to manage.
-  const groupOf = (params: unknown): string => {
-    const { group } = params as { group: string }
+  const groupOf = ({ group }: { group: string }): string => {
     if (!check.id(group)) throw new codes.FST_DEFAULT_DENY_NOT_FOUND()
     return group
   }
-  const membershipOf = (request: FastifyRequest): { group: string, member: MemberRef } => {
-    const params = request.params as { kind: string, member: string }
-    return input.path.membership(groupOf(request.params), { kind: params.kind, id: params.member }, { group: '/group', kind: '/kind', id: '/member' })
-  }
+  const membershipOf = (params: Received<'memberParams'>): { group: string, member: MemberRef } =>
+    input.path.membership(groupOf(params), { kind: params.kind, id: params.member }, { group: '/group', kind: '/kind', id: '/member' })
   // Before and after as for a grant: `['member']` while it is one.
   const change = (group: string, member: MemberRef, was: boolean, is: boolean) =>
     ({ group, member, before: was ? ['member'] : [], after: is ? ['member'] : [] })
@@ -40,17 +36,17 @@ export function memberRoutes (app: FastifyInstance, { grants, members }: GrantRo
     config,
     schema: { ...documented('addGroupMember'), params: s.memberParams, querystring: s.reasonQuery }
   }, async (request, reply) => {
-    const { group, member } = membershipOf(request)
-    const added = await members.add(actorOf(request), group, member, context(request, reasonOf(request)))
+    const { group, member } = membershipOf(request.params)
+    const added = answer(reply, await members.add(actorOf(request), group, member, context(request, reasonOf(request))))
     return reply.code(added ? 201 : 200).send(change(group, member, !added, true))
   })
 
   app.delete('/groups/:group/members/:kind/:member', {
     config,
     schema: { ...documented('removeGroupMember'), params: s.memberParams, querystring: s.reasonQuery }
-  }, async (request) => {
-    const { group, member } = membershipOf(request)
-    const removed = await members.remove(actorOf(request), group, member, context(request, reasonOf(request)))
+  }, async (request, reply) => {
+    const { group, member } = membershipOf(request.params)
+    const removed = answer(reply, await members.remove(actorOf(request), group, member, context(request, reasonOf(request))))
     return change(group, member, removed, false)
   })
 }

@@ -1,122 +1,73 @@
-// JSON schemas of the grant-management API's requests. Strict on purpose: the
-// validator of this scope does not coerce types, and no object takes extra
-// properties. The parts they share are `$ref`s to shared-schemas.ts.
-import { ref } from './shared-schemas.js'
+// JSON schemas of the grant-management API's requests, and from them the
+// types of what a handler receives. Strict on purpose: the validator of this
+// scope does not coerce types, and no object takes extra properties. The
+// parts they share are `$ref`s to shared-schemas.ts.
+import { Type, type Static } from 'typebox'
+import { oneOf, refTo, type GranteeInput } from '../shapes/grant-api.js'
 
 // Fresh objects for each scope, as Fastify marks the schemas it has compiled.
 export function buildSchemas () {
-  const id = ref('Id')
-  const privilege = ref('Privilege')
-  const reason = ref('Reason')
-  const grantee = ref('GranteeInput')
-  const granteeKind = { type: 'string', enum: ['user', 'group'] }
-  const expiresAt = { type: 'string', minLength: 1, maxLength: 40, description: 'ISO 8601 instant in the future' }
-  const startsAt = { type: 'string', minLength: 1, maxLength: 40, description: 'ISO 8601 instant before expiresAt' }
+  // Their bounds (an id's length, the privileges) are options: shared-schemas.ts.
+  const id = refTo<string>('Id')
+  const privilege = refTo<string>('Privilege')
+  const reason = refTo<string>('Reason')
+  // Checked by the handlers (`check.grantee`), which say what is wrong in the service's words.
+  const grantee = refTo<GranteeInput>('GranteeInput')
+  const granteeKind = oneOf(['user', 'group'])
+  const expiresAt = Type.Optional(Type.String({ minLength: 1, maxLength: 40, description: 'ISO 8601 instant in the future' }))
+  const startsAt = Type.Optional(Type.String({ minLength: 1, maxLength: 40, description: 'ISO 8601 instant before expiresAt' }))
+  const optionalReason = Type.Optional(reason)
+  const strict = { additionalProperties: false } as const
 
   /** The `?reason=` of a change without a body, recorded in the audit trail. */
-  const reasonQuery = { type: 'object', additionalProperties: false, properties: { reason } }
+  const reasonQuery = Type.Object({ reason: optionalReason }, strict)
 
-  const resourceParams = {
-    type: 'object',
-    required: ['resource', 'id'],
-    properties: { resource: id, id }
-  }
-  const granteeParams = {
-    type: 'object',
-    required: ['resource', 'id', 'kind', 'principal'],
-    properties: { resource: id, id, kind: granteeKind, principal: id }
-  }
-  const grantItem = {
-    type: 'object',
-    additionalProperties: false,
-    required: ['grantee', 'privilege'],
-    properties: { grantee, privilege, expiresAt, startsAt }
-  }
-  const bulkItem = {
-    type: 'object',
-    additionalProperties: false,
-    required: ['resource', 'id', 'grantee', 'privilege'],
-    properties: { resource: id, id, grantee, privilege, expiresAt, startsAt }
-  }
+  const resourceParams = Type.Object({ resource: id, id })
+  const granteeParams = Type.Object({ resource: id, id, kind: granteeKind, principal: id })
+  const grantItem = Type.Object({ grantee, privilege, expiresAt, startsAt }, strict)
+  const bulkItem = Type.Object({ resource: id, id, grantee, privilege, expiresAt, startsAt }, strict)
 
   return {
     reasonQuery,
     resourceParams,
     granteeParams,
     anonymousParams: resourceParams,
-    revokeParams: {
-      type: 'object',
-      required: ['resource', 'id', 'kind', 'principal', 'privilege'],
-      properties: { ...granteeParams.properties, privilege }
-    },
-    revokeAnonymousParams: {
-      type: 'object',
-      required: ['resource', 'id', 'privilege'],
-      properties: { resource: id, id, privilege }
-    },
-    addBody: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['grantee', 'privilege'],
-      properties: { grantee, privilege, expiresAt, startsAt, reason }
-    },
-    replaceAllBody: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['grants'],
-      properties: { grants: { type: 'array', maxItems: 1000, items: grantItem }, reason }
-    },
-    replaceOneBody: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['privileges'],
-      properties: { privileges: { type: 'array', maxItems: 64, uniqueItems: true, items: privilege }, expiresAt, startsAt, reason }
-    },
-    ownerBody: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['owner'],
-      properties: { owner: { anyOf: [id, { type: 'null' }] }, reason }
-    },
-    bulkBody: {
-      type: 'object',
-      additionalProperties: false,
-      properties: {
-        grant: { type: 'array', maxItems: 1000, items: bulkItem },
-        revoke: { type: 'array', maxItems: 1000, items: { ...bulkItem, properties: { resource: id, id, grantee, privilege } } },
-        reason
-      }
-    },
-    explainQuery: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['kind'],
-      properties: {
-        kind: { type: 'string', enum: ['user', 'anonymous'] },
-        principal: id,
-        groups: { anyOf: [id, { type: 'array', maxItems: 100, items: id }] },
-        privilege
-      }
-    },
-    auditQuery: {
-      type: 'object',
-      additionalProperties: false,
-      properties: {
-        limit: { type: 'string', pattern: '^(100|[1-9][0-9]?)$', description: 'a whole number from 1 to 100: entries per page (default 50)' },
-        before: { type: 'string', pattern: '^[1-9][0-9]{0,18}$', description: 'the `next` of the previous page' },
-        kind: { type: 'string', enum: ['user', 'group', 'anonymous'] },
-        principal: id
-      }
-    },
-    groupParams: { type: 'object', required: ['group'], properties: { group: id } },
-    memberParams: {
-      type: 'object',
-      required: ['group', 'kind', 'member'],
-      properties: { group: id, kind: granteeKind, member: id }
-    }
-  } as const
+    revokeParams: Type.Object({ resource: id, id, kind: granteeKind, principal: id, privilege }),
+    revokeAnonymousParams: Type.Object({ resource: id, id, privilege }),
+    addBody: Type.Object({ grantee, privilege, expiresAt, startsAt, reason: optionalReason }, strict),
+    replaceAllBody: Type.Object({ grants: Type.Array(grantItem, { maxItems: 1000 }), reason: optionalReason }, strict),
+    replaceOneBody: Type.Object({
+      privileges: Type.Array(privilege, { maxItems: 64, uniqueItems: true }),
+      expiresAt,
+      startsAt,
+      reason: optionalReason
+    }, strict),
+    ownerBody: Type.Object({ owner: Type.Union([id, Type.Null()]), reason: optionalReason }, strict),
+    bulkBody: Type.Object({
+      grant: Type.Optional(Type.Array(bulkItem, { maxItems: 1000 })),
+      revoke: Type.Optional(Type.Array(Type.Object({ resource: id, id, grantee, privilege }, strict), { maxItems: 1000 })),
+      reason: optionalReason
+    }, strict),
+    explainQuery: Type.Object({
+      kind: oneOf(['user', 'anonymous']),
+      principal: Type.Optional(id),
+      groups: Type.Optional(Type.Union([id, Type.Array(id, { maxItems: 100 })])),
+      privilege: Type.Optional(privilege)
+    }, strict),
+    auditQuery: Type.Object({
+      limit: Type.Optional(Type.String({ pattern: '^(100|[1-9][0-9]?)$', description: 'a whole number from 1 to 100: entries per page (default 50)' })),
+      before: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,18}$', description: 'the `next` of the previous page' })),
+      kind: Type.Optional(oneOf(['user', 'group', 'anonymous'])),
+      principal: Type.Optional(id)
+    }, strict),
+    groupParams: Type.Object({ group: id }),
+    memberParams: Type.Object({ group: id, kind: granteeKind, member: id })
+  }
 }
 export type Schemas = ReturnType<typeof buildSchemas>
+
+/** What a route of the grant API receives, as its schema admits it. */
+export type Received<K extends keyof Schemas> = Static<Schemas[K]>
 
 /** One error of the validator (built with `verbose`, so it carries the value and the schemas). */
 export interface SchemaError {

@@ -44,11 +44,10 @@ type WriteMethods = Pick<DefaultDenyApi, 'grant' | 'grantMany' | 'validateGrants
 type MemberMethods = Pick<DefaultDenyApi, 'addMember' | 'removeMember' | 'listMembers' | 'groupsOf'>
 
 const db = (options?: ServiceCallOptions): Kysely<any> | undefined => options?.db
-/** Host code as the caller, and where the revision of its change lands once committed. */
-function trusted (options?: ServiceCallOptions): Trusted & { receipt: { revision: string | null } } {
-  const receipt = { revision: null as string | null }
-  return { kind: 'trusted', db: options?.db, receipt, committed: (revision) => { receipt.revision = formatRevision(revision) } }
-}
+/** Host code as the caller, optionally inside its transaction. */
+const trusted = (options?: ServiceCallOptions): Trusted => ({ kind: 'trusted', db: options?.db })
+/** The revision of a committed change as the answer carries it. */
+const answered = (revision: bigint | null): string | null => revision === null ? null : formatRevision(revision)
 const revisionOf = (options?: ServiceCallOptions): bigint | null => presentedRevision(options?.revision)
 const contextOf = (check: Validators, options: ServiceCallOptions | undefined, fallbackActor: unknown = null) =>
   check.context({ actor: options?.actor ?? fallbackActor, reason: options?.reason, requestId: options?.requestId })
@@ -149,9 +148,8 @@ function writeMethods ({ grants, validators: check }: ApiProps): WriteMethods {
       const grantee = check.grantee(input.grantee)
       const privilege = check.privilege(input.privilege)
       const schedule = check.schedule(input)
-      const caller = trusted(options)
-      const { before, changed } = await grants.grant(caller, { target, grantee, privilege, ...schedule }, context(options, input.grantedBy))
-      return { created: !before.includes(privilege), changed: changed.length > 0, revision: caller.receipt.revision }
+      const { result: { before, changed }, revision } = await grants.grant(trusted(options), { target, grantee, privilege, ...schedule }, context(options, input.grantedBy))
+      return { created: !before.includes(privilege), changed: changed.length > 0, revision: answered(revision) }
     },
     async grantMany (inputs, options) {
       if (!Array.isArray(inputs) || inputs.length > MAX_GRANT_MANY) invalidGrant(`grants must be an array of at most ${MAX_GRANT_MANY}`, '')
@@ -163,8 +161,8 @@ function writeMethods ({ grants, validators: check }: ApiProps): WriteMethods {
           throw Object.assign(err as Error, { index })
         }
       })
-      const caller = trusted(options)
-      return { created: await grants.grantMany(caller, items), revision: caller.receipt.revision }
+      const { result: created, revision } = await grants.grantMany(trusted(options), items)
+      return { created, revision: answered(revision) }
     },
     async validateGrants (inputs, options) {
       if (!Array.isArray(inputs) || inputs.length > MAX_GRANT_MANY) invalidGrant(`grants must be an array of at most ${MAX_GRANT_MANY}`, '')
@@ -185,9 +183,8 @@ function writeMethods ({ grants, validators: check }: ApiProps): WriteMethods {
       const target = check.target(input)
       const grantee = check.grantee(input.grantee)
       const privilege = check.privilege(input.privilege)
-      const caller = trusted(options)
-      const { before } = await grants.revoke(caller, { target, grantee, privilege }, context(options))
-      return { removed: before.includes(privilege), revision: caller.receipt.revision }
+      const { result: { before }, revision } = await grants.revoke(trusted(options), { target, grantee, privilege }, context(options))
+      return { removed: before.includes(privilege), revision: answered(revision) }
     },
     async replace (input, options) {
       const target = check.target(input)
@@ -195,9 +192,8 @@ function writeMethods ({ grants, validators: check }: ApiProps): WriteMethods {
       if (!Array.isArray(input.privileges)) invalidGrant('privileges must be an array', '/privileges')
       const privileges = input.privileges.map((p, i) => check.privilege(p, `/privileges/${i}`))
       const schedule = check.schedule(input)
-      const caller = trusted(options)
-      const { before, after } = await grants.replace(caller, { target, grantee, privileges, ...schedule }, context(options))
-      return { before, after, revision: caller.receipt.revision }
+      const { result: { before, after }, revision } = await grants.replace(trusted(options), { target, grantee, privileges, ...schedule }, context(options))
+      return { before, after, revision: answered(revision) }
     },
     async setOwner (target, options) {
       const ref = instance(target)
@@ -205,22 +201,20 @@ function writeMethods ({ grants, validators: check }: ApiProps): WriteMethods {
         if (!check.id(target.owner)) invalidGrant('owner must be a non-empty string without NUL or malformed Unicode, or null', '/owner')
         check.knownType(ref.resource)
       }
-      const caller = trusted(options)
-      await grants.setOwner(caller, ref, target.owner, context(options))
-      return { revision: caller.receipt.revision }
+      const { revision } = await grants.setOwner(trusted(options), ref, target.owner, context(options))
+      return { revision: answered(revision) }
     },
     async forgetResource (target, options) {
       const ref = instance(target)
-      const caller = trusted(options)
-      await grants.forgetResource(caller, ref, context(options))
-      return { revision: caller.receipt.revision }
+      const { revision } = await grants.forgetResource(trusted(options), ref, context(options))
+      return { revision: answered(revision) }
     },
     async purgeExpired (settings = {}, options) {
       const batchSize = settings.batchSize ?? 1000
       if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000) invalidGrant('batchSize must be an integer from 1 to 10000', '/batchSize')
       if (options?.db?.isTransaction === true) invalidGrant('purgeExpired runs its own short transactions: call it without a transaction', '')
-      const caller = trusted(options)
-      return { purged: await grants.purgeExpired(caller, batchSize, context(options)), revision: caller.receipt.revision }
+      const { result: purged, revision } = await grants.purgeExpired(trusted(options), batchSize, context(options))
+      return { purged, revision: answered(revision) }
     }
   }
 }
@@ -235,13 +229,13 @@ function memberMethods ({ members, validators: check }: ApiProps): MemberMethods
   return {
     async addMember (value, options) {
       const { group, member } = input(value)
-      const caller = trusted(options)
-      return { added: await members.add(caller, group, member, context(options)), revision: caller.receipt.revision }
+      const { result: added, revision } = await members.add(trusted(options), group, member, context(options))
+      return { added, revision: answered(revision) }
     },
     async removeMember (value, options) {
       const { group, member } = input(value)
-      const caller = trusted(options)
-      return { removed: await members.remove(caller, group, member, context(options)), revision: caller.receipt.revision }
+      const { result: removed, revision } = await members.remove(trusted(options), group, member, context(options))
+      return { removed, revision: answered(revision) }
     },
     async listMembers (group, options) {
       if (!check.id(group)) invalidGrant('group must be a non-empty string without NUL or malformed Unicode', '')

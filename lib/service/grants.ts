@@ -13,10 +13,10 @@ import type { AuditLog, WriteContext } from '../store/audit.js'
 import { withBudget } from '../store/deadline.js'
 import type { GrantReader } from '../store/reader.js'
 import type { GrantChange, GrantWriter } from '../store/writer.js'
-import { ChangeRunner, type Actor, type Caller, type ChangeSink, type Instance, type RunnerSettings, type Trusted } from './runner.js'
+import { ChangeRunner, type Actor, type Caller, type ChangeSink, type Instance, type Outcome, type RunnerSettings, type Trusted } from './runner.js'
 import type { Validators } from './validation.js'
 
-export type { Actor, Caller, Instance, Log, Trusted } from './runner.js'
+export type { Actor, Caller, Instance, Log, Outcome, Trusted } from './runner.js'
 
 /**
  * One grantee's privileges before and after a change, those whose grant
@@ -75,7 +75,7 @@ export class GrantService {
     return facts
   }
 
-  async grant (caller: Caller, change: { target: ResourceRef, grantee: GranteeRef, privilege: string } & Schedule, context: WriteContext): Promise<ChangeResult> {
+  async grant (caller: Caller, change: { target: ResourceRef, grantee: GranteeRef, privilege: string } & Schedule, context: WriteContext): Promise<Outcome<ChangeResult>> {
     const { target, grantee, privilege, expiresAt, startsAt } = change
     await this.#props.validators.eligible(grantee, privilege, target)
     return await this.#runner.run(caller, [target], async (trx, authorize) => {
@@ -84,7 +84,7 @@ export class GrantService {
     })
   }
 
-  async revoke (caller: Caller, change: { target: ResourceRef, grantee: GranteeRef, privilege: string }, context: WriteContext): Promise<ChangeResult> {
+  async revoke (caller: Caller, change: { target: ResourceRef, grantee: GranteeRef, privilege: string }, context: WriteContext): Promise<Outcome<ChangeResult>> {
     const { target, grantee, privilege } = change
     return await this.#runner.run(caller, [target], async (trx, authorize) => {
       authorize(target, [privilege])
@@ -93,7 +93,7 @@ export class GrantService {
   }
 
   /** Makes `grantee` hold exactly `privileges` on the target. */
-  async replace (caller: Caller, change: { target: ResourceRef, grantee: GranteeRef, privileges: string[] } & Schedule, context: WriteContext): Promise<ChangeResult> {
+  async replace (caller: Caller, change: { target: ResourceRef, grantee: GranteeRef, privileges: string[] } & Schedule, context: WriteContext): Promise<Outcome<ChangeResult>> {
     const { target, grantee, privileges, expiresAt, startsAt } = change
     const { writer, validators } = this.#props
     for (const privilege of privileges) await validators.eligible(grantee, privilege, target)
@@ -107,7 +107,7 @@ export class GrantService {
   }
 
   /** Takes every privilege `grantee` holds explicitly on the target. */
-  async revokeAll (caller: Caller, change: { target: ResourceRef, grantee: GranteeRef }, context: WriteContext): Promise<ChangeResult> {
+  async revokeAll (caller: Caller, change: { target: ResourceRef, grantee: GranteeRef }, context: WriteContext): Promise<Outcome<ChangeResult>> {
     const { target, grantee } = change
     const { writer } = this.#props
     return await this.#runner.run(caller, [target], async (trx, authorize) => {
@@ -121,7 +121,7 @@ export class GrantService {
    * Makes the explicit grants on the target exactly `items`: grantees not
    * named lose everything. Returns the grantees whose privileges changed.
    */
-  async replaceAll (caller: Caller, target: ResourceRef, items: WholeSetItem[], context: WriteContext): Promise<ChangeResult[]> {
+  async replaceAll (caller: Caller, target: ResourceRef, items: WholeSetItem[], context: WriteContext): Promise<Outcome<ChangeResult[]>> {
     const { writer, validators } = this.#props
     const wanted = new Map<string, { grantee: GranteeRef, items: WholeSetItem[] }>()
     for (const item of items) {
@@ -154,7 +154,7 @@ export class GrantService {
     grants: Array<{ target: Instance, grantee: GranteeRef, privilege: string } & Schedule>,
     revokes: Array<{ target: Instance, grantee: GranteeRef, privilege: string }>,
     context: WriteContext
-  ): Promise<ChangeResult[]> {
+  ): Promise<Outcome<ChangeResult[]>> {
     const { writer, validators } = this.#props
     for (const item of grants) await validators.eligible(item.grantee, item.privilege, item.target)
     return await this.#runner.run(caller, [...grants, ...revokes].map((item) => item.target), async (trx, authorize) => {
@@ -176,12 +176,12 @@ export class GrantService {
    * `GrantWriter.lockGrants`) instead of one per resource. Host code only.
    * Returns, for each grant, whether it was created.
    */
-  async grantMany (caller: Trusted, grants: Array<{ target: ResourceRef, grantee: GranteeRef, privilege: string, context: WriteContext } & Schedule>): Promise<boolean[]> {
+  async grantMany (caller: Trusted, grants: Array<{ target: ResourceRef, grantee: GranteeRef, privilege: string, context: WriteContext } & Schedule>): Promise<Outcome<boolean[]>> {
     const { writer, validators } = this.#props
     for (const [index, { grantee, privilege, target }] of grants.entries()) {
       await validators.eligible(grantee, privilege, target).catch((err: Error) => { throw Object.assign(err, { index }) })
     }
-    const created = await this.#runner.run(caller, [], async (trx) => {
+    const outcome = await this.#runner.run(caller, [], async (trx) => {
       await writer.lockGrants(trx)
       const created: boolean[] = []
       for (const { target, grantee, privilege, expiresAt, startsAt, context } of grants) {
@@ -191,14 +191,14 @@ export class GrantService {
       return created
     })
     this.#runner.changed()?.resources(grants.map((item) => item.target))
-    return created
+    return outcome
   }
 
   /**
    * Hands the resource to `owner` (or to no one). An actor must be its owner
    * or a superuser: managers cannot take ownership.
    */
-  async setOwner (caller: Caller, target: Instance, owner: string | null, context: WriteContext): Promise<{ owner: string | null, before: string | null }> {
+  async setOwner (caller: Caller, target: Instance, owner: string | null, context: WriteContext): Promise<Outcome<{ owner: string | null, before: string | null }>> {
     const { writer } = this.#props
     return await this.#runner.run(caller, [target], async (trx) => {
       const before = await writer.owner(trx, target)
@@ -216,19 +216,22 @@ export class GrantService {
    * resource), so no batch commits unaudited. Expired grants never count
    * anyway: this only keeps the table small. Host code only.
    */
-  async purgeExpired (caller: Trusted, batchSize: number, context: WriteContext): Promise<number> {
+  async purgeExpired (caller: Trusted, batchSize: number, context: WriteContext): Promise<Outcome<number>> {
     const { writer } = this.#props
     let purged = 0
+    // Each batch commits on its own: the last revision read covers them all.
+    let revision: bigint | null = null
     for (;;) {
-      const deleted = await this.#runner.run(caller, [], async (trx) => await writer.purgeExpired(trx, batchSize, context))
-      purged += deleted
-      if (deleted < batchSize) break
+      const batch = await this.#runner.run(caller, [], async (trx) => await writer.purgeExpired(trx, batchSize, context))
+      purged += batch.result
+      revision = batch.revision ?? revision
+      if (batch.result < batchSize) break
     }
-    return purged
+    return { result: purged, revision }
   }
 
   /** Drops every grant on the resource and its owner: host code only. */
-  async forgetResource (caller: Trusted, target: Instance, context: WriteContext): Promise<void> {
-    await this.#runner.run(caller, [target], async (trx) => { await this.#props.writer.forgetResource(trx, target, context) })
+  async forgetResource (caller: Trusted, target: Instance, context: WriteContext): Promise<Outcome<void>> {
+    return await this.#runner.run(caller, [target], async (trx) => { await this.#props.writer.forgetResource(trx, target, context) })
   }
 }

@@ -11,7 +11,7 @@ import type { GroupOptions } from '../options/index.js'
 import type { WriteContext } from '../store/audit.js'
 import type { MembershipStore } from '../store/members.js'
 import type { GrantWriter } from '../store/writer.js'
-import { ChangeRunner, type Caller, type ChangeSink, type Instance, type RunnerSettings } from './runner.js'
+import { ChangeRunner, type Caller, type ChangeSink, type Instance, type Outcome, type RunnerSettings } from './runner.js'
 
 export interface MembershipServiceProps {
   readonly members: MembershipStore
@@ -42,14 +42,14 @@ export class MembershipService {
     return { resource: this.#resource, id: group }
   }
 
-  async add (caller: Caller, group: string, member: MemberRef, context: WriteContext): Promise<boolean> {
+  async add (caller: Caller, group: string, member: MemberRef, context: WriteContext): Promise<Outcome<boolean>> {
     this.#mustBeStored()
     const added = await this.#runner.run(caller, [this.ref(group)], async (trx) => await this.#members.add(trx, group, member, context, this.#limit))
     this.#runner.changed()?.subjects([member])
     return added
   }
 
-  async remove (caller: Caller, group: string, member: MemberRef, context: WriteContext): Promise<boolean> {
+  async remove (caller: Caller, group: string, member: MemberRef, context: WriteContext): Promise<Outcome<boolean>> {
     this.#mustBeStored()
     const removed = await this.#runner.run(caller, [this.ref(group)], async (trx) => await this.#members.remove(trx, group, member, context, this.#limit))
     this.#runner.changed()?.subjects([member])

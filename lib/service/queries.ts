@@ -2,7 +2,7 @@
 // sees of a resource's grants, and the audit trail. Shared by the service API
 // and the grant routes.
 import type { Expression, Kysely, SqlBool } from 'kysely'
-import type { AuditEntry, AuditVerification, Explanation, Grant, GranteeRef, Principal, ResourceRef } from '../../fastify-plugin.js'
+import type { AuditEntry, AuditVerification, Explanation, Grant, Principal, ResourceRef } from '../../fastify-plugin.js'
 import { explain } from '../decision/explain.js'
 import type { Policy } from '../decision/policy.js'
 import { explainStepUp, type StepUpPolicy } from '../decision/step-up.js'
@@ -10,6 +10,7 @@ import type { AuditFilter, AuditLog } from '../store/audit.js'
 import type { MembershipStore } from '../store/members.js'
 import type { GrantReader, GrantScan } from '../store/reader.js'
 import type { Instance } from './grants.js'
+import type { ManagedGrant } from '../shapes/grant-api.js'
 import type { Authorizer } from './authorizer.js'
 
 export interface QueriesProps {
@@ -23,16 +24,7 @@ export interface QueriesProps {
   readonly authorizer: Authorizer
 }
 
-/** One grant as a manager sees it, with where it comes from. */
-export interface ManagedGrant {
-  grantee: GranteeRef
-  privilege: string
-  source: 'owner' | 'explicit' | 'type'
-  grantedBy: string | null
-  grantedAt: Date | null
-  expiresAt: Date | null
-  startsAt: Date | null
-}
+export type { ManagedGrant } from '../shapes/grant-api.js'
 
 export class GrantQueries {
   readonly #props: QueriesProps

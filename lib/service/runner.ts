@@ -23,8 +23,6 @@ export interface Log {
 export interface Trusted {
   kind: 'trusted'
   db?: Kysely<any>
-  /** Told the revision of the change once it has committed (never inside a host transaction, which commits later). */
-  committed?: (revision: bigint) => void
 }
 
 /** A principal changing grants through the grant API, at its request's level. */
@@ -33,10 +31,19 @@ export interface Actor {
   principal: Principal
   level: string | null
   log: Log
-  committed?: (revision: bigint) => void
 }
 
 export type Caller = Trusted | Actor
+
+/**
+ * What a change answered, and the revision it committed at: what a later
+ * read presents to see it. `null` inside a host transaction (it commits
+ * later) or when reading the revision failed after the commit.
+ */
+export interface Outcome<T> {
+  result: T
+  revision: bigint | null
+}
 
 /** Refuses, with FST_DEFAULT_DENY_ESCALATION, a privilege the actor may not give or take. */
 export type Authorize = (ref: ResourceRef, privileges: Iterable<string>) => void
@@ -73,27 +80,24 @@ export class ChangeRunner {
   }
 
   /** Runs `work` on `refs` in one transaction, as `caller` may; then tells the sink the refs changed. */
-  async run<T> (caller: Caller, refs: ResourceRef[], work: (trx: Trx, authorize: Authorize) => Promise<T>): Promise<T> {
+  async run<T> (caller: Caller, refs: ResourceRef[], work: (trx: Trx, authorize: Authorize) => Promise<T>): Promise<Outcome<T>> {
     const result = caller.kind === 'trusted'
       ? await this.#trusted(caller, refs, work)
       : await this.#asActor(caller, refs as Instance[], work)
     if (refs.length > 0) this.#props.changed?.resources(refs)
-    if (caller.committed !== undefined) await this.#revision(caller)
-    return result
+    return { result, revision: await this.#revision(caller) }
   }
 
   // The change has committed: a failure to read its revision must not make
   // it look failed. The caller then has no revision to present.
-  async #revision (caller: Caller): Promise<void> {
+  async #revision (caller: Caller): Promise<bigint | null> {
     const db = caller.kind === 'trusted' ? caller.db : undefined
-    if (db?.isTransaction === true) return
-    let revision: bigint
+    if (db?.isTransaction === true) return null
     try {
-      revision = await this.#props.writer.position(db)
+      return await this.#props.writer.position(db)
     } catch {
-      return
+      return null
     }
-    caller.committed?.(revision)
   }
 
   /** Tells the sink of a change `run` could not name by its refs. */

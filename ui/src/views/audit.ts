@@ -4,11 +4,10 @@ import { call, path } from '../api.js'
 import { field, h, replace, select, table } from '../dom.js'
 import * as format from '../format.js'
 import { announce, fail, focusResult, form, go, input, needToken, submit } from '../page.js'
-import type { Grantee } from '../api.js'
+import type { Answer } from '../../../lib/shapes/grant-api.js'
 
-interface Entry { seq: string, at: string, actor: string | null, action: string, grantee: Grantee | null, resource: string, id: string | null, before: string[], after: string[], reason: string | null }
-interface Page { entries: Entry[], next: string | null }
-interface Verification { ok: boolean, entries: number, brokenAt: string | null, broken: Array<{ seq: string, problem: 'hash' | 'link' }>, brokenCount: number }
+type Page = Answer<'AuditPage'>
+type Verification = Answer<'AuditVerification'>
 
 const SUPERUSERS = 'Only superusers may read the whole audit trail or verify its chain; give a resource to read its own trail.'
 

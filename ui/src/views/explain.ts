@@ -1,17 +1,12 @@
 // "Why can X do Y?": the explain answer as a sentence, and its evidence.
-import { call, path, session, type Grantee } from '../api.js'
+import { call, path, session } from '../api.js'
 import { field, h, replace, select } from '../dom.js'
 import * as format from '../format.js'
 import { fail, focusResult, form, go, input, needToken, resourceFields, submit } from '../page.js'
+import type { Answer } from '../../../lib/shapes/grant-api.js'
 
-interface Reason { source: 'superuser' | 'owner' | 'user' | 'group' | 'anonymous', grantee?: Grantee, privilege: string, typeLevel: boolean, via?: string[] }
-interface Explanation {
-  principal: { kind: string, id: string | null, groups: string[] }
-  privileges: Array<{ privilege: string, via: Reason[], stepUp?: boolean }>
-  decision?: 'allow' | 'deny'
-  summary: string
-  stepUp?: { privilege: string, satisfied: boolean | null, missing?: string }
-}
+type Explanation = Answer<'Explanation'>
+type Reason = Explanation['privileges'][number]['via'][number]
 
 export function explainView (params: URLSearchParams): HTMLElement {
   const type = params.get('type') ?? ''

@@ -4,8 +4,9 @@ import { call, path, session } from '../api.js'
 import { field, h, replace, select, table } from '../dom.js'
 import * as format from '../format.js'
 import { fail, focusResult, form, go, input, needToken, submit, changer } from '../page.js'
+import type { Answer } from '../../../lib/shapes/grant-api.js'
 
-interface Member { kind: 'user' | 'group', id: string, addedBy: string | null, addedAt: string }
+type Member = Answer<'Member'>
 
 export function groupsView (params: URLSearchParams): HTMLElement {
   const group = params.get('group') ?? ''

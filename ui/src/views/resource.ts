@@ -1,21 +1,14 @@
 // A resource: its owner, who holds what and why, and the forms that share,
 // revoke, replace a grantee's set and hand on ownership.
-import { call, path, session, type Grantee } from '../api.js'
+import { call, path, session } from '../api.js'
 import { field, h, replace, select, table } from '../dom.js'
 import * as format from '../format.js'
 import { fail, focusResult, form, go, granteeFields, input, needToken, resourceFields, submit, changer } from '../page.js'
+import type { Answer } from '../../../lib/shapes/grant-api.js'
 
-interface ManagedGrant {
-  grantee: Grantee
-  privilege: string
-  source: 'owner' | 'explicit' | 'type'
-  grantedBy: string | null
-  grantedAt: string | null
-  expiresAt: string | null
-  startsAt: string | null
-}
-interface GrantsAnswer { resource: string, id: string, owner: string | null, grants: ManagedGrant[] }
-interface Change { before: string[], after: string[], changed: string[] }
+type ManagedGrant = Answer<'Grant'>
+type GrantsAnswer = Answer<'GrantList'>
+type Change = Answer<'Change'>
 
 const SOURCES = { owner: 'owner', explicit: 'explicit grant', type: 'type-level (every resource of the type)' }
 
