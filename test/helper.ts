@@ -10,7 +10,11 @@ import defaultDeny from '../lib/index.js'
 import { buildExample, seedExample, type ExampleApp } from '../examples/app.js'
 import { createPGliteKysely } from '../lib/store/pglite.js'
 import { postgresKysely } from '../lib/store/postgres.js'
+import { startNewDatabasesFromTemplate } from './pglite-helper.js'
 import type { FastifyDefaultDenyOptions } from '../fastify-plugin.js'
+
+// Every test file imports this one: its new embedded databases skip initdb.
+startNewDatabasesFromTemplate()
 
 export const SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789'
 export const usingPostgres = process.env.DATABASE_URL !== undefined && process.env.DATABASE_URL !== ''
