@@ -10,7 +10,11 @@ import defaultDeny from '../lib/index.js'
 import { buildExample, seedExample, type ExampleApp } from '../examples/app.js'
 import { createPGliteKysely } from '../lib/store/pglite.js'
 import { postgresKysely } from '../lib/store/postgres.js'
+import { startNewDatabasesFromTemplate } from './pglite-helper.js'
 import type { FastifyDefaultDenyOptions } from '../fastify-plugin.js'
+
+// Every test file imports this one: its new embedded databases skip initdb.
+startNewDatabasesFromTemplate()
 
 export const SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789'
 export const usingPostgres = process.env.DATABASE_URL !== undefined && process.env.DATABASE_URL !== ''
@@ -154,4 +158,12 @@ export function withoutRevision<T extends { revision?: unknown }> (result: T): O
  */
 export async function expireGrantsOf (db: Kysely<any>, schema: string, user: string): Promise<void> {
   await sql`update ${sql.id(schema, 'default_deny_grant')} set expires_at = now() - interval '1 minute' where principal_id = ${user}`.execute(db)
+}
+
+/**
+ * Makes a user's scheduled grants start a second ago, behind the plugin's
+ * back: what waiting for their start would do, without waiting on the clock.
+ */
+export async function startGrantsOf (db: Kysely<any>, schema: string, user: string): Promise<void> {
+  await sql`update ${sql.id(schema, 'default_deny_grant')} set starts_at = now() - interval '1 second' where principal_id = ${user}`.execute(db)
 }

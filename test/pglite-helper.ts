@@ -1,0 +1,77 @@
+// A new embedded database starts from a copy of a freshly initialised one
+// instead of running initdb again. Creating a PGlite database spends most of
+// its time in initdb (seconds per database; on the shared two-core machine up
+// to twenty), and the suite creates one or more in nearly every test file: an
+// in-memory database per file (helper.ts), a data directory per CLI file
+// (cli-helper.ts), and some of its own in a few tests.
+//
+// PGlite itself creates a database this way: initdb runs in a second instance
+// whose data directory is dumped and loaded into the new one. Here the dump is
+// made once, by the first test process that needs it, from a database PGlite
+// has just created with its defaults, and kept under node_modules/.cache keyed
+// by PGlite's version (a new version makes a new one). Nothing is migrated in
+// it: every database starts as empty as one the plugin's users create, and
+// migrations run in it as they do for them.
+//
+// Only databases that do not exist yet are affected: an existing data
+// directory opens as it is, and a test that loads its own dump keeps it.
+import { existsSync, readFileSync } from 'node:fs'
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { PGlite, type PGliteOptions } from '@electric-sql/pglite'
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+const version = (JSON.parse(readFileSync(join(ROOT, 'node_modules', '@electric-sql', 'pglite', 'package.json'), 'utf8')) as { version: string }).version
+export const TEMPLATE = join(ROOT, 'node_modules', '.cache', 'fastify-default-deny', `pglite-${version}-initdb.tar`)
+
+const create = PGlite.create.bind(PGlite) as (dataDirOrOptions?: string | PGliteOptions, options?: PGliteOptions) => Promise<PGlite>
+
+let template: Promise<Blob> | undefined
+
+/** The dump of a freshly created database: read from the cache, or made and cached. */
+function initialised (): Promise<Blob> {
+  template ??= (async () => {
+    if (!existsSync(TEMPLATE)) {
+      const pglite = await create()
+      const dump = await pglite.dumpDataDir('none')
+      await pglite.close()
+      await mkdir(join(TEMPLATE, '..'), { recursive: true })
+      // Written under a name of its own and renamed into place: test files
+      // starting together each make theirs, and every reader sees a whole one.
+      const partial = `${TEMPLATE}.${process.pid}`
+      await writeFile(partial, Buffer.from(await dump.arrayBuffer()))
+      await rename(partial, TEMPLATE)
+    }
+    return new Blob([await readFile(TEMPLATE)])
+  })()
+  return template
+}
+
+/** Whether `dataDir` names a database PGlite would have to create (in memory, or a directory without one). */
+function isNew (dataDir: string | undefined): boolean {
+  if (dataDir === undefined || dataDir === '' || dataDir.startsWith('memory://')) return true
+  if (dataDir.includes('://')) return false
+  return !existsSync(join(dataDir, 'PG_VERSION'))
+}
+
+let installed = false
+
+/**
+ * From now on in this process, a database `PGlite.create` has to create
+ * starts from the cached dump (lib/store/pglite.ts creates its databases
+ * through it).
+ */
+export function startNewDatabasesFromTemplate (): void {
+  if (installed) return
+  installed = true
+  PGlite.create = (async (dataDirOrOptions?: string | PGliteOptions, options?: PGliteOptions) => {
+    const [dataDir, given] = typeof dataDirOrOptions === 'string'
+      ? [dataDirOrOptions, options ?? {}]
+      : [dataDirOrOptions?.dataDir, dataDirOrOptions ?? {}]
+    // PGlite's own initdb instance is created through PGlite.create too (with noInitDb).
+    const own = given.loadDataDir !== undefined || (given as { noInitDb?: boolean }).noInitDb === true
+    if (own || !isNew(dataDir)) return await create(dataDirOrOptions, options)
+    return await create({ ...given, ...(dataDir === undefined ? {} : { dataDir }), loadDataDir: await initialised() })
+  }) as typeof PGlite.create
+}
