@@ -8,12 +8,12 @@ import type { Facts } from '../decision/decide.js'
 import { mayManage } from '../decision/manage.js'
 import type { Policy } from '../decision/policy.js'
 import { codes, deniedError } from '../errors.js'
-import type { EnforcementOptions } from '../options/index.js'
+import type { EnforcementOptions, GrantOptions, LevelOptions } from '../options/index.js'
 import type { AuditLog, WriteContext } from '../store/audit.js'
 import { withBudget } from '../store/deadline.js'
 import type { GrantReader } from '../store/reader.js'
 import type { GrantChange, GrantWriter } from '../store/writer.js'
-import { ChangeRunner, type Actor, type Caller, type ChangeSink, type Instance, type Outcome, type RunnerSettings, type Trusted } from './runner.js'
+import { ChangeRunner, type Actor, type Caller, type ChangeSink, type Instance, type Outcome, type Trusted } from './runner.js'
 import type { Validators } from './validation.js'
 
 export type { Actor, Caller, Instance, Log, Outcome, Trusted } from './runner.js'
@@ -38,7 +38,8 @@ export interface Schedule {
   startsAt: Date | null
 }
 
-export type GrantSettings = RunnerSettings & Pick<EnforcementOptions, 'checkTimeout'>
+export type GrantSettings = Pick<EnforcementOptions, 'hideForbidden' | 'checkTimeout' | 'writeTimeout'> &
+Pick<LevelOptions, 'levelPrivileges'> & Pick<GrantOptions, 'allowManageDelegation' | 'resourceExists'>
 
 export interface GrantServiceProps {
   readonly reader: GrantReader
