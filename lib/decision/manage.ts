@@ -10,6 +10,11 @@ export function mayManage (principal: Principal, facts: Facts, policy: Policy): 
   return owns(principal, facts.owner) || holds(principal, MANAGE, facts, policy)
 }
 
+/** Who may hand a resource to someone else (or to no one): its owner, or a superuser; other managers may not. */
+export function mayHandOver (principal: Principal, owner: string | null): boolean {
+  return overrides(principal) || owns(principal, owner)
+}
+
 export type ChangeDecision = 'allow' | 'forbidden' | 'escalation'
 
 /**

@@ -4,6 +4,7 @@ import type { FastifyRequest } from 'fastify'
 import type { GranteeRef, Principal } from '../../fastify-plugin.js'
 import { isSeq } from '../decision/ids.js'
 import { ANONYMOUS, userPrincipal } from '../decision/principal.js'
+import { overrides } from '../decision/rule.js'
 import { codes, quoted } from '../errors.js'
 import { invalidRequest, type GrantApp, type GrantRoutesDeps, type RequestInput } from './grant-input.js'
 import { documented } from './route-docs.js'
@@ -65,7 +66,7 @@ export function grantReadRoutes (app: GrantApp, { grants, queries }: GrantRoutes
   }
 
   function mustBeSuperuser (request: FastifyRequest): void {
-    if (!(request.principal as Principal).superuser) throw new codes.FST_DEFAULT_DENY_FORBIDDEN()
+    if (!overrides(request.principal as Principal)) throw new codes.FST_DEFAULT_DENY_FORBIDDEN()
   }
 
   app.get('/:resource/:id/audit', {

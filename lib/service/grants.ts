@@ -5,7 +5,8 @@
 import type { Kysely } from 'kysely'
 import type { GranteeRef, ResourceRef } from '../../fastify-plugin.js'
 import type { Facts } from '../decision/decide.js'
-import { mayManage } from '../decision/manage.js'
+import { mayHandOver, mayManage } from '../decision/manage.js'
+import { overrides } from '../decision/rule.js'
 import type { Policy } from '../decision/policy.js'
 import { codes, deniedError } from '../errors.js'
 import type { EnforcementOptions, GrantOptions, LevelOptions } from '../options/index.js'
@@ -66,7 +67,7 @@ export class GrantService {
    */
   async mustManage (actor: Actor, ref: Instance, db?: Kysely<any>): Promise<Facts> {
     const { settings, reader, policy } = this.#props
-    const facts = actor.principal.superuser
+    const facts = overrides(actor.principal)
       ? { owner: null, privileges: [] }
       : await withBudget(settings.checkTimeout, async (budget) => await reader.facts(actor.principal, ref, { db, budget }))
     if (!mayManage(actor.principal, facts, policy)) {
@@ -203,7 +204,7 @@ export class GrantService {
     const { writer } = this.#props
     return await this.#runner.run(caller, [target], async (trx) => {
       const before = await writer.owner(trx, target)
-      if (caller.kind === 'actor' && !caller.principal.superuser && before !== caller.principal.id) {
+      if (caller.kind === 'actor' && !mayHandOver(caller.principal, before)) {
         throw new codes.FST_DEFAULT_DENY_ESCALATION()
       }
       await writer.setOwner(trx, { ...target, owner }, context)
