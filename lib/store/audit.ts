@@ -93,7 +93,7 @@ function scheduleOf (before: AuditItem[], after: AuditItem[]): AuditEntry['sched
 
 /**
  * @example
- * const audit = new AuditLog({ db, schema: 'public' })
+ * const audit = new AuditLog({ db, database: databaseOf(db), schema: 'public', groupDepth: 8 })
  * const { ok, broken } = await audit.verify()
  */
 export class AuditLog {

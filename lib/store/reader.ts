@@ -9,7 +9,7 @@ import { CheckStatement, type CheckQuery, type CheckReader, type IdPage, type Li
 import { ofGrantee, onTarget, toGrantee } from './predicates.js'
 import { effective } from './rule-sql.js'
 import type { GrantRow } from './schema.js'
-import { scoped, type Db, type ReaderProps } from './scope.js'
+import { scoped, type Db, type StoreProps } from './scope.js'
 
 type Instance = ResourceRef & { id: string }
 
@@ -73,10 +73,10 @@ export interface GrantReader extends CheckReader {
  * const facts = await reader.facts(principal, { resource: 'document', id: '42' })
  */
 export class SqlGrantReader implements GrantReader {
-  readonly #props: ReaderProps
+  readonly #props: StoreProps
   readonly #check: CheckStatement
 
-  constructor (props: ReaderProps) {
+  constructor (props: StoreProps) {
     this.#props = Object.freeze({ ...props })
     this.#check = new CheckStatement(props.database, this.#props)
   }

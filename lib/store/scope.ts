@@ -22,11 +22,6 @@ export interface StoreProps {
   readonly groupDepth: number
 }
 
-/** What a reader is built from: `db` with what it can do, stated by whoever built the store (the check runs on its direct runner when it has one). */
-export interface ReaderProps extends StoreProps {
-  readonly database: Database
-}
-
 /** `db` (or the store's own handle) scoped to the plugin's schema. */
 export function scoped (props: StoreProps, db?: Kysely<any>): Db {
   return (db ?? props.db).withSchema(props.schema) as Db
