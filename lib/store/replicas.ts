@@ -28,7 +28,7 @@ export interface ReplicaLog {
 }
 
 interface Standby {
-  readonly db: Kysely<any>
+  /** Its pool, with its own runner. */
   readonly database: Database
   readonly name: string
   /** The furthest position it is known to have replayed. */
@@ -59,7 +59,7 @@ export class ReadRoute {
     this.primary = primary
     this.#settings = settings
     this.#log = log
-    this.#standbys = standbys.map(({ database, name }) => ({ db: database.db, database, name, replayed: 0n, freshAt: -Infinity, usable: false, reported: null, reads: 0 }))
+    this.#standbys = standbys.map(({ database, name }) => ({ database, name, replayed: 0n, freshAt: -Infinity, usable: false, reported: null, reads: 0 }))
   }
 
   /** Each standby's database, with its own runner. */
@@ -96,7 +96,7 @@ export class ReadRoute {
   async #pollStandby (standby: Standby): Promise<void> {
     let replayed: bigint | null
     try {
-      replayed = await replayPosition(standby.db)
+      replayed = await replayPosition(standby.database.db)
     } catch (err) {
       this.#unusable(standby, 'unreachable', err)
       return
@@ -133,7 +133,7 @@ export class ReadRoute {
       if (this.#fresh(standby, now)) {
         this.#next = (this.#next + i + 1) % count
         standby.reads++
-        return standby.db
+        return standby.database.db
       }
     }
     return this.primary
@@ -152,7 +152,7 @@ export class ReadRoute {
       if (!this.#fresh(standby, now)) continue
       if (standby.replayed >= revision) {
         standby.reads++
-        return standby.db
+        return standby.database.db
       }
       if (best === null || standby.replayed > best.replayed) best = standby
     }
@@ -162,14 +162,14 @@ export class ReadRoute {
     while (performance.now() < until) {
       let replayed: bigint | null
       try {
-        replayed = await replayPosition(best.db)
+        replayed = await replayPosition(best.database.db)
       } catch {
         break
       }
       if (replayed !== null && replayed > best.replayed) best.replayed = replayed
       if (best.replayed >= revision) {
         best.reads++
-        return best.db
+        return best.database.db
       }
       await sleep(WAIT_STEP)
     }
@@ -178,7 +178,7 @@ export class ReadRoute {
 
   /** A read on `db` failed: off until its next poll answers. */
   failed (db: Kysely<any>, err: unknown): void {
-    const standby = this.#standbys.find((s) => s.db === db)
+    const standby = this.#standbys.find((s) => s.database.db === db)
     if (standby !== undefined) this.#unusable(standby, 'failed a read', err)
   }
 
