@@ -88,7 +88,12 @@ export const WAYS: readonly Way[] = Object.freeze([
  * (exclusive), either bound open when null.
  */
 export function live (startsAt: Date | null, expiresAt: Date | null, now: number): boolean {
-  return (expiresAt === null || expiresAt.getTime() > now) && (startsAt === null || startsAt.getTime() <= now)
+  return !expired(expiresAt, now) && (startsAt === null || startsAt.getTime() <= now)
+}
+
+/** Whether a grant has ended for good: what a manager's review leaves out (a grant yet to start still shows). */
+export function expired (expiresAt: Date | null, now: number): boolean {
+  return expiresAt !== null && expiresAt.getTime() <= now
 }
 
 /** Whether a grantee rule applies to `principal` at all: only a user has a user id, only a user or a token has groups. */

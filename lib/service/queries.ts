@@ -5,6 +5,7 @@ import type { Expression, Kysely, SqlBool } from 'kysely'
 import type { AuditEntry, AuditVerification, Explanation, Grant, Principal, ResourceRef } from '../../fastify-plugin.js'
 import { explain } from '../decision/explain.js'
 import type { Policy } from '../decision/policy.js'
+import { expired } from '../decision/rule.js'
 import { explainStepUp, type StepUpPolicy } from '../decision/step-up.js'
 import type { AuditFilter, AuditLog } from '../store/audit.js'
 import type { MembershipStore } from '../store/members.js'
@@ -72,7 +73,7 @@ export class GrantQueries {
   async managedGrants (target: Instance): Promise<{ owner: string | null, grants: ManagedGrant[] }> {
     const { reader, policy } = this.#props
     const now = Date.now()
-    const live = (g: Grant) => g.expiresAt === null || g.expiresAt.getTime() > now
+    const live = (g: Grant) => !expired(g.expiresAt, now)
     const [explicit, typeLevel, owner] = await Promise.all([
       reader.listGrants(target), reader.listGrants({ resource: target.resource, id: null }), reader.getOwner(target)
     ])
