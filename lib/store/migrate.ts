@@ -1,4 +1,4 @@
-import { Migrator, type Kysely, type Migration } from 'kysely'
+import { Migrator, sql, type DatabaseIntrospector, type Kysely, type Migration, type SchemaMetadata, type TableMetadata } from 'kysely'
 import type { MigrateOptions } from '../../fastify-plugin.js'
 import { migrations } from '../../migrations/index.js'
 import { reasonOf } from '../error-reason.js'
@@ -11,9 +11,45 @@ export const DEFAULT_SCHEMA = 'public'
 export const MIGRATION_TABLE = 'default_deny_migration'
 export const MIGRATION_LOCK_TABLE = 'default_deny_migration_lock'
 
+// Kysely's migrator asks whether its schema and tables exist by listing every
+// schema, and every column of every table in the database. That costs what the
+// whole host database holds at each start, and it fails ("schema ... does not
+// exist") when another session drops a schema while the list is read, since
+// the list checks each schema's privileges by name. Its questions are only
+// about the plugin's own schema, so this answers them from that schema alone.
+function scopedIntrospector (db: Kysely<any>, schema: string): DatabaseIntrospector {
+  const tables = async (): Promise<TableMetadata[]> => {
+    const { rows } = await sql<{ name: string }>`select c.relname as name from pg_catalog.pg_class c
+      join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = ${schema} and c.relkind in ('r', 'p', 'v')`.execute(db)
+    return rows.map(({ name }) => ({ name, schema, isView: false, columns: [] }))
+  }
+  return {
+    async getSchemas (): Promise<SchemaMetadata[]> {
+      const { rows } = await sql<SchemaMetadata>`select nspname as name from pg_catalog.pg_namespace where nspname = ${schema}`.execute(db)
+      return rows
+    },
+    getTables: tables,
+    async getMetadata () { return { tables: await tables() } }
+  }
+}
+
+// The host's Kysely with only `introspection` answered differently; every other
+// member is the Kysely's own, called on it (its private fields need that).
+function scoped (db: Kysely<any>, schema: string): Kysely<any> {
+  const introspection = scopedIntrospector(db, schema)
+  return new Proxy(db, {
+    get (target, property) {
+      if (property === 'introspection') return introspection
+      const value: unknown = Reflect.get(target, property, target)
+      return typeof value === 'function' ? value.bind(target) : value
+    }
+  })
+}
+
 function migrator (db: Kysely<any>, schema: string): Migrator {
   return new Migrator({
-    db: db.withSchema(schema),
+    db: scoped(db.withSchema(schema), schema),
     provider: { getMigrations: async () => migrations },
     migrationTableName: MIGRATION_TABLE,
     migrationLockTableName: MIGRATION_LOCK_TABLE,
