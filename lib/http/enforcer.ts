@@ -203,6 +203,10 @@ export function createEnforcer ({ settings, authorizer, policy, rules, caseSensi
     const route = routeOf(request)
     decision.reason = null
     const { requirement } = route
+    if (requirement.kind === 'resource') {
+      decision.resource = requirement.resource
+      decision.privilege = requirement.privilege
+    }
 
     let principal: Principal | null = null
     if (requirement.kind !== 'public') {
@@ -234,8 +238,6 @@ export function createEnforcer ({ settings, authorizer, policy, rules, caseSensi
     // Before the grants: the answer then depends on the route and the token
     // only, so a token without its second factor learns nothing about what
     // it could do (nor, with hideForbidden, what exists), and costs no query.
-    decision.resource = requirement.resource
-    decision.privilege = requirement.privilege
     if (route.stepUp) stepUp?.enforce(request, reply, who)
     const pending = checkGrant(request, route, requirement, who, decision)
     if (pending !== undefined) await pending
