@@ -3,7 +3,11 @@
 // through the host's /metrics (fastify-metrics), node:diagnostics_channel,
 // and the health check against a database that stops answering and a
 // LISTEN connection that is killed.
+import { execFile } from 'node:child_process'
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import t, { type Test } from 'tap'
 import { context, trace } from '@opentelemetry/api'
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
@@ -21,6 +25,7 @@ import { cacheOn, databaseProxy, eventually } from '../cache-helper.js'
 import { build, SECRET, TEST_RESOURCES, testDatabase, usingPostgres } from '../helper.js'
 import type { FastifyDefaultDenyOptions } from '../../fastify-plugin.js'
 
+const run = promisify(execFile)
 const alice = { kind: 'user', id: 'alice' } as const
 const readDoc = { config: { permission: { resource: 'document', privilege: 'read' } } } as const
 
@@ -40,6 +45,16 @@ t.test('no SDK registered: no tracer, so no span is ever made', async (t) => {
   const api = await loadTracingApi()
   t.ok(api !== null, 'the API is installed here')
   t.equal(tracerOf(api as NonNullable<typeof api>), null, 'the global provider is the no-op one')
+})
+
+t.test('without the optional peers installed: loads, decides and counts; a registry is refused', async (t) => {
+  const fixtures = fileURLToPath(new URL('../fixtures/', import.meta.url))
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', '--import', join(fixtures, 'block-peers.mjs'), join(fixtures, 'no-peers-app.ts')], { encoding: 'utf8' })
+  const result = JSON.parse(stdout.trim().split('\n').pop() as string)
+  t.equal(result.apiMissing, true, '@opentelemetry/api does not resolve there')
+  t.equal(result.status, 403)
+  t.match(result.decisions, [{ route: '/d/:id', outcome: 'deny', reason: 'no_grant', count: 1 }])
+  t.match(result.refusal, { code: 'FST_DEFAULT_DENY_INVALID_OPTION', message: /observability\.registry' needs prom-client installed/ })
 })
 
 t.test('traces: a span per decision and per change, children of @fastify/otel\'s request span, ids only when asked', async (t) => {
