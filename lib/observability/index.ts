@@ -13,6 +13,7 @@ import type { AnsweredBy, Outcome, Reason } from './reasons.js'
 import { recordSpan } from './tracing.js'
 
 export { Metrics } from './metrics.js'
+export type { ReadNote } from '../store/check.js'
 export type { AnsweredBy, Outcome, Reason } from './reasons.js'
 
 /** The channel each decision is published on, as Fastify publishes its requests on `tracing:fastify.request.handler`. */

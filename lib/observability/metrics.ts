@@ -7,7 +7,7 @@
 // types, privileges, fixed outcome and reason words, standby names.
 import type { CacheStats, MetricsSnapshot, ReplicaStats } from '../../fastify-plugin.js'
 import type { MetricsRegistry } from '../options/observability.js'
-import { invalid } from '../options/values.js'
+import { codes } from '../errors.js'
 import type { AnsweredBy, Outcome, Reason } from './reasons.js'
 
 /** The latency buckets, in seconds: a cache hit is microseconds, a check a millisecond or so, a stalled one the checkTimeout. */
@@ -117,7 +117,7 @@ export class Metrics {
     const make = <T>(build: () => T, name: string): T => {
       if (registry.getSingleMetric(name) !== undefined) {
         remove()
-        invalid('observability.registry', `already has a metric named ${name}: give this instance another observability.prefix`)
+        throw new codes.FST_DEFAULT_DENY_INVALID_OPTION('observability.registry', `already has a metric named ${name}: give this instance another observability.prefix`)
       }
       const metric = build()
       names.push(name)

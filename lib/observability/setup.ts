@@ -7,7 +7,7 @@ import type { Kysely } from 'kysely'
 import type { CacheStats, HealthReport } from '../../fastify-plugin.js'
 import type { ChangeFeed } from '../cache/listener.js'
 import type { ObservabilitySettings } from '../options/observability.js'
-import { invalid } from '../options/values.js'
+import { codes } from '../errors.js'
 import { formatRevision } from '../revision.js'
 import type { ReadRoute } from '../store/replicas.js'
 import { createHealth } from './health.js'
@@ -47,7 +47,7 @@ export async function setUpObservability ({ fastify, settings, db, cache, route 
     try {
       client = await import('prom-client')
     } catch {
-      return invalid('observability.registry', 'needs prom-client installed')
+      throw new codes.FST_DEFAULT_DENY_INVALID_OPTION('observability.registry', 'needs prom-client installed')
     }
     const unregister = metrics.register(client, settings.registry, settings.prefix)
     fastify.addHook('onClose', async () => { unregister() })
