@@ -14,6 +14,7 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base'
 import { FastifyOtelInstrumentation } from '@fastify/otel'
 import jwt from '@fastify/jwt'
+import underPressure from '@fastify/under-pressure'
 import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify'
 import metricsPlugin from 'fastify-metrics'
 import { sql } from 'kysely'
@@ -232,6 +233,14 @@ t.test('diagnostics channel: each decision, only while subscribed', async (t) =>
   t.equal(fastify.permissions.metrics().decisions.reduce((n, d) => n + d.count, 0), 3, 'counted either way')
 })
 
+/** @fastify/under-pressure's status route, asking the plugin's health check, as the README shows. */
+async function statusRoute (fastify: FastifyInstance): Promise<void> {
+  await fastify.register(underPressure, {
+    healthCheck: async () => (await fastify.permissions.health()).status !== 'down',
+    exposeStatusRoute: { routeOpts: { config: { permission: 'public' } } }
+  })
+}
+
 t.test('health: ok while the database answers; down once it stops', async (t) => {
   if (usingPostgres) {
     const { proxy, through } = await databaseProxy(t)
@@ -239,6 +248,7 @@ t.test('health: ok while the database answers; down once it stops', async (t) =>
     await fastify.register(jwt, { secret: SECRET })
     const schema = `dd_obs_health_${process.pid}`
     await fastify.register(defaultDeny, { connectionString: through, schema, resources: TEST_RESOURCES, observability: { healthTimeout: 300 } })
+    await statusRoute(fastify)
     t.teardown(async () => {
       await fastify.close().catch(() => {})
       const { postgresKysely } = await import('../../lib/store/postgres.js')
@@ -248,12 +258,14 @@ t.test('health: ok while the database answers; down once it stops', async (t) =>
     })
     await fastify.ready()
     t.match(await fastify.permissions.health(), { ok: true, status: 'ok', database: { ok: true }, listen: null, standbys: null })
+    t.equal((await fastify.inject('/status')).statusCode, 200, '@fastify/under-pressure\'s status route, as the README sets it up')
     proxy.pause()
     proxy.reset()
     const report = await fastify.permissions.health()
     t.match(report, { ok: false, status: 'down', database: { ok: false } })
     t.ok(report.database.ms < 2000, 'within the timeout')
     t.same(fastify.permissions.metrics().health, { database: false, listen: null, standbys: null })
+    t.equal((await fastify.inject('/status')).statusCode, 503)
     proxy.resume()
     return
   }
@@ -261,10 +273,13 @@ t.test('health: ok while the database answers; down once it stops', async (t) =>
   const fastify = Fastify()
   await fastify.register(jwt, { secret: SECRET })
   await fastify.register(defaultDeny, { db, schema: 'dd_obs_health', resources: TEST_RESOURCES, cache: true, observability: { healthTimeout: 300 } })
+  await statusRoute(fastify)
   await fastify.ready()
   t.match(await fastify.permissions.health(), { ok: true, status: 'ok', database: { ok: true }, listen: { ok: true } })
+  t.equal((await fastify.inject('/status')).statusCode, 200, '@fastify/under-pressure\'s status route, as the README sets it up')
   await db.destroy()
   t.match(await fastify.permissions.health(), { ok: false, status: 'down', database: { ok: false, error: 'unreachable' } })
+  t.equal((await fastify.inject('/status')).statusCode, 503)
   await fastify.close().catch(() => {})
 })
 
