@@ -4,6 +4,7 @@
 // and the health check against a database that stops answering and a
 // LISTEN connection that is killed.
 import { execFile } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -191,6 +192,13 @@ t.test('metrics: a prom-client registry scraped through the host\'s /metrics (fa
   t.equal((await fastify.permissions.verifyAudit()).ok, false)
   t.equal(fastify.permissions.metrics().auditVerificationFailures, 1)
   t.match(await registry.metrics(), /^fastify_default_deny_audit_verification_failures_total 1$/m)
+
+  // The dashboard in docs/ asks only for metrics that exist.
+  const dashboard = readFileSync(new URL('../../docs/grafana-dashboard.json', import.meta.url), 'utf8')
+  const registered = new Set((await registry.getMetricsAsJSON()).map((m) => m.name))
+  const asked = new Set([...dashboard.matchAll(/fastify_default_deny_\w+/g)].map(([name]) => name.replace(/_bucket$/, '')))
+  t.ok(asked.size >= 10)
+  for (const name of asked) t.ok(registered.has(name), `dashboard metric ${name} is registered`)
 
   await fastify.close()
   t.equal(registry.getSingleMetric('fastify_default_deny_decisions_total'), undefined, 'taken off the registry at close')
