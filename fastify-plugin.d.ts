@@ -189,6 +189,71 @@ export interface CacheStats {
   invalidations: number
 }
 
+/**
+ * The `observability` option. Metrics are always counted in process
+ * (`app.permissions.metrics()`); traces need `@opentelemetry/api` and a
+ * registered SDK, and cost nothing without them.
+ */
+export interface ObservabilityOptions {
+  /**
+   * A prom-client `Registry` to register the plugin's metrics on (the one
+   * your `/metrics` route serves, e.g. fastify-metrics' `client.register`).
+   * Needs `prom-client` installed. They are removed from it when the app closes.
+   */
+  registry?: { registerMetric: (metric: never) => void, getSingleMetric: (name: string) => unknown } | undefined
+  /** Prefix of every metric name. @default 'fastify_default_deny_' */
+  prefix?: string | undefined
+  /** A span per decision and per change, when an OpenTelemetry SDK is registered by the time the app is ready. @default true */
+  traces?: boolean | undefined
+  /** Put user and resource ids on spans (`enduser.id`, `default_deny.resource_id`): they are personal data in many deployments. @default false */
+  traceIds?: boolean | undefined
+  /** How long `app.permissions.health()` waits for the database, in milliseconds. @default the smaller of checkTimeout and 1000 */
+  healthTimeout?: number | undefined
+}
+
+/** Words a decision is described by in metrics, spans and the diagnostics channel. */
+export type DecisionReason = 'grant' | 'superuser' | 'authenticated' | 'no_grant' | 'not_found' | 'step_up' | 'rules' |
+'unauthenticated' | 'unannotated' | 'lockout' | 'unavailable' | 'other'
+
+export interface LatencySnapshot {
+  count: number
+  /** Seconds. */
+  sum: number
+  /** Cumulative: decisions that took at most `le` seconds. */
+  buckets: Array<{ le: number, count: number }>
+}
+
+/** `app.permissions.metrics()`: the same figures as the prom-client metrics, as plain data. */
+export interface MetricsSnapshot {
+  /** Route pattern (`'(api)'`: app.permissions), resource type and privilege (empty for token-only routes), outcome, reason. */
+  decisions: Array<{ route: string, resource: string, privilege: string, outcome: 'allow' | 'deny' | 'error', reason: DecisionReason, count: number }>
+  /** By what answered: the cache, the database, or none needed. */
+  latency: { cache: LatencySnapshot, database: LatencySnapshot, none: LatencySnapshot }
+  /** Changes by use case (`grant`, `revoke`, `replace`, `add_member`, …) and outcome. */
+  changes: Array<{ action: string, outcome: 'ok' | 'error', count: number }>
+  auditVerificationFailures: number
+  /** `null` without the cache. */
+  cache: CacheStats | null
+  /** The cache's LISTEN connection; `lag`: seconds since it was last proven current. `null` without the cache. */
+  listen: { listening: boolean, reconnections: number, lag: number | null } | null
+  standbys: ReplicaStats[] | null
+  /** The last `health()` report's parts; `null` before the first. */
+  health: { database: boolean, listen: boolean | null, standbys: boolean | null } | null
+}
+
+/** `app.permissions.health()`. */
+export interface HealthReport {
+  /** Every part passed. */
+  ok: boolean
+  /** `down`: the database did not answer (every check fails closed); `degraded`: LISTEN is down or a standby lags (checks go to the primary). */
+  status: 'ok' | 'degraded' | 'down'
+  database: { ok: boolean, ms: number, error: string | null }
+  /** `null` without the cache. */
+  listen: { ok: boolean } | null
+  /** `ok`: within `replicas.maxLag`. `null` without replicas. */
+  standbys: Array<{ name: string, ok: boolean, lag: number | null }> | null
+}
+
 /** A stored grant, as returned by the service API. */
 export interface Grant extends ResourceRef {
   grantee: GranteeRef
@@ -545,6 +610,16 @@ export interface DefaultDenyApi {
   revision (): Promise<string>
   /** Each read replica: whether reads go to it now, how far behind it is known to be (ms), and what it has replayed; `null` without `replicas`. */
   replicaStats (): ReplicaStats[] | null
+  /** Decisions, latency, changes, cache, LISTEN, standbys and health as plain data, with or without a prom-client registry. */
+  metrics (): MetricsSnapshot
+  /**
+   * The database answers within `observability.healthTimeout`, the cache's
+   * LISTEN connection is up, the standbys are within `maxLag`. Never throws.
+   *
+   * @example
+   * await app.register(underPressure, { healthCheck: async () => (await app.permissions.health()).status !== 'down' })
+   */
+  health (): Promise<HealthReport>
   /**
    * The security self-check: what in the set-up around the plugin (routes,
    * @fastify/jwt, the server, the endpoint rules, the grant API, the
@@ -800,6 +875,9 @@ export interface FastifyDefaultDenyOptions {
    * only. Off when absent or `false`.
    */
   replicas?: ReplicaOptions | false | undefined
+
+  /** Metrics registry, traces and the health check's timeout. */
+  observability?: ObservabilityOptions | undefined
 
   /**
    * Endpoint rules given inline (the `{ paths, groups, settings }` object

@@ -27,6 +27,7 @@ import { createReadRoute, type ReadRoute } from './store/replicas.js'
 import { formatRevision } from './revision.js'
 import { loadAssets } from './admin/assets.js'
 import { adminPageRoutes } from './admin/routes.js'
+import { setUpObservability } from './observability/setup.js'
 
 export { codes } from './errors.js'
 export { requireUser } from './http/principal.js'
@@ -109,7 +110,15 @@ const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, op
     await standbys.route.start()
     route = standbys.route
   }
-  const authorizer = new Authorizer({ policy, reader: readStack({ reader, cached: cache?.cached ?? null, barrier: cache?.feed.barrier ?? null, route, scope: { schema, groupDepth: groups.groupDepth } }) })
+  const observability = await setUpObservability({
+    fastify,
+    settings: settings.observability,
+    db,
+    cache: cache === null ? null : { stats: cache.stats, feed: cache.feed },
+    route
+  })
+  const { observer } = observability
+  const authorizer = new Authorizer({ policy, observer, reader: readStack({ reader, cached: cache?.cached ?? null, barrier: cache?.feed.barrier ?? null, route, scope: { schema, groupDepth: groups.groupDepth } }) })
   // Annotated types join as their routes are registered (see onRoute below).
   const types = new ResourceTypes(settings.resources.any, settings.resources.declared, groups.groupResource)
   // Each component is handed the slices it reads, under the names it reads them by.
@@ -128,9 +137,9 @@ const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, op
   }
   const validators = createValidators(validation, invalidGrant, types)
   const changed = cache?.changed ?? null
-  const grants = new GrantService({ reader, writer, audit, policy, settings: { ...runner, checkTimeout: enforcement.checkTimeout }, validators, changed })
-  const members = new MembershipService({ members: memberStore, writer, policy, settings: { ...runner, ...groups }, changed })
-  const queries = new GrantQueries({ reader, audit, policy, members: memberStore, stepUp, authorizer })
+  const grants = new GrantService({ reader, writer, audit, policy, settings: { ...runner, checkTimeout: enforcement.checkTimeout }, validators, changed, observer })
+  const members = new MembershipService({ members: memberStore, writer, policy, settings: { ...runner, ...groups }, changed, observer })
+  const queries = new GrantQueries({ reader, audit, policy, members: memberStore, stepUp, authorizer, auditFailed: () => { observer.metrics.auditFailed() } })
   // trustProxy: true, and the rest of what an operator should know, is reported at ready.
   const security = createSecurityCheck({
     fastify,
@@ -155,7 +164,8 @@ const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, op
     security,
     cacheStats: cache === null ? () => null : cache.stats,
     position: async () => await writer.position(),
-    replicaStats: () => route?.status().map((s) => ({ ...s, replayed: formatRevision(s.replayed) })) ?? null
+    replicaStats: () => route?.status().map((s) => ({ ...s, replayed: formatRevision(s.replayed) })) ?? null,
+    observability: { metrics: () => observer.metrics.snapshot(), health: observability.health }
   })
 
   fastify.decorateRequest('principal', null)
@@ -169,7 +179,7 @@ const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, op
     route.config = { ...route.config, [kRoute]: compiled } as typeof route.config
   })
 
-  const enforcer = createEnforcer({ settings: { ...principal, ...enforcement, ...levels, stepUp }, authorizer, policy, rules, caseSensitive })
+  const enforcer = createEnforcer({ settings: { ...principal, ...enforcement, ...levels, stepUp }, authorizer, policy, rules, caseSensitive, observer })
   fastify.decorateRequest(kDeferred, null)
   fastify.addHook('onRequest', enforcer.onRequest)
   if (enforcer.preValidation !== null) fastify.addHook('preValidation', enforcer.preValidation)

@@ -27,6 +27,8 @@ export interface ChangeFeed {
    * point; rejects while not listening.
    */
   barrier: () => Promise<bigint>
+  /** For the metrics: reconnections after a loss, and how long ago (seconds) the feed was last proven current (null: not listening). */
+  stats: () => { listening: boolean, reconnections: number, lag: number | null }
 }
 
 /**
@@ -108,6 +110,7 @@ export function postgresFeed (props: PostgresFeedProps): ChangeFeed {
   let heartbeat: NodeJS.Timeout | null = null
   /** When the newest statement that has been answered on the connection was sent. */
   let provenAt = 0
+  let connections = 0
 
   function stopTimers (): void {
     if (heartbeat !== null) clearInterval(heartbeat)
@@ -176,6 +179,7 @@ export function postgresFeed (props: PostgresFeedProps): ChangeFeed {
     if (client !== next || closed) return
     attempt = 0
     listening = true
+    connections++
     provenAt = 0
     cache.turnOn()
     proven(next, listenSent)
@@ -205,6 +209,11 @@ export function postgresFeed (props: PostgresFeedProps): ChangeFeed {
     get listening () { return listening },
     start: connect,
     barrier,
+    stats: () => ({
+      listening,
+      reconnections: Math.max(0, connections - 1),
+      lag: listening ? (performance.now() - provenAt) / 1000 : null
+    }),
     async close () {
       closed = true
       if (retry !== null) clearTimeout(retry)
@@ -224,6 +233,7 @@ export function inProcessFeed (listen: InProcessListen, channel: string, cache: 
   let listening = false
   return {
     get listening () { return listening },
+    stats: () => ({ listening, reconnections: 0, lag: listening ? 0 : null }),
     // Notifications are delivered within the commit: a statement after it finds them applied.
     barrier: barriers(async () => {
       if (!listening) throw new Error('not listening')

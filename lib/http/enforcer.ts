@@ -5,8 +5,11 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Principal } from '../../fastify-plugin.js'
 import { decide } from '../decision/decide.js'
 import { isValidId } from '../decision/ids.js'
+import { overrides } from '../decision/rule.js'
 import type { Policy } from '../decision/policy.js'
 import { codes, deniedError } from '../errors.js'
+import type { AnsweredBy, Observer, ReadNote, Reason } from '../observability/index.js'
+import { outcomeOf, reasonOf } from '../observability/reasons.js'
 import type { EnforcementOptions, StepUpPolicy } from '../options/index.js'
 import { presentedRevision, REVISION_HEADER } from '../revision.js'
 import type { RulesLayer } from '../rules/reloader.js'
@@ -29,6 +32,24 @@ export interface EnforcerProps {
   readonly rules: RulesLayer | null
   /** The router's case sensitivity: rule paths compare the same way. */
   readonly caseSensitive: boolean
+  /** Told of every decision the hook makes (public routes make none). */
+  readonly observer: Observer
+}
+
+/** What the hook learns of one request's decision on its way, for the observer. */
+interface Decision {
+  resource: string
+  privilege: string
+  /** Set where the hook knows why; otherwise read from what it threw. */
+  reason: Reason | null
+  answeredBy: AnsweredBy
+  queried: number | null
+  revision: bigint | null
+  note: ReadNote | null
+  id: string | null
+  principal: Principal | null
+  /** A public route: nothing to decide, nothing recorded. */
+  public: boolean
 }
 
 export interface Enforcer {
@@ -61,7 +82,7 @@ function resourceId (request: FastifyRequest, route: CompiledRoute): unknown {
   return source.extract(request)
 }
 
-export function createEnforcer ({ settings, authorizer, policy, rules, caseSensitive }: EnforcerProps): Enforcer {
+export function createEnforcer ({ settings, authorizer, policy, rules, caseSensitive, observer }: EnforcerProps): Enforcer {
   const credentials = createCredentials(settings)
   const checks = new Deadlines(settings.checkTimeout)
   const rulesStep = rules === null ? null : createRulesStep(settings, rules, caseSensitive)
@@ -85,7 +106,7 @@ export function createEnforcer ({ settings, authorizer, policy, rules, caseSensi
    * The grants part: one prepared yes/no check, bounded by checkTimeout. Not
    * async: a cached answer is decided without a promise.
    */
-  function checkGrant (request: FastifyRequest, route: CompiledRoute, requirement: ResourceRequirement, who: Principal): Promise<void> | undefined {
+  function checkGrant (request: FastifyRequest, route: CompiledRoute, requirement: ResourceRequirement, who: Principal, decision: Decision): Promise<void> | undefined {
     let id: unknown = null
     try {
       id = resourceId(request, route)
@@ -93,18 +114,30 @@ export function createEnforcer ({ settings, authorizer, policy, rules, caseSensi
       return Promise.reject(unavailable(request, err))
     }
     // No stored resource can have this id, so there is nothing to find.
-    if (id !== null && !isValidId(id, settings.maxIdLength)) throw new codes.FST_DEFAULT_DENY_NOT_FOUND()
+    if (id !== null && !isValidId(id, settings.maxIdLength)) {
+      decision.reason = 'not_found'
+      throw new codes.FST_DEFAULT_DENY_NOT_FOUND()
+    }
+    decision.id = id as string | null
     // "At least as fresh as": a client that has just changed grants can demand its change be seen.
     const revision = presentedRevision(request.headers[REVISION_HEADER])
+    decision.revision = revision
     const asked = { principal: who, resource: requirement.resource, id: id as string | null, privilege: requirement.privilege }
     const known = authorizer.known(asked, { revision })
     if (known !== undefined) {
+      decision.answeredBy = overrides(who) ? 'none' : 'cache'
       decided(known)
       return undefined
     }
-    return checks.run((budget) => authorizer.ask(asked, { revision, budget })).then(decided, failed)
+    decision.answeredBy = 'database'
+    decision.queried = performance.now()
+    // Where the answer came from is noted only when a span or a subscriber will read it.
+    const note = observer.detailed ? { standby: null } : undefined
+    if (note !== undefined) decision.note = note
+    return checks.run((budget) => authorizer.ask(asked, { revision, budget, note })).then(decided, failed)
 
     function decided (allowed: boolean): void {
+      decision.reason = allowed ? decision.answeredBy === 'none' ? 'superuser' : 'grant' : 'no_grant'
       if (allowed) return
       // What a developer needs to see why: never the token.
       request.log.info({
@@ -121,18 +154,64 @@ export function createEnforcer ({ settings, authorizer, policy, rules, caseSensi
     }
   }
 
+  /** Tells the observer what the hook decided: allowed, or refused with `err`. */
+  function observe (request: FastifyRequest, decision: Decision, started: number, err: unknown): void {
+    const reason = decision.reason ?? (err === undefined ? 'other' : reasonOf(err))
+    observer.decision({
+      route: request.routeOptions.url ?? '',
+      resource: decision.resource,
+      privilege: decision.privilege,
+      outcome: err === undefined ? 'allow' : outcomeOf(reason),
+      reason,
+      answeredBy: decision.answeredBy,
+      started,
+      queried: decision.queried,
+      revision: decision.revision,
+      note: decision.note,
+      principalId: decision.principal?.id ?? null,
+      resourceId: decision.id,
+      request,
+      count: 1
+    })
+  }
+
+  // The decision, with what the observer is told about it. Refusals are
+  // thrown; try/catch costs nothing when nothing is thrown.
   async function onRequest (request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    // The not-found handler runs no host route; it must keep answering 404 (or the lockout's answer).
+    if (request.is404) return await enforce(request, reply, null)
+    const started = performance.now()
+    const decision: Decision = { resource: '', privilege: '', reason: null, answeredBy: 'none', queried: null, revision: null, note: null, id: null, principal: null, public: false }
+    try {
+      await enforce(request, reply, decision)
+    } catch (err) {
+      observe(request, decision, started, err)
+      throw err
+    }
+    if (!decision.public) observe(request, decision, started, undefined)
+  }
+
+  async function enforce (request: FastifyRequest, reply: FastifyReply, decision: Decision | null): Promise<void> {
     const compiled = rules?.compiled ?? null
-    if (compiled?.settings.lockout === true) throw lockout(settings, reply)
-    // The not-found handler runs no host route; it must keep answering 404.
-    if (request.is404) return
+    if (compiled?.settings.lockout === true) {
+      if (decision !== null) decision.reason = 'lockout'
+      throw lockout(settings, reply)
+    }
+    if (decision === null) return
+    decision.reason = 'unannotated'
     const route = routeOf(request)
+    decision.reason = null
     const { requirement } = route
+    if (requirement.kind === 'resource') {
+      decision.resource = requirement.resource
+      decision.privilege = requirement.privilege
+    }
 
     let principal: Principal | null = null
     if (requirement.kind !== 'public') {
       principal = await credentials.required(request, reply)
       request.principal = principal
+      decision.principal = principal
     } else if (compiled !== null) {
       principal = await credentials.optional(request)
     }
@@ -141,10 +220,17 @@ export function createEnforcer ({ settings, authorizer, policy, rules, caseSensi
       rulesStep.begin(request, compiled, principal, requirement.kind === 'resource' ? requirement.privilege : null)
     }
 
-    if (requirement.kind === 'public') return
+    if (requirement.kind === 'public') {
+      decision.public = true
+      return
+    }
     const who = principal as Principal
     if (requirement.kind === 'authenticated') {
-      if (decide(who, requirement, null, policy) === 'allow') return
+      if (decide(who, requirement, null, policy) === 'allow') {
+        decision.reason = 'authenticated'
+        return
+      }
+      decision.reason = 'unauthenticated'
       reply.header('www-authenticate', 'Bearer')
       throw new codes.FST_DEFAULT_DENY_UNAUTHORIZED()
     }
@@ -152,7 +238,7 @@ export function createEnforcer ({ settings, authorizer, policy, rules, caseSensi
     // only, so a token without its second factor learns nothing about what
     // it could do (nor, with hideForbidden, what exists), and costs no query.
     if (route.stepUp) stepUp?.enforce(request, reply, who)
-    const pending = checkGrant(request, route, requirement, who)
+    const pending = checkGrant(request, route, requirement, who, decision)
     if (pending !== undefined) await pending
   }
 

@@ -11,6 +11,7 @@ import { enforcementOptions, type EnforcementOptions } from './enforcement.js'
 import { grantOptions, grantRoutesOption, type GrantOptions, type GrantRoutesOptions } from './grants.js'
 import { groupOptions, type GroupOptions } from './groups.js'
 import { levelOptions, type LevelOptions } from './levels.js'
+import { observabilityOption, type ObservabilitySettings } from './observability.js'
 import { policyOptions, type PolicyOptions } from './policy.js'
 import { principalOptions, type PrincipalOptions } from './principal.js'
 import { replicaOption } from './replicas.js'
@@ -22,7 +23,7 @@ import { invalid } from './values.js'
 
 export type {
   AdminPageSettings, CacheSettings, DatabaseOptions, EnforcementOptions, GrantOptions, GrantRoutesOptions, GroupOptions,
-  LevelOptions, PolicyOptions, PrincipalOptions, ReplicaSettings, ResourceOptions, RulesOptions, SecurityOptions, StepUpPolicy
+  LevelOptions, ObservabilitySettings, PolicyOptions, PrincipalOptions, ReplicaSettings, ResourceOptions, RulesOptions, SecurityOptions, StepUpPolicy
 }
 
 const KNOWN_OPTIONS = new Set([
@@ -32,7 +33,7 @@ const KNOWN_OPTIONS = new Set([
   'rules', 'rulesFile', 'siteRulesFile', 'watchRules', 'levels', 'levelAliases', 'maxElevate',
   'levelClaim', 'levelPrivileges', 'lockoutStatus', 'lockoutRetryAfter',
   'grantRoutes', 'allowManageDelegation', 'anonymousPrivileges', 'canHold', 'resourceExists', 'stepUp', 'cache', 'replicas',
-  'adminPage', 'resources'
+  'adminPage', 'resources', 'observability'
 ])
 
 /** Every option, resolved: one frozen slice per feature. */
@@ -60,6 +61,7 @@ export interface Settings {
   readonly resources: ResourceOptions
   readonly security: SecurityOptions
   readonly groups: GroupOptions
+  readonly observability: ObservabilitySettings
 }
 
 export function resolveOptions (raw: unknown): Settings {
@@ -92,6 +94,7 @@ export function resolveOptions (raw: unknown): Settings {
     replicas: replicaOption(opts),
     resources: resourcesOption(opts.resources),
     security: securityOptions(opts),
-    groups: groupOptions(opts)
+    groups: groupOptions(opts),
+    observability: observabilityOption(opts, enforcement.checkTimeout)
   })
 }

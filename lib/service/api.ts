@@ -37,6 +37,7 @@ export interface ApiProps {
   /** The primary's position now. */
   readonly position: () => Promise<bigint>
   readonly replicaStats: DefaultDenyApi['replicaStats']
+  readonly observability: Pick<DefaultDenyApi, 'metrics' | 'health'>
 }
 
 type ReadMethods = Pick<DefaultDenyApi, 'check' | 'checkMany' | 'filter' | 'listIds' | 'listGrants' | 'scanGrants' | 'getOwner' | 'explain' | 'audit' | 'verifyAudit'>
@@ -256,6 +257,8 @@ export function createApi (props: ApiProps): DefaultDenyApi {
     ...props.security,
     cacheStats: props.cacheStats,
     replicaStats: props.replicaStats,
+    metrics: props.observability.metrics,
+    health: props.observability.health,
     async revision () {
       return formatRevision(await props.position())
     },

@@ -6,6 +6,7 @@ import { sql, type Expression, type SqlBool } from 'kysely'
 import type { Principal } from '../../fastify-plugin.js'
 import { checkPlan, type CheckPlan, type Policy } from '../decision/policy.js'
 import { overrides } from '../decision/rule.js'
+import { API_ROUTE, type Observer } from '../observability/index.js'
 import type { CheckReader, IdPage, ReadOptions } from '../store/check.js'
 
 /** May `principal` exercise `privilege` on `resource` `id` (null: the type itself)? */
@@ -25,16 +26,20 @@ export type AuthorizeTypeRequest = Omit<AuthorizeRequest, 'id'>
 export interface AuthorizerProps {
   readonly policy: Policy
   readonly reader: CheckReader
+  /** Told of the decisions asked through `check` and `checkMany` (the route hook tells it of its own). */
+  readonly observer?: Observer | null
 }
 
 export class Authorizer {
   readonly #policy: Policy
   readonly #reader: CheckReader
   readonly #plans: ReadonlyMap<string, CheckPlan>
+  readonly #observer: Observer | null
 
-  constructor ({ policy, reader }: AuthorizerProps) {
+  constructor ({ policy, reader, observer }: AuthorizerProps) {
     this.#policy = policy
     this.#reader = reader
+    this.#observer = observer ?? null
     this.#plans = new Map([...policy.satisfiedBy.keys()].map((privilege) => [privilege, checkPlan(policy, privilege)]))
   }
 
@@ -55,13 +60,72 @@ export class Authorizer {
   }
 
   async check (request: AuthorizeRequest, options: ReadOptions = {}): Promise<boolean> {
-    return this.known(request, options) ?? await this.ask(request, options)
+    const observer = this.#observer
+    if (observer === null) return this.known(request, options) ?? await this.ask(request, options)
+    const started = performance.now()
+    const superuser = overrides(request.principal)
+    let queried: number | null = null
+    const note = observer.detailed ? { standby: null } : null
+    const told = (allowed: boolean | null) => {
+      observer.decision({
+        route: API_ROUTE,
+        resource: request.resource,
+        privilege: request.privilege,
+        outcome: allowed === null ? 'error' : allowed ? 'allow' : 'deny',
+        reason: allowed === null ? 'unavailable' : !allowed ? 'no_grant' : superuser ? 'superuser' : 'grant',
+        answeredBy: superuser ? 'none' : queried === null ? 'cache' : 'database',
+        started,
+        queried,
+        revision: options.revision ?? null,
+        note,
+        principalId: request.principal.id,
+        resourceId: request.id,
+        request: null,
+        count: 1
+      })
+    }
+    try {
+      let allowed = this.known(request, options)
+      if (allowed === undefined) {
+        queried = performance.now()
+        allowed = await this.ask(request, note === null ? options : { ...options, note })
+      }
+      told(allowed)
+      return allowed
+    } catch (err) {
+      told(null)
+      throw err
+    }
   }
 
   /** One answer per id, in order, from one query. */
   async checkMany (request: AuthorizeManyRequest, options: ReadOptions = {}): Promise<boolean[]> {
     if (overrides(request.principal)) return request.ids.map(() => true)
-    return await this.#reader.checkMany(this.#query(request), options)
+    const started = performance.now()
+    const answers = await this.#reader.checkMany(this.#query(request), options)
+    const allowed = answers.filter(Boolean).length
+    const told = (outcome: 'allow' | 'deny', count: number) => {
+      if (count === 0) return
+      this.#observer?.decision({
+        route: API_ROUTE,
+        resource: request.resource,
+        privilege: request.privilege,
+        outcome,
+        reason: outcome === 'allow' ? 'grant' : 'no_grant',
+        answeredBy: 'database',
+        started,
+        queried: started,
+        revision: options.revision ?? null,
+        note: null,
+        principalId: request.principal.id,
+        resourceId: null,
+        request: null,
+        count
+      })
+    }
+    told('allow', allowed)
+    told('deny', answers.length - allowed)
+    return answers
   }
 
   /** The check as a condition for a host's own query: true for the rows whose `id` the principal may use. */

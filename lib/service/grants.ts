@@ -16,6 +16,7 @@ import type { GrantReader } from '../store/reader.js'
 import type { GrantChange, GrantWriter } from '../store/writer.js'
 import { ChangeRunner, type Actor, type Caller, type ChangeSink, type Instance, type Outcome, type Trusted } from './runner.js'
 import type { Validators } from './validation.js'
+import type { Observer } from '../observability/index.js'
 
 export type { Actor, Caller, Instance, Log, Outcome, Trusted } from './runner.js'
 
@@ -50,6 +51,7 @@ export interface GrantServiceProps {
   readonly settings: GrantSettings
   readonly validators: Validators
   readonly changed?: ChangeSink | null
+  readonly observer?: Observer | null
 }
 
 export class GrantService {
@@ -80,7 +82,7 @@ export class GrantService {
   async grant (caller: Caller, change: { target: ResourceRef, grantee: GranteeRef, privilege: string } & Schedule, context: WriteContext): Promise<Outcome<ChangeResult>> {
     const { target, grantee, privilege, expiresAt, startsAt } = change
     await this.#props.validators.eligible(grantee, privilege, target)
-    return await this.#runner.run(caller, [target], async (trx, authorize) => {
+    return await this.#runner.run('grant', caller, [target], async (trx, authorize) => {
       authorize(target, [privilege])
       return { grantee, ...await this.#props.writer.setPrivileges(trx, { target, grantee, privileges: [privilege], only: [privilege], expiresAt, startsAt }, context) }
     })
@@ -88,7 +90,7 @@ export class GrantService {
 
   async revoke (caller: Caller, change: { target: ResourceRef, grantee: GranteeRef, privilege: string }, context: WriteContext): Promise<Outcome<ChangeResult>> {
     const { target, grantee, privilege } = change
-    return await this.#runner.run(caller, [target], async (trx, authorize) => {
+    return await this.#runner.run('revoke', caller, [target], async (trx, authorize) => {
       authorize(target, [privilege])
       return { grantee, ...await this.#props.writer.setPrivileges(trx, { target, grantee, privileges: [], only: [privilege] }, context) }
     })
@@ -99,7 +101,7 @@ export class GrantService {
     const { target, grantee, privileges, expiresAt, startsAt } = change
     const { writer, validators } = this.#props
     for (const privilege of privileges) await validators.eligible(grantee, privilege, target)
-    return await this.#runner.run(caller, [target], async (trx, authorize) => {
+    return await this.#runner.run('replace', caller, [target], async (trx, authorize) => {
       const result = await writer.setPrivileges(trx, { target, grantee, privileges, expiresAt, startsAt }, context)
       // Rescheduling a kept privilege (extending it, say) is a change like
       // adding one: the actor must be allowed each. A refusal rolls back.
@@ -112,7 +114,7 @@ export class GrantService {
   async revokeAll (caller: Caller, change: { target: ResourceRef, grantee: GranteeRef }, context: WriteContext): Promise<Outcome<ChangeResult>> {
     const { target, grantee } = change
     const { writer } = this.#props
-    return await this.#runner.run(caller, [target], async (trx, authorize) => {
+    return await this.#runner.run('revoke_all', caller, [target], async (trx, authorize) => {
       const result = await writer.setPrivileges(trx, { target, grantee, privileges: [] }, context)
       authorize(target, result.changed)
       return { grantee, ...result }
@@ -133,7 +135,7 @@ export class GrantService {
       wanted.set(key, entry)
       await validators.eligible(item.grantee, item.privilege, target)
     }
-    return await this.#runner.run(caller, [target], async (trx, authorize) => {
+    return await this.#runner.run('replace_all', caller, [target], async (trx, authorize) => {
       for (const grantee of await writer.grantees(trx, target)) {
         const key = JSON.stringify(grantee)
         if (!wanted.has(key)) wanted.set(key, { grantee, items: [] })
@@ -159,7 +161,7 @@ export class GrantService {
   ): Promise<Outcome<ChangeResult[]>> {
     const { writer, validators } = this.#props
     for (const item of grants) await validators.eligible(item.grantee, item.privilege, item.target)
-    return await this.#runner.run(caller, [...grants, ...revokes].map((item) => item.target), async (trx, authorize) => {
+    return await this.#runner.run('bulk', caller, [...grants, ...revokes].map((item) => item.target), async (trx, authorize) => {
       const results: ChangeResult[] = []
       for (const { target, grantee, privilege, expiresAt, startsAt } of grants) {
         authorize(target, [privilege])
@@ -183,7 +185,7 @@ export class GrantService {
     for (const [index, { grantee, privilege, target }] of grants.entries()) {
       await validators.eligible(grantee, privilege, target).catch((err: Error) => { throw Object.assign(err, { index }) })
     }
-    const outcome = await this.#runner.run(caller, [], async (trx) => {
+    const outcome = await this.#runner.run('grant_many', caller, [], async (trx) => {
       await writer.lockGrants(trx)
       const created: boolean[] = []
       for (const { target, grantee, privilege, expiresAt, startsAt, context } of grants) {
@@ -202,7 +204,7 @@ export class GrantService {
    */
   async setOwner (caller: Caller, target: Instance, owner: string | null, context: WriteContext): Promise<Outcome<{ owner: string | null, before: string | null }>> {
     const { writer } = this.#props
-    return await this.#runner.run(caller, [target], async (trx) => {
+    return await this.#runner.run('set_owner', caller, [target], async (trx) => {
       const before = await writer.owner(trx, target)
       if (caller.kind === 'actor' && !mayHandOver(caller.principal, before)) {
         throw new codes.FST_DEFAULT_DENY_ESCALATION()
@@ -224,7 +226,7 @@ export class GrantService {
     // Each batch commits on its own: the last revision read covers them all.
     let revision: bigint | null = null
     for (;;) {
-      const batch = await this.#runner.run(caller, [], async (trx) => await writer.purgeExpired(trx, batchSize, context))
+      const batch = await this.#runner.run('purge_expired', caller, [], async (trx) => await writer.purgeExpired(trx, batchSize, context))
       purged += batch.result
       revision = batch.revision ?? revision
       if (batch.result < batchSize) break
@@ -234,6 +236,6 @@ export class GrantService {
 
   /** Drops every grant on the resource and its owner: host code only. */
   async forgetResource (caller: Trusted, target: Instance, context: WriteContext): Promise<Outcome<void>> {
-    return await this.#runner.run(caller, [target], async (trx) => { await this.#props.writer.forgetResource(trx, target, context) })
+    return await this.#runner.run('forget_resource', caller, [target], async (trx) => { await this.#props.writer.forgetResource(trx, target, context) })
   }
 }

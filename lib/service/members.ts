@@ -12,6 +12,7 @@ import type { WriteContext } from '../store/audit.js'
 import type { MembershipStore } from '../store/members.js'
 import type { GrantWriter } from '../store/writer.js'
 import { ChangeRunner, type Caller, type ChangeSink, type Instance, type Outcome, type RunnerSettings } from './runner.js'
+import type { Observer } from '../observability/index.js'
 
 export interface MembershipServiceProps {
   readonly members: MembershipStore
@@ -19,6 +20,7 @@ export interface MembershipServiceProps {
   readonly policy: Policy
   readonly settings: RunnerSettings & GroupOptions
   readonly changed?: ChangeSink | null
+  readonly observer?: Observer | null
 }
 
 export class MembershipService {
@@ -44,14 +46,14 @@ export class MembershipService {
 
   async add (caller: Caller, group: string, member: MemberRef, context: WriteContext): Promise<Outcome<boolean>> {
     this.#mustBeStored()
-    const added = await this.#runner.run(caller, [this.ref(group)], async (trx) => await this.#members.add(trx, group, member, context, this.#limit))
+    const added = await this.#runner.run('add_member', caller, [this.ref(group)], async (trx) => await this.#members.add(trx, group, member, context, this.#limit))
     this.#runner.changed()?.subjects([member])
     return added
   }
 
   async remove (caller: Caller, group: string, member: MemberRef, context: WriteContext): Promise<Outcome<boolean>> {
     this.#mustBeStored()
-    const removed = await this.#runner.run(caller, [this.ref(group)], async (trx) => await this.#members.remove(trx, group, member, context, this.#limit))
+    const removed = await this.#runner.run('remove_member', caller, [this.ref(group)], async (trx) => await this.#members.remove(trx, group, member, context, this.#limit))
     this.#runner.changed()?.subjects([member])
     return removed
   }

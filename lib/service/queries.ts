@@ -23,6 +23,8 @@ export interface QueriesProps {
   readonly stepUp?: StepUpPolicy | null
   /** Every check, filter and list of ids is its. */
   readonly authorizer: Authorizer
+  /** Told of each verification that found the chain broken (the metrics). */
+  readonly auditFailed?: () => void
 }
 
 export type { ManagedGrant } from '../shapes/grant-api.js'
@@ -113,6 +115,8 @@ export class GrantQueries {
   }
 
   async verifyAudit (db?: Kysely<any>): Promise<AuditVerification> {
-    return await this.#props.audit.verify(db)
+    const verification = await this.#props.audit.verify(db)
+    if (!verification.ok) this.#props.auditFailed?.()
+    return verification
   }
 }

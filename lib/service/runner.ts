@@ -8,6 +8,7 @@ import type { Facts } from '../decision/decide.js'
 import { mayChange, mayManage } from '../decision/manage.js'
 import { levelAllows, MANAGE, managingPrivileges, type Policy } from '../decision/policy.js'
 import { codes, deniedError } from '../errors.js'
+import type { Observer } from '../observability/index.js'
 import type { EnforcementOptions, GrantOptions, LevelOptions } from '../options/index.js'
 import { DeadlineExceeded, withBudget } from '../store/deadline.js'
 import type { Trx } from '../store/scope.js'
@@ -66,6 +67,8 @@ export interface RunnerProps {
   readonly policy: Policy
   readonly settings: RunnerSettings
   readonly changed?: ChangeSink | null
+  /** Told of every change, done or refused. */
+  readonly observer?: Observer | null
 }
 
 const keyOf = (ref: ResourceRef) => `${ref.resource}/${ref.id ?? ''}`
@@ -75,17 +78,27 @@ export class ChangeRunner {
   readonly #managing: string[]
 
   constructor (props: RunnerProps) {
-    this.#props = Object.freeze({ writer: props.writer, policy: props.policy, settings: props.settings, changed: props.changed ?? null })
+    this.#props = Object.freeze({ writer: props.writer, policy: props.policy, settings: props.settings, changed: props.changed ?? null, observer: props.observer ?? null })
     this.#managing = [...managingPrivileges(props.policy)]
   }
 
-  /** Runs `work` on `refs` in one transaction, as `caller` may; then tells the sink the refs changed. */
-  async run<T> (caller: Caller, refs: ResourceRef[], work: (trx: Trx, authorize: Authorize) => Promise<T>): Promise<Outcome<T>> {
-    const result = caller.kind === 'trusted'
-      ? await this.#trusted(caller, refs, work)
-      : await this.#asActor(caller, refs as Instance[], work)
+  /** Runs `work` (the use case `action`) on `refs` in one transaction, as `caller` may; then tells the sink the refs changed. */
+  async run<T> (action: string, caller: Caller, refs: ResourceRef[], work: (trx: Trx, authorize: Authorize) => Promise<T>): Promise<Outcome<T>> {
+    const started = performance.now()
+    const actor = caller.kind === 'actor' ? caller.principal.id : null
+    let result: T
+    try {
+      result = caller.kind === 'trusted'
+        ? await this.#trusted(caller, refs, work)
+        : await this.#asActor(caller, refs as Instance[], work)
+    } catch (err) {
+      this.#props.observer?.change(action, refs, started, null, actor, err)
+      throw err
+    }
     if (refs.length > 0) this.#props.changed?.resources(refs)
-    return { result, revision: await this.#revision(caller) }
+    const revision = await this.#revision(caller)
+    this.#props.observer?.change(action, refs, started, revision, actor, undefined)
+    return { result, revision }
   }
 
   // The change has committed: a failure to read its revision must not make

@@ -38,6 +38,14 @@ export interface ReadOptions {
   readonly revision?: bigint | null
   /** A check that waited past it for a connection sends no query. */
   readonly budget?: Budget
+  /** Where the answer was read from, noted for a trace when someone reads it (lib/observability/). */
+  readonly note?: ReadNote
+}
+
+/** Filled in by the readers a check passes through. */
+export interface ReadNote {
+  /** The standby the check was read from; null: the primary (or none). */
+  standby: string | null
 }
 
 export interface Until { allowed: boolean, ttl: number | null }

@@ -6,7 +6,7 @@
 // standby that has replayed it (else, after at most `wait`, the primary).
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Expression, Kysely, SqlBool } from 'kysely'
-import type { CheckQuery, CheckReader, IdPage, ListQuery, ManyQuery, ReadOptions, TypeQuery, Until } from './check.js'
+import type { CheckQuery, CheckReader, IdPage, ListQuery, ManyQuery, ReadNote, ReadOptions, TypeQuery, Until } from './check.js'
 import { databaseOf, type Database } from './database.js'
 import type { Budget } from './deadline.js'
 import { insertPosition, replayPosition } from './positions.js'
@@ -176,6 +176,11 @@ export class ReadRoute {
     return this.primary
   }
 
+  /** The name of the standby whose pool is `db`. */
+  nameOf (db: Kysely<any>): string | null {
+    return this.#standbys.find((s) => s.database.db === db)?.name ?? null
+  }
+
   /** A read on `db` failed: off until its next poll answers. */
   failed (db: Kysely<any>, err: unknown): void {
     const standby = this.#standbys.find((s) => s.database.db === db)
@@ -248,8 +253,8 @@ export class StandbyReader implements CheckReader {
     return undefined
   }
 
-  check (query: CheckQuery, { revision, budget }: ReadOptions): Promise<boolean> {
-    return this.#onStandby(revision ?? null, budget, (reader) => reader.check(query, { budget }))
+  check (query: CheckQuery, { revision, budget, note }: ReadOptions): Promise<boolean> {
+    return this.#onStandby(revision ?? null, budget, (reader) => reader.check(query, { budget }), note)
   }
 
   checkUntil (query: CheckQuery, options: ReadOptions): Promise<Until> {
@@ -268,14 +273,16 @@ export class StandbyReader implements CheckReader {
     return this.#primary.filter(query, id)
   }
 
-  #onStandby<T> (revision: bigint | null, budget: Budget | undefined, read: (reader: CheckReader) => Promise<T>): Promise<T> {
+  #onStandby<T> (revision: bigint | null, budget: Budget | undefined, read: (reader: CheckReader) => Promise<T>, note?: ReadNote): Promise<T> {
     const route = this.#route
     const chosen = revision === null ? Promise.resolve(route.any()) : route.atLeast(revision, budget)
     return chosen.then((db) => {
       const standby = this.#standbys.get(db)
       if (standby === undefined) return read(this.#primary)
+      if (note !== undefined) note.standby = route.nameOf(db)
       return read(standby).catch((err: unknown) => {
         route.failed(db, err)
+        if (note !== undefined) note.standby = null
         budget?.assertLive()
         return read(this.#primary)
       })

@@ -39,7 +39,8 @@ function route (calls: string[]): ReadRoute {
     databases: [{ db: standbyDb, direct: null } as unknown as Database],
     any: () => standbyDb,
     atLeast: async (revision: bigint) => { calls.push(`route.atLeast ${revision}`); return standbyDb },
-    failed: () => { calls.push('route.failed') }
+    failed: () => { calls.push('route.failed') },
+    nameOf: (db: unknown) => db === standbyDb ? '127.0.0.1:5433' : null
   } as unknown as ReadRoute
 }
 
@@ -63,6 +64,16 @@ t.test('a standby that fails a read hands it back to the primary', async (t) => 
   calls.length = 0
   await reader.checkUntil(query, {})
   t.same(calls, ['primary.checkUntil'], 'an answer with its time bound is the primary\'s')
+})
+
+t.test('a check notes the standby it was read from, for its span; none once it falls back to the primary', async (t) => {
+  const calls: string[] = []
+  const note = { standby: null as string | null }
+  await new StandbyReader(route(calls), recorder('primary', calls), () => recorder('standby', calls)).check(query, { note })
+  t.equal(note.standby, '127.0.0.1:5433')
+  const failed = { standby: null as string | null }
+  await new StandbyReader(route(calls), recorder('primary', calls), () => recorder('standby', calls, true)).check(query, { note: failed })
+  t.equal(failed.standby, null)
 })
 
 t.test('with the cache on, a check reads the primary and lists go to the standbys', async (t) => {
