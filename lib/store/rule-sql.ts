@@ -5,6 +5,7 @@
 // rule's kinds, so a new kind does not compile until it is spelled), and how
 // the pieces are arranged into statements whose plans are fast (one index
 // range per probe, the first hit ending an EXISTS).
+import { createHash } from 'node:crypto'
 import type { RawBuilder, SqlBool } from 'kysely'
 import type { Principal, ResourceRef } from '../../fastify-plugin.js'
 import { GRANTEES, granteeApplies, TARGETS, targetApplies, WAYS, type GranteeRule, type TargetKind, type Way } from '../decision/rule.js'
@@ -141,6 +142,51 @@ order by i.n`,
   select id from (${perId(c).join(' union ')}) as held(id)
   where id > $2 order by id limit $7
 ) as ids`
+  })
+}
+
+/**
+ * The route check and its ttl form as PL/pgSQL functions of the schema, for
+ * a pool that cannot send named prepared statements (a host's plain
+ * `pg.Pool`, a pooler in transaction mode): PL/pgSQL keeps each of its
+ * statements' plans for the session, and a call is trivial to parse and
+ * plan. The bodies are `one` and `oneUntil` of `checkTexts` as they are
+ * generated now (a function's `$n` are its arguments, bound as the
+ * statement's are), and the names carry a hash of what is installed: a
+ * changed rule, schema or `groupDepth` names other functions, so a function
+ * installed from an older rule is never called (see lib/store/check-functions.ts).
+ */
+export interface CheckFunctions {
+  /** The two function names, unqualified, as `pg_proc` has them. */
+  readonly names: readonly [string, string]
+  /** The statements that create both (run in one transaction). */
+  readonly install: readonly [string, string]
+  /** Calls taking the statements' parameters, answering the statements' columns. */
+  readonly one: string
+  readonly oneUntil: string
+}
+
+const ARGUMENTS = '(text, text, text[], text, text[], boolean)'
+const CALL = '($1::text, $2::text, $3::text[], $4::text, $5::text[], $6::boolean)'
+
+export function checkFunctions (scope: GroupScope): CheckFunctions {
+  const texts = checkTexts(scope)
+  const head = `${PREPARED_MARKER} `
+  const body = (text: string) => text.slice(head.length)
+  // Both bodies and the signature in the hash, so the name says exactly what runs.
+  const hash = createHash('sha256').update(`${ARGUMENTS}\n${texts.one}\n${texts.oneUntil}`).digest('hex').slice(0, 16)
+  const names = [`default_deny_check_${hash}`, `default_deny_check_until_${hash}`] as const
+  const fn = (name: string, returns: string, text: string) => `create or replace function "${scope.schema}".${name}${ARGUMENTS}
+returns table(${returns}) language plpgsql stable as $fdd$
+#variable_conflict use_column
+begin
+  return query ${body(text)};
+end $fdd$`
+  return Object.freeze({
+    names,
+    install: [fn(names[0], 'allowed boolean', texts.one), fn(names[1], 'allowed boolean, ttl float8', texts.oneUntil)] as const,
+    one: `${head}select allowed from "${scope.schema}".${names[0]}${CALL}`,
+    oneUntil: `${head}select allowed, ttl from "${scope.schema}".${names[1]}${CALL}`
   })
 }
 
