@@ -48,9 +48,8 @@ function grantee (rule: GranteeRule, groups: string, holder: boolean): string {
 const LIVE = '(expires_at is null or expires_at > now()) and (starts_at is null or starts_at <= now())'
 const ACCEPTED = 'privilege = any($3::text[])'
 
-function conditions (scope: GroupScope) {
+function conditions (scope: GroupScope, groups = groupsText(scope, USER, '$5')) {
   const grant = `"${scope.schema}".default_deny_grant`
-  const groups = groupsText(scope, USER, '$5')
   // Inside one probe the alternative with no id to compare goes first: it costs nothing to test.
   const cheapFirst = [...GRANTEES].sort((a, b) => Number(a.names !== 'everyone') - Number(b.names !== 'everyone'))
   const held = `(${cheapFirst.map((rule) => `(${grantee(rule, groups, false)})`).join(' or ')})`
@@ -129,11 +128,16 @@ export interface CheckTexts {
 export function checkTexts (scope: GroupScope): CheckTexts {
   const c = conditions(scope)
   const head = `${PREPARED_MARKER} `
-  const exists = `select exists (\n  ${WAYS.map((way) => probe(c, way, '$2')).join('\n  union all ')}\n) as allowed`
+  const existsOf = (c: Conditions) => `select exists (\n  ${WAYS.map((way) => probe(c, way, '$2')).join('\n  union all ')}\n) as allowed`
+  const exists = existsOf(c)
+  // The check with its ttl reads the principal's groups in twice as many
+  // probes: read them once, up front (with no stored groups they are `$5`).
+  const once = scope.groupDepth === 0 ? c : conditions(scope, '(select a from principal_groups)::text[]')
+  const groupsOnce = scope.groupDepth === 0 ? '' : `with principal_groups(a) as materialized (select ${groupsText(scope, USER, '$5')})\n`
   const idWays = WAYS.filter((way) => way.target.perId).map((way) => `exists (${probe(c, way, 'i.id')})`)
   return Object.freeze({
     one: `${head}${exists}`,
-    oneUntil: `${head}${exists}, (${c.nextChange}) as ttl`,
+    oneUntil: `${head}${groupsOnce}${existsOf(once)}, (${once.nextChange}) as ttl`,
     many: `${head}select i.n::int4 as n, (\n  ${[...wide(c), ...idWays].join('\n  or ')}\n) as allowed
 from unnest($2::text[]) with ordinality as i(id, n)
 order by i.n`,
