@@ -177,18 +177,20 @@ export function checkFunctions (scope: GroupScope): CheckFunctions {
   const texts = checkTexts(scope)
   const head = `${PREPARED_MARKER} `
   const body = (text: string) => text.slice(head.length)
-  // Both bodies and the signature in the hash, so the name says exactly what runs.
-  const hash = createHash('sha256').update(`${ARGUMENTS}\n${texts.one}\n${texts.oneUntil}`).digest('hex').slice(0, 16)
-  const names = [`default_deny_check_${hash}`, `default_deny_check_until_${hash}`] as const
   const fn = (name: string, returns: string, text: string) => `create or replace function "${scope.schema}".${name}${ARGUMENTS}
 returns table(${returns}) language plpgsql stable as $fdd$
 #variable_conflict use_column
 begin
   return query ${body(text)};
 end $fdd$`
+  const one = (name: string) => fn(name, 'allowed boolean', texts.one)
+  const until = (name: string) => fn(name, 'allowed boolean, ttl float8', texts.oneUntil)
+  // The whole definitions in the hash (bodies, signature, language), so the name says exactly what runs.
+  const hash = createHash('sha256').update(`${one('')}\n${until('')}`).digest('hex').slice(0, 16)
+  const names = [`default_deny_check_${hash}`, `default_deny_check_until_${hash}`] as const
   return Object.freeze({
     names,
-    install: [fn(names[0], 'allowed boolean', texts.one), fn(names[1], 'allowed boolean, ttl float8', texts.oneUntil)] as const,
+    install: [one(names[0]), until(names[1])] as const,
     one: `${head}select allowed from "${scope.schema}".${names[0]}${CALL}`,
     oneUntil: `${head}select allowed, ttl from "${scope.schema}".${names[1]}${CALL}`
   })
