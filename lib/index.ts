@@ -3,6 +3,8 @@ import fp from 'fastify-plugin'
 import type { FastifyDefaultDenyOptions } from '../fastify-plugin.js'
 import { codes } from './errors.js'
 import { createStore } from './store/index.js'
+import { installCheckFunctions } from './store/check-functions.js'
+import type { CheckFunctions } from './store/rule-sql.js'
 import { runMigrations } from './store/migrate.js'
 import { resolveOptions } from './options/index.js'
 import { postgresKysely } from './store/postgres.js'
@@ -63,6 +65,7 @@ const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, op
   const { enforcement, policy, principal, levels, grants: grantOptions, groups, stepUp } = settings
   const { schema, connectionString } = settings.database
   let database: Database
+  let checkFunctions: CheckFunctions | null = null
   if (settings.database.db === null) {
     const url = connectionString as string
     const owned = postgresKysely(url, {
@@ -89,11 +92,18 @@ const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, op
     // The host's Kysely instance: what it can do is read once, here, and passed on.
     database = databaseOf(settings.database.db)
     if (settings.database.migrate) await runMigrations(database.db, { schema })
+    // A Kysely the plugin did not build (a host's plain pg.Pool, kyselyPool, a
+    // pooler): the route check as functions, whose plans the session keeps.
+    if (database.direct === null && !database.embedded) {
+      checkFunctions = await installCheckFunctions(database.db, { schema, groupDepth: groups.groupDepth }, (err) => {
+        fastify.log.warn({ err }, 'fastify-default-deny: cannot install the route check as functions (CREATE on the schema); sending it as a statement, planned on every request unless the pool prepares it')
+      })
+    }
   }
   const db = database.db
 
   if (settings.replicas !== null && database.embedded) invalid('replicas', 'needs PostgreSQL: the embedded database has no standbys')
-  const { reader, writer, audit, members: memberStore } = createStore(database, schema, groups)
+  const { reader, writer, audit, members: memberStore } = createStore(database, schema, groups, checkFunctions)
   const cache = settings.cache === null
     ? null
     : createCache({ settings: settings.cache, database, connectionString, schema, reader, log: fastify.log })

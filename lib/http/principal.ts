@@ -25,7 +25,26 @@ function validGroups (value: unknown, maxIdLength: number): value is string[] {
   return Array.isArray(value) && value.every((group) => isValidId(group, maxIdLength))
 }
 
+// The principal made from a claims object seen before. With its
+// verified-token cache on (`verify: { cache: true }`), @fastify/jwt hands back
+// the same claims object for the same token for as long as it trusts it: it
+// still runs its secret lookup, `trusted` and the expiry test on every
+// request, and a changed key gets a verifier with an empty cache, so this
+// keeps no token alive that @fastify/jwt would refuse. The principal is then
+// made once per token instead of once per request (claims copied, groups
+// checked). Without that cache every claims object is new and this is one
+// WeakMap miss. Keyed weakly: an entry goes when @fastify/jwt drops the claims.
+const made = new WeakMap<object, { settings: PrincipalSettings, principal: Principal }>()
+
 function principalFromClaims (claims: Record<string, unknown>, settings: PrincipalSettings): Principal {
+  const seen = made.get(claims)
+  if (seen !== undefined && seen.settings === settings) return seen.principal
+  const principal = makePrincipal(claims, settings)
+  made.set(claims, { settings, principal })
+  return principal
+}
+
+function makePrincipal (claims: Record<string, unknown>, settings: PrincipalSettings): Principal {
   const id = claims[settings.userClaim]
   if (!isValidId(id, settings.maxIdLength)) throw new InvalidCredentials('token has no valid user claim')
   const groups = claims[settings.groupsClaim] ?? []

@@ -10,7 +10,7 @@ import type { CheckPlan } from '../decision/policy.js'
 import type { Database, DirectRunner } from './database.js'
 import type { Budget } from './deadline.js'
 import { bindText, type GroupScope } from './predicates.js'
-import { checkTexts, type CheckTexts } from './rule-sql.js'
+import { checkTexts, type CheckFunctions, type CheckTexts } from './rule-sql.js'
 
 export { PREPARED_MARKER } from './rule-sql.js'
 
@@ -77,10 +77,12 @@ export class CheckStatement implements CheckReader {
   readonly #direct: DirectRunner | null
   readonly #texts: CheckTexts
 
-  constructor (database: Database, scope: GroupScope) {
+  /** With `functions`, the route check calls them instead of sending its statements (see lib/store/check-functions.ts). */
+  constructor (database: Database, scope: GroupScope, functions: CheckFunctions | null = null) {
     this.#db = database.db
     this.#direct = database.direct
-    this.#texts = checkTexts(scope)
+    const texts = checkTexts(scope)
+    this.#texts = functions === null ? texts : Object.freeze({ ...texts, one: functions.one, oneUntil: functions.oneUntil })
   }
 
   hit (): undefined {

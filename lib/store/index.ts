@@ -1,5 +1,6 @@
 // The plugin's storage, built once per plugin instance from one database.
 import type { Database } from './database.js'
+import type { CheckFunctions } from './rule-sql.js'
 import { AuditLog } from './audit.js'
 import { MembershipStore } from './members.js'
 import { SqlGrantReader, type GrantReader } from './reader.js'
@@ -18,8 +19,8 @@ export interface StoreGroups {
   readonly groupResource: string
 }
 
-export function createStore (database: Database, schema: string, groups: StoreGroups): Store {
-  const props = Object.freeze({ db: database.db, database, schema, groupDepth: groups.groupDepth })
+export function createStore (database: Database, schema: string, groups: StoreGroups, checkFunctions: CheckFunctions | null = null): Store {
+  const props = Object.freeze({ db: database.db, database, schema, groupDepth: groups.groupDepth, checkFunctions })
   const audit = new AuditLog(props)
   return Object.freeze({
     reader: new SqlGrantReader(props),

@@ -78,7 +78,7 @@ export class SqlGrantReader implements GrantReader {
 
   constructor (props: StoreProps) {
     this.#props = Object.freeze({ ...props })
-    this.#check = new CheckStatement(props.database, this.#props)
+    this.#check = new CheckStatement(props.database, this.#props, props.checkFunctions ?? null)
   }
 
   hit (): undefined {

@@ -5,6 +5,7 @@
 // rule's kinds, so a new kind does not compile until it is spelled), and how
 // the pieces are arranged into statements whose plans are fast (one index
 // range per probe, the first hit ending an EXISTS).
+import { createHash } from 'node:crypto'
 import type { RawBuilder, SqlBool } from 'kysely'
 import type { Principal, ResourceRef } from '../../fastify-plugin.js'
 import { GRANTEES, granteeApplies, TARGETS, targetApplies, WAYS, type GranteeRule, type TargetKind, type Way } from '../decision/rule.js'
@@ -47,9 +48,8 @@ function grantee (rule: GranteeRule, groups: string, holder: boolean): string {
 const LIVE = '(expires_at is null or expires_at > now()) and (starts_at is null or starts_at <= now())'
 const ACCEPTED = 'privilege = any($3::text[])'
 
-function conditions (scope: GroupScope) {
+function conditions (scope: GroupScope, groups = groupsText(scope, USER, '$5')) {
   const grant = `"${scope.schema}".default_deny_grant`
-  const groups = groupsText(scope, USER, '$5')
   // Inside one probe the alternative with no id to compare goes first: it costs nothing to test.
   const cheapFirst = [...GRANTEES].sort((a, b) => Number(a.names !== 'everyone') - Number(b.names !== 'everyone'))
   const held = `(${cheapFirst.map((rule) => `(${grantee(rule, groups, false)})`).join(' or ')})`
@@ -70,11 +70,16 @@ function conditions (scope: GroupScope) {
     /**
      * Milliseconds until the next scheduled change (a start or an expiry) of
      * a grant that counts or will count for the principal on `$2`; null when
-     * none is scheduled. How long a cached answer may live.
+     * none is scheduled. How long a cached answer may live. Arranged like the
+     * check: one branch per way a grant counts and per grantee, each one
+     * short range of the index the check's probe reads, so a miss costs what
+     * the check costs. One condition ORing the targets and the grantees made
+     * the planner walk every grant the principal holds.
      */
-    nextChange: `select (extract(epoch from min(case when starts_at > now() then starts_at else expires_at end) - now()) * 1000)::float8
-    from ${grant} where resource_type = $1 and (${Object.values(TARGETS).map((t) => TARGET_SQL[t.kind]('$2')).join(' or ')}) and ${ACCEPTED} and ${held}
-    and (starts_at > now() or expires_at > now())`
+    nextChange: `select (extract(epoch from min(at) - now()) * 1000)::float8 from (\n    ${WAYS.filter((way) => way.kind === 'grant')
+      .flatMap((way) => GRANTEES.map((rule) => `select case when starts_at > now() then starts_at else expires_at end from ${grant}
+      where ${grantee(rule, groups, false)} and ${on(way.target.kind, '$2')} and ${ACCEPTED} and (starts_at > now() or expires_at > now())`))
+      .join('\n    union all ')}\n  ) as scheduled(at)`
   }
 }
 
@@ -123,11 +128,16 @@ export interface CheckTexts {
 export function checkTexts (scope: GroupScope): CheckTexts {
   const c = conditions(scope)
   const head = `${PREPARED_MARKER} `
-  const exists = `select exists (\n  ${WAYS.map((way) => probe(c, way, '$2')).join('\n  union all ')}\n) as allowed`
+  const existsOf = (c: Conditions) => `select exists (\n  ${WAYS.map((way) => probe(c, way, '$2')).join('\n  union all ')}\n) as allowed`
+  const exists = existsOf(c)
+  // The check with its ttl reads the principal's groups in twice as many
+  // probes: read them once, up front (with no stored groups they are `$5`).
+  const once = scope.groupDepth === 0 ? c : conditions(scope, '(select a from principal_groups)::text[]')
+  const groupsOnce = scope.groupDepth === 0 ? '' : `with principal_groups(a) as materialized (select ${groupsText(scope, USER, '$5')})\n`
   const idWays = WAYS.filter((way) => way.target.perId).map((way) => `exists (${probe(c, way, 'i.id')})`)
   return Object.freeze({
     one: `${head}${exists}`,
-    oneUntil: `${head}${exists}, (${c.nextChange}) as ttl`,
+    oneUntil: `${head}${groupsOnce}${existsOf(once)}, (${once.nextChange}) as ttl`,
     many: `${head}select i.n::int4 as n, (\n  ${[...wide(c), ...idWays].join('\n  or ')}\n) as allowed
 from unnest($2::text[]) with ordinality as i(id, n)
 order by i.n`,
@@ -136,6 +146,53 @@ order by i.n`,
   select id from (${perId(c).join(' union ')}) as held(id)
   where id > $2 order by id limit $7
 ) as ids`
+  })
+}
+
+/**
+ * The route check and its ttl form as PL/pgSQL functions of the schema, for
+ * a pool that cannot send named prepared statements (a host's plain
+ * `pg.Pool`, a pooler in transaction mode): PL/pgSQL keeps each of its
+ * statements' plans for the session, and a call is trivial to parse and
+ * plan. The bodies are `one` and `oneUntil` of `checkTexts` as they are
+ * generated now (a function's `$n` are its arguments, bound as the
+ * statement's are), and the names carry a hash of what is installed: a
+ * changed rule, schema or `groupDepth` names other functions, so a function
+ * installed from an older rule is never called (see lib/store/check-functions.ts).
+ */
+export interface CheckFunctions {
+  /** The two function names, unqualified, as `pg_proc` has them. */
+  readonly names: readonly [string, string]
+  /** The statements that create both (run in one transaction). */
+  readonly install: readonly [string, string]
+  /** Calls taking the statements' parameters, answering the statements' columns. */
+  readonly one: string
+  readonly oneUntil: string
+}
+
+const ARGUMENTS = '(text, text, text[], text, text[], boolean)'
+const CALL = '($1::text, $2::text, $3::text[], $4::text, $5::text[], $6::boolean)'
+
+export function checkFunctions (scope: GroupScope): CheckFunctions {
+  const texts = checkTexts(scope)
+  const head = `${PREPARED_MARKER} `
+  const body = (text: string) => text.slice(head.length)
+  const fn = (name: string, returns: string, text: string) => `create or replace function "${scope.schema}".${name}${ARGUMENTS}
+returns table(${returns}) language plpgsql stable as $fdd$
+#variable_conflict use_column
+begin
+  return query ${body(text)};
+end $fdd$`
+  const one = (name: string) => fn(name, 'allowed boolean', texts.one)
+  const until = (name: string) => fn(name, 'allowed boolean, ttl float8', texts.oneUntil)
+  // The whole definitions in the hash (bodies, signature, language), so the name says exactly what runs.
+  const hash = createHash('sha256').update(`${one('')}\n${until('')}`).digest('hex').slice(0, 16)
+  const names = [`default_deny_check_${hash}`, `default_deny_check_until_${hash}`] as const
+  return Object.freeze({
+    names,
+    install: [one(names[0]), until(names[1])] as const,
+    one: `${head}select allowed from "${scope.schema}".${names[0]}${CALL}`,
+    oneUntil: `${head}select allowed, ttl from "${scope.schema}".${names[1]}${CALL}`
   })
 }
 

@@ -1,5 +1,6 @@
 import type { Kysely, Transaction } from 'kysely'
 import type { Database } from './database.js'
+import type { CheckFunctions } from './rule-sql.js'
 import type { DefaultDenyDatabase } from './schema.js'
 
 export type Db = Kysely<DefaultDenyDatabase>
@@ -20,6 +21,8 @@ export interface StoreProps {
   readonly schema: string
   /** How many levels of stored group nesting count (the `groupDepth` option). */
   readonly groupDepth: number
+  /** The route check installed as functions (a host's pool that prepares nothing), or null: the statements themselves. */
+  readonly checkFunctions?: CheckFunctions | null
 }
 
 /** `db` (or the store's own handle) scoped to the plugin's schema. */
