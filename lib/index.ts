@@ -66,6 +66,7 @@ const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, op
   const { schema, connectionString } = settings.database
   let database: Database
   let checkFunctions: CheckFunctions | null = null
+  const hierarchyScope = settings.hierarchy === null ? null : { parentTypes: [...settings.hierarchy.below.keys()].sort() }
   if (settings.database.db === null) {
     const url = connectionString as string
     const owned = postgresKysely(url, {
@@ -95,7 +96,7 @@ const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, op
     // A Kysely the plugin did not build (a host's plain pg.Pool, kyselyPool, a
     // pooler): the route check as functions, whose plans the session keeps.
     if (database.direct === null && !database.embedded) {
-      checkFunctions = await installCheckFunctions(database.db, { schema, groupDepth: groups.groupDepth }, (err) => {
+      checkFunctions = await installCheckFunctions(database.db, { schema, groupDepth: groups.groupDepth, hierarchy: hierarchyScope }, (err) => {
         fastify.log.warn({ err }, 'fastify-default-deny: cannot install the route check as functions (CREATE on the schema); sending it as a statement, planned on every request unless the pool prepares it')
       })
     }
@@ -103,10 +104,10 @@ const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, op
   const db = database.db
 
   if (settings.replicas !== null && database.embedded) invalid('replicas', 'needs PostgreSQL: the embedded database has no standbys')
-  const { reader, writer, audit, members: memberStore } = createStore(database, schema, groups, checkFunctions)
+  const { reader, writer, audit, members: memberStore, tree } = createStore(database, schema, groups, hierarchyScope, checkFunctions)
   const cache = settings.cache === null
     ? null
-    : createCache({ settings: settings.cache, database, connectionString, schema, reader, log: fastify.log })
+    : createCache({ settings: settings.cache, database, connectionString, schema, reader, log: fastify.log, below: settings.hierarchy?.below })
   if (cache !== null) {
     // Serving starts once the feed listens; until then (and whenever it is lost) every check asks the database.
     await cache.feed.start()
@@ -128,9 +129,9 @@ const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, op
     route
   })
   const { observer } = observability
-  const authorizer = new Authorizer({ policy, observer, reader: readStack({ reader, cached: cache?.cached ?? null, barrier: cache?.feed.barrier ?? null, route, scope: { schema, groupDepth: groups.groupDepth } }) })
+  const authorizer = new Authorizer({ policy, observer, reader: readStack({ reader, cached: cache?.cached ?? null, barrier: cache?.feed.barrier ?? null, route, scope: { schema, groupDepth: groups.groupDepth, hierarchy: hierarchyScope } }) })
   // Annotated types join as their routes are registered (see onRoute below).
-  const types = new ResourceTypes(settings.resources.any, settings.resources.declared, groups.groupResource)
+  const types = new ResourceTypes(settings.resources.any, [...settings.resources.declared, ...settings.hierarchy?.types ?? []], groups.groupResource)
   // Each component is handed the slices it reads, under the names it reads them by.
   const validation = {
     maxIdLength: enforcement.maxIdLength,
@@ -147,9 +148,9 @@ const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, op
   }
   const validators = createValidators(validation, invalidGrant, types)
   const changed = cache?.changed ?? null
-  const grants = new GrantService({ reader, writer, audit, policy, settings: { ...runner, checkTimeout: enforcement.checkTimeout }, validators, changed, observer })
+  const grants = new GrantService({ reader, writer, audit, policy, settings: { ...runner, checkTimeout: enforcement.checkTimeout }, validators, changed, observer, hierarchy: settings.hierarchy, tree })
   const members = new MembershipService({ members: memberStore, writer, policy, settings: { ...runner, ...groups }, changed, observer })
-  const queries = new GrantQueries({ reader, audit, policy, members: memberStore, stepUp, authorizer, auditFailed: () => { observer.metrics.auditFailed() } })
+  const queries = new GrantQueries({ reader, audit, policy, members: memberStore, stepUp, authorizer, tree, auditFailed: () => { observer.metrics.auditFailed() } })
   // trustProxy: true, and the rest of what an operator should know, is reported at ready.
   const security = createSecurityCheck({
     fastify,

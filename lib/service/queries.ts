@@ -10,6 +10,7 @@ import { explainStepUp, type StepUpPolicy } from '../decision/step-up.js'
 import type { AuditFilter, AuditLog } from '../store/audit.js'
 import type { MembershipStore } from '../store/members.js'
 import type { GrantReader, GrantScan } from '../store/reader.js'
+import type { TreeStore } from '../store/tree.js'
 import type { Instance } from './grants.js'
 import type { ManagedGrant } from '../shapes/grant-api.js'
 import type { Authorizer } from './authorizer.js'
@@ -25,9 +26,25 @@ export interface QueriesProps {
   readonly authorizer: Authorizer
   /** Told of each verification that found the chain broken (the metrics). */
   readonly auditFailed?: () => void
+  readonly tree: TreeStore
 }
 
 export type { ManagedGrant } from '../shapes/grant-api.js'
+
+/**
+ * The cursor of a page of children: the last child's type and id, as
+ * base64url JSON. Opaque to callers; `fromChildCursor` refuses anything else.
+ */
+export const childCursor = (ref: Instance): string => Buffer.from(JSON.stringify([ref.resource, ref.id])).toString('base64url')
+
+export function fromChildCursor (cursor: string): Instance | null {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
+    if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'string' &&
+      childCursor({ resource: value[0], id: value[1] }) === cursor) return { resource: value[0], id: value[1] }
+  } catch {}
+  return null
+}
 
 export class GrantQueries {
   readonly #props: QueriesProps
@@ -59,16 +76,17 @@ export class GrantQueries {
 
   async explain (principal: Principal, target: ResourceRef, privilege: string | null, db?: Kysely<any>): Promise<Explanation> {
     const { reader, policy, members } = this.#props
-    const [sources, owner] = await Promise.all([
+    const [sources, owner, ownedAbove] = await Promise.all([
       reader.sources(principal, target, db),
-      target.id === null ? null : reader.getOwner(target as Instance, db)
+      target.id === null ? null : reader.getOwner(target as Instance, db),
+      target.id === null ? [] : reader.ownedAbove(principal, target as Instance, db)
     ])
     // How the principal is in each group that holds something: only asked
     // when a group's grant counts, which is where a path needs explaining.
     const paths = sources.some((s) => s.grantee.kind === 'group')
       ? new Map((await members.groupsOf(principal, db)).map((p) => [p.group, p.via]))
       : new Map<string, string[]>()
-    return explainStepUp(explain(principal, sources, owner, policy, privilege, paths), principal, this.#props.stepUp ?? null, privilege, Date.now())
+    return explainStepUp(explain(principal, sources, owner, policy, privilege, { paths, ownedAbove, target }), principal, this.#props.stepUp ?? null, privilege, Date.now())
   }
 
   /** The owner, the resource's own live grants and its type's, as a manager reviews them. */
@@ -100,6 +118,21 @@ export class GrantQueries {
 
   async owner (target: Instance, db?: Kysely<any>): Promise<string | null> {
     return await this.#props.reader.getOwner(target, db)
+  }
+
+  async parent (child: Instance, db?: Kysely<any>): Promise<Instance | null> {
+    return await this.#props.tree.getParent(child, db)
+  }
+
+  async ancestors (child: Instance, db?: Kysely<any>): Promise<Array<Instance & { depth: number }>> {
+    return await this.#props.tree.ancestors(child, db)
+  }
+
+  /** A page of direct children; `next` is the `after` of the following page (see `childCursor`), or null after the last. */
+  async children (parent: Instance, after: Instance | null, limit: number, db?: Kysely<any>): Promise<{ children: Instance[], next: string | null }> {
+    const children = await this.#props.tree.children(parent, after, limit, db)
+    const last = children.length === limit ? children[children.length - 1] : undefined
+    return { children, next: last === undefined ? null : childCursor(last) }
   }
 
   async audit (filter: AuditFilter, db?: Kysely<any>): Promise<AuditEntry[]> {

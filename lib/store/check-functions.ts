@@ -6,15 +6,14 @@
 // exactly what this code would install, and a rule that changed names new
 // functions (the old ones stay, unused, until the schema is dropped).
 import { sql, type Kysely } from 'kysely'
-import { checkFunctions, type CheckFunctions } from './rule-sql.js'
-import type { GroupScope } from './predicates.js'
+import { checkFunctions, type CheckFunctions, type RuleScope } from './rule-sql.js'
 
 /**
  * The functions when they are installed, or were installed now; `null` when
  * they are not and cannot be (a role without CREATE on the schema: the check
  * is then sent as a plain statement, planned on every request).
  */
-export async function installCheckFunctions (db: Kysely<any>, scope: GroupScope, onRefused: (err: unknown) => void): Promise<CheckFunctions | null> {
+export async function installCheckFunctions (db: Kysely<any>, scope: RuleScope, onRefused: (err: unknown) => void): Promise<CheckFunctions | null> {
   const functions = checkFunctions(scope)
   const present = async (handle: Kysely<any>) => {
     const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_catalog.pg_proc p

@@ -9,8 +9,8 @@ import type { Principal } from '../../fastify-plugin.js'
 import type { CheckPlan } from '../decision/policy.js'
 import type { Database, DirectRunner } from './database.js'
 import type { Budget } from './deadline.js'
-import { bindText, type GroupScope } from './predicates.js'
-import { checkTexts, type CheckFunctions, type CheckTexts } from './rule-sql.js'
+import { bindText } from './predicates.js'
+import { checkTexts, type CheckFunctions, type CheckTexts, type RuleScope } from './rule-sql.js'
 
 export { PREPARED_MARKER } from './rule-sql.js'
 
@@ -76,13 +76,16 @@ export class CheckStatement implements CheckReader {
   readonly #db: Kysely<any>
   readonly #direct: DirectRunner | null
   readonly #texts: CheckTexts
+  // `$8`, the edges a path may not cross, is bound only where the statements have it.
+  readonly #values: (query: TypeQuery, id: string | null | string[]) => unknown[]
 
   /** With `functions`, the route check calls them instead of sending its statements (see lib/store/check-functions.ts). */
-  constructor (database: Database, scope: GroupScope, functions: CheckFunctions | null = null) {
+  constructor (database: Database, scope: RuleScope, functions: CheckFunctions | null = null) {
     this.#db = database.db
     this.#direct = database.direct
     const texts = checkTexts(scope)
     this.#texts = functions === null ? texts : Object.freeze({ ...texts, one: functions.one, oneUntil: functions.oneUntil })
+    this.#values = scope.hierarchy == null ? values : (query, id) => [...values(query, id), query.plan.blocked]
   }
 
   hit (): undefined {
@@ -91,19 +94,19 @@ export class CheckStatement implements CheckReader {
 
   filter (query: TypeQuery, id: Expression<unknown>): RawBuilder<SqlBool> {
     if (nothing(query.plan)) return sql<SqlBool>`false`
-    return bindText<SqlBool>(this.#texts.filter, values(query, null), id)
+    return bindText<SqlBool>(this.#texts.filter, this.#values(query, null), id)
   }
 
   // Not async: the route check is on every request's path, and each async layer costs a promise and a turn.
   check (query: CheckQuery, options: ReadOptions): Promise<boolean> {
     if (nothing(query.plan)) return Promise.resolve(false)
-    return this.#execute(this.#texts.one, values(query, query.id), options)
+    return this.#execute(this.#texts.one, this.#values(query, query.id), options)
       .then((rows) => rows[0]?.allowed === true)
   }
 
   checkUntil (query: CheckQuery, options: ReadOptions): Promise<Until> {
     if (nothing(query.plan)) return Promise.resolve({ allowed: false, ttl: null })
-    return this.#execute(this.#texts.oneUntil, values(query, query.id), options)
+    return this.#execute(this.#texts.oneUntil, this.#values(query, query.id), options)
       .then((rows) => {
         const ttl = rows[0]?.ttl
         return { allowed: rows[0]?.allowed === true, ttl: ttl === null || ttl === undefined ? null : Number(ttl) }
@@ -114,7 +117,7 @@ export class CheckStatement implements CheckReader {
     const { ids } = query
     if (ids.length === 0) return []
     if (nothing(query.plan)) return ids.map(() => false)
-    const rows = await this.#execute(this.#texts.many, values(query, [...ids]), options)
+    const rows = await this.#execute(this.#texts.many, this.#values(query, [...ids]), options)
     const answers = ids.map(() => false)
     for (const row of rows) answers[Number(row.n) - 1] = row.allowed === true
     return answers
@@ -122,7 +125,7 @@ export class CheckStatement implements CheckReader {
 
   async listIds (query: ListQuery, options: ReadOptions): Promise<IdPage> {
     if (nothing(query.plan)) return { all: false, ids: [] }
-    const rows = await this.#execute(this.#texts.list, [...values(query, query.after), query.limit], options)
+    const rows = await this.#execute(this.#texts.list, withLimit(this.#values(query, query.after), query.limit), options)
     const row = rows[0] as { everything: boolean, ids: string[] }
     return { all: row.everything === true, ids: row.ids }
   }
@@ -141,6 +144,11 @@ export class CheckStatement implements CheckReader {
       return (await conn.executeQuery<Record<string, unknown>>(query)).rows
     })
   }
+}
+
+// `$7` sits before `$8`.
+function withLimit (bound: unknown[], limit: number): unknown[] {
+  return [...bound.slice(0, 6), limit, ...bound.slice(6)]
 }
 
 function values (query: TypeQuery, id: string | null | string[]): unknown[] {

@@ -4,6 +4,7 @@ import type { CheckFunctions } from './rule-sql.js'
 import { AuditLog } from './audit.js'
 import { MembershipStore } from './members.js'
 import { SqlGrantReader, type GrantReader } from './reader.js'
+import { TreeStore } from './tree.js'
 import { GrantWriter } from './writer.js'
 
 export interface Store {
@@ -11,6 +12,7 @@ export interface Store {
   readonly writer: GrantWriter
   readonly audit: AuditLog
   readonly members: MembershipStore
+  readonly tree: TreeStore
 }
 
 /** What the store needs of the `groupDepth` and `groupResource` options. */
@@ -19,13 +21,19 @@ export interface StoreGroups {
   readonly groupResource: string
 }
 
-export function createStore (database: Database, schema: string, groups: StoreGroups, checkFunctions: CheckFunctions | null = null): Store {
-  const props = Object.freeze({ db: database.db, database, schema, groupDepth: groups.groupDepth, checkFunctions })
+/** What the store needs of the `hierarchy` option (null: off). */
+export interface StoreHierarchy {
+  readonly parentTypes: readonly string[]
+}
+
+export function createStore (database: Database, schema: string, groups: StoreGroups, hierarchy: StoreHierarchy | null = null, checkFunctions: CheckFunctions | null = null): Store {
+  const props = Object.freeze({ db: database.db, database, schema, groupDepth: groups.groupDepth, hierarchy, checkFunctions })
   const audit = new AuditLog(props)
   return Object.freeze({
     reader: new SqlGrantReader(props),
     writer: new GrantWriter({ ...props, audit }),
     audit,
-    members: new MembershipStore({ ...props, audit, groupResource: groups.groupResource })
+    members: new MembershipStore({ ...props, audit, groupResource: groups.groupResource }),
+    tree: new TreeStore({ ...props, audit })
   })
 }

@@ -23,6 +23,8 @@ export interface StoreProps {
   readonly groupDepth: number
   /** The route check installed as functions (a host's pool that prepares nothing), or null: the statements themselves. */
   readonly checkFunctions?: CheckFunctions | null
+  /** With the `hierarchy` option: the types that may be parents (owners of ancestors are looked up among them). */
+  readonly hierarchy?: { readonly parentTypes: readonly string[] } | null
 }
 
 /** `db` (or the store's own handle) scoped to the plugin's schema. */

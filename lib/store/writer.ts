@@ -8,9 +8,10 @@ import { planGrants, type PrivilegesWanted } from '../decision/grant-change.js'
 import { UNBOUNDED, type Budget } from './deadline.js'
 import type { AuditLog, ScheduledItem, WriteContext } from './audit.js'
 import { anyOf, granteeColumns, ofGrantee, onTarget, sorted, toGrantee } from './predicates.js'
-import { effective, expired, inEffectOn } from './rule-sql.js'
+import { effective, expired, inEffectOn, inherited, ownedAncestors } from './rule-sql.js'
 import { lockMemberships } from './members.js'
 import { ownerOf } from './reader.js'
+import { lockHierarchy } from './tree.js'
 import { insertPosition } from './positions.js'
 import { scoped, type StoreProps, type Trx } from './scope.js'
 
@@ -116,7 +117,11 @@ export class GrantWriter {
         .where('resource_id', '=', target.id)
         .forShare()
         .executeTakeFirst()
-    return { owner: owner?.owner_id ?? null, privileges: sorted(grants.map((g) => g.privilege)) }
+    const facts = { owner: owner?.owner_id ?? null, privileges: sorted(grants.map((g) => g.privilege)) }
+    if (this.#props.hierarchy == null || target.id === null) return facts
+    const found: Array<{ privilege: string | null, edges: string[] }> = []
+    for (const statement of inherited(principal, target as Instance, this.#props, true)) found.push(...(await statement.execute(trx)).rows)
+    return { ...facts, inherited: found.map((row) => ({ privilege: row.privilege, edges: row.edges })) }
   }
 
   /** The privileges `grantee` holds explicitly (not through others) on the target. */
@@ -199,14 +204,15 @@ export class GrantWriter {
    * How many can still manage the target: its owner and every in-effect
    * grant of a privilege in `managing` (`manage` and whatever implies it).
    */
-  async managerCount (trx: Trx, target: Instance, managing: readonly string[]): Promise<number> {
+  async managerCount (trx: Trx, target: Instance, managing: readonly string[], blocked: readonly string[] = []): Promise<number> {
     const db = scoped(this.#props, trx)
     const grants = await db.selectFrom('default_deny_grant')
       .select(sql<number>`count(*)::int`.as('n'))
-      .where(inEffectOn(target))
+      .where(inEffectOn(target, this.#props, blocked))
       .where('privilege', '=', anyOf(managing))
       .executeTakeFirstOrThrow()
-    return grants.n + (await this.owner(trx, target) === null ? 0 : 1)
+    const owners = (await ownedAncestors(target, this.#props, blocked).execute(trx)).rows[0] as unknown as { count: number } | undefined
+    return grants.n + (await this.owner(trx, target) === null ? 0 : 1) + Number(owners?.count ?? 0)
   }
 
   /** The owner, read inside the transaction. */
@@ -261,15 +267,18 @@ export class GrantWriter {
   /** Drops every grant on the resource and its owner, in one audit entry (each grant with its schedule). */
   async forgetResource (trx: Trx, target: Instance, context: WriteContext): Promise<void> {
     const db = scoped(this.#props, trx)
+    // Its row may hold a parent: the closure's trigger would take this lock after the row's.
+    if (this.#props.hierarchy != null) await lockHierarchy(this.#props, trx)
     const grants = await db.deleteFrom('default_deny_grant')
       .where('resource_type', '=', target.resource).where('resource_id', '=', target.id)
       .returning(['principal_kind', 'principal_id', 'privilege', 'starts_at', 'expires_at'])
       .execute()
     const owner = await db.deleteFrom('default_deny_resource')
       .where('resource_type', '=', target.resource).where('resource_id', '=', target.id)
-      .returning('owner_id')
+      .returning(['owner_id', 'parent_type', 'parent_id'])
       .executeTakeFirst()
     if (grants.length === 0 && owner === undefined) return
+    const parent = owner?.parent_type == null ? [] : [`parent:${owner.parent_type}/${owner.parent_id as string}`]
     const items = grants
       .map((g) => ({ privilege: `${g.principal_kind}:${g.principal_id}:${g.privilege}`, startsAt: instant(g.starts_at), expiresAt: instant(g.expires_at) }))
       .sort((a, b) => a.privilege < b.privilege ? -1 : a.privilege > b.privilege ? 1 : 0)
@@ -277,7 +286,7 @@ export class GrantWriter {
       action: 'forget',
       grantee: null,
       target,
-      before: [...items, ...(owner?.owner_id != null ? [`owner:${owner.owner_id}`] : [])],
+      before: [...items, ...(owner?.owner_id != null ? [`owner:${owner.owner_id}`] : []), ...parent],
       after: []
     }, context)
   }

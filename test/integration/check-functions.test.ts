@@ -45,7 +45,7 @@ t.test('through the functions, check and checkUntil answer as the statements do'
   t.not(functions, null, 'installed')
   t.same(await installed(db, schema), [...(functions?.names ?? [])].sort(), 'both functions are in the schema')
   const plain = createStore(databaseOf(db), schema, groups).reader
-  const called = createStore(databaseOf(db), schema, groups, functions).reader
+  const called = createStore(databaseOf(db), schema, groups, null, functions).reader
   const g = db.withSchema(schema)
   const row = (kind: string, id: string, resource: string | null, privilege: string, extra: Record<string, unknown> = {}) =>
     ({ principal_kind: kind, principal_id: id, resource_type: 'doc', resource_id: resource, privilege, ...extra })
