@@ -570,7 +570,7 @@ export type SecurityFindingId =
   | 'trust-proxy-all' | 'rules-whitelist-everyone' | 'rules-diagnostics-on' | 'rules-lockout-on'
   | 'no-https' | 'grant-api-no-rate-limit' | 'no-superuser'
   | 'db-no-tls' | 'db-superuser' | 'db-role-too-broad' | 'db-unchecked'
-  | 'logger-verbose' | 'custom-error-handler'
+  | 'logger-verbose' | 'custom-error-handler' | 'type-level-grants-forbidden'
 
 /** One finding of `checkSecurity()`. */
 export interface SecurityFinding {
@@ -780,6 +780,18 @@ export interface FastifyDefaultDenyOptions {
    * @example ['invoice']
    */
   resources?: readonly string[] | 'any' | undefined
+  /**
+   * Tenants: the resource types on which no grant may name the whole type
+   * (`id: null`). Such a grant counts on every resource of the type, so in
+   * a multi-tenant application it would span tenants. Every write path (the
+   * service API, grantMany, the grant API, the CLI and its import) refuses
+   * one with the field and the rule; a type-level grant already stored on
+   * such a type is the security finding `type-level-grants-forbidden`. The
+   * types named here count as known resource types.
+   * @default { forbid: [] }
+   * @example { forbid: ['org', 'project', 'document'] }
+   */
+  typeLevelGrants?: { forbid: readonly string[] } | undefined
   /**
    * Require a second authentication factor for some privileges (by default
    * every change: `edit`, `delete` and grant management), read from the

@@ -111,13 +111,14 @@ const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, op
   }
   const authorizer = new Authorizer({ policy, reader: readStack({ reader, cached: cache?.cached ?? null, barrier: cache?.feed.barrier ?? null, route, scope: { schema, groupDepth: groups.groupDepth } }) })
   // Annotated types join as their routes are registered (see onRoute below).
-  const types = new ResourceTypes(settings.resources.any, settings.resources.declared, groups.groupResource)
+  const types = new ResourceTypes(settings.resources.any, [...settings.resources.declared, ...settings.typeLevelGrants.forbidden], groups.groupResource)
   // Each component is handed the slices it reads, under the names it reads them by.
   const validation = {
     maxIdLength: enforcement.maxIdLength,
     privileges: policy.privileges,
     anonymousPrivileges: grantOptions.anonymousPrivileges,
-    canHold: grantOptions.canHold
+    canHold: grantOptions.canHold,
+    typeLevelForbidden: settings.typeLevelGrants.forbidden
   }
   const runner = {
     hideForbidden: enforcement.hideForbidden,
@@ -141,7 +142,8 @@ const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, op
       connectionString,
       schema,
       checkTimeout: enforcement.checkTimeout,
-      acknowledge: settings.security.acknowledge
+      acknowledge: settings.security.acknowledge,
+      typeLevelForbidden: settings.typeLevelGrants.forbidden
     },
     rules,
     db

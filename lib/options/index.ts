@@ -18,11 +18,12 @@ import { resourcesOption, type ResourceOptions } from './resources.js'
 import { rulesOptions, type RulesOptions } from './rules.js'
 import { securityOptions, type SecurityOptions } from './security.js'
 import { stepUpOption } from './step-up.js'
+import { typeLevelGrantsOption, type TypeLevelGrantOptions } from './type-level-grants.js'
 import { invalid } from './values.js'
 
 export type {
   AdminPageSettings, CacheSettings, DatabaseOptions, EnforcementOptions, GrantOptions, GrantRoutesOptions, GroupOptions,
-  LevelOptions, PolicyOptions, PrincipalOptions, ReplicaSettings, ResourceOptions, RulesOptions, SecurityOptions, StepUpPolicy
+  LevelOptions, PolicyOptions, PrincipalOptions, ReplicaSettings, ResourceOptions, RulesOptions, SecurityOptions, StepUpPolicy, TypeLevelGrantOptions
 }
 
 const KNOWN_OPTIONS = new Set([
@@ -32,7 +33,7 @@ const KNOWN_OPTIONS = new Set([
   'rules', 'rulesFile', 'siteRulesFile', 'watchRules', 'levels', 'levelAliases', 'maxElevate',
   'levelClaim', 'levelPrivileges', 'lockoutStatus', 'lockoutRetryAfter',
   'grantRoutes', 'allowManageDelegation', 'anonymousPrivileges', 'canHold', 'resourceExists', 'stepUp', 'cache', 'replicas',
-  'adminPage', 'resources'
+  'adminPage', 'resources', 'typeLevelGrants'
 ])
 
 /** Every option, resolved: one frozen slice per feature. */
@@ -58,6 +59,8 @@ export interface Settings {
   readonly replicas: ReplicaSettings | null
   /** The resource types declared beside the annotated ones. */
   readonly resources: ResourceOptions
+  /** The types no type-level grant may be written on (tenants). */
+  readonly typeLevelGrants: TypeLevelGrantOptions
   readonly security: SecurityOptions
   readonly groups: GroupOptions
 }
@@ -91,6 +94,7 @@ export function resolveOptions (raw: unknown): Settings {
     cache: cacheOption(opts),
     replicas: replicaOption(opts),
     resources: resourcesOption(opts.resources),
+    typeLevelGrants: typeLevelGrantsOption(opts.typeLevelGrants),
     security: securityOptions(opts),
     groups: groupOptions(opts)
   })

@@ -60,3 +60,17 @@ export async function readDatabaseFacts (db: Kysely<any>, schema: string): Promi
     embedded: EMBEDDED_BUILD.test(row.version)
   }
 }
+
+/**
+ * Of `types`, those with a type-level grant stored: what the
+ * `typeLevelGrants` option forbids writing but a plain SQL insert, or a grant
+ * from before the option was set, may have left behind.
+ */
+export async function readForbiddenTypeLevel (db: Kysely<any>, schema: string, types: readonly string[]): Promise<string[]> {
+  if (types.length === 0) return []
+  const { rows } = await sql<{ resource_type: string }>`
+    select distinct resource_type from ${sql.table(`${schema}.default_deny_grant`)}
+    where resource_id is null and resource_type = any(${[...types]}::text[])
+    order by resource_type`.execute(db)
+  return rows.map((row) => row.resource_type)
+}
