@@ -504,6 +504,16 @@ export interface DefaultDenyApi {
     options?: ServiceCallOptions
   ): Promise<{ grants: Grant[], next: string | null }>
   /**
+   * Every recorded parent (see `setParent`), a page of `limit` (default
+   * 1000, at most 10,000) at a time, by the child's type then id: what the
+   * CLI's export writes. `next` is the `after` of the following page, `null`
+   * after the last.
+   */
+  scanParents (
+    page?: { after?: string | null, limit?: number },
+    options?: ServiceCallOptions
+  ): Promise<{ parents: Array<ResourceInstance & { parent: ResourceInstance }>, next: string | null }>
+  /**
    * Makes `member` a member of the stored group `group`, audited (action
    * `member`). Every member of a group holds what the group holds, and so do
    * the members of a member group, up to `groupDepth` levels. Idempotent.
