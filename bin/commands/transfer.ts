@@ -229,7 +229,7 @@ async function importFile (command: Command, file: string, name: string, format:
     }
     const grantRows = total - links.length
     print(command, `imported ${total} row${total === 1 ? '' : 's'} from ${name}: ${created} new, ${grantRows - created} already granted${links.length === 0 ? '' : `, ${links.length} parent${links.length === 1 ? '' : 's'} recorded`}`, {
-      rows: total, created, existing: grantRows - created, parents: links.length
+      rows: total, created, existing: grantRows - created, ...(links.length === 0 ? {} : { parents: links.length })
     })
   })
 }

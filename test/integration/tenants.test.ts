@@ -3,6 +3,7 @@
 // security finding that stops a production start-up.
 import t from 'tap'
 import { sql } from 'kysely'
+import { userPrincipal } from '../../lib/decision/principal.js'
 import { build, readyWith, snapshot } from '../helper.js'
 
 const user = (id: string) => ({ kind: 'user' as const, id })
@@ -58,4 +59,62 @@ t.test('a stored type-level grant on a forbidden type: a security finding (an er
   const { removed } = await app.permissions.revoke({ grantee: user('mallory'), resource: 'project', id: null, privilege: 'read' })
   t.equal(removed, true, 'revoking is never refused')
   t.notOk((await app.permissions.checkSecurity()).some((f) => f.id === 'type-level-grants-forbidden'))
+})
+
+t.test('no principal of tenant A reaches a resource of tenant B, through any interface', async (t) => {
+  const { app, as, db, schema } = await build(t, {
+    superuserClaim: 'su',
+    typeLevelGrants: { forbid: ['org', 'project', 'document'] },
+    hierarchy: { types: { project: { parents: ['org'] }, document: { parents: ['project'] } } }
+  })
+  app.get('/d/:id', { config: { permission: { resource: 'document', privilege: 'read' } } }, async () => 'read')
+  await app.ready()
+  const p = app.permissions
+  // Each tenant: an org at the root, a manager and a staff group on it, a project, two documents.
+  for (const tenant of ['a', 'b']) {
+    await p.setParent({ resource: 'project', id: `${tenant}-p` }, { resource: 'org', id: tenant })
+    for (const doc of ['1', '2']) await p.setParent({ resource: 'document', id: `${tenant}-d${doc}` }, { resource: 'project', id: `${tenant}-p` })
+    await p.grant({ grantee: { kind: 'user', id: `${tenant}-admin` }, resource: 'org', id: tenant, privilege: 'manage' })
+    await p.grant({ grantee: { kind: 'group', id: `${tenant}-staff` }, resource: 'org', id: tenant, privilege: 'read' }, { actor: `${tenant}-admin`, reason: `tenant ${tenant}` })
+  }
+  const host = db.withSchema(schema)
+  await host.schema.createTable('tenant_document').addColumn('id', 'text', (col) => col.primaryKey()).execute()
+  await host.insertInto('tenant_document').values(['a-d1', 'a-d2', 'b-d1', 'b-d2'].map((id) => ({ id }))).execute()
+
+  const staffA = userPrincipal('amy', ['a-staff'])
+  const adminA = userPrincipal('a-admin', [])
+  for (const [name, principal, headers] of [['a staff member', staffA, as('amy', { groups: ['a-staff'] })], ['a\'s manager', adminA, as('a-admin')]] as const) {
+    t.test(name, async (t) => {
+      t.equal((await app.inject({ url: '/d/a-d1', headers })).statusCode, 200, 'reaches its own tenant')
+      t.equal((await app.inject({ url: '/d/b-d1', headers })).statusCode, 403, 'route check')
+      t.equal(await p.check(principal, { resource: 'document', id: 'b-d1', privilege: 'read' }), false, 'check')
+      t.same(await p.checkMany(principal, { resource: 'document', privilege: 'read', ids: ['a-d1', 'b-d1', 'a-d2', 'b-d2'] }), [true, false, true, false], 'checkMany')
+      const filtered = await host.selectFrom('tenant_document').select('id').where(p.filter(principal, { resource: 'document', privilege: 'read' }, 'tenant_document.id')).orderBy('id').execute()
+      t.same(filtered.map((r) => r.id), ['a-d1', 'a-d2'], 'filter')
+      t.same(await p.listIds(principal, { resource: 'document', privilege: 'read' }), { ids: ['a-d1', 'a-d2'], next: null, all: false }, 'listIds')
+      for (const resource of ['org', 'project']) {
+        t.equal(await p.check(principal, { resource, id: resource === 'org' ? 'b' : 'b-p', privilege: 'read' }), false, `check on ${resource}`)
+      }
+      t.match(await p.explain(principal, { resource: 'document', id: 'b-d1', privilege: 'read' }), { decision: 'deny' }, 'explain')
+      // The grant API, which is all the admin page can see through.
+      for (const url of ['/document/b-d1/grants', '/document/b-d1/explain?kind=user&principal=bob', '/document/b-d1/audit', '/org/b/audit',
+        '/document/b-d1/ancestors', '/org/b/children', '/project/b-p/children', '/audit']) {
+        t.equal((await app.inject({ url: `/permissions${url}`, headers })).statusCode, 403, `GET ${url}`)
+      }
+      const before = await snapshot(db, schema)
+      for (const [url, payload] of [
+        ['/document/b-d1/parent', { parent: { resource: 'project', id: 'a-p' } }],
+        ['/document/a-d1/parent', { parent: { resource: 'project', id: 'b-p' } }],
+        ['/project/b-p/parent', { parent: null }]
+      ] as const) {
+        t.equal((await app.inject({ method: 'PUT', url: `/permissions${url}`, headers, payload })).statusCode, 403, `PUT ${url}`)
+      }
+      t.equal((await app.inject({ method: 'POST', url: '/permissions/document/b-d1/grants', headers, payload: { grantee: { kind: 'user', id: 'amy' }, privilege: 'read' } })).statusCode, 403, 'grant in B')
+      t.same(await snapshot(db, schema), before, 'nothing written')
+    })
+  }
+  // B's trail shows nothing of A, and A's own manager reads A's trail.
+  const trail = await app.inject({ url: '/permissions/org/a/audit', headers: as('a-admin') })
+  t.equal(trail.statusCode, 200)
+  t.ok(trail.json().entries.every((e: { resource: string, id: string }) => e.resource === 'org' && e.id === 'a'), 'an org\'s trail holds only its own entries')
 })
