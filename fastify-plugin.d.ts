@@ -277,8 +277,10 @@ export interface AuditEntry {
    * (`before: ['member']`); `grantee` is the member, the resource the group
    * (`{ resource: groupResource, id: group }`). `schedule`: the privileges
    * stayed the same and only when one counts (`startsAt`, `expiresAt`) changed.
+   * `parent`: the resource moved (`setParent`); `before` and `after` are the
+   * old and new parent as `type/id` (empty: none).
    */
-  action: 'grant' | 'revoke' | 'replace' | 'schedule' | 'owner' | 'forget' | 'purge' | 'member'
+  action: 'grant' | 'revoke' | 'replace' | 'schedule' | 'owner' | 'forget' | 'purge' | 'member' | 'parent'
   grantee: GranteeRef | null
   resource: string
   id: string | null
@@ -383,6 +385,36 @@ export interface StepUpOptions {
    * @default `values` when `claim` is 'acr', otherwise none
    */
   acrValues?: readonly string[]
+}
+
+/** One resource instance, e.g. `{ resource: 'folder', id: 'f2' }`. */
+export interface ResourceInstance {
+  resource: string
+  id: string
+}
+
+/** A parent type whose grants pass only some privileges down to the child type. */
+export interface HierarchyParent {
+  type: string
+  /** The privileges a grant on (or ownership of) the parent passes down this edge, as asked for on the child. */
+  inherits: readonly Privilege[]
+}
+
+/** Which resource types may be placed under which, and how deep trees grow. */
+export interface HierarchyOptions {
+  /**
+   * Levels a tree may have (a document in a folder in a project: 2). A move that
+   * would make any path longer is refused.
+   * @default 16 (at most 64)
+   */
+  maxDepth?: number
+  /**
+   * For each child type, its allowed parent types: a type name passes every
+   * privilege down, `{ type, inherits }` only those listed. Every type named
+   * is a known resource type.
+   * @example { document: { parents: ['folder', { type: 'project', inherits: ['read', 'edit'] }] }, folder: { parents: ['folder', 'project'] } }
+   */
+  types: Record<string, { parents: ReadonlyArray<string | HierarchyParent> }>
 }
 
 export interface CheckTarget extends ResourceRef {
@@ -528,6 +560,33 @@ export interface DefaultDenyApi {
   /** Records the owner, who holds `ownerPrivileges` on the resource. `null` clears it. */
   setOwner (target: ResourceRef & { id: string, owner: string | null }, options?: ServiceCallOptions): Promise<{ revision: Revision }>
   getOwner (target: ResourceRef & { id: string }, options?: ServiceCallOptions): Promise<string | null>
+  /**
+   * Places `child` under `parent` (the `hierarchy` option says which types may
+   * be under which), moves it, or (`null`) takes it out of its tree. Grants on
+   * an ancestor, and its ownership, then count on `child` and everything below
+   * it. Inside `options.db` it commits or rolls back with your transaction.
+   * Audited as one entry (action `parent`) however large the moved subtree.
+   * Refused with `FST_DEFAULT_DENY_INVALID_GRANT` (`error.field`) for a parent
+   * type the option does not allow, a cycle, or a tree deeper than `maxDepth`.
+   *
+   * @example
+   * await db.transaction().execute(async (trx) => {
+   *   await trx.insertInto('documents').values({ id: 'd9', folder: 'f2' }).execute()
+   *   await app.permissions.setParent({ resource: 'document', id: 'd9' }, { resource: 'folder', id: 'f2' }, { db: trx })
+   * })
+   */
+  setParent (child: ResourceInstance, parent: ResourceInstance | null, options?: ServiceCallOptions): Promise<{ revision: Revision }>
+  /** The recorded parent of `child`, or null. */
+  getParent (child: ResourceInstance, options?: ServiceCallOptions): Promise<ResourceInstance | null>
+  /** Every ancestor of `child`, nearest first (`depth` 1 is the parent). */
+  ancestors (child: ResourceInstance, options?: ServiceCallOptions): Promise<Array<ResourceInstance & { depth: number }>>
+  /**
+   * One page of the direct children of `parent`, ordered by type then id.
+   * `next` (null after the last page) is an opaque cursor: pass it as `after`
+   * to read the following page.
+   * @default limit 100 (at most 1000)
+   */
+  children (parent: ResourceInstance, page?: { after?: string | null, limit?: number }, options?: ServiceCallOptions): Promise<{ children: ResourceInstance[], next: string | null }>
   /** Deletes the owner record and every grant on a resource, e.g. when it is deleted. */
   forgetResource (target: ResourceRef & { id: string }, options?: ServiceCallOptions): Promise<{ revision: Revision }>
   /**
@@ -802,6 +861,12 @@ export interface FastifyDefaultDenyOptions {
    * @example { forbid: ['org', 'project', 'document'] }
    */
   typeLevelGrants?: { forbid: readonly string[] } | undefined
+  /**
+   * Resource hierarchies: a grant on a resource (and its ownership) counts on
+   * everything below it, through parents recorded with `setParent`. Type-level
+   * grants do not flow down. Off when absent or `false`.
+   */
+  hierarchy?: HierarchyOptions | false | undefined
   /**
    * Require a second authentication factor for some privileges (by default
    * every change: `edit`, `delete` and grant management), read from the

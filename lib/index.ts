@@ -92,7 +92,7 @@ const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, op
   const db = database.db
 
   if (settings.replicas !== null && database.embedded) invalid('replicas', 'needs PostgreSQL: the embedded database has no standbys')
-  const { reader, writer, audit, members: memberStore } = createStore(database, schema, groups)
+  const { reader, writer, audit, members: memberStore, tree } = createStore(database, schema, groups)
   const cache = settings.cache === null
     ? null
     : createCache({ settings: settings.cache, database, connectionString, schema, reader, log: fastify.log })
@@ -111,7 +111,7 @@ const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, op
   }
   const authorizer = new Authorizer({ policy, reader: readStack({ reader, cached: cache?.cached ?? null, barrier: cache?.feed.barrier ?? null, route, scope: { schema, groupDepth: groups.groupDepth } }) })
   // Annotated types join as their routes are registered (see onRoute below).
-  const types = new ResourceTypes(settings.resources.any, [...settings.resources.declared, ...settings.typeLevelGrants.forbidden], groups.groupResource)
+  const types = new ResourceTypes(settings.resources.any, [...settings.resources.declared, ...settings.typeLevelGrants.forbidden, ...settings.hierarchy?.types ?? []], groups.groupResource)
   // Each component is handed the slices it reads, under the names it reads them by.
   const validation = {
     maxIdLength: enforcement.maxIdLength,
@@ -129,9 +129,9 @@ const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, op
   }
   const validators = createValidators(validation, invalidGrant, types)
   const changed = cache?.changed ?? null
-  const grants = new GrantService({ reader, writer, audit, policy, settings: { ...runner, checkTimeout: enforcement.checkTimeout }, validators, changed })
+  const grants = new GrantService({ reader, writer, audit, policy, settings: { ...runner, checkTimeout: enforcement.checkTimeout }, validators, changed, hierarchy: settings.hierarchy, tree })
   const members = new MembershipService({ members: memberStore, writer, policy, settings: { ...runner, ...groups }, changed })
-  const queries = new GrantQueries({ reader, audit, policy, members: memberStore, stepUp, authorizer })
+  const queries = new GrantQueries({ reader, audit, policy, members: memberStore, stepUp, authorizer, tree })
   // trustProxy: true, and the rest of what an operator should know, is reported at ready.
   const security = createSecurityCheck({
     fastify,
@@ -178,7 +178,7 @@ const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, op
 
   if (settings.grantRoutes !== null) {
     const grantRouteSettings = { ...validation, grantRoutes: settings.grantRoutes, stepUp }
-    await fastify.register(grantRoutes, { prefix: settings.grantRoutes.prefix, settings: grantRouteSettings, grants, members, queries, types })
+    await fastify.register(grantRoutes, { prefix: settings.grantRoutes.prefix, settings: grantRouteSettings, grants, members, queries, types, hierarchy: settings.hierarchy !== null })
   }
   if (settings.adminPage !== null && settings.grantRoutes !== null) {
     // What the page needs to know to call the API; nothing in it is secret.
@@ -187,7 +187,8 @@ const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, op
       tokenUrl: settings.adminPage.tokenUrl,
       privileges: [...policy.privileges],
       anonymousPrivileges: [...grantOptions.anonymousPrivileges],
-      groups: groups.groupDepth > 0
+      groups: groups.groupDepth > 0,
+      hierarchy: settings.hierarchy !== null
     })
     await fastify.register(adminPageRoutes, { prefix: settings.adminPage.prefix, assets })
   }

@@ -6,6 +6,12 @@ export interface Policy {
   /** For each privilege, every privilege whose holder also holds it (itself included). */
   satisfiedBy: ReadonlyMap<string, ReadonlySet<string>>
   ownerPrivileges: ReadonlySet<string>
+  /**
+   * With resource hierarchies: for each requested privilege, the edges
+   * (`child>parent`) a grant on an ancestor does not pass it across. Absent
+   * or missing a privilege: every edge passes it.
+   */
+  blocked?: ReadonlyMap<string, readonly string[]>
 }
 
 /** The right to see and change a resource's grants. Always known. */
@@ -58,12 +64,16 @@ export function satisfiedByOf (privileges: readonly string[], implies: Readonly<
   return satisfiedBy
 }
 
+const NONE: readonly string[] = Object.freeze([])
+
 /** What a yes/no check for one privilege looks for, worked out once per privilege. */
 export interface CheckPlan {
   /** The stored privileges any of which satisfies the requirement. */
   accepted: readonly string[]
   /** Whether being the recorded owner satisfies it. */
   ownerCounts: boolean
+  /** The edges of the hierarchy it does not pass (see `Policy.blocked`): a path through one does not count. */
+  blocked: readonly string[]
 }
 
 /**
@@ -72,12 +82,12 @@ export interface CheckPlan {
  *
  * @example
  * checkPlan({ satisfiedBy: new Map([['read', new Set(['read', 'edit'])]]), ownerPrivileges: new Set(['read']) }, 'read')
- * // { accepted: ['read', 'edit'], ownerCounts: true }
+ * // { accepted: ['read', 'edit'], ownerCounts: true, blocked: [] }
  */
 export function checkPlan (policy: Policy, privilege: string): CheckPlan {
   const accepted = policy.satisfiedBy.get(privilege)
-  if (accepted === undefined) return Object.freeze({ accepted: Object.freeze([]), ownerCounts: false })
+  if (accepted === undefined) return Object.freeze({ accepted: Object.freeze([]), ownerCounts: false, blocked: NONE })
   let ownerCounts = false
   for (const held of policy.ownerPrivileges) if (accepted.has(held)) ownerCounts = true
-  return Object.freeze({ accepted: Object.freeze([...accepted]), ownerCounts })
+  return Object.freeze({ accepted: Object.freeze([...accepted]), ownerCounts, blocked: policy.blocked?.get(privilege) ?? NONE })
 }

@@ -10,6 +10,7 @@ import { databaseOptions, type DatabaseOptions } from './database.js'
 import { enforcementOptions, type EnforcementOptions } from './enforcement.js'
 import { grantOptions, grantRoutesOption, type GrantOptions, type GrantRoutesOptions } from './grants.js'
 import { groupOptions, type GroupOptions } from './groups.js'
+import { hierarchyOption, type HierarchySettings } from './hierarchy.js'
 import { levelOptions, type LevelOptions } from './levels.js'
 import { policyOptions, type PolicyOptions } from './policy.js'
 import { principalOptions, type PrincipalOptions } from './principal.js'
@@ -23,7 +24,7 @@ import { invalid } from './values.js'
 
 export type {
   AdminPageSettings, CacheSettings, DatabaseOptions, EnforcementOptions, GrantOptions, GrantRoutesOptions, GroupOptions,
-  LevelOptions, PolicyOptions, PrincipalOptions, ReplicaSettings, ResourceOptions, RulesOptions, SecurityOptions, StepUpPolicy, TypeLevelGrantOptions
+  HierarchySettings, LevelOptions, PolicyOptions, PrincipalOptions, ReplicaSettings, ResourceOptions, RulesOptions, SecurityOptions, StepUpPolicy, TypeLevelGrantOptions
 }
 
 const KNOWN_OPTIONS = new Set([
@@ -33,7 +34,7 @@ const KNOWN_OPTIONS = new Set([
   'rules', 'rulesFile', 'siteRulesFile', 'watchRules', 'levels', 'levelAliases', 'maxElevate',
   'levelClaim', 'levelPrivileges', 'lockoutStatus', 'lockoutRetryAfter',
   'grantRoutes', 'allowManageDelegation', 'anonymousPrivileges', 'canHold', 'resourceExists', 'stepUp', 'cache', 'replicas',
-  'adminPage', 'resources', 'typeLevelGrants'
+  'adminPage', 'resources', 'typeLevelGrants', 'hierarchy'
 ])
 
 /** Every option, resolved: one frozen slice per feature. */
@@ -63,6 +64,8 @@ export interface Settings {
   readonly typeLevelGrants: TypeLevelGrantOptions
   readonly security: SecurityOptions
   readonly groups: GroupOptions
+  /** null when resources have no parents. */
+  readonly hierarchy: HierarchySettings | null
 }
 
 export function resolveOptions (raw: unknown): Settings {
@@ -73,7 +76,10 @@ export function resolveOptions (raw: unknown): Settings {
   }
   // Slices that depend on the policy (levels, grants, stepUp) are resolved after it.
   const database = databaseOptions(opts)
-  const policy = policyOptions(opts)
+  const privileges = policyOptions(opts)
+  // What passes down which edge of a hierarchy is part of the one policy every decision reads.
+  const hierarchy = hierarchyOption(opts.hierarchy, privileges.privileges)
+  const policy = hierarchy === null ? privileges : Object.freeze({ ...privileges, blocked: hierarchy.blocked })
   const principal = principalOptions(opts)
   const rules = rulesOptions(opts)
   const levels = levelOptions(opts, policy)
@@ -96,6 +102,7 @@ export function resolveOptions (raw: unknown): Settings {
     resources: resourcesOption(opts.resources),
     typeLevelGrants: typeLevelGrantsOption(opts.typeLevelGrants),
     security: securityOptions(opts),
-    groups: groupOptions(opts)
+    groups: groupOptions(opts),
+    hierarchy
   })
 }

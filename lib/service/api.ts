@@ -11,6 +11,7 @@ import type { RulesLayer } from '../rules/reloader.js'
 import type { GrantService, Instance, Trusted } from './grants.js'
 import type { MembershipService } from './members.js'
 import { fromChildCursor, type GrantQueries } from './queries.js'
+import { treeMethods } from './api-tree.js'
 import type { Validators } from './validation.js'
 
 /** The most ids one `checkMany` call may ask about: a page of a list, not a table. */
@@ -40,7 +41,7 @@ export interface ApiProps {
 }
 
 type ReadMethods = Pick<DefaultDenyApi, 'check' | 'checkMany' | 'filter' | 'listIds' | 'listGrants' | 'scanGrants' | 'scanParents' | 'getOwner' | 'explain' | 'audit' | 'verifyAudit'>
-type WriteMethods = Pick<DefaultDenyApi, 'grant' | 'grantMany' | 'validateGrants' | 'revoke' | 'replace' | 'setOwner' | 'forgetResource' | 'purgeExpired'>
+type WriteMethods = Pick<DefaultDenyApi, 'grant' | 'grantMany' | 'validateGrants' | 'revoke' | 'replace' | 'setOwner' | 'setParent' | 'forgetResource' | 'purgeExpired'>
 type MemberMethods = Pick<DefaultDenyApi, 'addMember' | 'removeMember' | 'listMembers' | 'groupsOf'>
 
 const db = (options?: ServiceCallOptions): Kysely<any> | undefined => options?.db
@@ -212,6 +213,15 @@ function writeMethods ({ grants, validators: check }: ApiProps): WriteMethods {
       const { revision } = await grants.setOwner(trusted(options), ref, target.owner, context(options))
       return { revision: answered(revision) }
     },
+    async setParent (child, parent, options) {
+      const ref = check.target(child, false, '/child') as Instance
+      const to = parent === null ? null : check.target(parent, false, '/parent') as Instance
+      if (parent === undefined) invalidGrant('parent must be a resource { resource, id } or null', '/parent')
+      if (to !== null) check.knownType(to.resource, '/parent/resource')
+      check.knownType(ref.resource, '/child/resource')
+      const { revision } = await grants.setParent(trusted(options), ref, to, context(options))
+      return { revision: answered(revision) }
+    },
     async forgetResource (target, options) {
       const ref = instance(target)
       const { revision } = await grants.forgetResource(trusted(options), ref, context(options))
@@ -261,6 +271,7 @@ export function createApi (props: ApiProps): DefaultDenyApi {
     ...readMethods(props),
     ...writeMethods(props),
     ...memberMethods(props),
+    ...treeMethods(props.queries, props.validators, invalidGrant),
     ...props.security,
     cacheStats: props.cacheStats,
     replicaStats: props.replicaStats,

@@ -8,14 +8,15 @@ import type { Facts } from '../decision/decide.js'
 import { mayHandOver, mayManage } from '../decision/manage.js'
 import { overrides } from '../decision/rule.js'
 import type { Policy } from '../decision/policy.js'
-import { codes, deniedError } from '../errors.js'
-import type { EnforcementOptions, GrantOptions, LevelOptions } from '../options/index.js'
+import { codes, deniedError, invalidInput } from '../errors.js'
+import type { EnforcementOptions, GrantOptions, HierarchySettings, LevelOptions } from '../options/index.js'
 import type { AuditLog, WriteContext } from '../store/audit.js'
 import { withBudget } from '../store/deadline.js'
 import type { GrantReader } from '../store/reader.js'
+import type { TreeStore } from '../store/tree.js'
 import type { GrantChange, GrantWriter } from '../store/writer.js'
 import { ChangeRunner, type Actor, type Caller, type ChangeSink, type Instance, type Outcome, type Trusted } from './runner.js'
-import type { Validators } from './validation.js'
+import type { Fail, Validators } from './validation.js'
 
 export type { Actor, Caller, Instance, Log, Outcome, Trusted } from './runner.js'
 
@@ -50,7 +51,17 @@ export interface GrantServiceProps {
   readonly settings: GrantSettings
   readonly validators: Validators
   readonly changed?: ChangeSink | null
+  /** The `hierarchy` option; null: resources have no parents. */
+  readonly hierarchy?: HierarchySettings | null
+  readonly tree?: TreeStore
 }
+
+/** The service API's refusal of a move: FST_DEFAULT_DENY_INVALID_GRANT with `error.field`. */
+const refuseMove: Fail = (message, field) => {
+  throw invalidInput(new codes.FST_DEFAULT_DENY_INVALID_GRANT(message), { field })
+}
+
+const named = (ref: Instance) => `${ref.resource} ${JSON.stringify(ref.id)}`
 
 export class GrantService {
   readonly #props: GrantServiceProps
@@ -209,6 +220,47 @@ export class GrantService {
       }
       await writer.setOwner(trx, { ...target, owner }, context)
       return { owner, before }
+    })
+  }
+
+  /**
+   * Places `child` under `parent` (null: no parent), as the `hierarchy`
+   * option allows. An actor must manage the child and, when there is one,
+   * the new parent (rights held through ancestors count): moving something
+   * into a place one does not manage is refused like a grant there.
+   * Refusals (`fail`, by default FST_DEFAULT_DENY_INVALID_GRANT; `field`
+   * `/parent` or `/parent/resource`): a parent type the option does not
+   * allow for the child's, a cycle, a path longer than `maxDepth`. A move to
+   * where the child already is writes nothing.
+   */
+  async setParent (
+    caller: Caller, child: Instance, parent: Instance | null, context: WriteContext, fail: Fail = refuseMove
+  ): Promise<Outcome<{ parent: Instance | null, before: Instance | null }>> {
+    const hierarchy = this.#props.hierarchy ?? null
+    const tree = this.#props.tree
+    if (hierarchy === null || tree === undefined) return fail('resources have no parents: set the hierarchy option to place one under another', '/parent')
+    if (parent !== null) {
+      const allowed = hierarchy.parents.get(child.resource)
+      if (allowed === undefined) {
+        const children = [...hierarchy.parents.keys()].join(', ')
+        return fail(`a ${child.resource} cannot have a parent: the hierarchy option gives parents to ${children}`, '/resource')
+      }
+      if (!allowed.has(parent.resource)) {
+        return fail(`a ${child.resource} may be placed under ${[...allowed.keys()].join(', ')}, not under a ${parent.resource}`, '/parent/resource')
+      }
+    }
+    const refs = parent === null ? [child] : [child, parent]
+    return await this.#runner.run(caller, refs, async (trx) => {
+      await tree.lock(trx)
+      if (parent !== null) {
+        const { cycle, depth } = await tree.placement(trx, child, parent)
+        if (cycle) fail(`${named(child)} cannot be placed under ${named(parent)}: it would be its own ancestor`, '/parent')
+        if (depth > hierarchy.maxDepth) {
+          fail(`placing ${named(child)} under ${named(parent)} would make a path ${depth} levels deep; the hierarchy allows ${hierarchy.maxDepth} (maxDepth)`, '/parent')
+        }
+      }
+      const before = await tree.setParent(trx, child, parent, context)
+      return { parent, before }
     })
   }
 

@@ -10,6 +10,7 @@ import { explainStepUp, type StepUpPolicy } from '../decision/step-up.js'
 import type { AuditFilter, AuditLog } from '../store/audit.js'
 import type { MembershipStore } from '../store/members.js'
 import type { GrantReader, GrantScan } from '../store/reader.js'
+import type { TreeStore } from '../store/tree.js'
 import type { Instance } from './grants.js'
 import type { ManagedGrant } from '../shapes/grant-api.js'
 import type { Authorizer } from './authorizer.js'
@@ -23,9 +24,25 @@ export interface QueriesProps {
   readonly stepUp?: StepUpPolicy | null
   /** Every check, filter and list of ids is its. */
   readonly authorizer: Authorizer
+  readonly tree: TreeStore
 }
 
 export type { ManagedGrant } from '../shapes/grant-api.js'
+
+/**
+ * The cursor of a page of children: the last child's type and id, as
+ * base64url JSON. Opaque to callers; `fromChildCursor` refuses anything else.
+ */
+export const childCursor = (ref: Instance): string => Buffer.from(JSON.stringify([ref.resource, ref.id])).toString('base64url')
+
+export function fromChildCursor (cursor: string): Instance | null {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
+    if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'string' &&
+      childCursor({ resource: value[0], id: value[1] }) === cursor) return { resource: value[0], id: value[1] }
+  } catch {}
+  return null
+}
 
 export class GrantQueries {
   readonly #props: QueriesProps
@@ -94,7 +111,7 @@ export class GrantQueries {
           startsAt: null
         }))
     const [explicit, typeLevel, owner, ancestors] = await Promise.all([
-      reader.listGrants(target), reader.listGrants({ resource: target.resource, id: null }), reader.getOwner(target), reader.ancestors(target)
+      reader.listGrants(target), reader.listGrants({ resource: target.resource, id: null }), reader.getOwner(target), this.#props.tree.ancestors(target)
     ])
     const inherited = await Promise.all(ancestors.map(async (ancestor) => {
       const at = { resource: ancestor.resource, id: ancestor.id }
@@ -124,13 +141,28 @@ export class GrantQueries {
 
   /** A page of every recorded parent; `next` as `children`'s. */
   async scanParents (after: Instance | null, limit: number, db?: Kysely<any>): Promise<{ parents: Array<Instance & { parent: Instance }>, next: string | null }> {
-    const parents = await this.#props.reader.scanParents(after, limit, db)
+    const parents = await this.#props.tree.scanParents(after, limit, db)
     const last = parents.length === limit ? parents[parents.length - 1] : undefined
     return { parents, next: last === undefined ? null : childCursor({ resource: last.resource, id: last.id }) }
   }
 
   async owner (target: Instance, db?: Kysely<any>): Promise<string | null> {
     return await this.#props.reader.getOwner(target, db)
+  }
+
+  async parent (child: Instance, db?: Kysely<any>): Promise<Instance | null> {
+    return await this.#props.tree.getParent(child, db)
+  }
+
+  async ancestors (child: Instance, db?: Kysely<any>): Promise<Array<Instance & { depth: number }>> {
+    return await this.#props.tree.ancestors(child, db)
+  }
+
+  /** A page of direct children; `next` is the `after` of the following page (see `childCursor`), or null after the last. */
+  async children (parent: Instance, after: Instance | null, limit: number, db?: Kysely<any>): Promise<{ children: Instance[], next: string | null }> {
+    const children = await this.#props.tree.children(parent, after, limit, db)
+    const last = children.length === limit ? children[children.length - 1] : undefined
+    return { children, next: last === undefined ? null : childCursor(last) }
   }
 
   async audit (filter: AuditFilter, db?: Kysely<any>): Promise<AuditEntry[]> {

@@ -3,6 +3,7 @@ import type { Database } from './database.js'
 import { AuditLog } from './audit.js'
 import { MembershipStore } from './members.js'
 import { SqlGrantReader, type GrantReader } from './reader.js'
+import { TreeStore } from './tree.js'
 import { GrantWriter } from './writer.js'
 
 export interface Store {
@@ -10,6 +11,7 @@ export interface Store {
   readonly writer: GrantWriter
   readonly audit: AuditLog
   readonly members: MembershipStore
+  readonly tree: TreeStore
 }
 
 /** What the store needs of the `groupDepth` and `groupResource` options. */
@@ -25,6 +27,7 @@ export function createStore (database: Database, schema: string, groups: StoreGr
     reader: new SqlGrantReader(props),
     writer: new GrantWriter({ ...props, audit }),
     audit,
-    members: new MembershipStore({ ...props, audit, groupResource: groups.groupResource })
+    members: new MembershipStore({ ...props, audit, groupResource: groups.groupResource }),
+    tree: new TreeStore({ ...props, audit })
   })
 }

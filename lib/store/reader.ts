@@ -63,8 +63,6 @@ export interface GrantReader extends CheckReader {
    * `after` of the following page.
    */
   scan: (filter: GrantScan, after: string | null, limit: number, db?: Kysely<any>) => Promise<{ grants: Grant[], next: string | null }>
-  /** A keyset page of every recorded parent, by the child's type then id, after `after` (exclusive): what export writes. */
-  scanParents: (after: Instance | null, limit: number, db?: Kysely<any>) => Promise<Array<Instance & { parent: Instance }>>
 }
 
 /**
@@ -168,14 +166,5 @@ export class SqlGrantReader implements GrantReader {
     const rows = await query.orderBy('id').limit(limit).execute()
     const last = rows.length === limit ? rows[rows.length - 1] : undefined
     return { grants: rows.map(toGrant), next: last === undefined ? null : String(last.id) }
-  }
-
-  async scanParents (after: Instance | null, limit: number, db?: Kysely<any>): Promise<Array<Instance & { parent: Instance }>> {
-    let query = scoped(this.#props, db).selectFrom('default_deny_resource')
-      .select(['resource_type', 'resource_id', 'parent_type', 'parent_id'])
-      .where('parent_type', 'is not', null)
-    if (after !== null) query = query.where(sql<SqlBool>`(resource_type, resource_id) > (${after.resource}, ${after.id})`)
-    const rows = await query.orderBy('resource_type').orderBy('resource_id').limit(limit).execute()
-    return rows.map((row) => ({ resource: row.resource_type, id: row.resource_id, parent: { resource: row.parent_type as string, id: row.parent_id as string } }))
   }
 }

@@ -23,6 +23,19 @@ export interface ResourceTable {
   resource_id: string
   owner_id: string | null
   created_at: ColumnType<Date, Date | string | undefined, never>
+  /** The parent resource (both null: none); the closure below follows it, kept by triggers. */
+  parent_type: string | null
+  parent_id: string | null
+}
+
+/** One resource's ancestor, `depth` levels up, through `edges` (`child>parent` type pairs, nearest first). */
+export interface ResourceAncestorTable {
+  descendant_type: string
+  descendant_id: string
+  ancestor_type: string
+  ancestor_id: string
+  depth: number
+  edges: string[]
 }
 
 export interface MembershipTable {
@@ -60,6 +73,7 @@ export interface AuditTable {
 export interface DefaultDenyDatabase {
   default_deny_grant: GrantTable
   default_deny_resource: ResourceTable
+  default_deny_resource_ancestor: ResourceAncestorTable
   default_deny_audit: AuditTable
   default_deny_membership: MembershipTable
 }

@@ -11,6 +11,7 @@ import { anyOf, granteeColumns, ofGrantee, onTarget, sorted, toGrantee } from '.
 import { effective, expired, inEffectOn } from './rule-sql.js'
 import { lockMemberships } from './members.js'
 import { ownerOf } from './reader.js'
+import { lockHierarchy } from './tree.js'
 import { insertPosition } from './positions.js'
 import { scoped, type StoreProps, type Trx } from './scope.js'
 
@@ -261,15 +262,18 @@ export class GrantWriter {
   /** Drops every grant on the resource and its owner, in one audit entry (each grant with its schedule). */
   async forgetResource (trx: Trx, target: Instance, context: WriteContext): Promise<void> {
     const db = scoped(this.#props, trx)
+    // Its row may hold a parent: the closure's trigger would take this lock after the row's.
+    await lockHierarchy(this.#props, trx)
     const grants = await db.deleteFrom('default_deny_grant')
       .where('resource_type', '=', target.resource).where('resource_id', '=', target.id)
       .returning(['principal_kind', 'principal_id', 'privilege', 'starts_at', 'expires_at'])
       .execute()
     const owner = await db.deleteFrom('default_deny_resource')
       .where('resource_type', '=', target.resource).where('resource_id', '=', target.id)
-      .returning('owner_id')
+      .returning(['owner_id', 'parent_type', 'parent_id'])
       .executeTakeFirst()
     if (grants.length === 0 && owner === undefined) return
+    const parent = owner?.parent_type == null ? [] : [`parent:${owner.parent_type}/${owner.parent_id as string}`]
     const items = grants
       .map((g) => ({ privilege: `${g.principal_kind}:${g.principal_id}:${g.privilege}`, startsAt: instant(g.starts_at), expiresAt: instant(g.expires_at) }))
       .sort((a, b) => a.privilege < b.privilege ? -1 : a.privilege > b.privilege ? 1 : 0)
@@ -277,7 +281,7 @@ export class GrantWriter {
       action: 'forget',
       grantee: null,
       target,
-      before: [...items, ...(owner?.owner_id != null ? [`owner:${owner.owner_id}`] : [])],
+      before: [...items, ...(owner?.owner_id != null ? [`owner:${owner.owner_id}`] : []), ...parent],
       after: []
     }, context)
   }

@@ -8,7 +8,7 @@ import { Migrator, sql, type Kysely } from 'kysely'
 import { runMigrations, MIGRATION_LOCK_TABLE, MIGRATION_TABLE } from '../../lib/store/migrate.js'
 import { testDatabase, usingPostgres } from '../helper.js'
 
-const ALL = ['20261125070000_create_grants', '20261125080000_create_audit', '20261129120000_grant_starts_at', '20261202120000_resource_owner_idx', '20261203090000_group_membership', '20261204090000_change_notify', '20261206120000_membership_closure_delta']
+const ALL = ['20261125070000_create_grants', '20261125080000_create_audit', '20261129120000_grant_starts_at', '20261202120000_resource_owner_idx', '20261203090000_group_membership', '20261204090000_change_notify', '20261206120000_membership_closure_delta', '20261207090000_resource_hierarchy']
 
 async function tables (db: Kysely<any>, schema: string): Promise<string[]> {
   const rows = await db.selectFrom('information_schema.tables')
@@ -41,10 +41,18 @@ t.test('up, again (idempotent), down, up beside a host kysely_migration table', 
   t.same(await runMigrations(db, { schema }), [], 'a second run does nothing')
   t.same(await tables(db, schema), [
     'default_deny_audit', 'default_deny_grant', 'default_deny_membership', 'default_deny_membership_closure', MIGRATION_TABLE, MIGRATION_LOCK_TABLE, 'default_deny_resource',
-    'documents', 'kysely_migration', 'kysely_migration_lock'
+    'default_deny_resource_ancestor', 'documents', 'kysely_migration', 'kysely_migration_lock'
   ].sort())
   t.notOk((await hostMigrator.migrateToLatest()).error, 'the host migrator is not confused by ours')
 
+  await host.insertInto('default_deny_resource').values([
+    { resource_type: 'folder', resource_id: 'f', owner_id: null, parent_type: 'project', parent_id: 'p' },
+    { resource_type: 'document', resource_id: 'd', owner_id: 'olga', parent_type: 'folder', parent_id: 'f' }
+  ]).execute()
+  t.same(await runMigrations(db, { schema, direction: 'down' }), ['20261207090000_resource_hierarchy'])
+  t.notOk((await tables(db, schema)).includes('default_deny_resource_ancestor'), 'down drops the closure')
+  t.same(await host.selectFrom('default_deny_resource').select(['resource_type', 'resource_id', 'owner_id']).execute(),
+    [{ resource_type: 'document', resource_id: 'd', owner_id: 'olga' }], 'down keeps owners and drops rows that only held a parent')
   t.same(await runMigrations(db, { schema, direction: 'down' }), ['20261206120000_membership_closure_delta'])
   const indexes = await sql<{ name: string }>`select indexname as name from pg_indexes where schemaname = ${schema} and indexname = 'default_deny_membership_closure_group_idx'`.execute(db)
   t.same(indexes.rows, [], 'down drops the group index of the closure')
@@ -116,6 +124,6 @@ t.test('the migrate command applies and reverts on the configured database', asy
     (await run(process.execPath, ['--import', 'tsx', 'bin/cli.ts', 'migrate', ...args, '--schema', schema], { env })).stdout.trim()
   t.equal(await cli('up'), `applied: ${ALL.join(', ')}`)
   t.equal(await cli('up'), 'nothing to do')
-  t.equal(await cli('down'), 'reverted: 20261206120000_membership_closure_delta')
+  t.equal(await cli('down'), 'reverted: 20261207090000_resource_hierarchy')
   await t.rejects(cli('sideways'), /unknown command/)
 })

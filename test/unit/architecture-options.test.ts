@@ -60,7 +60,8 @@ t.test('each slice is frozen, and the policy is held once', async (t) => {
     stepUp: {},
     rules: { paths: {}, groups: {} },
     adminPage: {},
-    replicas: { connectionStrings: ['postgres://standby/app'] }
+    replicas: { connectionStrings: ['postgres://standby/app'] },
+    hierarchy: { types: { document: { parents: ['folder'] } } }
   })
   t.ok(Object.isFrozen(settings))
   for (const [name, slice] of Object.entries(settings)) {

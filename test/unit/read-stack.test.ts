@@ -30,7 +30,7 @@ function recorder (name: string, calls: string[], fail = false): CheckReader {
 
 const standbyDb = { standby: true } as unknown as Kysely<any>
 const hostTrx = { trx: true } as unknown as Kysely<any>
-const query: CheckQuery = { principal: userPrincipal('u1', []), resource: 'doc', id: 'd1', privilege: 'read', plan: { accepted: ['read'], ownerCounts: false } }
+const query: CheckQuery = { principal: userPrincipal('u1', []), resource: 'doc', id: 'd1', privilege: 'read', plan: { accepted: ['read'], ownerCounts: false, blocked: [] } }
 const scope = { schema: 'public', groupDepth: 0 }
 
 function route (calls: string[]): ReadRoute {
