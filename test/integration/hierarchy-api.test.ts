@@ -140,7 +140,7 @@ t.test("a resource's grant listing shows what it inherits, and from which ancest
 })
 
 t.test('without the hierarchy option the tree routes do not exist', async (t) => {
-  const { app, as } = await setup(t, {})
+  const { app, as } = await setup(t, { resources: 'any' })
   const res = await app.inject({ method: 'PUT', url: '/permissions/document/d1/parent', headers: as('olga'), payload: { parent: null } })
   t.equal(res.statusCode, 404)
   t.equal((await app.inject({ url: '/permissions/document/d1/ancestors', headers: as('olga') })).statusCode, 404)
