@@ -47,7 +47,7 @@ if (browser !== null) {
     const inherited = page.getByRole('row', { name: /user erin edit inherited from project p1/ })
     t.ok(await inherited.isVisible(), 'erin\'s grant on the project, named')
     t.ok(await page.getByRole('row', { name: /user olga read, edit, delete, manage owner of project p1/ }).isVisible(), 'the project\'s owner')
-    await inherited.getByRole('link', { name: 'project p1' }).click()
+    await inherited.getByRole('link', { name: 'project p1', exact: true }).click()
     await page.getByRole('heading', { name: 'project p1' }).waitFor()
   })
 
