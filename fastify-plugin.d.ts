@@ -330,6 +330,10 @@ export interface Reason {
   typeLevel: boolean
   /** For a group reached through stored memberships: the groups in between, nearest first. */
   via?: string[]
+  /** Held (or, for `owner`, owned) on this ancestor of the resource, not on the resource itself. */
+  ancestor?: { resource: string, id: string }
+  /** With `ancestor`: the resources between it and the resource, nearest first. */
+  through?: Array<{ resource: string, id: string }>
 }
 
 export interface Explanation {

@@ -91,11 +91,12 @@ const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, op
   }
   const db = database.db
 
+  const hierarchyScope = settings.hierarchy === null ? null : { parentTypes: [...settings.hierarchy.below.keys()].sort() }
   if (settings.replicas !== null && database.embedded) invalid('replicas', 'needs PostgreSQL: the embedded database has no standbys')
-  const { reader, writer, audit, members: memberStore, tree } = createStore(database, schema, groups)
+  const { reader, writer, audit, members: memberStore, tree } = createStore(database, schema, groups, hierarchyScope)
   const cache = settings.cache === null
     ? null
-    : createCache({ settings: settings.cache, database, connectionString, schema, reader, log: fastify.log })
+    : createCache({ settings: settings.cache, database, connectionString, schema, reader, log: fastify.log, below: settings.hierarchy?.below })
   if (cache !== null) {
     // Serving starts once the feed listens; until then (and whenever it is lost) every check asks the database.
     await cache.feed.start()
@@ -109,7 +110,7 @@ const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, op
     await standbys.route.start()
     route = standbys.route
   }
-  const authorizer = new Authorizer({ policy, reader: readStack({ reader, cached: cache?.cached ?? null, barrier: cache?.feed.barrier ?? null, route, scope: { schema, groupDepth: groups.groupDepth } }) })
+  const authorizer = new Authorizer({ policy, reader: readStack({ reader, cached: cache?.cached ?? null, barrier: cache?.feed.barrier ?? null, route, scope: { schema, groupDepth: groups.groupDepth, hierarchy: hierarchyScope } }) })
   // Annotated types join as their routes are registered (see onRoute below).
   const types = new ResourceTypes(settings.resources.any, [...settings.resources.declared, ...settings.typeLevelGrants.forbidden, ...settings.hierarchy?.types ?? []], groups.groupResource)
   // Each component is handed the slices it reads, under the names it reads them by.

@@ -3,10 +3,14 @@
 // Anything not understood drops everything: a cache that guesses is wrong.
 import { resourceScope, subjectScope, typeScope, type DecisionCache } from './decision-cache.js'
 
-/** A change of grants or owners on these resources; a null id is the type's own (type-level) grants. */
+/** A change of grants, owners or parents on these resources; a null id is the type's own (type-level) grants. */
 export function resourcesChanged (cache: DecisionCache, refs: Iterable<{ resource: string, id: string | null }>): void {
   const scopes: string[] = []
-  for (const { resource, id } of refs) scopes.push(id === null ? typeScope(resource) : resourceScope(resource, id))
+  for (const { resource, id } of refs) {
+    scopes.push(id === null ? typeScope(resource) : resourceScope(resource, id))
+    // Type-level grants do not flow down a hierarchy; what is held on (or where) an instance does.
+    if (id !== null) for (const type of cache.below.get(resource) ?? []) scopes.push(typeScope(type))
+  }
   cache.invalidate(scopes)
 }
 

@@ -112,10 +112,18 @@ export class DecisionCache {
   // The embedded feed is in process and never behind: no bound unless a feed sets one.
   #provenUntil = Infinity
   readonly counters: CacheCounters = { hits: 0, misses: 0, stores: 0, refused: 0, evictions: 0, invalidations: 0 }
+  /**
+   * With resource hierarchies: for each type, the types that may be below
+   * it. A change on a resource (a grant, its owner, its place in the tree)
+   * changes answers on what is below it, which its notification does not
+   * name: every answer on those types is dropped.
+   */
+  readonly below: ReadonlyMap<string, readonly string[]>
 
-  constructor (limits: CacheLimits, now: () => number = () => performance.now()) {
+  constructor (limits: CacheLimits, now: () => number = () => performance.now(), below: ReadonlyMap<string, readonly string[]> = new Map()) {
     this.#limits = limits
     this.#now = now
+    this.below = below
     this.#maxGenerations = Math.max(10_000, limits.maxEntries * 4)
   }
 

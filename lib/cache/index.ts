@@ -36,10 +36,12 @@ export interface CacheProps {
   schema: string
   reader: GrantReader
   log: FeedLog
+  /** With resource hierarchies: the types below each type (see `DecisionCache.below`). */
+  below?: ReadonlyMap<string, readonly string[]>
 }
 
-export function createCache ({ settings, database, connectionString, schema, reader, log }: CacheProps): CacheSetup {
-  const cache = new DecisionCache(settings)
+export function createCache ({ settings, database, connectionString, schema, reader, log, below }: CacheProps): CacheSetup {
+  const cache = new DecisionCache(settings, undefined, below)
   const { db, listen } = database
   const url = settings.listenConnectionString ?? connectionString
   let feed: ChangeFeed

@@ -23,10 +23,22 @@ import type { Policy } from './policy.js'
 
 /** What the grant store found for one principal and one resource. */
 export interface Facts {
-  /** Privileges held through user, group, anonymous and type-level grants. */
+  /** Privileges held through user, group, anonymous and type-level grants on the resource itself. */
   privileges: readonly string[]
   /** The recorded owner of the resource instance, if any. */
   owner: string | null
+  /**
+   * With resource hierarchies: what the principal holds on the resource's
+   * ancestors, each with the edges of its path (`child>parent`, nearest
+   * first); `privilege` null for an ancestor the principal owns. Absent: none.
+   */
+  inherited?: readonly Inherited[]
+}
+
+/** A grant (or, `privilege` null, ownership) held on an ancestor, and the path down from it. */
+export interface Inherited {
+  privilege: string | null
+  edges: readonly string[]
 }
 
 export type GranteeKind = GranteeRef['kind']
@@ -53,12 +65,14 @@ export const GRANTEES: readonly GranteeRule[] = Object.freeze([
   Object.freeze({ kind: 'anonymous', names: 'everyone', stored: '' })
 ] as const)
 
-export type TargetKind = 'resource' | 'type'
+export type TargetKind = 'resource' | 'ancestor' | 'type'
 
 /**
  * Where a grant counts. `resource`: the resource itself (a grant naming its
- * id); `type`: every resource of its type (a grant with no id), which does
- * not depend on which id is asked about.
+ * id); `ancestor`: a resource above it in its hierarchy, through a path
+ * whose every edge lets the asked privilege pass (see `passes`); `type`:
+ * every resource of its type (a grant with no id), which does not depend on
+ * which id is asked about. Type-level grants do not flow down a hierarchy.
  */
 export interface TargetRule {
   readonly kind: TargetKind
@@ -67,19 +81,24 @@ export interface TargetRule {
 
 export const TARGETS: Readonly<Record<TargetKind, TargetRule>> = Object.freeze({
   resource: Object.freeze({ kind: 'resource', perId: true }),
+  ancestor: Object.freeze({ kind: 'ancestor', perId: true }),
   type: Object.freeze({ kind: 'type', perId: false })
 })
 
 /**
  * The ways a principal holds a privilege on a resource, in the order the
  * route check probes them (it stops at the first that holds): a grant on the
- * resource, ownership, a grant on its type.
+ * resource, ownership, a grant on an ancestor, ownership of an ancestor
+ * (owner rights flow down like grants), a grant on its type. The ancestor
+ * ways exist only with the `hierarchy` option.
  */
 export type Way = { readonly kind: 'grant', readonly target: TargetRule } | { readonly kind: 'owner', readonly target: TargetRule }
 
 export const WAYS: readonly Way[] = Object.freeze([
   Object.freeze({ kind: 'grant', target: TARGETS.resource }),
   Object.freeze({ kind: 'owner', target: TARGETS.resource }),
+  Object.freeze({ kind: 'grant', target: TARGETS.ancestor }),
+  Object.freeze({ kind: 'owner', target: TARGETS.ancestor }),
   Object.freeze({ kind: 'grant', target: TARGETS.type })
 ] as const)
 
@@ -119,12 +138,17 @@ function granteeMatches (rule: GranteeRule, grantee: GranteeRef, principal: Prin
   }
 }
 
-function targetMatches (rule: TargetRule, grant: ResourceRef, target: ResourceRef): boolean {
-  if (grant.resource !== target.resource) return false
+function targetMatches (rule: TargetRule, grant: ResourceRef, target: ResourceRef, ancestors: readonly ResourceRef[]): boolean {
   switch (rule.kind) {
-    case 'resource': return target.id !== null && grant.id === target.id
-    case 'type': return grant.id === null
+    case 'resource': return grant.resource === target.resource && target.id !== null && grant.id === target.id
+    case 'ancestor': return grant.id !== null && ancestors.some((a) => a.resource === grant.resource && a.id === grant.id)
+    case 'type': return grant.resource === target.resource && grant.id === null
   }
+}
+
+/** Whether a path down from an ancestor lets the asked privilege pass: none of its edges is one `blocked` (the plan's) names. */
+export function passes (edges: readonly string[], blocked: readonly string[] | undefined): boolean {
+  return blocked === undefined || blocked.length === 0 || !edges.some((edge) => blocked.includes(edge))
 }
 
 /** A stored grant as the rule reads it. */
@@ -139,14 +163,17 @@ export interface StoredGrant {
 
 /**
  * Whether a stored grant counts for `principal` on `target` at `now`, whatever
- * its privilege: `groups` are all of the principal's groups (token and
- * stored). What facts, sources and a write's locked reads select.
+ * its privilege (and whatever edges its path crosses): `groups` are all of
+ * the principal's groups (token and stored), `ancestors` the target's. What
+ * facts, sources and a write's locked reads select.
  */
-export function grantCounts (grant: StoredGrant, principal: Principal, groups: ReadonlySet<string>, target: ResourceRef, now: number): boolean {
+export function grantCounts (
+  grant: StoredGrant, principal: Principal, groups: ReadonlySet<string>, target: ResourceRef, now: number, ancestors: readonly ResourceRef[] = []
+): boolean {
   const ref = { resource: grant.resource, id: grant.id }
   return live(grant.startsAt, grant.expiresAt, now) &&
     GRANTEES.some((rule) => granteeMatches(rule, grant.grantee, principal, groups)) &&
-    Object.values(TARGETS).some((rule) => targetApplies(rule, target) && targetMatches(rule, ref, target))
+    Object.values(TARGETS).some((rule) => targetApplies(rule, target) && targetMatches(rule, ref, target, ancestors))
 }
 
 /**
@@ -175,10 +202,13 @@ export function holds (principal: Principal, privilege: string, facts: Facts | n
   for (const held of facts.privileges) {
     if (accepted.has(held)) return true
   }
-  if (owns(principal, facts.owner)) {
-    for (const held of policy.ownerPrivileges) {
-      if (accepted.has(held)) return true
-    }
+  const ownerCounts = [...policy.ownerPrivileges].some((held) => accepted.has(held))
+  if (ownerCounts && owns(principal, facts.owner)) return true
+  if (facts.inherited === undefined) return false
+  const blocked = policy.blocked?.get(privilege)
+  for (const via of facts.inherited) {
+    if (!passes(via.edges, blocked)) continue
+    if (via.privilege === null ? ownerCounts && principal.kind === 'user' : accepted.has(via.privilege)) return true
   }
   return false
 }

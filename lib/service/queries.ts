@@ -74,16 +74,17 @@ export class GrantQueries {
 
   async explain (principal: Principal, target: ResourceRef, privilege: string | null, db?: Kysely<any>): Promise<Explanation> {
     const { reader, policy, members } = this.#props
-    const [sources, owner] = await Promise.all([
+    const [sources, owner, ownedAbove] = await Promise.all([
       reader.sources(principal, target, db),
-      target.id === null ? null : reader.getOwner(target as Instance, db)
+      target.id === null ? null : reader.getOwner(target as Instance, db),
+      target.id === null ? [] : reader.ownedAbove(principal, target as Instance, db)
     ])
     // How the principal is in each group that holds something: only asked
     // when a group's grant counts, which is where a path needs explaining.
     const paths = sources.some((s) => s.grantee.kind === 'group')
       ? new Map((await members.groupsOf(principal, db)).map((p) => [p.group, p.via]))
       : new Map<string, string[]>()
-    return explainStepUp(explain(principal, sources, owner, policy, privilege, paths), principal, this.#props.stepUp ?? null, privilege, Date.now())
+    return explainStepUp(explain(principal, sources, owner, policy, privilege, { paths, ownedAbove, target }), principal, this.#props.stepUp ?? null, privilege, Date.now())
   }
 
   /**

@@ -7,7 +7,7 @@
 import type { Expression, SqlBool } from 'kysely'
 import { CachedReader, type CachedCheck } from '../cache/cached-check.js'
 import { CheckStatement, type CheckQuery, type CheckReader, type IdPage, type ListQuery, type ManyQuery, type ReadOptions, type TypeQuery, type Until } from '../store/check.js'
-import type { GroupScope } from '../store/predicates.js'
+import type { RuleScope } from '../store/rule-sql.js'
 import { StandbyReader, type ReadRoute } from '../store/replicas.js'
 
 export interface ReadStackProps {
@@ -18,7 +18,7 @@ export interface ReadStackProps {
   readonly barrier: (() => Promise<bigint>) | null
   /** The standbys, when configured, and where the plugin's tables are on them. */
   readonly route: ReadRoute | null
-  readonly scope: GroupScope
+  readonly scope: RuleScope
 }
 
 /** A read in a host transaction goes to `base`, on that transaction; every other read to `routed`. */

@@ -73,10 +73,13 @@ const keyOf = (ref: ResourceRef) => `${ref.resource}/${ref.id ?? ''}`
 export class ChangeRunner {
   readonly #props: RunnerProps
   readonly #managing: string[]
+  // A manager above counts only through paths that pass `manage` down.
+  readonly #blocked: readonly string[]
 
   constructor (props: RunnerProps) {
     this.#props = Object.freeze({ writer: props.writer, policy: props.policy, settings: props.settings, changed: props.changed ?? null })
     this.#managing = [...managingPrivileges(props.policy)]
+    this.#blocked = props.policy.blocked?.get(MANAGE) ?? []
   }
 
   /** Runs `work` on `refs` in one transaction, as `caller` may; then tells the sink the refs changed. */
@@ -151,7 +154,7 @@ export class ChangeRunner {
           throw deniedError(settings.hideForbidden)
         }
         factsByKey.set(key, facts)
-        managersBefore.set(key, await writer.managerCount(trx, ref, this.#managing))
+        managersBefore.set(key, await writer.managerCount(trx, ref, this.#managing, this.#blocked))
       }
       const authorize: Authorize = (ref, privileges) => {
         const facts = factsByKey.get(keyOf(ref)) as Facts
@@ -165,7 +168,7 @@ export class ChangeRunner {
       const result = await work(trx, authorize)
       for (const ref of refs) {
         const key = keyOf(ref)
-        if ((managersBefore.get(key) ?? 0) > 0 && await writer.managerCount(trx, ref, this.#managing) === 0) {
+        if ((managersBefore.get(key) ?? 0) > 0 && await writer.managerCount(trx, ref, this.#managing, this.#blocked) === 0) {
           throw new codes.FST_DEFAULT_DENY_LAST_MANAGER()
         }
       }

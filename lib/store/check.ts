@@ -9,8 +9,8 @@ import type { Principal } from '../../fastify-plugin.js'
 import type { CheckPlan } from '../decision/policy.js'
 import type { Database, DirectRunner } from './database.js'
 import type { Budget } from './deadline.js'
-import { bindText, type GroupScope } from './predicates.js'
-import { checkTexts, type CheckTexts } from './rule-sql.js'
+import { bindText } from './predicates.js'
+import { checkTexts, type CheckTexts, type RuleScope } from './rule-sql.js'
 
 export { PREPARED_MARKER } from './rule-sql.js'
 
@@ -68,11 +68,14 @@ export class CheckStatement implements CheckReader {
   readonly #db: Kysely<any>
   readonly #direct: DirectRunner | null
   readonly #texts: CheckTexts
+  // `$8`, the edges a path may not cross, is bound only where the statements have it.
+  readonly #values: (query: TypeQuery, id: string | null | string[]) => unknown[]
 
-  constructor (database: Database, scope: GroupScope) {
+  constructor (database: Database, scope: RuleScope) {
     this.#db = database.db
     this.#direct = database.direct
     this.#texts = checkTexts(scope)
+    this.#values = scope.hierarchy == null ? values : (query, id) => [...values(query, id), query.plan.blocked]
   }
 
   hit (): undefined {
@@ -81,19 +84,19 @@ export class CheckStatement implements CheckReader {
 
   filter (query: TypeQuery, id: Expression<unknown>): RawBuilder<SqlBool> {
     if (nothing(query.plan)) return sql<SqlBool>`false`
-    return bindText<SqlBool>(this.#texts.filter, values(query, null), id)
+    return bindText<SqlBool>(this.#texts.filter, this.#values(query, null), id)
   }
 
   // Not async: the route check is on every request's path, and each async layer costs a promise and a turn.
   check (query: CheckQuery, options: ReadOptions): Promise<boolean> {
     if (nothing(query.plan)) return Promise.resolve(false)
-    return this.#execute(this.#texts.one, values(query, query.id), options)
+    return this.#execute(this.#texts.one, this.#values(query, query.id), options)
       .then((rows) => rows[0]?.allowed === true)
   }
 
   checkUntil (query: CheckQuery, options: ReadOptions): Promise<Until> {
     if (nothing(query.plan)) return Promise.resolve({ allowed: false, ttl: null })
-    return this.#execute(this.#texts.oneUntil, values(query, query.id), options)
+    return this.#execute(this.#texts.oneUntil, this.#values(query, query.id), options)
       .then((rows) => {
         const ttl = rows[0]?.ttl
         return { allowed: rows[0]?.allowed === true, ttl: ttl === null || ttl === undefined ? null : Number(ttl) }
@@ -104,7 +107,7 @@ export class CheckStatement implements CheckReader {
     const { ids } = query
     if (ids.length === 0) return []
     if (nothing(query.plan)) return ids.map(() => false)
-    const rows = await this.#execute(this.#texts.many, values(query, [...ids]), options)
+    const rows = await this.#execute(this.#texts.many, this.#values(query, [...ids]), options)
     const answers = ids.map(() => false)
     for (const row of rows) answers[Number(row.n) - 1] = row.allowed === true
     return answers
@@ -112,7 +115,7 @@ export class CheckStatement implements CheckReader {
 
   async listIds (query: ListQuery, options: ReadOptions): Promise<IdPage> {
     if (nothing(query.plan)) return { all: false, ids: [] }
-    const rows = await this.#execute(this.#texts.list, [...values(query, query.after), query.limit], options)
+    const rows = await this.#execute(this.#texts.list, withLimit(this.#values(query, query.after), query.limit), options)
     const row = rows[0] as { everything: boolean, ids: string[] }
     return { all: row.everything === true, ids: row.ids }
   }
@@ -131,6 +134,11 @@ export class CheckStatement implements CheckReader {
       return (await conn.executeQuery<Record<string, unknown>>(query)).rows
     })
   }
+}
+
+// `$7` sits before `$8`.
+function withLimit (bound: unknown[], limit: number): unknown[] {
+  return [...bound.slice(0, 6), limit, ...bound.slice(6)]
 }
 
 function values (query: TypeQuery, id: string | null | string[]): unknown[] {

@@ -20,8 +20,13 @@ export interface StoreGroups {
   readonly groupResource: string
 }
 
-export function createStore (database: Database, schema: string, groups: StoreGroups): Store {
-  const props = Object.freeze({ db: database.db, database, schema, groupDepth: groups.groupDepth })
+/** What the store needs of the `hierarchy` option (null: off). */
+export interface StoreHierarchy {
+  readonly parentTypes: readonly string[]
+}
+
+export function createStore (database: Database, schema: string, groups: StoreGroups, hierarchy: StoreHierarchy | null = null): Store {
+  const props = Object.freeze({ db: database.db, database, schema, groupDepth: groups.groupDepth, hierarchy })
   const audit = new AuditLog(props)
   return Object.freeze({
     reader: new SqlGrantReader(props),

@@ -4,10 +4,10 @@
 import { sql, type Expression, type Kysely, type SqlBool } from 'kysely'
 import type { Grant, Principal, ResourceRef } from '../../fastify-plugin.js'
 import type { Facts } from '../decision/rule.js'
-import type { Source } from '../decision/explain.js'
+import type { AncestorPath, Source } from '../decision/explain.js'
 import { CheckStatement, type CheckQuery, type CheckReader, type IdPage, type ListQuery, type ManyQuery, type ReadOptions, type TypeQuery, type Until } from './check.js'
 import { ofGrantee, onTarget, toGrantee } from './predicates.js'
-import { effective } from './rule-sql.js'
+import { effective, inherited } from './rule-sql.js'
 import type { GrantRow } from './schema.js'
 import { scoped, type Db, type StoreProps } from './scope.js'
 
@@ -54,6 +54,8 @@ export interface GrantReader extends CheckReader {
   facts: (principal: Principal, target: ResourceRef, options?: ReadOptions) => Promise<Facts>
   /** Every grant on the target that counts for `principal`, with where it comes from. */
   sources: (principal: Principal, target: ResourceRef, db?: Kysely<any>) => Promise<Source[]>
+  /** The target's ancestors `principal` owns, with their paths. */
+  ownedAbove: (principal: Principal, target: Instance, db?: Kysely<any>) => Promise<AncestorPath[]>
   getOwner: (target: Instance, db?: Kysely<any>) => Promise<string | null>
   /** The grants stored on exactly this target (a type-level target lists the type's own). */
   listGrants: (target: ResourceRef, db?: Kysely<any>) => Promise<Grant[]>
@@ -124,23 +126,61 @@ export class SqlGrantReader implements GrantReader {
       sql<string[]>`array(${eb.selectFrom('default_deny_grant')
         .select('privilege')
         .distinct()
-        .where(effective(principal, target, this.#props))})`.as('privileges')
+        .where(effective(principal, target, this.#props))})`.as('privileges'),
+      this.#props.hierarchy == null || target.id === null
+        ? sql<null>`null`.as('inherited')
+        : sql<Array<[string | null, string[]]>>`array(select json_build_array(privilege, edges) from (${inherited(principal, target as Instance, this.#props)[0]}) i)`.as('inherited')
     ]).executeTakeFirstOrThrow()
-    return { owner: row.owner ?? null, privileges: row.privileges }
+    const facts: Facts = { owner: row.owner ?? null, privileges: row.privileges }
+    if (row.inherited === null) return facts
+    const rows = (row.inherited as unknown[]).map((item) => (typeof item === 'string' ? JSON.parse(item) : item) as [string | null, string[]])
+    return { ...facts, inherited: rows.map(([privilege, edges]) => ({ privilege, edges })) }
   }
 
   async sources (principal: Principal, target: ResourceRef, db?: Kysely<any>): Promise<Source[]> {
+    const above = this.#props.hierarchy == null || target.id === null ? [] : await this.#above(target as Instance, db)
     const rows = await scoped(this.#props, db).selectFrom('default_deny_grant')
-      .select(['privilege', 'principal_kind', 'principal_id', 'resource_id', 'expires_at'])
-      .where(effective(principal, target, this.#props))
+      .select(['privilege', 'principal_kind', 'principal_id', 'resource_type', 'resource_id', 'expires_at'])
+      .where(effective(principal, target, this.#props, above.length > 0))
       .orderBy('privilege').orderBy('principal_kind').orderBy('principal_id')
       .execute()
-    return rows.map((row) => ({
-      privilege: row.privilege,
-      grantee: toGrantee(row),
-      typeLevel: row.resource_id === null,
-      expiresAt: row.expires_at === null ? null : new Date(row.expires_at)
-    }))
+    const sources = rows.map((row): Source => {
+      const ancestor = row.resource_id === null || (row.resource_type === target.resource && row.resource_id === target.id)
+        ? undefined
+        : above.find((a) => a.resource === row.resource_type && a.id === row.resource_id)
+      return {
+        privilege: row.privilege,
+        grantee: toGrantee(row),
+        typeLevel: row.resource_id === null,
+        expiresAt: row.expires_at === null ? null : new Date(row.expires_at),
+        ...(ancestor === undefined ? {} : { ancestor })
+      }
+    })
+    // Nearest ancestor first, after the resource's own grants.
+    return sources.sort((a, b) => (a.ancestor?.depth ?? 0) - (b.ancestor?.depth ?? 0))
+  }
+
+  /** The ancestors the target owner principal owns, as explain names them; see `sources`. */
+  async ownedAbove (principal: Principal, target: Instance, db?: Kysely<any>): Promise<AncestorPath[]> {
+    if (this.#props.hierarchy == null || principal.kind !== 'user') return []
+    const above = await this.#above(target, db)
+    const owned = await scoped(this.#props, db).selectFrom('default_deny_resource').select(['resource_type', 'resource_id'])
+      .where('owner_id', '=', principal.id)
+      .where(sql<SqlBool>`(resource_type, resource_id) in (select ancestor_type, ancestor_id from ${sql.id(this.#props.schema, 'default_deny_resource_ancestor')}
+        where descendant_type = ${target.resource} and descendant_id = ${target.id})`)
+      .execute()
+    return above.filter((a) => owned.some((o) => o.resource_type === a.resource && o.resource_id === a.id))
+  }
+
+  // Every ancestor with its path: the resources in between (nearest first) and the edges.
+  async #above (target: Instance, db?: Kysely<any>): Promise<AncestorPath[]> {
+    const rows = await scoped(this.#props, db).selectFrom('default_deny_resource_ancestor')
+      .select(['ancestor_type', 'ancestor_id', 'depth', 'edges'])
+      .where('descendant_type', '=', target.resource).where('descendant_id', '=', target.id)
+      .orderBy('depth')
+      .execute()
+    const refs = rows.map((row) => ({ resource: row.ancestor_type, id: row.ancestor_id }))
+    return rows.map((row, i) => ({ ...(refs[i] as Instance), depth: row.depth, edges: row.edges, through: refs.slice(0, i) }))
   }
 
   async getOwner (target: Instance, db?: Kysely<any>): Promise<string | null> {

@@ -20,16 +20,66 @@ export const PREPARED_MARKER = '/* fastify-default-deny: prepared */'
 // The parameters every form binds: `$1` type, `$2` id (ids, or the last id
 // of the previous page), `$3` accepted privileges, `$4` user id (null for
 // anonymous), `$5` the token's groups (to which the stored memberships add
-// theirs), `$6` whether owners count, `$7` a page's size.
+// theirs), `$6` whether owners count, `$7` a page's size; with resource
+// hierarchies, the edges a path from an ancestor may not cross for the asked
+// privilege (the plan's `blocked`): `$8` in a page, `$7` in the statements
+// that have no page size (every parameter of a statement must be used).
 const USER = '$4'
 
-/** SQL for the one id a probe asks about, or `null`: every id (the lists). */
-type Ids = string | null
+/** What the statements are generated for: the plugin's schema, its group depth, and its hierarchy (null: none). */
+export interface RuleScope extends GroupScope {
+  readonly hierarchy?: { readonly parentTypes: readonly string[] } | null
+}
 
-// How the rule's pieces are spelled on the tables.
-const TARGET_SQL: Readonly<Record<TargetKind, (id: Ids) => string>> = {
-  resource: (id) => id === null ? 'resource_id is not null' : `resource_id = ${id}`,
-  type: () => 'resource_id is null'
+/** The ways this scope has: the ancestor ways only with a hierarchy. */
+export function waysOf (scope: RuleScope): readonly Way[] {
+  return scope.hierarchy == null ? WAYS.filter((way) => way.target.kind !== 'ancestor') : WAYS
+}
+
+const targetsOf = (scope: RuleScope) => Object.values(TARGETS).filter((t) => scope.hierarchy != null || t.kind !== 'ancestor')
+
+/** Selects `columns` from the principal's live grants of an accepted privilege that also meet `where`. */
+type Granted = (where: string, columns: string) => string
+
+/**
+ * How one kind of target is spelled on the tables: `on`, a condition on the
+ * grant rows that count on the one resource `id` (SQL) names; `ids`, given
+ * the principal's grants, the ids of type `$1` they make allowed (the lists).
+ */
+interface Spelling {
+  on: (id: string) => string
+  ids: (granted: Granted) => string
+}
+
+function spellings (scope: RuleScope, edges: string): { grants: Readonly<Record<TargetKind, Spelling>>, owners: Readonly<Record<TargetKind, Spelling | null>> } {
+  const closure = `"${scope.schema}".default_deny_resource_ancestor`
+  const resource = `"${scope.schema}".default_deny_resource`
+  // The ancestors of `id` whose path down to it lets the asked privilege pass: one index range.
+  const above = (id: string) => `select ancestor_type, ancestor_id from ${closure}
+    where descendant_type = $1 and descendant_id = ${id} and not (edges && ${edges}::text[])`
+  // The resources of type $1 below any of `ancestors`, through paths that pass: one index range each.
+  const below = (ancestors: string) => `select descendant_id from ${closure}
+    where (ancestor_type, ancestor_id) in (${ancestors}) and descendant_type = $1 and not (edges && ${edges}::text[])`
+  const parentTypes = `array[${(scope.hierarchy?.parentTypes ?? []).map((type) => `'${type.replace(/'/g, "''")}'`).join(', ')}]::text[]`
+  const owned = `$6::boolean and owner_id = ${USER}`
+  return {
+    grants: {
+      resource: { on: (id) => `resource_type = $1 and resource_id = ${id}`, ids: (granted) => granted('resource_type = $1 and resource_id is not null', 'resource_id') },
+      ancestor: { on: (id) => `(resource_type, resource_id) in (${above(id)})`, ids: (granted) => below(granted('resource_id is not null', 'resource_type, resource_id')) },
+      type: { on: () => 'resource_type = $1 and resource_id is null', ids: (granted) => granted('resource_type = $1 and resource_id is null', 'resource_id') }
+    },
+    owners: {
+      resource: {
+        on: (id) => `select resource_id from ${resource} where ${owned} and resource_type = $1 and resource_id = ${id}`,
+        ids: () => `select resource_id from ${resource} where ${owned} and resource_type = $1`
+      },
+      ancestor: {
+        on: (id) => `select resource_id from ${resource} where ${owned} and (resource_type, resource_id) in (${above(id)})`,
+        ids: () => below(`select resource_type, resource_id from ${resource} where ${owned} and resource_type = any(${parentTypes})`)
+      },
+      type: null
+    }
+  }
 }
 
 function grantee (rule: GranteeRule, groups: string, holder: boolean): string {
@@ -47,33 +97,36 @@ function grantee (rule: GranteeRule, groups: string, holder: boolean): string {
 const LIVE = '(expires_at is null or expires_at > now()) and (starts_at is null or starts_at <= now())'
 const ACCEPTED = 'privilege = any($3::text[])'
 
-function conditions (scope: GroupScope) {
+function conditions (scope: RuleScope, edges: string) {
   const grant = `"${scope.schema}".default_deny_grant`
   const groups = groupsText(scope, USER, '$5')
+  const { grants, owners } = spellings(scope, edges)
   // Inside one probe the alternative with no id to compare goes first: it costs nothing to test.
   const cheapFirst = [...GRANTEES].sort((a, b) => Number(a.names !== 'everyone') - Number(b.names !== 'everyone'))
   const held = `(${cheapFirst.map((rule) => `(${grantee(rule, groups, false)})`).join(' or ')})`
-  const on = (kind: TargetKind, id: Ids) => `resource_type = $1 and ${TARGET_SQL[kind](id)}`
+  /**
+   * The principal's grants, one branch per grantee: for the many ids of a
+   * list (`holder`) each branch is an index-only range of the holder index,
+   * where the `or` would fetch every grant row from the heap; for a type,
+   * each branch one short range.
+   */
+  const each = (holder: boolean): Granted => (where, columns) => GRANTEES
+    .map((rule) => `select ${columns} from ${grant} where ${grantee(rule, groups, holder)} and ${where} and ${ACCEPTED} and ${LIVE}`)
+    .join('\n  union all ')
   return {
-    /** One resource's grants: one index range (type, id, then the grantee alternatives). */
-    any: (kind: TargetKind, id: Ids) => `select resource_id from ${grant} where ${on(kind, id)} and ${ACCEPTED} and ${held} and ${LIVE}`,
-    /**
-     * The same, one branch per grantee: for the many ids of a list (`holder`)
-     * each branch is an index-only range of the holder index, where the `or`
-     * would fetch every grant row from the heap; for a type, each branch one
-     * short range.
-     */
-    each: (kind: TargetKind, id: Ids, holder: boolean) => GRANTEES
-      .map((rule) => `select resource_id from ${grant} where ${grantee(rule, groups, holder)} and ${on(kind, id)} and ${ACCEPTED} and ${LIVE}`)
-      .join('\n  union all '),
-    owned: (id: Ids) => `select resource_id from "${scope.schema}".default_deny_resource where $6::boolean and resource_type = $1 and ${id === null ? 'true' : `resource_id = ${id}`} and owner_id = ${USER}`,
+    /** One resource's grants of one kind: one index range (type, id, then the grantee alternatives). */
+    any: (kind: TargetKind, id: string) => `select resource_id from ${grant} where ${grants[kind].on(id)} and ${ACCEPTED} and ${held} and ${LIVE}`,
+    each: (kind: TargetKind, id: string) => each(false)(grants[kind].on(id), 'resource_id'),
+    /** The ids of type $1 a kind of grant makes allowed. */
+    ids: (kind: TargetKind) => grants[kind].ids(each(true)),
+    owners,
     /**
      * Milliseconds until the next scheduled change (a start or an expiry) of
      * a grant that counts or will count for the principal on `$2`; null when
      * none is scheduled. How long a cached answer may live.
      */
     nextChange: `select (extract(epoch from min(case when starts_at > now() then starts_at else expires_at end) - now()) * 1000)::float8
-    from ${grant} where resource_type = $1 and (${Object.values(TARGETS).map((t) => TARGET_SQL[t.kind]('$2')).join(' or ')}) and ${ACCEPTED} and ${held}
+    from ${grant} where (${targetsOf(scope).map((t) => `(${grants[t.kind].on('$2')})`).join(' or ')}) and ${ACCEPTED} and ${held}
     and (starts_at > now() or expires_at > now())`
   }
 }
@@ -82,15 +135,15 @@ type Conditions = ReturnType<typeof conditions>
 
 // A way probed for one id (the route check, each id of checkMany).
 function probe (c: Conditions, way: Way, id: string): string {
-  if (way.kind === 'owner') return c.owned(id)
-  return way.target.perId ? c.any(way.target.kind, id) : c.each(way.target.kind, id, false)
+  if (way.kind === 'owner') return (c.owners[way.target.kind] as Spelling).on(id)
+  return way.target.perId ? c.any(way.target.kind, id) : c.each(way.target.kind, id)
 }
 
 // The ways that do not depend on the id (one hit allows every id), and those
 // that do, as ids (the lists).
-const wide = (c: Conditions) => WAYS.filter((way) => !way.target.perId).map((way) => `(select exists (${probe(c, way, '$2')}))`)
-const perId = (c: Conditions) => WAYS.filter((way) => way.target.perId)
-  .map((way) => way.kind === 'owner' ? c.owned(null) : c.each(way.target.kind, null, true))
+const wide = (c: Conditions, ways: readonly Way[]) => ways.filter((way) => !way.target.perId).map((way) => `(select exists (${probe(c, way, '$2')}))`)
+const perId = (c: Conditions, ways: readonly Way[]) => ways.filter((way) => way.target.perId)
+  .map((way) => way.kind === 'owner' ? (c.owners[way.target.kind] as Spelling).ids(() => '') : c.ids(way.target.kind))
 
 export interface CheckTexts {
   /** One resource (`$2`): the probes in order, stopping at the first hit. */
@@ -120,27 +173,29 @@ export interface CheckTexts {
   list: string
 }
 
-export function checkTexts (scope: GroupScope): CheckTexts {
-  const c = conditions(scope)
+export function checkTexts (scope: RuleScope): CheckTexts {
+  const c = conditions(scope, '$7')
+  const paged = conditions(scope, '$8')
+  const ways = waysOf(scope)
   const head = `${PREPARED_MARKER} `
-  const exists = `select exists (\n  ${WAYS.map((way) => probe(c, way, '$2')).join('\n  union all ')}\n) as allowed`
-  const idWays = WAYS.filter((way) => way.target.perId).map((way) => `exists (${probe(c, way, 'i.id')})`)
+  const exists = `select exists (\n  ${ways.map((way) => probe(c, way, '$2')).join('\n  union all ')}\n) as allowed`
+  const idWays = ways.filter((way) => way.target.perId).map((way) => `exists (${probe(c, way, 'i.id')})`)
   return Object.freeze({
     one: `${head}${exists}`,
     oneUntil: `${head}${exists}, (${c.nextChange}) as ttl`,
-    many: `${head}select i.n::int4 as n, (\n  ${[...wide(c), ...idWays].join('\n  or ')}\n) as allowed
+    many: `${head}select i.n::int4 as n, (\n  ${[...wide(c, ways), ...idWays].join('\n  or ')}\n) as allowed
 from unnest($2::text[]) with ordinality as i(id, n)
 order by i.n`,
-    filter: `(${[...wide(c), ...perId(c).map((ids) => `cast({id} as text) collate "C" in (${ids})`)].join('\n  or ')})`,
-    list: `${head}select ${wide(c).join(' or ')} as everything, array(
-  select id from (${perId(c).join(' union ')}) as held(id)
+    filter: `(${[...wide(c, ways), ...perId(c, ways).map((ids) => `cast({id} as text) collate "C" in (${ids})`)].join('\n  or ')})`,
+    list: `${head}select ${wide(paged, ways).join(' or ')} as everything, array(
+  select id from (${perId(paged, ways).join(' union ')}) as held(id)
   where id > $2 order by id limit $7
 ) as ids`
   })
 }
 
 /** The route check's text (for tests that look at its plan). */
-export function checkText (scope: GroupScope): string {
+export function checkText (scope: RuleScope): string {
   return checkTexts(scope).one
 }
 
@@ -148,22 +203,56 @@ export function checkText (scope: GroupScope): string {
  * Grants in effect that count for `principal` on the target, whatever their
  * privilege, as a condition on the grant table: what explain, the facts and
  * a write's locked reads select. The grantees and targets that cannot apply
- * (no user, no groups; no id) are left out.
+ * (no user, no groups; no id) are left out; grants on ancestors only with
+ * `ancestors` (whatever edges their paths cross: `inherited` says which).
  */
-export function effective (principal: Principal, target: ResourceRef, scope: GroupScope): RawBuilder<SqlBool> {
+export function effective (principal: Principal, target: ResourceRef, scope: RuleScope, ancestors = false): RawBuilder<SqlBool> {
   const groups = groupsText(scope, USER, '$5')
   const who = GRANTEES.filter((rule) => granteeApplies(rule, principal, scope.groupDepth)).map((rule) => `(${grantee(rule, groups, false)})`)
-  const text = `resource_type = $1 and ${countsOnText(target)} and (${who.join(' or ')}) and ${LIVE}`
-  return bindText<SqlBool>(text, [target.resource, target.id, null, principal.kind === 'user' ? principal.id : null, [...principal.groups]])
+  const text = `${countsOnText(target, scope, ancestors)} and (${who.join(' or ')}) and ${LIVE}`
+  return bindText<SqlBool>(text, [target.resource, target.id, null, principal.kind === 'user' ? principal.id : null, [...principal.groups], null, null, []])
 }
 
-function countsOnText (target: ResourceRef): string {
-  return `(${Object.values(TARGETS).filter((rule) => targetApplies(rule, target)).map((rule) => TARGET_SQL[rule.kind]('$2')).join(' or ')})`
+function countsOnText (target: ResourceRef, scope: RuleScope, ancestors: boolean): string {
+  const { grants } = spellings(scope, '$8')
+  const kinds = targetsOf(scope).filter((rule) => targetApplies(rule, target) && (ancestors || rule.kind !== 'ancestor'))
+  return `(${kinds.map((rule) => `(${grants[rule.kind].on('$2')})`).join(' or ')})`
 }
 
-/** Grants in effect on the target, whoever holds them: what counts the managers left. */
-export function inEffectOn (target: ResourceRef): RawBuilder<SqlBool> {
-  return bindText<SqlBool>(`resource_type = $1 and ${countsOnText(target)} and ${LIVE}`, [target.resource, target.id])
+/**
+ * What the principal holds on the target's ancestors, as rows of
+ * (privilege, edges): each live grant that counts for it on an ancestor
+ * (`g`, joined to its closure row `c`) and, with privilege null, each
+ * ancestor it owns (`r`). `lock`: FOR SHARE, so that a write deciding on
+ * them holds off the revoke, hand-over or move that would take them away.
+ */
+export function inherited (principal: Principal, target: ResourceRef & { id: string }, scope: RuleScope, lock = false): Array<RawBuilder<{ privilege: string | null, edges: string[] }>> {
+  const closure = `"${scope.schema}".default_deny_resource_ancestor`
+  const groups = groupsText(scope, USER, '$5')
+  const who = GRANTEES.filter((rule) => granteeApplies(rule, principal, scope.groupDepth)).map((rule) => `(${grantee(rule, groups, false)})`)
+  const path = 'c.descendant_type = $1 and c.descendant_id = $2'
+  const grants = `select g.privilege, c.edges from ${closure} c join "${scope.schema}".default_deny_grant g
+    on g.resource_type = c.ancestor_type and g.resource_id = c.ancestor_id where ${path} and (${who.join(' or ')}) and ${LIVE}${lock ? ' for share of g, c' : ''}`
+  const owned = `select null::text as privilege, c.edges from ${closure} c join "${scope.schema}".default_deny_resource r
+    on r.resource_type = c.ancestor_type and r.resource_id = c.ancestor_id where ${path} and r.owner_id = ${USER}${lock ? ' for share of r, c' : ''}`
+  // FOR SHARE is not allowed with UNION: locked, they are two statements.
+  const values = [target.resource, target.id, null, principal.kind === 'user' ? principal.id : null, [...principal.groups]]
+  return (lock ? [grants, owned] : [`${grants} union all ${owned}`]).map((text) => bindText(text, values))
+}
+
+/** Grants in effect on the target, whoever holds them, those on ancestors through paths that pass `blocked`'s privilege: what counts the managers left. */
+export function inEffectOn (target: ResourceRef, scope: RuleScope, blocked: readonly string[] = []): RawBuilder<SqlBool> {
+  return bindText<SqlBool>(`${countsOnText(target, scope, true)} and ${LIVE}`, [target.resource, target.id, null, null, null, null, null, [...blocked]])
+}
+
+/** How many of the target's ancestors reached through paths that pass (see `inEffectOn`) have an owner. */
+export function ownedAncestors (target: ResourceRef & { id: string }, scope: RuleScope, blocked: readonly string[] = []): RawBuilder<number> {
+  if (scope.hierarchy == null) return bindText<number>('select 0', [])
+  const closure = `"${scope.schema}".default_deny_resource_ancestor`
+  return bindText<number>(`select count(*)::int from "${scope.schema}".default_deny_resource r join ${closure} c
+    on r.resource_type = c.ancestor_type and r.resource_id = c.ancestor_id
+    where c.descendant_type = $1 and c.descendant_id = $2 and not (c.edges && $8::text[]) and r.owner_id is not null`,
+  [target.resource, target.id, null, null, null, null, null, [...blocked]])
 }
 
 /** Grants past their expiry: they can never count again (what the purge deletes). */

@@ -20,6 +20,8 @@ export interface StoreProps {
   readonly schema: string
   /** How many levels of stored group nesting count (the `groupDepth` option). */
   readonly groupDepth: number
+  /** With the `hierarchy` option: the types that may be parents (owners of ancestors are looked up among them). */
+  readonly hierarchy?: { readonly parentTypes: readonly string[] } | null
 }
 
 /** `db` (or the store's own handle) scoped to the plugin's schema. */

@@ -8,7 +8,7 @@ import { planGrants, type PrivilegesWanted } from '../decision/grant-change.js'
 import { UNBOUNDED, type Budget } from './deadline.js'
 import type { AuditLog, ScheduledItem, WriteContext } from './audit.js'
 import { anyOf, granteeColumns, ofGrantee, onTarget, sorted, toGrantee } from './predicates.js'
-import { effective, expired, inEffectOn } from './rule-sql.js'
+import { effective, expired, inEffectOn, inherited, ownedAncestors } from './rule-sql.js'
 import { lockMemberships } from './members.js'
 import { ownerOf } from './reader.js'
 import { lockHierarchy } from './tree.js'
@@ -117,7 +117,11 @@ export class GrantWriter {
         .where('resource_id', '=', target.id)
         .forShare()
         .executeTakeFirst()
-    return { owner: owner?.owner_id ?? null, privileges: sorted(grants.map((g) => g.privilege)) }
+    const facts = { owner: owner?.owner_id ?? null, privileges: sorted(grants.map((g) => g.privilege)) }
+    if (this.#props.hierarchy == null || target.id === null) return facts
+    const found: Array<{ privilege: string | null, edges: string[] }> = []
+    for (const statement of inherited(principal, target as Instance, this.#props, true)) found.push(...(await statement.execute(trx)).rows)
+    return { ...facts, inherited: found.map((row) => ({ privilege: row.privilege, edges: row.edges })) }
   }
 
   /** The privileges `grantee` holds explicitly (not through others) on the target. */
@@ -200,14 +204,15 @@ export class GrantWriter {
    * How many can still manage the target: its owner and every in-effect
    * grant of a privilege in `managing` (`manage` and whatever implies it).
    */
-  async managerCount (trx: Trx, target: Instance, managing: readonly string[]): Promise<number> {
+  async managerCount (trx: Trx, target: Instance, managing: readonly string[], blocked: readonly string[] = []): Promise<number> {
     const db = scoped(this.#props, trx)
     const grants = await db.selectFrom('default_deny_grant')
       .select(sql<number>`count(*)::int`.as('n'))
-      .where(inEffectOn(target))
+      .where(inEffectOn(target, this.#props, blocked))
       .where('privilege', '=', anyOf(managing))
       .executeTakeFirstOrThrow()
-    return grants.n + (await this.owner(trx, target) === null ? 0 : 1)
+    const owners = (await ownedAncestors(target, this.#props, blocked).execute(trx)).rows[0] as unknown as { count: number } | undefined
+    return grants.n + (await this.owner(trx, target) === null ? 0 : 1) + Number(owners?.count ?? 0)
   }
 
   /** The owner, read inside the transaction. */
