@@ -70,11 +70,11 @@ t.test('no principal of tenant A reaches a resource of tenant B, through any int
   app.get('/d/:id', { config: { permission: { resource: 'document', privilege: 'read' } } }, async () => 'read')
   await app.ready()
   const p = app.permissions
-  // Each tenant: an org at the root, a manager and a staff group on it, a project, two documents.
+  // Each tenant: an org at the root, owned by its administrator, a staff group reading it, a project, two documents.
   for (const tenant of ['a', 'b']) {
     await p.setParent({ resource: 'project', id: `${tenant}-p` }, { resource: 'org', id: tenant })
     for (const doc of ['1', '2']) await p.setParent({ resource: 'document', id: `${tenant}-d${doc}` }, { resource: 'project', id: `${tenant}-p` })
-    await p.grant({ grantee: { kind: 'user', id: `${tenant}-admin` }, resource: 'org', id: tenant, privilege: 'manage' })
+    await p.setOwner({ resource: 'org', id: tenant, owner: `${tenant}-admin` })
     await p.grant({ grantee: { kind: 'group', id: `${tenant}-staff` }, resource: 'org', id: tenant, privilege: 'read' }, { actor: `${tenant}-admin`, reason: `tenant ${tenant}` })
   }
   const host = db.withSchema(schema)
