@@ -268,7 +268,7 @@ export class GrantWriter {
   async forgetResource (trx: Trx, target: Instance, context: WriteContext): Promise<void> {
     const db = scoped(this.#props, trx)
     // Its row may hold a parent: the closure's trigger would take this lock after the row's.
-    await lockHierarchy(this.#props, trx)
+    if (this.#props.hierarchy != null) await lockHierarchy(this.#props, trx)
     const grants = await db.deleteFrom('default_deny_grant')
       .where('resource_type', '=', target.resource).where('resource_id', '=', target.id)
       .returning(['principal_kind', 'principal_id', 'privilege', 'starts_at', 'expires_at'])
