@@ -605,6 +605,16 @@ export interface DefaultDenyApi {
     options?: ServiceCallOptions
   ): Promise<{ grants: Grant[], next: string | null }>
   /**
+   * Every recorded parent (see `setParent`), a page of `limit` (default
+   * 1000, at most 10,000) at a time, by the child's type then id: what the
+   * CLI's export writes. `next` is the `after` of the following page, `null`
+   * after the last.
+   */
+  scanParents (
+    page?: { after?: string | null, limit?: number },
+    options?: ServiceCallOptions
+  ): Promise<{ parents: Array<ResourceInstance & { parent: ResourceInstance }>, next: string | null }>
+  /**
    * Makes `member` a member of the stored group `group`, audited (action
    * `member`). Every member of a group holds what the group holds, and so do
    * the members of a member group, up to `groupDepth` levels. Idempotent.
@@ -708,7 +718,7 @@ export type SecurityFindingId =
   | 'trust-proxy-all' | 'rules-whitelist-everyone' | 'rules-diagnostics-on' | 'rules-lockout-on'
   | 'no-https' | 'grant-api-no-rate-limit' | 'no-superuser'
   | 'db-no-tls' | 'db-superuser' | 'db-role-too-broad' | 'db-unchecked'
-  | 'logger-verbose' | 'custom-error-handler'
+  | 'logger-verbose' | 'custom-error-handler' | 'type-level-grants-forbidden'
 
 /** One finding of `checkSecurity()`. */
 export interface SecurityFinding {
@@ -918,6 +928,18 @@ export interface FastifyDefaultDenyOptions {
    * @example ['invoice']
    */
   resources?: readonly string[] | 'any' | undefined
+  /**
+   * Tenants: the resource types on which no grant may name the whole type
+   * (`id: null`). Such a grant counts on every resource of the type, so in
+   * a multi-tenant application it would span tenants. Every write path (the
+   * service API, grantMany, the grant API, the CLI and its import) refuses
+   * one with the field and the rule; a type-level grant already stored on
+   * such a type is the security finding `type-level-grants-forbidden`. The
+   * types named here count as known resource types.
+   * @default { forbid: [] }
+   * @example { forbid: ['org', 'project', 'document'] }
+   */
+  typeLevelGrants?: { forbid: readonly string[] } | undefined
   /**
    * Resource hierarchies: a grant on a resource (and its ownership) counts on
    * everything below it, through parents recorded with `setParent`. Type-level

@@ -10,6 +10,7 @@ import { inCommand, io, processIo, withIo, type Output } from './commands/io.js'
 import { memberCommands } from './commands/members.js'
 import { migrateCommands } from './commands/migrate.js'
 import { transferCommands } from './commands/transfer.js'
+import { treeCommands } from './commands/tree.js'
 import { visible } from './commands/terminal.js'
 import { packageVersion } from './commands/version.js'
 
@@ -53,6 +54,7 @@ function program (): Command {
   migrateCommands(cli)
   grantCommands(cli)
   memberCommands(cli)
+  treeCommands(cli)
   transferCommands(cli)
   auditCommands(cli)
   checkCommand(cli)

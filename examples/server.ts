@@ -30,6 +30,7 @@ const tokens = {
   ALICE: app.jwt.sign({ sub: 'alice', groups: ['staff'] }),
   BOB: app.jwt.sign({ sub: 'bob', groups: ['staff'] }),
   CAROL: app.jwt.sign({ sub: 'carol' }),
+  DAVE: app.jwt.sign({ sub: 'dave', groups: ['handbook-team'] }),
   ADMIN: app.jwt.sign({ sub: 'admin', admin: true })
 }
 // One write: nothing else can land in the middle of it.
@@ -39,7 +40,9 @@ database: ${url !== undefined && url !== '' ? 'PostgreSQL (DATABASE_URL)' : `emb
 log: standard error (LOG_LEVEL=${process.env.LOG_LEVEL ?? 'info'})
 
 Demo tokens, valid for one hour. alice owns "welcome", bob is in staff (may read it),
-carol holds no grant, admin is a superuser. Paste these into another shell:
+carol holds no grant, admin is a superuser. alice also owns the project "handbook"; its
+folder "policies" holds the document "leave", and dave's group handbook-team may read
+the project, so dave reads "leave" without a grant on it. Paste these into another shell:
 
 ${Object.entries(tokens).map(([name, token]) => `export ${name}=${token}`).join('\n')}
 export API=${address}
@@ -62,6 +65,11 @@ Then try:
   curl -i "$API/permissions/document/welcome/explain?kind=user&principal=bob&groups=staff&privilege=edit" \\
        -H "authorization: Bearer $ALICE"                               # why bob cannot edit
   curl -i $API/permissions/document/welcome/audit -H "authorization: Bearer $ALICE"   # who changed what
+  curl -i $API/documents/leave -H "authorization: Bearer $DAVE"       # 200: read on project handbook reaches it
+  curl -i $API/documents/leave -H "authorization: Bearer $BOB"        # 403: staff holds nothing on the handbook
+  curl -i $API/permissions/document/leave/ancestors -H "authorization: Bearer $ALICE"   # folder policies, project handbook
+  curl -i "$API/permissions/document/leave/explain?kind=user&principal=dave&groups=handbook-team&privilege=read" \
+       -H "authorization: Bearer $ALICE"                               # the path: through folder policies
 Press Ctrl-C to stop.
 `)
 

@@ -131,13 +131,14 @@ const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, op
   const { observer } = observability
   const authorizer = new Authorizer({ policy, observer, reader: readStack({ reader, cached: cache?.cached ?? null, barrier: cache?.feed.barrier ?? null, route, scope: { schema, groupDepth: groups.groupDepth, hierarchy: hierarchyScope } }) })
   // Annotated types join as their routes are registered (see onRoute below).
-  const types = new ResourceTypes(settings.resources.any, [...settings.resources.declared, ...settings.hierarchy?.types ?? []], groups.groupResource)
+  const types = new ResourceTypes(settings.resources.any, [...settings.resources.declared, ...settings.typeLevelGrants.forbidden, ...settings.hierarchy?.types ?? []], groups.groupResource)
   // Each component is handed the slices it reads, under the names it reads them by.
   const validation = {
     maxIdLength: enforcement.maxIdLength,
     privileges: policy.privileges,
     anonymousPrivileges: grantOptions.anonymousPrivileges,
-    canHold: grantOptions.canHold
+    canHold: grantOptions.canHold,
+    typeLevelForbidden: settings.typeLevelGrants.forbidden
   }
   const runner = {
     hideForbidden: enforcement.hideForbidden,
@@ -161,7 +162,8 @@ const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, op
       connectionString,
       schema,
       checkTimeout: enforcement.checkTimeout,
-      acknowledge: settings.security.acknowledge
+      acknowledge: settings.security.acknowledge,
+      typeLevelForbidden: settings.typeLevelGrants.forbidden
     },
     rules,
     db
@@ -197,7 +199,7 @@ const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, op
 
   if (settings.grantRoutes !== null) {
     const grantRouteSettings = { ...validation, grantRoutes: settings.grantRoutes, stepUp }
-    await fastify.register(grantRoutes, { prefix: settings.grantRoutes.prefix, settings: grantRouteSettings, grants, members, queries, types })
+    await fastify.register(grantRoutes, { prefix: settings.grantRoutes.prefix, settings: grantRouteSettings, grants, members, queries, types, hierarchy: settings.hierarchy !== null })
   }
   if (settings.adminPage !== null && settings.grantRoutes !== null) {
     // What the page needs to know to call the API; nothing in it is secret.
@@ -206,7 +208,8 @@ const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, op
       tokenUrl: settings.adminPage.tokenUrl,
       privileges: [...policy.privileges],
       anonymousPrivileges: [...grantOptions.anonymousPrivileges],
-      groups: groups.groupDepth > 0
+      groups: groups.groupDepth > 0,
+      hierarchy: settings.hierarchy !== null
     })
     await fastify.register(adminPageRoutes, { prefix: settings.adminPage.prefix, assets })
   }

@@ -45,10 +45,11 @@ export interface Served extends Built {
 
 /**
  * olga owns document d1 (carol reads and edits it, staff reads it); a token
- * with `su: true` is a superuser; GET /documents/:id needs read.
+ * with `su: true` is a superuser; GET /documents/:id needs read. `options`:
+ * more plugin options (a hierarchy, say).
  */
-export async function serve (t: typeof tap, browser: Browser): Promise<Served> {
-  const built = await build(t, { superuserClaim: 'su', adminPage: { prefix: PREFIX } })
+export async function serve (t: typeof tap, browser: Browser, options: Record<string, unknown> = {}): Promise<Served> {
+  const built = await build(t, { superuserClaim: 'su', adminPage: { prefix: PREFIX }, ...options })
   built.app.get('/documents/:id', { config: { permission: { resource: 'document', privilege: 'read' } } }, async () => ({ ok: true }))
   const url = await built.app.listen({ port: 0, host: '127.0.0.1' })
   const p = built.app.permissions

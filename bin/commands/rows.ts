@@ -3,15 +3,23 @@
 // streamed and names each row by its line; a row that cannot be a grant says
 // why, and the import refuses the whole file.
 import { createReadStream } from 'node:fs'
-import type { Grant, GranteeRef, GrantInput, Privilege } from '../../fastify-plugin.js'
+import type { Grant, GranteeRef, GrantInput, Privilege, ResourceInstance } from '../../fastify-plugin.js'
 import { parseInstant, UsageError } from './context.js'
 
 export type Format = 'csv' | 'json'
 
-/** The CSV header; `id` empty is a type-level grant, `granteeId` empty for anonymous, `grantedAt` is not imported. */
-export const CSV_COLUMNS = ['granteeKind', 'granteeId', 'resource', 'id', 'privilege', 'grantedBy', 'grantedAt', 'expiresAt', 'startsAt'] as const
+/**
+ * The CSV header; `id` empty is a type-level grant, `granteeId` empty for
+ * anonymous, `grantedAt` is not imported. A row with `parentResource` and
+ * `parentId` (and no grantee, privilege or dates) records a parent instead.
+ */
+export const CSV_COLUMNS = ['granteeKind', 'granteeId', 'resource', 'id', 'privilege', 'grantedBy', 'grantedAt', 'expiresAt', 'startsAt', 'parentResource', 'parentId'] as const
 const REQUIRED = ['granteeKind', 'granteeId', 'resource', 'id', 'privilege']
 const JSON_KEYS = new Set(['grantee', 'resource', 'id', 'privilege', 'grantedBy', 'grantedAt', 'expiresAt', 'startsAt'])
+const GRANT_ONLY = ['granteeKind', 'granteeId', 'privilege', 'grantedBy', 'grantedAt', 'expiresAt', 'startsAt']
+
+/** One resource placed under another: a parent row of a file. */
+export interface ParentLink { child: ResourceInstance, parent: ResourceInstance }
 
 export function formatOf (file: string | undefined, explicit: string | undefined): Format {
   if (explicit !== undefined) {
@@ -23,8 +31,12 @@ export function formatOf (file: string | undefined, explicit: string | undefined
   throw new UsageError(`${file}: give --format csv or --format json (or name the file .csv or .json/.jsonl)`)
 }
 
-/** One row of a file: the grant it asks for, or why it cannot be one. */
-export type Row = { line: number, input: GrantInput, error?: undefined } | { line: number, error: string, input?: undefined }
+/** One row of a file: the grant it asks for, the parent it records, or why it cannot be either. */
+export type Row =
+  | { line: number, input: GrantInput, link?: undefined, error?: undefined }
+  | { line: number, link: ParentLink, input?: undefined, error?: undefined }
+  | { line: number, error: string, input?: undefined, link?: undefined }
+type Read = { input: GrantInput } | { link: ParentLink }
 
 class RowError extends Error {}
 const bad = (message: string): never => { throw new RowError(message) }
@@ -61,7 +73,15 @@ function grantInput (fields: Record<string, unknown>, kind: unknown, granteeId: 
   }
 }
 
-function fromJson (line: string): GrantInput {
+/** A parent row's fields: the child's type and id, and the parent's. */
+function parentLink (resource: unknown, id: unknown, parentResource: unknown, parentId: unknown): ParentLink {
+  return {
+    child: { resource: text(resource, 'resource', false) as string, id: text(id, 'id', false) as string },
+    parent: { resource: text(parentResource, 'parent resource', false) as string, id: text(parentId, 'parent id', false) as string }
+  }
+}
+
+function fromJson (line: string): Read {
   let value: unknown
   try {
     value = JSON.parse(line)
@@ -70,6 +90,16 @@ function fromJson (line: string): GrantInput {
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return bad('expected a JSON object')
   const fields = value as Record<string, unknown>
+  if ('parent' in fields) {
+    // {"resource":"document","id":"d9","parent":{"resource":"folder","id":"f2"}}
+    const extra = Object.keys(fields).find((key) => !['resource', 'id', 'parent'].includes(key))
+    if (extra !== undefined) bad(`a parent row has only resource, id and parent (got '${extra}')`)
+    const parent = fields.parent
+    if (typeof parent !== 'object' || parent === null || Array.isArray(parent)) return bad('parent must be an object { resource, id }')
+    const { resource, id, ...more } = parent as Record<string, unknown>
+    if (Object.keys(more).length > 0) bad(`parent has only resource and id (got '${Object.keys(more)[0] as string}')`)
+    return { link: parentLink(fields.resource, fields.id, resource, id) }
+  }
   const unknown = Object.keys(fields).find((key) => !JSON_KEYS.has(key))
   if (unknown !== undefined) bad(`unknown property '${unknown}'`)
   const grantee = fields.grantee
@@ -77,7 +107,14 @@ function fromJson (line: string): GrantInput {
   const { kind, id } = grantee as Record<string, unknown>
   // A type-level grant is written `"id": null`: a forgotten id must not widen a grant to the whole type.
   if (!('id' in fields) || fields.id === '') bad('id is missing: use null for a type-level grant')
-  return grantInput(fields, kind, id)
+  return { input: grantInput(fields, kind, id) }
+}
+
+function fromCsv (cells: Record<string, string>): Read {
+  if ((cells.parentResource ?? '') === '' && (cells.parentId ?? '') === '') return { input: grantInput(cells, cells.granteeKind, cells.granteeId) }
+  const extra = GRANT_ONLY.find((name) => (cells[name] ?? '') !== '')
+  if (extra !== undefined) bad(`a parent row (parentResource, parentId) has no ${extra}`)
+  return { link: parentLink(cells.resource, cells.id, cells.parentResource, cells.parentId) }
 }
 
 // Files are decoded strictly: a byte sequence that is not UTF-8 would
@@ -138,9 +175,9 @@ async function * jsonRows (file: string): AsyncGenerator<Row> {
   }
 }
 
-function attempt (line: number, read: () => GrantInput): Row {
+function attempt (line: number, read: () => Read): Row {
   try {
-    return { line, input: read() }
+    return { line, ...read() }
   } catch (err) {
     if (err instanceof RowError) return { line, error: err.message }
     throw err
@@ -177,7 +214,7 @@ async function * csvRows (file: string): AsyncGenerator<Row> {
       }
       const cells: Record<string, string> = {}
       for (const [name, value] of Object.entries(record)) cells[name] = fromCsvCell(value)
-      yield attempt(info.lines, () => grantInput(cells, cells.granteeKind, cells.granteeId))
+      yield attempt(info.lines, () => fromCsv(cells))
     }
   } catch (err) {
     // A malformed file (an unclosed quote, a row of the wrong width) ends the reading: nothing after it can be trusted.
@@ -213,6 +250,14 @@ export function fromCsvCell (text: string): string {
 export function csvRecord (grant: Grant): string[] {
   return [
     grant.grantee.kind, grant.grantee.kind === 'anonymous' ? '' : grant.grantee.id, grant.resource, grant.id ?? '', grant.privilege,
-    grant.grantedBy ?? '', iso(grant.grantedAt), iso(grant.expiresAt), iso(grant.startsAt)
+    grant.grantedBy ?? '', iso(grant.grantedAt), iso(grant.expiresAt), iso(grant.startsAt), '', ''
   ].map(csvCell)
 }
+
+/** A parent as one CSV record, in CSV_COLUMNS order. */
+export function csvParentRecord ({ child, parent }: ParentLink): string[] {
+  return ['', '', child.resource, child.id, '', '', '', '', '', parent.resource, parent.id].map(csvCell)
+}
+
+/** A parent as one JSON Lines record. */
+export const jsonParentRecord = ({ child, parent }: ParentLink): string => JSON.stringify({ resource: child.resource, id: child.id, parent })

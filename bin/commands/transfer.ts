@@ -13,9 +13,10 @@ import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { Command } from 'commander'
+import { sql, type Kysely } from 'kysely'
 import type { DefaultDenyApi, Grant, GranteeRef, GrantInput } from '../../fastify-plugin.js'
 import { audited, EXIT, failure, globals, openedDatabase, parseGrantee, print, RefusedError, UsageError, withPermissions } from './context.js'
-import { csvRecord, CSV_COLUMNS, formatOf, readRows, type Format, type Row } from './rows.js'
+import { csvParentRecord, csvRecord, CSV_COLUMNS, formatOf, jsonParentRecord, readRows, type Format, type ParentLink, type Row } from './rows.js'
 import { io } from './io.js'
 
 /** The most bad rows an import lists; it counts them all. */
@@ -50,14 +51,54 @@ async function progress (label: string, total: number): Promise<Progress> {
   }
 }
 
+interface LinkRow { line: number, link: ParentLink }
+
+/**
+ * Records the file's parents inside `trx`, each under a savepoint, and
+ * returns the rows the service refused. A row refused because of where
+ * something stood before (a cycle through a parent the file moves later
+ * on, say) is tried again once the others are in place, as long as a round
+ * places any: the file's order never matters, only whether the tree it
+ * describes is allowed.
+ */
+async function placeAll (permissions: DefaultDenyApi, trx: Kysely<any>, links: LinkRow[], context: { actor: string | null, reason: string | null }): Promise<Array<{ line: number, message: string }>> {
+  let pending = links
+  let refused: Array<{ line: number, message: string }> = []
+  for (;;) {
+    const next: LinkRow[] = []
+    refused = []
+    for (const row of pending) {
+      await sql`savepoint fastify_default_deny_import`.execute(trx)
+      try {
+        await permissions.setParent(row.link.child, row.link.parent, { db: trx, ...context })
+        await sql`release savepoint fastify_default_deny_import`.execute(trx)
+      } catch (err) {
+        await sql`rollback to savepoint fastify_default_deny_import`.execute(trx)
+        const { code, message } = failure(err)
+        if (code !== EXIT.REFUSED) throw err
+        next.push(row)
+        refused.push({ line: row.line, message })
+      }
+    }
+    if (next.length === 0 || next.length === pending.length) return refused
+    pending = next
+  }
+}
+
+/** Thrown to roll back the checking pass's trial of the parents. */
+class TrialOver extends Error {}
+
 /**
  * Pass one: every row checked, nothing written. A row must parse, and the
  * service must accept it: the same checks as `grantMany` (privilege, known
  * resource type, schedule, eligibility), run by `validateGrants` a chunk at
  * a time, so every row the write would refuse is named now, not on a
- * second run. Returns how many rows there are.
+ * second run. Parent rows are tried for real (types the hierarchy allows,
+ * no cycle, maxDepth) in a transaction that is then rolled back. Returns how
+ * many rows there are, and the parent rows.
  */
-async function checkRows (permissions: DefaultDenyApi, file: string, name: string, format: Format, actor: string | null): Promise<number> {
+async function checkRows (permissions: DefaultDenyApi, db: Kysely<any>, file: string, name: string, format: Format, actor: string | null): Promise<{ rows: number, links: LinkRow[] }> {
+  const links: LinkRow[] = []
   const bad: Array<{ line: number, message: string }> = []
   let rows = 0
   let badCount = 0
@@ -78,10 +119,20 @@ async function checkRows (permissions: DefaultDenyApi, file: string, name: strin
       continue
     }
     rows++
+    if (row.link !== undefined) {
+      links.push({ line: row.line, link: row.link })
+      continue
+    }
     chunk.push(row)
     if (chunk.length === CHUNK) await validate()
   }
   if (chunk.length > 0) await validate()
+  if (links.length > 0) {
+    await db.transaction().execute(async (trx) => {
+      for (const { line, message } of await placeAll(permissions, trx, links, { actor, reason: null })) refuse(line, message)
+      throw new TrialOver()
+    }).catch((err: unknown) => { if (!(err instanceof TrialOver)) throw err })
+  }
   if (badCount > 0) {
     // Rows refused by the service come after the parse errors of later lines: list them in file order.
     bad.sort((a, b) => a.line - b.line)
@@ -89,7 +140,7 @@ async function checkRows (permissions: DefaultDenyApi, file: string, name: strin
     const more = badCount > bad.length ? [`  … and ${badCount - bad.length} more`] : []
     throw new RefusedError([`nothing imported: ${badCount} bad row${badCount === 1 ? '' : 's'} in ${name}`, ...listed, ...more].join('\n'), { bad: badCount, rows: bad })
   }
-  return rows
+  return { rows, links }
 }
 
 /** Standard input as a file both passes can read, and how to remove it. */
@@ -115,8 +166,11 @@ function importCommand (program: Command): void {
     .option('--format <format>', 'csv or json (default: from the file name; json for standard input)')
     .addHelpText('after', `
 CSV header: ${CSV_COLUMNS.join(',')}
-  (an empty id is a type-level grant; granteeId is empty for anonymous; grantedAt is not imported)
+  (an empty id is a type-level grant; granteeId is empty for anonymous; grantedAt is not imported;
+  a row with parentResource and parentId, and no grantee or privilege, places resource/id under that parent)
 JSON Lines: {"grantee":{"kind":"user","id":"alice"},"resource":"document","id":"42","privilege":"read","expiresAt":null}
+  and for a parent: {"resource":"document","id":"42","parent":{"resource":"folder","id":"f2"}}
+Parents are recorded in the same transaction as the grants, in any order (a child may come before its parent).
 The output of export is valid input.
 
 Examples:
@@ -138,7 +192,7 @@ Examples:
 /** Both passes over one file; `name` is what the messages call it. */
 async function importFile (command: Command, file: string, name: string, format: Format, opts: { actor?: string, reason?: string }): Promise<void> {
   await withPermissions(command, async ({ permissions, db }) => {
-    const total = await checkRows(permissions, file, name, format, opts.actor ?? null)
+    const { rows: total, links } = await checkRows(permissions, db, file, name, format, opts.actor ?? null)
     const bar = await progress('import', total)
     let created = 0
     try {
@@ -159,18 +213,38 @@ async function importFile (command: Command, file: string, name: string, format:
         }
         for await (const row of readRows(file, format)) {
           if (row.error !== undefined) throw new RefusedError(`nothing imported: line ${row.line}: ${row.error} (the file changed while importing)`)
+          if (row.link !== undefined) continue
           chunk.push(row)
           if (chunk.length === CHUNK) await flush()
         }
         if (chunk.length > 0) await flush()
+        // The parents the first pass read, in the same transaction as the grants.
+        const refused = await placeAll(permissions, trx, links, { actor: opts.actor ?? null, reason: opts.reason ?? null })
+        const first = refused[0]
+        if (first !== undefined) throw new RefusedError(`nothing imported: line ${first.line}: ${first.message}`, { bad: refused.length, rows: refused })
+        bar.advance(links.length)
       })
     } finally {
       bar.done()
     }
-    print(command, `imported ${total} row${total === 1 ? '' : 's'} from ${name}: ${created} new, ${total - created} already granted`, {
-      rows: total, created, existing: total - created
+    const grantRows = total - links.length
+    print(command, `imported ${total} row${total === 1 ? '' : 's'} from ${name}: ${created} new, ${grantRows - created} already granted${links.length === 0 ? '' : `, ${links.length} parent${links.length === 1 ? '' : 's'} recorded`}`, {
+      rows: total, created, existing: grantRows - created, ...(links.length === 0 ? {} : { parents: links.length })
     })
   })
+}
+
+/** Every recorded parent, a page at a time; only children of type `resource` when given. */
+async function * everyParent (permissions: DefaultDenyApi, resource: string | undefined): AsyncGenerator<ParentLink> {
+  let after: string | null = null
+  for (;;) {
+    const page = await permissions.scanParents({ after })
+    for (const { resource: type, id, parent } of page.parents) {
+      if (resource === undefined || type === resource) yield { child: { resource: type, id }, parent }
+    }
+    if (page.next === null) return
+    after = page.next
+  }
 }
 
 /** Every grant matching the filter, a page at a time. */
@@ -187,7 +261,7 @@ async function * everyGrant (permissions: DefaultDenyApi, filter: { grantee?: Gr
 function exportCommand (program: Command): void {
   program.command('export')
     .summary('export grants as CSV or JSON Lines')
-    .description('Write every stored grant (or a grantee\'s, or a resource type\'s) to a file or standard output, a page at a time. Expired grants not yet purged are included.')
+    .description('Write every stored grant (or a grantee\'s, or a resource type\'s) to a file or standard output, a page at a time, then every recorded parent (of that type\'s resources; none with --grantee). Expired grants not yet purged are included.')
     .argument('[file]', 'where to write (default: standard output)')
     .option('--format <format>', 'csv or json (JSON Lines; default: from the file name, json on standard output)')
     .option('--resource <type>', 'only grants on this resource type')
@@ -209,25 +283,42 @@ Examples:
       const whole = file === undefined && globals(command).json === true
       await withPermissions(command, async ({ permissions }) => {
         let count = 0
+        let parents = 0
+        // Without any parent the file is what it was before hierarchies: the parent columns only when needed.
+        const withParents = filter.grantee === undefined && (await permissions.scanParents({ limit: 1 })).parents.length > 0
+        const columns = withParents ? [...CSV_COLUMNS] : CSV_COLUMNS.slice(0, -2)
         const grants = async function * () {
           // --json on standard output is one JSON document, like every other command's, streamed a grant at a time.
           if (whole) yield `{\n  "database": ${JSON.stringify(openedDatabase() ?? null)},\n  "format": "json",\n  "grants": [`
           for await (const grant of everyGrant(permissions, filter)) {
             count++
             if (whole) yield `${count === 1 ? '' : ','}\n    ${JSON.stringify(grant)}`
-            else yield format === 'csv' ? csvRecord(grant) : `${JSON.stringify(grant)}\n`
+            else yield format === 'csv' ? csvRecord(grant).slice(0, columns.length) : `${JSON.stringify(grant)}\n`
           }
-          if (whole) yield `${count === 0 ? '' : '\n  '}],\n  "exported": ${count}\n}\n`
+          if (whole) yield `${count === 0 ? '' : '\n  '}],`
+          if (withParents) {
+            if (whole) yield '\n  "parents": ['
+            for await (const link of everyParent(permissions, filter.resource)) {
+              parents++
+              if (whole) yield `${parents === 1 ? '' : ','}\n    ${jsonParentRecord(link)}`
+              else yield format === 'csv' ? csvParentRecord(link) : `${jsonParentRecord(link)}\n`
+            }
+            if (whole) yield `${parents === 0 ? '' : '\n  '}],`
+          }
+          if (whole) yield `\n  "exported": ${count}${withParents ? `,\n  "parentsExported": ${parents}` : ''}\n}\n`
         }
         const source = Readable.from(grants(), { objectMode: true })
         const out = sink ?? io().stdout
         if (format === 'csv' && !whole) {
           const { stringify } = await import('csv-stringify')
-          await pipeline(source, stringify({ header: true, columns: [...CSV_COLUMNS] }), out, { end: file !== undefined })
+          await pipeline(source, stringify({ header: true, columns }), out, { end: file !== undefined })
         } else {
           await pipeline(source, out, { end: file !== undefined })
         }
-        if (file !== undefined) print(command, `exported ${count} grant${count === 1 ? '' : 's'} to ${file}`, { exported: count, file, format })
+        if (file !== undefined) {
+          print(command, `exported ${count} grant${count === 1 ? '' : 's'}${withParents ? ` and ${parents} parent${parents === 1 ? '' : 's'}` : ''} to ${file}`,
+            { exported: count, ...(withParents ? { parents } : {}), file, format })
+        }
       })
     })
 }

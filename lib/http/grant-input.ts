@@ -34,6 +34,8 @@ export interface GrantRoutesDeps {
   queries: GrantQueries
   /** The resource types grants may name. */
   types: ResourceTypes
+  /** The `hierarchy` option is on: the routes for parents, ancestors and children exist. */
+  hierarchy: boolean
 }
 
 /** An ISO 8601 instant with its offset, or null when absent. */

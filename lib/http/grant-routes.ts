@@ -15,6 +15,7 @@ import { grantChangeRoutes, grantSetRoutes } from './grant-change-routes.js'
 import { requestInput, type GrantRoutesDeps } from './grant-input.js'
 import { grantReadRoutes } from './grant-read-routes.js'
 import { memberRoutes } from './member-routes.js'
+import { treeRoutes } from './tree-routes.js'
 import { buildSchemas, schemaRefusal, type SchemaError } from './schemas.js'
 import { buildSharedSchemas } from './shared-schemas.js'
 import { createStepUpGate } from './step-up.js'
@@ -86,4 +87,5 @@ export const grantRoutes: FastifyPluginAsync<GrantRoutesDeps> = async (app, deps
   grantChangeRoutes(api, deps, schemas, input)
   grantSetRoutes(api, deps, schemas, input)
   if (deps.members.stored) memberRoutes(api, deps, schemas, input)
+  if (deps.hierarchy) treeRoutes(api, deps, schemas, input)
 }

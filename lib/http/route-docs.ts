@@ -8,7 +8,7 @@ type Status = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 503
 type Kind = 'read' | 'change'
 
 interface Operation {
-  tag: 'grants' | 'explain' | 'audit' | 'members'
+  tag: 'grants' | 'explain' | 'audit' | 'members' | 'hierarchy'
   kind: Kind
   summary: string
   description: string
@@ -118,6 +118,21 @@ const OPERATIONS = {
     tag: 'grants', kind: 'change', summary: "Set a resource's owner", errors: [400, 401, 403, 404, 409, 413, 415, 503],
     description: 'Hands the resource to another owner, or to none (null). Only its owner or a superuser may call this.',
     ok: { 200: ['OwnerChange', 'The owner now and before'] }
+  },
+  setParent: {
+    tag: 'hierarchy', kind: 'change', summary: "Set or clear a resource's parent", errors: [400, 401, 403, 404, 413, 415, 503],
+    description: 'Places the resource under another (the hierarchy option says which types may be under which), moves it, or with null takes it out of its tree. Grants on an ancestor, and its ownership, count on everything below it. The caller must manage the resource and the new parent (rights held through ancestors count): moving something into a place one does not manage is forbidden. A parent type the option does not allow, a cycle or a tree deeper than maxDepth is a 400 naming /parent. One audit entry (action parent), whatever the size of the moved subtree; the default-deny-revision header says how fresh a later request must demand to see it.',
+    ok: { 200: ['ParentChange', 'The parent now and before'] }
+  },
+  listAncestors: {
+    tag: 'hierarchy', kind: 'read', summary: "List a resource's ancestors", errors: READ,
+    description: `Every ancestor of the resource, nearest first. ${MANAGERS}`,
+    ok: { 200: ['AncestorList', 'The ancestors, nearest first'] }
+  },
+  listChildren: {
+    tag: 'hierarchy', kind: 'read', summary: "List a resource's children", errors: READ,
+    description: `The direct children of the resource, ordered by type then id, a page at a time. ${MANAGERS}`,
+    ok: { 200: ['ChildPage', 'A page of children'] }
   },
   explainAccess: {
     tag: 'explain', kind: 'read', summary: 'Explain what a principal can do on a resource', errors: READ,

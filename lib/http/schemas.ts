@@ -60,6 +60,14 @@ export function buildSchemas () {
       kind: Type.Optional(oneOf(['user', 'group', 'anonymous'])),
       principal: Type.Optional(id)
     }, strict),
+    parentBody: Type.Object({
+      parent: Type.Union([Type.Object({ resource: id, id }, strict), Type.Null()]),
+      reason: optionalReason
+    }, strict),
+    childrenQuery: Type.Object({
+      after: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, description: 'the `next` of the previous page' })),
+      limit: Type.Optional(Type.String({ pattern: '^(1000|[1-9][0-9]{0,2})$', description: 'a whole number from 1 to 1000: children per page (default 100)' }))
+    }, strict),
     groupParams: Type.Object({ group: id }),
     memberParams: Type.Object({ group: id, kind: granteeKind, member: id })
   }

@@ -20,11 +20,12 @@ import { resourcesOption, type ResourceOptions } from './resources.js'
 import { rulesOptions, type RulesOptions } from './rules.js'
 import { securityOptions, type SecurityOptions } from './security.js'
 import { stepUpOption } from './step-up.js'
+import { typeLevelGrantsOption, type TypeLevelGrantOptions } from './type-level-grants.js'
 import { invalid } from './values.js'
 
 export type {
   AdminPageSettings, CacheSettings, DatabaseOptions, EnforcementOptions, GrantOptions, GrantRoutesOptions, GroupOptions,
-  HierarchySettings, LevelOptions, ObservabilitySettings, PolicyOptions, PrincipalOptions, ReplicaSettings, ResourceOptions, RulesOptions, SecurityOptions, StepUpPolicy
+  HierarchySettings, LevelOptions, ObservabilitySettings, PolicyOptions, PrincipalOptions, ReplicaSettings, ResourceOptions, RulesOptions, SecurityOptions, StepUpPolicy, TypeLevelGrantOptions
 }
 
 const KNOWN_OPTIONS = new Set([
@@ -34,7 +35,7 @@ const KNOWN_OPTIONS = new Set([
   'rules', 'rulesFile', 'siteRulesFile', 'watchRules', 'levels', 'levelAliases', 'maxElevate',
   'levelClaim', 'levelPrivileges', 'lockoutStatus', 'lockoutRetryAfter',
   'grantRoutes', 'allowManageDelegation', 'anonymousPrivileges', 'canHold', 'resourceExists', 'stepUp', 'cache', 'replicas',
-  'adminPage', 'resources', 'observability', 'hierarchy'
+  'adminPage', 'resources', 'observability', 'typeLevelGrants', 'hierarchy'
 ])
 
 /** Every option, resolved: one frozen slice per feature. */
@@ -60,6 +61,8 @@ export interface Settings {
   readonly replicas: ReplicaSettings | null
   /** The resource types declared beside the annotated ones. */
   readonly resources: ResourceOptions
+  /** The types no type-level grant may be written on (tenants). */
+  readonly typeLevelGrants: TypeLevelGrantOptions
   readonly security: SecurityOptions
   readonly groups: GroupOptions
   readonly observability: ObservabilitySettings
@@ -99,6 +102,7 @@ export function resolveOptions (raw: unknown): Settings {
     cache: cacheOption(opts),
     replicas: replicaOption(opts),
     resources: resourcesOption(opts.resources),
+    typeLevelGrants: typeLevelGrantsOption(opts.typeLevelGrants),
     security: securityOptions(opts),
     groups: groupOptions(opts),
     observability: observabilityOption(opts, enforcement.checkTimeout),

@@ -82,4 +82,10 @@ export interface SecurityFacts {
   superusers: boolean
   connection: ConnectionFacts | null
   database: DatabaseFacts | { error: string }
+  /**
+   * The types `typeLevelGrants.forbid` names that have a type-level grant
+   * stored anyway; empty when none (or when it could not be read: then
+   * `db-unchecked` says why).
+   */
+  forbiddenTypeLevel: readonly string[]
 }

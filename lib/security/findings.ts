@@ -131,6 +131,11 @@ const RULES: Record<SecurityFindingId, Rule> = {
     return warning(`Fastify's logger is at '${server.logLevel}' in production: request details, headers and queries may end up in the log`,
       "log at 'info' or above in production")
   },
+  'type-level-grants-forbidden': ({ forbiddenTypeLevel }) => {
+    if (forbiddenTypeLevel.length === 0) return null
+    return error(`type-level grants are stored on ${listed(forbiddenTypeLevel)}, which typeLevelGrants.forbid names: each still counts on every resource of its type, across tenants`,
+      'list them with `fastify-default-deny export --resource TYPE` (an empty id is type-level) and revoke each (revoking is allowed on any type), or take the type out of typeLevelGrants.forbid')
+  },
   'custom-error-handler': ({ production, server }) => {
     if (!production || !server.customErrorHandler) return null
     return warning('a custom error handler is set: the check cannot see whether it sends stack traces or internal messages to clients',

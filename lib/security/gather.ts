@@ -8,14 +8,14 @@ import type { Kysely } from 'kysely'
 import type { DatabaseOptions, EnforcementOptions, GrantRoutesOptions, PrincipalOptions } from '../options/index.js'
 import type { RulesLayer } from '../rules/reloader.js'
 import { withBudget } from '../store/deadline.js'
-import { readDatabaseFacts } from '../store/security.js'
+import { readDatabaseFacts, readForbiddenTypeLevel } from '../store/security.js'
 import type { ConnectionFacts, DatabaseFacts, SecurityFacts } from './facts.js'
 import { jwtFacts } from './jwt-probe.js'
 import type { RouteManifest } from './manifest.js'
 import { refusesPlainHttp, rulesFacts } from './rules-facts.js'
 
 export type GatherSettings = { readonly grantRoutes: GrantRoutesOptions | null } & Pick<PrincipalOptions, 'superuserClaim' | 'resolvePrincipal'> &
-Pick<DatabaseOptions, 'connectionString' | 'schema'> & Pick<EnforcementOptions, 'checkTimeout'>
+Pick<DatabaseOptions, 'connectionString' | 'schema'> & Pick<EnforcementOptions, 'checkTimeout'> & { readonly typeLevelForbidden: ReadonlySet<string> }
 
 export interface GatherProps {
   readonly fastify: FastifyInstance
@@ -66,6 +66,15 @@ export function connectionFacts (url: string, env: Record<string, string | undef
   return { host, local, tls }
 }
 
+async function forbiddenTypeLevel (db: Kysely<any>, schema: string, types: ReadonlySet<string>, ms: number): Promise<string[]> {
+  try {
+    return await withBudget(ms, async () => await readForbiddenTypeLevel(db, schema, [...types]))
+  } catch {
+    // Before migrations there is no grant table, so nothing is stored.
+    return []
+  }
+}
+
 async function databaseFacts (db: Kysely<any>, schema: string, ms: number): Promise<DatabaseFacts | { error: string }> {
   try {
     return await withBudget(ms, async () => await readDatabaseFacts(db, schema))
@@ -106,6 +115,7 @@ export async function gatherFacts ({ fastify, settings, rules, db, manifest, rat
     grantApi,
     superusers: settings.superuserClaim !== false || settings.resolvePrincipal !== null,
     connection: settings.connectionString === null ? null : connectionFacts(settings.connectionString),
-    database: await databaseFacts(db, settings.schema, settings.checkTimeout)
+    database: await databaseFacts(db, settings.schema, settings.checkTimeout),
+    forbiddenTypeLevel: await forbiddenTypeLevel(db, settings.schema, settings.typeLevelForbidden, settings.checkTimeout)
   }
 }

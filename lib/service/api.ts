@@ -10,7 +10,7 @@ import { formatRevision, presentedRevision } from '../revision.js'
 import type { RulesLayer } from '../rules/reloader.js'
 import type { GrantService, Instance, Trusted } from './grants.js'
 import type { MembershipService } from './members.js'
-import type { GrantQueries } from './queries.js'
+import { fromChildCursor, type GrantQueries } from './queries.js'
 import { treeMethods } from './api-tree.js'
 import type { Validators } from './validation.js'
 
@@ -41,7 +41,7 @@ export interface ApiProps {
   readonly observability: Pick<DefaultDenyApi, 'metrics' | 'health'>
 }
 
-type ReadMethods = Pick<DefaultDenyApi, 'check' | 'checkMany' | 'filter' | 'listIds' | 'listGrants' | 'scanGrants' | 'getOwner' | 'explain' | 'audit' | 'verifyAudit'>
+type ReadMethods = Pick<DefaultDenyApi, 'check' | 'checkMany' | 'filter' | 'listIds' | 'listGrants' | 'scanGrants' | 'scanParents' | 'getOwner' | 'explain' | 'audit' | 'verifyAudit'>
 type WriteMethods = Pick<DefaultDenyApi, 'grant' | 'grantMany' | 'validateGrants' | 'revoke' | 'replace' | 'setOwner' | 'setParent' | 'forgetResource' | 'purgeExpired'>
 type MemberMethods = Pick<DefaultDenyApi, 'addMember' | 'removeMember' | 'listMembers' | 'groupsOf'>
 
@@ -107,6 +107,14 @@ function readMethods ({ queries, validators: check }: ApiProps): ReadMethods {
       const grantee = filter.grantee === undefined ? undefined : check.grantee(filter.grantee)
       const scan = { ...(grantee === undefined ? {} : { grantee }), ...(filter.resource === undefined ? {} : { resource: filter.resource }) }
       return await queries.scanGrants(scan, after, limit, db(options))
+    },
+    async scanParents (page = {}, options) {
+      const limit = page.limit ?? 1000
+      if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) invalidGrant('limit must be an integer from 1 to 10000', '/limit')
+      const cursor = page.after ?? null
+      const after = cursor === null ? null : fromChildCursor(cursor)
+      if (cursor !== null && after === null) invalidGrant('after must be the next of an earlier page', '/after')
+      return await queries.scanParents(after, limit, db(options))
     },
     async getOwner (target, options) {
       if (!check.id(target.resource) || !check.id(target.id)) return null

@@ -89,20 +89,46 @@ export class GrantQueries {
     return explainStepUp(explain(principal, sources, owner, policy, privilege, { paths, ownedAbove, target }), principal, this.#props.stepUp ?? null, privilege, Date.now())
   }
 
-  /** The owner, the resource's own live grants and its type's, as a manager reviews them. */
+  /**
+   * The owner, the resource's own live grants, its type's, and those on its
+   * ancestors (and their owners), nearest first, each with the ancestor it
+   * comes from: everything that can count on it, as a manager reviews it.
+   * Type-level grants of an ancestor's type do not flow down, so they are
+   * not listed. Whether an edge of the hierarchy lets a privilege through
+   * is explain's to say.
+   */
   async managedGrants (target: Instance): Promise<{ owner: string | null, grants: ManagedGrant[] }> {
     const { reader, policy } = this.#props
     const now = Date.now()
     const live = (g: Grant) => !expired(g.expiresAt, now)
-    const [explicit, typeLevel, owner] = await Promise.all([
-      reader.listGrants(target), reader.listGrants({ resource: target.resource, id: null }), reader.getOwner(target)
+    const owned = (owner: string | null, from?: ManagedGrant['from']): ManagedGrant[] => owner === null
+      ? []
+      : [...policy.ownerPrivileges].map((privilege) => ({
+          grantee: { kind: 'user' as const, id: owner },
+          privilege,
+          source: from === undefined ? 'owner' as const : 'ancestor' as const,
+          ...(from === undefined ? {} : { from }),
+          grantedBy: null,
+          grantedAt: null,
+          expiresAt: null,
+          startsAt: null
+        }))
+    const [explicit, typeLevel, owner, ancestors] = await Promise.all([
+      reader.listGrants(target), reader.listGrants({ resource: target.resource, id: null }), reader.getOwner(target), this.#props.tree.ancestors(target)
     ])
+    const inherited = await Promise.all(ancestors.map(async (ancestor) => {
+      const at = { resource: ancestor.resource, id: ancestor.id }
+      const [held, heldBy] = await Promise.all([reader.listGrants(at), reader.getOwner(at)])
+      return [
+        ...owned(heldBy, { ...at, depth: ancestor.depth, owner: true }),
+        ...held.filter(live).map((g) => ({ ...g, source: 'ancestor' as const, from: { ...at, depth: ancestor.depth, owner: false } }))
+      ]
+    }))
     const grants: ManagedGrant[] = [
-      ...(owner === null ? [] : [...policy.ownerPrivileges].map((privilege) => ({
-        grantee: { kind: 'user' as const, id: owner }, privilege, source: 'owner' as const, grantedBy: null, grantedAt: null, expiresAt: null, startsAt: null
-      }))),
+      ...owned(owner),
       ...explicit.filter(live).map((g) => ({ ...g, source: 'explicit' as const })),
-      ...typeLevel.filter(live).map((g) => ({ ...g, source: 'type' as const }))
+      ...typeLevel.filter(live).map((g) => ({ ...g, source: 'type' as const })),
+      ...inherited.flat()
     ]
     return { owner, grants }
   }
@@ -114,6 +140,13 @@ export class GrantQueries {
   /** One page of the stored grants matching `filter`, in storage order. */
   async scanGrants (filter: GrantScan, after: string | null, limit: number, db?: Kysely<any>): Promise<{ grants: Grant[], next: string | null }> {
     return await this.#props.reader.scan(filter, after, limit, db)
+  }
+
+  /** A page of every recorded parent; `next` as `children`'s. */
+  async scanParents (after: Instance | null, limit: number, db?: Kysely<any>): Promise<{ parents: Array<Instance & { parent: Instance }>, next: string | null }> {
+    const parents = await this.#props.tree.scanParents(after, limit, db)
+    const last = parents.length === limit ? parents[parents.length - 1] : undefined
+    return { parents, next: last === undefined ? null : childCursor({ resource: last.resource, id: last.id }) }
   }
 
   async owner (target: Instance, db?: Kysely<any>): Promise<string | null> {

@@ -8,12 +8,13 @@ import { isValidId, isValidText, MAX_REASON_LENGTH, MAX_REQUEST_ID_LENGTH } from
 import type { ResourceTypes } from '../decision/resource-types.js'
 import { codes, quoted } from '../errors.js'
 import type { WriteContext } from '../store/audit.js'
-import type { EnforcementOptions, GrantOptions, PolicyOptions } from '../options/index.js'
+import type { EnforcementOptions, GrantOptions, PolicyOptions, TypeLevelGrantOptions } from '../options/index.js'
 
 /** Refuses the caller's input: `message` names the field and the rule, `field` is a JSON pointer to it. */
 export type Fail = (message: string, field: string) => never
 
-export type ValidationSettings = Pick<EnforcementOptions, 'maxIdLength'> & Pick<PolicyOptions, 'privileges'> & Pick<GrantOptions, 'anonymousPrivileges' | 'canHold'>
+export type ValidationSettings = Pick<EnforcementOptions, 'maxIdLength'> & Pick<PolicyOptions, 'privileges'> & Pick<GrantOptions, 'anonymousPrivileges' | 'canHold'> &
+{ readonly typeLevelForbidden: TypeLevelGrantOptions['forbidden'] }
 
 /** `/grants/3/expiresAt` as a message names it: `grants[3].expiresAt`. */
 export function fieldName (pointer: string): string {
@@ -45,8 +46,9 @@ export interface Validators {
    */
   context: (input: { actor: unknown, reason: unknown, requestId: unknown }, reasonField?: string) => WriteContext
   /**
-   * Whether the grant may be written at all: its type must be known (the
-   * caller's `fail`), and FST_DEFAULT_DENY_INELIGIBLE refuses a grantee who
+   * Whether the grant may be written at all: its type must be known and,
+   * for a type-level grant, not one `typeLevelGrants.forbid` names (the
+   * caller's `fail`, at `/id`), and FST_DEFAULT_DENY_INELIGIBLE refuses a grantee who
    * may not hold the privilege.
    */
   eligible: (grantee: GranteeRef, privilege: string, target: ResourceRef) => Promise<void>
@@ -129,6 +131,9 @@ export function createValidators (settings: ValidationSettings, fail: Fail, type
     },
     async eligible (grantee, privilege, target) {
       knownType(target.resource)
+      if (target.id === null && settings.typeLevelForbidden.has(target.resource)) {
+        fail(`id must name one ${quoted(target.resource)}: type-level grants on ${quoted(target.resource)} are forbidden by the typeLevelGrants option (one would count on every ${quoted(target.resource)} of every tenant)`, '/id')
+      }
       if (grantee.kind === 'anonymous' && !settings.anonymousPrivileges.has(privilege)) {
         throw new codes.FST_DEFAULT_DENY_INELIGIBLE()
       }

@@ -12,6 +12,7 @@ export type SharedName =
   | 'Error' | 'Id' | 'Privilege' | 'Reason' | 'GranteeInput' | 'Grantee' | 'Grant' | 'GrantList'
   | 'Change' | 'ChangeList' | 'OwnerChange' | 'Explanation' | 'AuditEntry' | 'AuditPage'
   | 'AuditVerification' | 'Member' | 'MemberList' | 'MemberChange' | 'ScheduledPrivileges'
+  | 'ResourceInstance' | 'ParentChange' | 'AncestorList' | 'ChildPage'
 
 /** A reference to a shared schema, with an optional description (an OpenAPI response's). */
 export function ref (name: SharedName, description?: string): { $ref: string, description?: string } {
@@ -64,10 +65,18 @@ const Grantee = Type.Unsafe<GranteeInput>({
 })
 const grantee = refTo<GranteeInput>('Grantee')
 
+/** One resource: its type and id. */
+const ResourceInstance = answer({ resource: Type.String(), id: Type.String() }, { description: 'one resource: its type and id' })
+const instance = refTo<Static<typeof ResourceInstance>>('ResourceInstance')
+const nullableInstance = () => Type.Unsafe<Static<typeof ResourceInstance> | null>({ anyOf: [ref('ResourceInstance'), { type: 'null' }] })
+
 const Grant = answer({
   grantee,
   privilege: Type.String(),
-  source: oneOf(['explicit', 'type', 'owner'], { description: 'a grant on this resource, on its whole type, or ownership' }),
+  source: oneOf(['explicit', 'type', 'owner', 'ancestor'], { description: 'a grant on this resource, on its whole type, ownership, or a grant on (or ownership of) an ancestor' }),
+  from: Type.Optional(answer({ resource: Type.String(), id: Type.String(), depth: Type.Integer(), owner: Type.Boolean() }, {
+    description: "for source 'ancestor': the ancestor the grant (or, with owner true, the ownership) is on; depth 1 is the parent"
+  })),
   grantedBy: nullableString(),
   grantedAt: instant(),
   expiresAt: instant(),
@@ -161,6 +170,22 @@ const MemberChange = answer({
   after: strings()
 }, { description: "the membership before and after: ['member'] while it is one" })
 
+const ParentChange = answer({
+  parent: nullableInstance(),
+  before: nullableInstance()
+}, { description: 'the parent now and before (null: none)' })
+const AncestorList = answer({
+  resource: Type.String(),
+  id: Type.String(),
+  ancestors: Type.Array(answer({ resource: Type.String(), id: Type.String(), depth: Type.Integer() }))
+}, { description: 'every ancestor of the resource, nearest first (depth 1 is the parent)' })
+const ChildPage = answer({
+  resource: Type.String(),
+  id: Type.String(),
+  children: Type.Array(instance),
+  next: nullableString()
+}, { description: 'one page of the direct children, ordered by type then id; `next` is the `after` of the following page, or null' })
+
 /** The shared schemas that do not depend on the options, by name. */
 export const ANSWERS = {
   GranteeInput: {
@@ -180,7 +205,11 @@ export const ANSWERS = {
   AuditVerification,
   Member,
   MemberList,
-  MemberChange
+  MemberChange,
+  ResourceInstance,
+  ParentChange,
+  AncestorList,
+  ChildPage
 } satisfies Partial<Record<SharedName, object>>
 
 /** What a client receives for the shared schema `K`: JSON, instants as ISO 8601 strings. */

@@ -3,6 +3,8 @@
 // table of the plugin is touched, so it runs before migrations too).
 import { sql, type Kysely } from 'kysely'
 import type { DatabaseFacts } from '../security/facts.js'
+import { onTarget } from './predicates.js'
+import type { DefaultDenyDatabase } from './schema.js'
 
 interface Row {
   role: string
@@ -59,4 +61,21 @@ export async function readDatabaseFacts (db: Kysely<any>, schema: string): Promi
     serverAddress: row.server_address,
     embedded: EMBEDDED_BUILD.test(row.version)
   }
+}
+
+/**
+ * Of `types`, those with a type-level grant stored: what the
+ * `typeLevelGrants` option forbids writing but a plain SQL insert, or a grant
+ * from before the option was set, may have left behind. One lookup per type,
+ * through the rows-on-a-target predicate the grant listings use.
+ */
+export async function readForbiddenTypeLevel (db: Kysely<any>, schema: string, types: readonly string[]): Promise<string[]> {
+  const scoped = (db as Kysely<DefaultDenyDatabase>).withSchema(schema)
+  const stored: string[] = []
+  for (const resource of [...types].sort()) {
+    const row = await scoped.selectFrom('default_deny_grant').select('resource_type')
+      .where((eb) => onTarget(eb, { resource, id: null })).limit(1).executeTakeFirst()
+    if (row !== undefined) stored.push(resource)
+  }
+  return stored
 }

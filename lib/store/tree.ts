@@ -135,4 +135,14 @@ export class TreeStore {
     }, context)
     return before
   }
+
+  /** A keyset page of every recorded parent, by the child's type then id, after `after` (exclusive): what export writes. */
+  async scanParents (after: Instance | null, limit: number, db?: Kysely<any>): Promise<Array<Instance & { parent: Instance }>> {
+    let query = scoped(this.#props, db).selectFrom('default_deny_resource')
+      .select(['resource_type', 'resource_id', 'parent_type', 'parent_id'])
+      .where('parent_type', 'is not', null)
+    if (after !== null) query = query.where(sql<SqlBool>`(resource_type, resource_id) > (${after.resource}, ${after.id})`)
+    const rows = await query.orderBy('resource_type').orderBy('resource_id').limit(limit).execute()
+    return rows.map((row) => ({ resource: row.resource_type, id: row.resource_id, parent: { resource: row.parent_type as string, id: row.parent_id as string } }))
+  }
 }

@@ -4,7 +4,8 @@
 // call are derived from the rows before it and the entries it appended, and
 // compared with what is stored, schedules included. A write that changes
 // nothing appends nothing. Schedule-only changes (expiresAt and startsAt
-// added, changed, removed) go through each path.
+// added, changed, removed) go through each path, and so do parents (set,
+// moved, cleared; the import's parent rows).
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
@@ -26,7 +27,12 @@ interface State {
   grants: Map<string, Slot>
   owners: Map<string, string>
   members: Set<string>
+  /** `type|id` → the parent as the audit trail names it, `type/id`. */
+  parents: Map<string, string>
 }
+
+/** Which type may be placed under which, for the parent writes below. */
+const HIERARCHY = { types: { folder: { parents: ['folder'] }, document: { parents: ['folder'] } } }
 
 const grantKey = (kind: string, id: string, resource: string, rid: string | null, privilege: string) =>
   `${kind}:${id}|${resource}|${rid ?? '*'}|${privilege}`
@@ -41,14 +47,16 @@ async function stateOf (db: Kysely<any>, schema: string): Promise<State> {
     grants: new Map(grants.map((g) => [grantKey(g.principal_kind, g.principal_id, g.resource_type, g.resource_id, g.privilege), { startsAt: ms(g.starts_at), expiresAt: ms(g.expires_at) }])),
     // An owner set to null leaves a row that holds no owner: the same as none.
     owners: new Map(owners.filter((o) => o.owner_id !== null).map((o) => [`${o.resource_type}|${o.resource_id}`, o.owner_id])),
-    members: new Set(members.map((m) => `${m.group_id}|${m.member_kind}:${m.member_id}`))
+    members: new Set(members.map((m) => `${m.group_id}|${m.member_kind}:${m.member_id}`)),
+    parents: new Map(owners.filter((o) => o.parent_type !== null).map((o) => [`${o.resource_type}|${o.resource_id}`, `${o.parent_type}/${o.parent_id}`]))
   }
 }
 
 const plain = (state: State) => ({
   grants: Object.fromEntries([...state.grants].sort(([a], [b]) => a < b ? -1 : 1)),
   owners: Object.fromEntries([...state.owners].sort(([a], [b]) => a < b ? -1 : 1)),
-  members: [...state.members].sort()
+  members: [...state.members].sort(),
+  parents: Object.fromEntries([...state.parents].sort(([a], [b]) => a < b ? -1 : 1))
 })
 
 /**
@@ -106,6 +114,13 @@ function apply (model: State, entry: AuditEntry): string[] {
       else model.members.delete(key)
       break
     }
+    case 'parent': {
+      const key = `${entry.resource}|${entry.id ?? ''}`
+      if ((model.parents.get(key) ?? null) !== (entry.before[0] ?? null)) problems.push(`${entry.seq}: parent before ${JSON.stringify(entry.before)}, held ${model.parents.get(key) ?? 'none'}`)
+      if (entry.after[0] === undefined) model.parents.delete(key)
+      else model.parents.set(key, entry.after[0])
+      break
+    }
   }
   return problems
 }
@@ -137,7 +152,7 @@ function auditedWrites (t: Test, open: <T>(work: (db: Kysely<any>) => Promise<T>
       const after = await stateOf(db, schema)
       const entries = await newEntries(db, seq)
       t.equal(entries.length, expect, `${name}: ${expect} audit entries`)
-      const model: State = { grants: new Map(before.grants), owners: new Map(before.owners), members: new Set(before.members) }
+      const model: State = { grants: new Map(before.grants), owners: new Map(before.owners), members: new Set(before.members), parents: new Map(before.parents) }
       const problems = entries.flatMap((entry) => apply(model, entry))
       t.same(problems, [], `${name}: each entry describes what was there before it`)
       t.same(plain(after), plain(model), `${name}: the tables are what the entries say`)
@@ -153,7 +168,7 @@ function auditedWrites (t: Test, open: <T>(work: (db: Kysely<any>) => Promise<T>
 }
 
 t.test('the service API: every writing method', async (t) => {
-  const { app, db, schema } = await build(t)
+  const { app, db, schema } = await build(t, { hierarchy: HIERARCHY })
   await app.ready()
   const p = app.permissions
   const write = auditedWrites(t, async (work) => await work(db), schema)
@@ -217,10 +232,20 @@ t.test('the service API: every writing method', async (t) => {
   await write('addMember, a group', 1, () => p.addMember({ group: 'all', member: { kind: 'group', id: 'staff' } }))
   await write('removeMember', 1, () => p.removeMember({ group: 'staff', member: alice }))
   await write('removeMember, not a member', 0, () => p.removeMember({ group: 'staff', member: alice }))
+
+  const f1 = { resource: 'folder', id: 'f1' }
+  const f2 = { resource: 'folder', id: 'f2' }
+  await write('setParent', 1, () => p.setParent(doc, f1))
+  await write('setParent, the same', 0, () => p.setParent(doc, f1))
+  await write('setParent of a folder with a child', 1, () => p.setParent(f1, f2))
+  await write('setParent moves', 1, () => p.setParent(doc, f2))
+  await write('setParent in a transaction that commits', 1, () => db.transaction().execute(async (trx) => await p.setParent(f1, null, { db: trx })))
+  await write('setParent refused (a cycle)', 0, () => p.setParent(f2, f2).catch(() => null))
+  await write('setParent clears', 1, () => p.setParent(doc, null))
 })
 
 t.test('the grant API: every changing route', async (t) => {
-  const { app, db, schema, as } = await build(t, { superuserClaim: 'su' })
+  const { app, db, schema, as } = await build(t, { superuserClaim: 'su', hierarchy: HIERARCHY })
   await app.ready()
   const write = auditedWrites(t, async (work) => await work(db), schema)
   await app.permissions.setOwner({ resource: 'document', id: 'd1', owner: 'olga' })
@@ -304,6 +329,13 @@ t.test('the grant API: every changing route', async (t) => {
   await write('PUT member, again', 0, () => call('PUT', '/groups/staff/members/user/carol', undefined, root))
   await write('DELETE member', 1, () => call('DELETE', '/groups/staff/members/user/carol', undefined, root))
   await write('DELETE member, not one', 0, () => call('DELETE', '/groups/staff/members/user/carol', undefined, root))
+  await app.permissions.setOwner({ resource: 'folder', id: 'f1', owner: 'olga' })
+  write.forget()
+  const moved = await write('PUT parent', 1, () => call('PUT', '/document/d1/parent', { parent: { resource: 'folder', id: 'f1' }, reason: 'filing' }, root))
+  t.equal(moved.statusCode, 200, moved.body)
+  await write('PUT parent, the same', 0, () => call('PUT', '/document/d1/parent', { parent: { resource: 'folder', id: 'f1' } }, root))
+  await write('PUT parent refused', 0, () => call('PUT', '/document/d1/parent', { parent: { resource: 'document', id: 'd2' } }, root))
+  await write('PUT parent null', 1, () => call('PUT', '/document/d1/parent', { parent: null }, root))
 })
 
 t.test('the command-line tool: every writing command', async (t) => {
@@ -342,4 +374,19 @@ t.test('the command-line tool: every writing command', async (t) => {
   })
   write.forget()
   t.match(await write('purge-expired', 1, () => ok('purge-expired')), { purged: 1 })
+
+  const config = join(world.dir, 'tree.config.mjs')
+  await writeFile(config, `export default { resources: ['document', 'folder'], hierarchy: ${JSON.stringify(HIERARCHY)} }\n`)
+  const tree = async (...args: string[]) => await ok('--config', config, ...args)
+  await write('parent set', 1, () => tree('parent', 'set', 'document:d2', 'folder:f1', '--actor', 'ops'))
+  await write('parent set, the same', 0, () => tree('parent', 'set', 'document:d2', 'folder:f1'))
+  await write('parent set --clear', 1, () => tree('parent', 'set', 'document:d2', '--clear'))
+  const parents = join(world.dir, 'parents.jsonl')
+  await writeFile(parents, [
+    '{"resource":"document","id":"d3","parent":{"resource":"folder","id":"f2"}}',
+    '{"resource":"folder","id":"f2","parent":{"resource":"folder","id":"f1"}}',
+    '{"grantee":{"kind":"user","id":"bob"},"resource":"folder","id":"f1","privilege":"read"}'
+  ].join('\n') + '\n')
+  await write('import with parent rows', 3, () => tree('import', parents))
+  await write('import with parent rows, again', 0, () => tree('import', parents))
 })

@@ -63,7 +63,7 @@ t.test('on: the page and its files, public, with their types and headers', async
   }
   t.notMatch((await app.inject({ url: '/permissions/ui/app.js' })).body, /innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(/, 'the bundle has no HTML sink')
   t.same((await app.inject({ url: '/permissions/ui/config.json' })).json(), {
-    api: '/permissions', tokenUrl: null, privileges: ['read', 'edit', 'delete', 'manage'], anonymousPrivileges: ['read'], groups: true
+    api: '/permissions', tokenUrl: null, privileges: ['read', 'edit', 'delete', 'manage'], anonymousPrivileges: ['read'], groups: true, hierarchy: false
   })
 
   for (const url of ['/permissions/ui/nope', '/permissions/ui/app.js.map', '/permissions/ui/index.html', '/permissions/ui/index.html/x']) {
@@ -92,7 +92,7 @@ t.test('the prefix follows the grant routes\' by default; tokenUrl is passed to 
   t.equal(page.statusCode, 200)
   t.match(page.body, 'src="/authz/ui/app.js"')
   t.same((await app.inject({ url: '/authz/ui/config.json' })).json(), {
-    api: '/authz', tokenUrl: '/session/token', privileges: ['read', 'publish', 'manage'], anonymousPrivileges: ['read'], groups: false
+    api: '/authz', tokenUrl: '/session/token', privileges: ['read', 'publish', 'manage'], anonymousPrivileges: ['read'], groups: false, hierarchy: false
   })
 })
 

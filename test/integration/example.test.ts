@@ -65,3 +65,35 @@ t.test('a second start resets the demo, so what npm start prints holds again', a
   t.equal(await app.permissions.getOwner({ resource: 'document', id: 'welcome' }), 'alice')
   t.equal((await app.inject({ url: '/documents/welcome', headers: auth({ sub: 'bob', groups: ['staff'] }) })).statusCode, 200)
 })
+
+t.test('projects hold folders, folders hold documents: a grant on the project reaches them, as npm start prints', async (t) => {
+  const { app, auth, db, schema } = await exampleApp(t)
+  const dave = auth({ sub: 'dave', groups: ['handbook-team'] })
+  const bob = auth({ sub: 'bob', groups: ['staff'] })
+  const alice = auth({ sub: 'alice', groups: ['staff'] })
+  t.equal((await app.inject({ url: '/documents/leave', headers: dave })).statusCode, 200, 'read on project handbook reaches the document')
+  t.equal((await app.inject({ url: '/documents/leave', headers: bob })).statusCode, 403)
+  const ancestors = await app.inject({ url: '/permissions/document/leave/ancestors', headers: alice })
+  t.same(ancestors.json().ancestors, [{ resource: 'folder', id: 'policies', depth: 1 }, { resource: 'project', id: 'handbook', depth: 2 }])
+  const why = await app.inject({ url: '/permissions/document/leave/explain?kind=user&principal=dave&groups=handbook-team&privilege=read', headers: alice })
+  t.match(why.json().summary, /project handbook.*through folder policies/)
+
+  // Carol makes a project, a folder in it, a document in the folder; dave sees none of it until she shares the project.
+  const carol = auth({ sub: 'carol' })
+  const project = (await app.inject({ method: 'POST', url: '/projects', headers: carol, payload: { name: 'Mine' } })).json()
+  const folder = await app.inject({ method: 'POST', url: `/projects/${project.id}/folders`, headers: carol, payload: { name: 'Drafts' } })
+  t.equal(folder.statusCode, 201)
+  const doc = await app.inject({ method: 'POST', url: '/documents', headers: carol, payload: { title: 't', body: 'b', folder: folder.json().id } })
+  t.equal(doc.statusCode, 201)
+  t.same(await app.permissions.getParent({ resource: 'document', id: doc.json().id }), { resource: 'folder', id: folder.json().id }, 'filed in the same transaction')
+  t.equal((await app.inject({ method: 'POST', url: '/documents', headers: bob, payload: { title: 't', body: 'b', folder: folder.json().id } })).statusCode, 404, 'no document into a folder bob may not edit')
+  t.equal((await app.inject({ method: 'POST', url: `/projects/${project.id}/folders`, headers: bob, payload: { name: 'x' } })).statusCode, 403)
+  t.equal((await app.inject({ url: `/documents/${doc.json().id}`, headers: dave })).statusCode, 403)
+  await app.inject({ method: 'POST', url: `/permissions/project/${project.id}/grants`, headers: carol, payload: { grantee: { kind: 'user', id: 'dave' }, privilege: 'read' } })
+  t.equal((await app.inject({ url: `/documents/${doc.json().id}`, headers: dave })).statusCode, 200, 'one grant on the project')
+
+  // A second start puts the handbook back as printed.
+  await app.permissions.setParent({ resource: 'document', id: 'leave' }, null)
+  await seedExample(app, db, schema)
+  t.equal((await app.inject({ url: '/documents/leave', headers: dave })).statusCode, 200)
+})

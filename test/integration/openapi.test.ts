@@ -205,3 +205,19 @@ t.test('two apps, each with its own plugin and settings, document and validate a
   const refused = await b.app.inject({ url, headers: { authorization: `Bearer ${b.app.jwt.sign({ sub: 'mallory' })}` } })
   t.same(refused.json(), { statusCode: 403, code: 'FST_DEFAULT_DENY_FORBIDDEN', error: 'Forbidden', message: 'Forbidden' }, 'the error body')
 })
+
+t.test('with the hierarchy option: the tree routes, tagged hierarchy, in a document that still validates', async (t) => {
+  const hierarchy = { types: { document: { parents: ['folder'] }, folder: { parents: ['folder'] } } }
+  for (const openapi of ['3.0.3', '3.1.0']) {
+    const { document } = await documentOf(t, { openapi, options: { hierarchy } })
+    t.same(await validate(document), { valid: true, errors: [] }, `OpenAPI ${openapi}: no errors`)
+    const tree = operations(document).filter(([, op]) => op.tags?.includes('hierarchy'))
+    t.same(tree.map(([name, op]) => `${name} ${op.operationId ?? ''}`).sort(), [
+      'GET /permissions/{resource}/{id}/ancestors listAncestors',
+      'GET /permissions/{resource}/{id}/children listChildren',
+      'PUT /permissions/{resource}/{id}/parent setParent'
+    ])
+    t.same(statuses(document, 'PUT /permissions/{resource}/{id}/parent'), [200, 400, 401, 403, 404, 413, 415, 503])
+    t.same(statuses(document, 'GET /permissions/{resource}/{id}/children'), [200, 400, 401, 403, 404, 503])
+  }
+})

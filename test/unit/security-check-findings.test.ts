@@ -22,7 +22,8 @@ const CLEAN: SecurityFacts = Object.freeze<SecurityFacts>({
   database: {
     role: 'app', superuser: false, attributes: [], ownsTables: false, auditWritable: false, schemaCreate: false,
     tls: true, serverAddress: '10.0.0.5', embedded: false
-  }
+  },
+  forbiddenTypeLevel: []
 })
 
 const db = CLEAN.database as Exclude<SecurityFacts['database'], { error: string }>
@@ -47,7 +48,8 @@ const CASES: Array<[SecurityFindingId, 'error' | 'warning', Partial<SecurityFact
   ['db-role-too-broad', 'warning', { database: { ...db, ownsTables: true } }],
   ['db-unchecked', 'warning', { database: { error: 'connect ECONNREFUSED' } }],
   ['logger-verbose', 'warning', { server: { ...CLEAN.server, logLevel: 'debug' } }],
-  ['custom-error-handler', 'warning', { server: { ...CLEAN.server, customErrorHandler: true } }]
+  ['custom-error-handler', 'warning', { server: { ...CLEAN.server, customErrorHandler: true } }],
+  ['type-level-grants-forbidden', 'error', { forbiddenTypeLevel: ['org'] }]
 ]
 
 t.test('a clean set-up has no findings', async (t) => {

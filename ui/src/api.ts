@@ -7,6 +7,8 @@ export interface Config {
   privileges: string[]
   anonymousPrivileges: string[]
   groups: boolean
+  /** The hierarchy option is on: resources have parents, ancestors and children. */
+  hierarchy: boolean
 }
 
 export interface Grantee { kind: 'user' | 'group' | 'anonymous', id?: string }
@@ -29,7 +31,7 @@ export interface Session {
   source: 'pasted' | 'host' | null
 }
 
-export const session: Session = { config: { api: '', tokenUrl: null, privileges: [], anonymousPrivileges: [], groups: false }, token: null, source: null }
+export const session: Session = { config: { api: '', tokenUrl: null, privileges: [], anonymousPrivileges: [], groups: false, hierarchy: false }, token: null, source: null }
 
 export async function loadConfig (base: string): Promise<Config> {
   const response = await fetch(`${base}/config.json`, { credentials: 'omit', cache: 'no-store' })

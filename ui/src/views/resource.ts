@@ -1,5 +1,6 @@
-// A resource: its owner, who holds what and why, and the forms that share,
-// revoke, replace a grantee's set and hand on ownership.
+// A resource: its owner, who holds what and why (on it, or on which
+// ancestor), where it sits in its tree, and the forms that share, revoke,
+// replace a grantee's set, hand on ownership and move it.
 import { call, path, session } from '../api.js'
 import { field, h, replace, select, table } from '../dom.js'
 import * as format from '../format.js'
@@ -9,8 +10,23 @@ import type { Answer } from '../../../lib/shapes/grant-api.js'
 type ManagedGrant = Answer<'Grant'>
 type GrantsAnswer = Answer<'GrantList'>
 type Change = Answer<'Change'>
+type Ancestors = Answer<'AncestorList'>
+type ChildPage = Answer<'ChildPage'>
+type Ref = { resource: string, id: string }
 
-const SOURCES = { owner: 'owner', explicit: 'explicit grant', type: 'type-level (every resource of the type)' }
+const SOURCES = { owner: 'owner', explicit: 'explicit grant', type: 'type-level (every resource of the type)', ancestor: 'inherited' }
+const CHILDREN_PAGE = 20
+
+/** A link to another resource's view: the hash is built from URLSearchParams, the text is a text node. */
+function resourceLink (ref: Ref, label = `${ref.resource} ${ref.id}`): HTMLAnchorElement {
+  return h('a', { href: `#/resource?${new URLSearchParams({ type: ref.resource, id: ref.id }).toString()}` }, label)
+}
+
+/** Where an inherited grant comes from, in words, with a link to that ancestor. */
+function origin (g: ManagedGrant): HTMLElement | string {
+  if (g.source !== 'ancestor' || g.from === undefined) return SOURCES[g.source]
+  return h('span', {}, g.from.owner ? 'owner of ' : 'inherited from ', resourceLink(g.from))
+}
 
 export function resourceView (params: URLSearchParams): HTMLElement {
   const type = params.get('type') ?? ''
@@ -53,15 +69,25 @@ async function show (result: HTMLElement, type: string, id: string): Promise<voi
     if (answer.grants.length === 0) return h('p', { class: 'empty' }, 'No one holds anything here.')
     // The owner holds each owner privilege: one row says so.
     const owned = answer.grants.filter((g) => g.source === 'owner')
-    const shown = answer.grants.filter((g) => g.source !== 'owner')
+    const shown = answer.grants.filter((g) => g.source !== 'owner' && !(g.source === 'ancestor' && g.from?.owner === true))
     if (owned.length > 0) shown.unshift({ ...(owned[0] as ManagedGrant), privilege: owned.map((g) => g.privilege).join(', ') })
+    // An ancestor's owner holds each owner privilege there: one row per ancestor says so.
+    const ancestorOwners = new Map<string, ManagedGrant[]>()
+    for (const g of answer.grants) {
+      if (g.source !== 'ancestor' || g.from?.owner !== true) continue
+      const key = JSON.stringify([g.from.resource, g.from.id])
+      ancestorOwners.set(key, [...(ancestorOwners.get(key) ?? []), g])
+    }
+    for (const held of ancestorOwners.values()) shown.push({ ...(held[0] as ManagedGrant), privilege: held.map((g) => g.privilege).join(', ') })
     const rows = shown.map((g) => {
       const who = format.grantee(g.grantee)
       const action = g.source === 'explicit'
         ? h('button', { type: 'button', class: 'danger', 'aria-label': `Revoke ${g.privilege} from ${who}`, on: { click: () => { void revoke(g) } } }, 'Revoke')
-        : h('span', { class: 'muted' }, g.source === 'owner' ? 'set the owner below' : 'type-level')
+        : g.source === 'ancestor' && g.from !== undefined
+          ? resourceLink(g.from, `change on ${g.from.resource} ${g.from.id}`)
+          : h('span', { class: 'muted' }, g.source === 'owner' ? 'set the owner below' : 'type-level')
       return h('tr', {},
-        h('th', { scope: 'row' }, who), h('td', {}, g.privilege), h('td', {}, SOURCES[g.source]), h('td', {}, g.grantedBy ?? '—'),
+        h('th', { scope: 'row' }, who), h('td', {}, g.privilege), h('td', {}, origin(g)), h('td', {}, g.grantedBy ?? '—'),
         h('td', {}, format.when(g.grantedAt)), h('td', {}, format.when(g.startsAt)), h('td', {}, format.when(g.expiresAt)), h('td', {}, action))
     })
     return table(`Grants on ${answer.resource} ${answer.id}`, ['Grantee', 'Privilege', 'Source', 'Granted by', 'Granted at', 'Starts', 'Expires', 'Action'], rows)
@@ -79,11 +105,74 @@ async function show (result: HTMLElement, type: string, id: string): Promise<voi
     grants.querySelector<HTMLElement>('[role=region]')?.focus()
   }
 
-  if (!await refresh()) return
-  replace(result, heading, owner, grants,
+  const tree = session.config.hierarchy ? treeSection(type, id, route, forbidden) : null
+  const refreshAll = async (): Promise<boolean> => {
+    const shown = await refresh()
+    if (shown && tree !== null) await tree.refresh()
+    return shown
+  }
+  if (!await refreshAll()) return
+  const changeAll = changer(refreshAll, forbidden)
+  replace(result, heading, tree?.path ?? null, owner, grants,
     field('Reason recorded with a revoke (optional)', revokeReason),
-    addForm(route, change), replaceForm(route, change), ownerForm(type, id, route, change))
+    addForm(route, change), replaceForm(route, change), ownerForm(type, id, route, change),
+    tree?.children ?? null, tree === null ? null : parentForm(type, id, route, changeAll))
   focusResult(heading)
+}
+
+/**
+ * Where the resource sits: its ancestors as a path to follow (root first,
+ * each a link to its own view) and its children a page at a time.
+ */
+function treeSection (type: string, id: string, route: string, forbidden: { forbidden: string }): { path: HTMLElement, children: HTMLElement, refresh: () => Promise<void> } {
+  const crumbs = h('nav', { class: 'path', 'aria-label': `Where ${type} ${id} is` })
+  const list = h('div')
+  const more = h('button', { type: 'button', hidden: true }, 'More children')
+  let next: string | null = null
+  const childRows: HTMLElement[] = []
+
+  function showChildren (): void {
+    replace(list, childRows.length === 0
+      ? h('p', { class: 'empty' }, `${type} ${id} has no children.`)
+      : h('ul', { class: 'children', 'aria-label': `Children of ${type} ${id}` }, ...childRows))
+    more.hidden = next === null
+  }
+
+  async function loadChildren (after: string | null): Promise<void> {
+    const page = await call<ChildPage>('GET', `${route}/children`, { query: { limit: String(CHILDREN_PAGE), after: after ?? undefined } })
+    if (after === null) childRows.length = 0
+    for (const child of page.children) childRows.push(h('li', {}, resourceLink(child)))
+    next = page.next
+    showChildren()
+  }
+  more.addEventListener('click', () => {
+    void loadChildren(next).then(() => list.querySelector<HTMLElement>('li:last-child a')?.focus(), (err) => { fail(err, forbidden) })
+  })
+
+  async function refresh (): Promise<void> {
+    const answer = await call<Ancestors>('GET', `${route}/ancestors`)
+    const path: Array<HTMLElement | string> = []
+    for (const ancestor of [...answer.ancestors].reverse()) path.push(resourceLink(ancestor), ' › ')
+    if (answer.ancestors.length === 0) path.push('At the root (no parent): ')
+    path.push(h('strong', { 'aria-current': 'page' }, `${type} ${id}`))
+    replace(crumbs, ...path)
+    await loadChildren(null)
+  }
+  const children = h('section', { class: 'children' }, h('h4', {}, 'Children'), list, more)
+  return { path: crumbs, children, refresh }
+}
+
+function parentForm (type: string, id: string, route: string, change: Changer): HTMLElement {
+  const parent = resourceFields('', '')
+  parent.type.required = false
+  parent.id.required = false
+  const reason = input('reason', { maxlength: 500 })
+  return h('fieldset', {}, h('legend', {}, 'Move in the tree'), form('Move in the tree', () => change(async () => {
+    const to = parent.type.value === '' && parent.id.value === '' ? null : { resource: parent.type.value, id: parent.id.value }
+    await call('PUT', `${route}/parent`, { body: { parent: to, reason: reason.value === '' ? undefined : reason.value } })
+    return to === null ? `${type} ${id} has no parent now.` : `${type} ${id} is now under ${to.resource} ${to.id}.`
+  }), h('p', { class: 'hint' }, 'Give the new parent, or leave both empty to take it out of its tree.'),
+  field('Parent type', parent.type), field('Parent id', parent.id), field('Reason (optional)', reason), submit('Set parent')))
 }
 
 type Changer = (run: () => Promise<string>) => Promise<void>
