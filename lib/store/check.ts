@@ -10,7 +10,8 @@ import type { CheckPlan } from '../decision/policy.js'
 import type { Database, DirectRunner } from './database.js'
 import type { Budget } from './deadline.js'
 import { bindText } from './predicates.js'
-import { checkTexts, type CheckFunctions, type CheckTexts, type RuleScope } from './rule-sql.js'
+import type { CheckFunctions } from './check-functions.js'
+import { checkTexts, type CheckTexts, type RuleScope } from './rule-sql.js'
 
 export { PREPARED_MARKER } from './rule-sql.js'
 

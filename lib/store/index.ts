@@ -1,6 +1,6 @@
 // The plugin's storage, built once per plugin instance from one database.
 import type { Database } from './database.js'
-import type { CheckFunctions } from './rule-sql.js'
+import type { CheckFunctions } from './check-functions.js'
 import { AuditLog } from './audit.js'
 import { MembershipStore } from './members.js'
 import { SqlGrantReader, type GrantReader } from './reader.js'

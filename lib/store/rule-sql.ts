@@ -5,7 +5,6 @@
 // rule's kinds, so a new kind does not compile until it is spelled), and how
 // the pieces are arranged into statements whose plans are fast (one index
 // range per probe, the first hit ending an EXISTS).
-import { createHash } from 'node:crypto'
 import type { RawBuilder, SqlBool } from 'kysely'
 import type { Principal, ResourceRef } from '../../fastify-plugin.js'
 import { GRANTEES, granteeApplies, TARGETS, targetApplies, WAYS, type GranteeRule, type TargetKind, type Way } from '../decision/rule.js'
@@ -201,54 +200,6 @@ order by i.n`,
   select id from (${perId(paged, ways).join(' union ')}) as held(id)
   where id > $2 order by id limit $7
 ) as ids`
-  })
-}
-
-/**
- * The route check and its ttl form as PL/pgSQL functions of the schema, for
- * a pool that cannot send named prepared statements (a host's plain
- * `pg.Pool`, a pooler in transaction mode): PL/pgSQL keeps each of its
- * statements' plans for the session, and a call is trivial to parse and
- * plan. The bodies are `one` and `oneUntil` of `checkTexts` as they are
- * generated now (a function's `$n` are its arguments, bound as the
- * statement's are), and the names carry a hash of what is installed: a
- * changed rule, schema or `groupDepth` names other functions, so a function
- * installed from an older rule is never called (see lib/store/check-functions.ts).
- */
-export interface CheckFunctions {
-  /** The two function names, unqualified, as `pg_proc` has them. */
-  readonly names: readonly [string, string]
-  /** The statements that create both (run in one transaction). */
-  readonly install: readonly [string, string]
-  /** Calls taking the statements' parameters, answering the statements' columns. */
-  readonly one: string
-  readonly oneUntil: string
-}
-
-// The statements' parameters (see above); with a hierarchy, `$7` the edges a path may not cross.
-const argumentsOf = (scope: RuleScope) => `(text, text, text[], text, text[], boolean${scope.hierarchy == null ? '' : ', text[]'})`
-const callOf = (scope: RuleScope) => `($1::text, $2::text, $3::text[], $4::text, $5::text[], $6::boolean${scope.hierarchy == null ? '' : ', $7::text[]'})`
-
-export function checkFunctions (scope: RuleScope): CheckFunctions {
-  const texts = checkTexts(scope)
-  const head = `${PREPARED_MARKER} `
-  const body = (text: string) => text.slice(head.length)
-  const fn = (name: string, returns: string, text: string) => `create or replace function "${scope.schema}".${name}${argumentsOf(scope)}
-returns table(${returns}) language plpgsql stable as $fdd$
-#variable_conflict use_column
-begin
-  return query ${body(text)};
-end $fdd$`
-  const one = (name: string) => fn(name, 'allowed boolean', texts.one)
-  const until = (name: string) => fn(name, 'allowed boolean, ttl float8', texts.oneUntil)
-  // The whole definitions in the hash (bodies, signature, language), so the name says exactly what runs.
-  const hash = createHash('sha256').update(`${one('')}\n${until('')}`).digest('hex').slice(0, 16)
-  const names = [`default_deny_check_${hash}`, `default_deny_check_until_${hash}`] as const
-  return Object.freeze({
-    names,
-    install: [one(names[0]), until(names[1])] as const,
-    one: `${head}select allowed from "${scope.schema}".${names[0]}${callOf(scope)}`,
-    oneUntil: `${head}select allowed, ttl from "${scope.schema}".${names[1]}${callOf(scope)}`
   })
 }
 

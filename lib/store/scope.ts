@@ -1,6 +1,6 @@
 import type { Kysely, Transaction } from 'kysely'
 import type { Database } from './database.js'
-import type { CheckFunctions } from './rule-sql.js'
+import type { CheckFunctions } from './check-functions.js'
 import type { DefaultDenyDatabase } from './schema.js'
 
 export type Db = Kysely<DefaultDenyDatabase>

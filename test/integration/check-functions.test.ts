@@ -12,10 +12,10 @@ import pg from 'pg'
 import { checkPlan, satisfiedByOf, type Policy } from '../../lib/decision/policy.js'
 import { userPrincipal, ANONYMOUS } from '../../lib/decision/principal.js'
 import defaultDeny, { runMigrations } from '../../lib/index.js'
-import { installCheckFunctions } from '../../lib/store/check-functions.js'
+import { checkFunctions, installCheckFunctions } from '../../lib/store/check-functions.js'
 import { databaseOf } from '../../lib/store/database.js'
 import { createStore } from '../../lib/store/index.js'
-import { checkFunctions, checkTexts, PREPARED_MARKER } from '../../lib/store/rule-sql.js'
+import { checkTexts, PREPARED_MARKER } from '../../lib/store/rule-sql.js'
 import { SECRET, testDatabase, usingPostgres } from '../helper.js'
 
 const PRIVILEGES = ['read', 'edit', 'manage']
