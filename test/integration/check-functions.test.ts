@@ -84,6 +84,30 @@ t.test('through the functions, check and checkUntil answer as the statements do'
   t.ok(allows > 5 && timed > 3, `allows (${allows}) and scheduled changes (${timed}) were compared, not only denials`)
 })
 
+t.test('with a hierarchy, the functions take the edges a path may not cross and answer grants on ancestors as the statements do', async (t) => {
+  const { db, schema } = await testDatabase(t)
+  await runMigrations(db, { schema })
+  const groups = { groupDepth: 2, groupResource: 'group' }
+  const hierarchy = { parentTypes: ['folder'] }
+  const functions = await installCheckFunctions(db, { schema, groupDepth: 2, hierarchy }, (err) => { t.error(err) })
+  t.not(functions, null, 'installed')
+  t.not(functions?.names[0], checkFunctions({ schema, groupDepth: 2 }).names[0], 'other functions than without a hierarchy')
+  const plain = createStore(databaseOf(db), schema, groups, hierarchy).reader
+  const called = createStore(databaseOf(db), schema, groups, hierarchy, functions).reader
+  const g = db.withSchema(schema)
+  await g.insertInto('default_deny_resource').values({ resource_type: 'doc', resource_id: 'd1', parent_type: 'folder', parent_id: 'f1' }).execute()
+  await g.insertInto('default_deny_grant').values({ principal_kind: 'user', principal_id: 'u1', resource_type: 'folder', resource_id: 'f1', privilege: 'read', expires_at: sql`now() + interval '1 hour'` }).execute()
+  const policy: Policy = { satisfiedBy: satisfiedByOf(PRIVILEGES, { manage: ['edit'], edit: ['read'] }), ownerPrivileges: new Set(['read']) }
+  for (const [user, id, privilege, allowed] of [['u1', 'd1', 'read', true], ['u1', 'd1', 'edit', false], ['u2', 'd1', 'read', false], ['u1', 'd2', 'read', false]] as const) {
+    const query = { principal: userPrincipal(user, []), resource: 'doc', id, privilege, plan: checkPlan(policy, privilege) }
+    t.equal(await plain.check(query, {}), allowed, `statement: ${user} ${privilege} ${id}`)
+    t.equal(await called.check(query, {}), allowed, `function: ${user} ${privilege} ${id}`)
+    const until = await called.checkUntil(query, {})
+    t.equal(until.allowed, allowed)
+    if (allowed) t.ok(until.ttl !== null && until.ttl > 0 && until.ttl <= 3_600_000, "the ancestor grant's expiry bounds the answer")
+  }
+})
+
 // A Kysely over a plain pg.Pool, as the README's Usage shows first.
 function hostKysely (options: pg.PoolConfig = {}): { db: Kysely<any>, pool: pg.Pool } {
   const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 2, ...options })
