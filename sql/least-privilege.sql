@@ -37,6 +37,11 @@ to :"role";
 -- its rows, and every check reads it.
 grant select, insert, delete on :"schema".default_deny_membership_closure to :"role";
 
+-- The resources' ancestor closure (resource hierarchies) is kept the same
+-- way, by triggers on the resource table; a write reading the actor's rights
+-- through ancestors locks its rows FOR SHARE, which needs UPDATE.
+grant select, insert, update, delete on :"schema".default_deny_resource_ancestor to :"role";
+
 grant select, insert on :"schema".default_deny_audit to :"role";
 
 -- The pool the plugin owns plans every statement generically; a pool of

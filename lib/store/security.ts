@@ -34,7 +34,7 @@ export async function readDatabaseFacts (db: Kysely<any>, schema: string): Promi
       exists (
         select 1 from pg_class c join pg_namespace n on n.oid = c.relnamespace
         where n.nspname = ${schema}
-          and c.relname in ('default_deny_grant', 'default_deny_resource', 'default_deny_membership', 'default_deny_membership_closure', 'default_deny_audit')
+          and c.relname in ('default_deny_grant', 'default_deny_resource', 'default_deny_membership', 'default_deny_membership_closure', 'default_deny_resource_ancestor', 'default_deny_audit')
           and pg_has_role(c.relowner, 'USAGE')
       ) as owns_tables,
       coalesce((

@@ -47,7 +47,7 @@ async function app (t: { teardown: (fn: () => unknown) => void }, options: Recor
   const instance = Fastify()
   t.teardown(async () => { await instance.close() })
   await instance.register(jwt, { secret: SECRET, verify: { algorithms: ['HS256'] } })
-  await instance.register(defaultDeny, { migrate: false, superuserClaim: 'admin', ...options } as never)
+  await instance.register(defaultDeny, { migrate: false, superuserClaim: 'admin', hierarchy: { types: { document: { parents: ['folder'] } } }, ...options } as never)
   instance.get('/documents/:id', { config: { permission: { resource: 'document', privilege: 'read' } } }, async () => 'the document')
   await instance.ready()
   return instance
@@ -70,9 +70,19 @@ async function exercise (t: Test, instance: FastifyInstance): Promise<void> {
   t.same(withoutRevision(await p.revoke({ grantee: { kind: 'user', id: 'dave' }, resource: 'document', id: 'd1', privilege: 'read' })), { removed: true })
   t.same(withoutRevision(await p.removeMember({ group: 'staff', member: { kind: 'user', id: 'carol' } })), { removed: true })
   t.same(withoutRevision(await p.purgeExpired()), { purged: 0 })
+  // Resource hierarchies: the closure's triggers run as this role, and a write locks the actor's inherited rights FOR SHARE.
+  await p.setParent({ resource: 'document', id: 'd3' }, { resource: 'folder', id: 'f1' })
+  await p.grant({ grantee: { kind: 'user', id: 'olga' }, resource: 'folder', id: 'f1', privilege: 'manage' })
+  await p.grant({ grantee: { kind: 'user', id: 'olga' }, resource: 'folder', id: 'f1', privilege: 'read' })
+  t.equal((await instance.inject({ url: '/documents/d3', headers: olga })).statusCode, 200, 'a grant on the folder counts on the document')
+  const below = await instance.inject({
+    method: 'POST', url: '/permissions/document/d3/grants', headers: olga, payload: { grantee: { kind: 'user', id: 'dave' }, privilege: 'read' }
+  })
+  t.equal(below.statusCode, 201, 'a manager of the folder grants on the document')
+  await p.setParent({ resource: 'document', id: 'd3' }, null)
   await p.forgetResource({ resource: 'document', id: 'd1' })
   const entries = (await p.audit({ limit: 100 })).length
-  t.ok(entries >= 7, `every change appended to the audit trail (${entries} entries)`)
+  t.ok(entries >= 10, `every change appended to the audit trail (${entries} entries)`)
   t.match(await p.verifyAudit(), { ok: true, entries, brokenCount: 0 })
 }
 
