@@ -112,7 +112,9 @@ const explainReason = answer({
   grantee: Type.Optional(grantee),
   privilege: Type.String(),
   typeLevel: Type.Boolean(),
-  via: Type.Optional(strings())
+  via: Type.Optional(strings()),
+  ancestor: Type.Optional(instance),
+  through: Type.Optional(Type.Array(instance))
 })
 const Explanation = answer({
   principal: answer({ kind: Type.String(), id: nullableString(), groups: strings() }),

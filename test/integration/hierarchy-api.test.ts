@@ -48,6 +48,12 @@ t.test('PUT parent: 200 with the parent before and after, the revision header, t
   t.equal((await app.inject({ url: '/d/d1', headers: as('carol') })).statusCode, 403)
   await p.grant({ grantee: { kind: 'user', id: 'carol' }, resource: 'project', id: 'p1', privilege: 'read' })
   t.equal((await app.inject({ url: '/d/d1', headers: as('carol') })).statusCode, 200, 'inherited through folder f1')
+  const explained = await app.inject({ url: '/permissions/document/d1/explain?kind=user&principal=carol&privilege=read', headers: as('olga') })
+  t.equal(explained.statusCode, 200, explained.body)
+  t.match(explained.json(), {
+    decision: 'allow',
+    privileges: [{ privilege: 'read', via: [{ source: 'user', ancestor: { resource: 'project', id: 'p1' }, through: [{ resource: 'folder', id: 'f1' }] }] }]
+  }, 'the grant API explains where an inherited grant is held and the path down from it')
 
   const again = await put('/document/d1', { parent: { resource: 'folder', id: 'f1' } })
   t.same(again.json(), { parent: { resource: 'folder', id: 'f1' }, before: { resource: 'folder', id: 'f1' } }, 'the same parent again')
