@@ -3,11 +3,10 @@
 import type { FastifyReply } from 'fastify'
 import type { GranteeRef } from '../../fastify-plugin.js'
 import { quoted } from '../errors.js'
-import { answer, invalidRequest, type GrantApp, type GrantRequest, type GrantRoutesDeps, type RequestInput } from './grant-input.js'
+import { answer, invalidRequest, SINGLE_BODY_LIMIT, type GrantApp, type GrantRequest, type GrantRoutesDeps, type RequestInput } from './grant-input.js'
 import { documented } from './route-docs.js'
 import type { Received, Schemas } from './schemas.js'
 
-const SINGLE_BODY_LIMIT = 64 * 1024
 const BULK_BODY_LIMIT = 1024 * 1024
 
 /** Changes to one grantee's privileges on one resource. */

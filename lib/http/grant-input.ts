@@ -17,6 +17,9 @@ import type { GrantQueries } from '../service/queries.js'
 import { createValidators, type ValidationSettings, type Validators } from '../service/validation.js'
 import type { Received } from './schemas.js'
 
+/** The largest body of a change to one resource (a bulk change has its own, larger limit). */
+export const SINGLE_BODY_LIMIT = 64 * 1024
+
 /** The grant API's scope: what a handler receives is typed by the route's schemas. */
 export type GrantApp = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>
 /** A request of the grant API, with the parts its route's schemas admit. */

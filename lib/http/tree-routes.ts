@@ -4,11 +4,10 @@
 // judged by the grant use case, which also asks for `manage` on the new
 // parent, so nothing is moved into a place its mover does not manage.
 import { fromChildCursor } from '../service/queries.js'
-import { answer, invalidRequest, type GrantApp, type GrantRoutesDeps, type RequestInput } from './grant-input.js'
+import { answer, invalidRequest, SINGLE_BODY_LIMIT, type GrantApp, type GrantRoutesDeps, type RequestInput } from './grant-input.js'
 import { documented } from './route-docs.js'
 import type { Schemas } from './schemas.js'
 
-const SINGLE_BODY_LIMIT = 64 * 1024
 const DEFAULT_CHILDREN_PAGE = 100
 
 export function treeRoutes (app: GrantApp, { grants, queries }: GrantRoutesDeps, s: Schemas, input: RequestInput): void {

@@ -149,26 +149,15 @@ export class Metrics {
       registers
     }), n('audit_verification_failures_total'))
     // Totals kept by their owners: a scrape sets the counter to the owner's figure.
-    const total = (name: string, help: string, read: () => number | null) => make(() => new client.Counter({
-      name: n(name),
-      help,
-      registers,
-      collect () {
-        const value = read()
-        this.reset()
-        if (value !== null) this.inc(value)
-      }
-    }), n(name))
-    const gauge = (name: string, help: string, read: () => number | null) => make(() => new client.Gauge({
-      name: n(name),
-      help,
-      registers,
-      collect () {
-        const value = read()
-        this.reset()
-        if (value !== null) this.set(value)
-      }
-    }), n(name))
+    // A counter can only be increased, so it is reset and increased to the figure; a gauge is set to it.
+    const collected = (kind: 'counter' | 'gauge') => (name: string, help: string, read: () => number | null) => make(() => {
+      const options = { name: n(name), help, registers }
+      return kind === 'counter'
+        ? new client.Counter({ ...options, collect () { const value = read(); this.reset(); if (value !== null) this.inc(value) } })
+        : new client.Gauge({ ...options, collect () { const value = read(); this.reset(); if (value !== null) this.set(value) } })
+    }, n(name))
+    const total = collected('counter')
+    const gauge = collected('gauge')
     total('cache_hits_total', 'Decision cache hits', () => sources.cache()?.hits ?? null)
     total('cache_misses_total', 'Decision cache misses', () => sources.cache()?.misses ?? null)
     total('cache_evictions_total', 'Decision cache entries evicted for room', () => sources.cache()?.evictions ?? null)
