@@ -478,6 +478,17 @@ export interface HierarchyOptions {
    */
   maxDepth?: number
   /**
+   * A move made outside your transaction rewrites the paths of the resources
+   * below the moved one in steps of this many, each a short transaction of
+   * its own, so that other requests are served between them (on the
+   * embedded database, which has one connection, they would otherwise wait
+   * for the whole move). `setParent` returns once every step has run.
+   * Between steps a resource not reached yet still decides as before the
+   * move. Inside your transaction (`{ db: trx }`) a move is always whole.
+   * @default 500 (at most 1,000,000)
+   */
+  moveStep?: number
+  /**
    * For each child type, its allowed parent types: a type name passes every
    * privilege down, `{ type, inherits }` only those listed. Every type named
    * is a known resource type.

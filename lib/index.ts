@@ -105,6 +105,16 @@ const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, op
 
   if (settings.replicas !== null && database.embedded) invalid('replicas', 'needs PostgreSQL: the embedded database has no standbys')
   const { reader, writer, audit, members: memberStore, tree } = createStore(database, schema, groups, hierarchyScope, checkFunctions)
+  if (settings.hierarchy !== null) {
+    // A move whose steps a stopped process cut short: the resources it had
+    // not reached yet still decide as before it, until it is finished here.
+    try {
+      const finished = await tree.settle()
+      if (finished > 0) fastify.log.info({ moves: finished }, 'fastify-default-deny: finished moves whose steps were cut short')
+    } catch (err) {
+      fastify.log.error({ err }, 'fastify-default-deny: cannot finish the moves whose steps were cut short; the next change of the resource tree will')
+    }
+  }
   const cache = settings.cache === null
     ? null
     : createCache({ settings: settings.cache, database, connectionString, schema, reader, log: fastify.log, below: settings.hierarchy?.below })

@@ -30,34 +30,13 @@ function literal (value: string): string {
   return `'${value.replace(/'/g, "''")}'`
 }
 
-export async function up (db: Kysely<any>): Promise<void> {
-  const { q, schema } = qualify(db)
-  const resource = q('default_deny_resource')
+/**
+ * The closure's row trigger as this migration defines it: what a later
+ * migration that replaces it restores on the way down.
+ */
+export function reparentFunction (q: (name: string) => string, schema: string): string {
   const closure = q('default_deny_resource_ancestor')
-  await sql.raw(`alter table ${resource}
-    add column parent_type text collate "C",
-    add column parent_id text collate "C",
-    add constraint default_deny_resource_parent_check check (
-      (parent_type is null) = (parent_id is null)
-      and (parent_type is null or (parent_type <> '' and parent_id <> '' and (parent_type, parent_id) <> (resource_type, resource_id))))`).execute(db)
-  // A resource's children, in (type, id) order: the keyset pages of `children`.
-  await sql.raw(`create index default_deny_resource_parent_idx on ${resource} (parent_type, parent_id, resource_type, resource_id)
-    where parent_type is not null`).execute(db)
-  await sql.raw(`create table ${closure} (
-    descendant_type text collate "C" not null,
-    descendant_id text collate "C" not null,
-    ancestor_type text collate "C" not null,
-    ancestor_id text collate "C" not null,
-    depth int not null check (depth between 1 and ${MAX_DEPTH}),
-    edges text[] not null,
-    constraint default_deny_resource_ancestor_pkey primary key (descendant_type, descendant_id, ancestor_type, ancestor_id)
-  )`).execute(db)
-  // The other direction: an ancestor's descendants of one type, in id order,
-  // with the edges, from the index alone (what the lists read).
-  await sql.raw(`create index default_deny_resource_ancestor_below_idx on ${closure}
-    (ancestor_type, ancestor_id, descendant_type, descendant_id) include (edges)`).execute(db)
-
-  await sql.raw(`create function ${q('default_deny_resource_reparent')} () returns trigger
+  return `create or replace function ${q('default_deny_resource_reparent')} () returns trigger
   language plpgsql volatile set search_path = pg_catalog set jit = off as $f$
   declare
     ctype text; cid text; ptype text; pid text;
@@ -120,7 +99,37 @@ export async function up (db: Kysely<any>): Promise<void> {
     end if;
     return null;
   end
-  $f$`).execute(db)
+  $f$`
+}
+
+export async function up (db: Kysely<any>): Promise<void> {
+  const { q, schema } = qualify(db)
+  const resource = q('default_deny_resource')
+  const closure = q('default_deny_resource_ancestor')
+  await sql.raw(`alter table ${resource}
+    add column parent_type text collate "C",
+    add column parent_id text collate "C",
+    add constraint default_deny_resource_parent_check check (
+      (parent_type is null) = (parent_id is null)
+      and (parent_type is null or (parent_type <> '' and parent_id <> '' and (parent_type, parent_id) <> (resource_type, resource_id))))`).execute(db)
+  // A resource's children, in (type, id) order: the keyset pages of `children`.
+  await sql.raw(`create index default_deny_resource_parent_idx on ${resource} (parent_type, parent_id, resource_type, resource_id)
+    where parent_type is not null`).execute(db)
+  await sql.raw(`create table ${closure} (
+    descendant_type text collate "C" not null,
+    descendant_id text collate "C" not null,
+    ancestor_type text collate "C" not null,
+    ancestor_id text collate "C" not null,
+    depth int not null check (depth between 1 and ${MAX_DEPTH}),
+    edges text[] not null,
+    constraint default_deny_resource_ancestor_pkey primary key (descendant_type, descendant_id, ancestor_type, ancestor_id)
+  )`).execute(db)
+  // The other direction: an ancestor's descendants of one type, in id order,
+  // with the edges, from the index alone (what the lists read).
+  await sql.raw(`create index default_deny_resource_ancestor_below_idx on ${closure}
+    (ancestor_type, ancestor_id, descendant_type, descendant_id) include (edges)`).execute(db)
+
+  await sql.raw(reparentFunction(q, schema)).execute(db)
   await sql.raw(`create trigger default_deny_resource_reparent after insert or delete or update of parent_type, parent_id, resource_type, resource_id
     on ${resource} for each row execute function ${q('default_deny_resource_reparent')}()`).execute(db)
   await sql.raw(`create function ${q('default_deny_resource_truncated')} () returns trigger

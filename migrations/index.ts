@@ -7,6 +7,7 @@ import * as groupMembership from './20261203090000_group_membership.js'
 import * as changeNotify from './20261204090000_change_notify.js'
 import * as membershipClosureDelta from './20261206120000_membership_closure_delta.js'
 import * as resourceHierarchy from './20261207090000_resource_hierarchy.js'
+import * as steppedMoves from './20261208090000_stepped_moves.js'
 
 // A static map rather than FileMigrationProvider: it survives bundling and
 // compilation, and the set of migrations is fixed per release.
@@ -18,5 +19,6 @@ export const migrations: Record<string, Migration> = {
   '20261203090000_group_membership': groupMembership,
   '20261204090000_change_notify': changeNotify,
   '20261206120000_membership_closure_delta': membershipClosureDelta,
-  '20261207090000_resource_hierarchy': resourceHierarchy
+  '20261207090000_resource_hierarchy': resourceHierarchy,
+  '20261208090000_stepped_moves': steppedMoves
 }

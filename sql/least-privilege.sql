@@ -42,6 +42,11 @@ grant select, insert, delete on :"schema".default_deny_membership_closure to :"r
 -- through ancestors locks its rows FOR SHARE, which needs UPDATE.
 grant select, insert, update, delete on :"schema".default_deny_resource_ancestor to :"role";
 
+-- A move of a large subtree records the moved resource until its last step
+-- has rewritten the paths below it (the same triggers, and the plugin's
+-- steps, insert and delete that record).
+grant select, insert, delete on :"schema".default_deny_resource_move to :"role";
+
 grant select, insert on :"schema".default_deny_audit to :"role";
 
 -- The pool the plugin owns plans every statement generically; a pool of

@@ -9,12 +9,20 @@ import { invalid, positiveInteger, subOptions } from './values.js'
 export const DEFAULT_MAX_DEPTH = 16
 /** The most `maxDepth` may be: the closure's own bound (migration 20261207090000). */
 export const MAX_HIERARCHY_DEPTH = 64
+/** Resources below a moved one whose paths one step of a move rewrites (see `moveStep`). */
+export const DEFAULT_MOVE_STEP = 500
 
 /** One edge type: `child>parent`, as the closure records it. */
 export const edgeOf = (child: string, parent: string): string => `${child}>${parent}`
 
 export interface HierarchySettings {
   readonly maxDepth: number
+  /**
+   * A move made outside a host transaction rewrites the paths of the
+   * resources below the moved one in steps of this many, each its own
+   * transaction, so that requests are served between them.
+   */
+  readonly moveStep: number
   /** For each child type, the parent types it may have, each with the privileges that pass (null: all of them). */
   readonly parents: ReadonlyMap<string, ReadonlyMap<string, ReadonlySet<string> | null>>
   /** Every type named, as child or parent: they count as known resource types. */
@@ -27,7 +35,7 @@ export interface HierarchySettings {
 
 const TYPE_KEYS = new Set(['parents'])
 const PARENT_KEYS = new Set(['type', 'inherits'])
-const KEYS = new Set(['maxDepth', 'types'])
+const KEYS = new Set(['maxDepth', 'moveStep', 'types'])
 
 // A type is stored inside edges (`a>b`) and audit items (`type/id`): neither separator may be part of it.
 function typeName (name: string, value: unknown): string {
@@ -39,9 +47,10 @@ function typeName (name: string, value: unknown): string {
 
 export function hierarchyOption (value: unknown, privileges: ReadonlySet<string>): HierarchySettings | null {
   if (value === undefined || value === false) return null
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) invalid('hierarchy', 'must be an object { maxDepth?, types }')
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) invalid('hierarchy', 'must be an object { maxDepth?, moveStep?, types }')
   const fields = subOptions('hierarchy', value as Record<string, unknown>, KEYS)
   const maxDepth = positiveInteger(fields, 'hierarchy.maxDepth', DEFAULT_MAX_DEPTH, MAX_HIERARCHY_DEPTH)
+  const moveStep = positiveInteger(fields, 'hierarchy.moveStep', DEFAULT_MOVE_STEP, 1_000_000)
   const types = fields['hierarchy.types']
   if (typeof types !== 'object' || types === null || Array.isArray(types) || Object.keys(types).length === 0) {
     invalid('hierarchy.types', 'must be an object naming, for each child type, its allowed parents: { document: { parents: [\'folder\'] } }')
@@ -90,6 +99,7 @@ export function hierarchyOption (value: unknown, privileges: ReadonlySet<string>
   }
   return Object.freeze({
     maxDepth,
+    moveStep,
     parents,
     types: Object.freeze([...named].sort()),
     blocked,

@@ -252,8 +252,17 @@ export class GrantService {
       }
     }
     const refs = parent === null ? [child] : [child, parent]
+    // Inside a host transaction the move commits with it, whole; otherwise
+    // the paths below the child are rewritten in steps after it commits.
+    const deferred = !(caller.kind === 'trusted' && caller.db?.isTransaction === true)
+    // A move another change left unfinished is finished first, on its own,
+    // so that even a move refused below leaves it finished.
+    if (deferred) await this.#runner.step(caller, async (trx) => await tree.settle(trx))
+    let moved = false
     return await this.#runner.run('set_parent', caller, refs, async (trx) => {
       await tree.lock(trx)
+      // What the placement is checked against must be whole paths.
+      await tree.settle(trx)
       if (parent !== null) {
         const { cycle, depth } = await tree.placement(trx, child, parent)
         if (cycle) fail(`${named(child)} cannot be placed under ${named(parent)}: it would be its own ancestor`, '/parent')
@@ -261,8 +270,18 @@ export class GrantService {
           fail(`placing ${named(child)} under ${named(parent)} would make a path ${depth} levels deep; the hierarchy allows ${hierarchy.maxDepth} (maxDepth)`, '/parent')
         }
       }
-      const before = await tree.setParent(trx, child, parent, context)
-      return { parent, before }
+      const done = await tree.setParent(trx, child, parent, context, deferred)
+      moved = done.moved
+      return { parent, before: done.before }
+    }, async () => {
+      // A failed step leaves the move recorded: the next change of the tree,
+      // or the plugin's next start, finishes it; until then the resources not
+      // reached yet decide as before the move.
+      let after: [string, string] | null = null
+      while (moved) {
+        after = await this.#runner.step(caller, async (trx) => await tree.step(trx, child, after, hierarchy.moveStep))
+        moved = after !== null
+      }
     })
   }
 

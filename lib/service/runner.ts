@@ -85,8 +85,15 @@ export class ChangeRunner {
     this.#blocked = props.policy.blocked?.get(MANAGE) ?? []
   }
 
-  /** Runs `work` (the use case `action`) on `refs` in one transaction, as `caller` may; then tells the sink the refs changed. */
-  async run<T> (action: string, caller: Caller, refs: ResourceRef[], work: (trx: Trx, authorize: Authorize) => Promise<T>): Promise<Outcome<T>> {
+  /**
+   * Runs `work` (the use case `action`) on `refs` in one transaction, as
+   * `caller` may; then `then`, the rest of the change in transactions of its
+   * own (`step`); then tells the sink the refs changed. The revision covers
+   * both.
+   */
+  async run<T> (
+    action: string, caller: Caller, refs: ResourceRef[], work: (trx: Trx, authorize: Authorize) => Promise<T>, then?: (result: T) => Promise<void>
+  ): Promise<Outcome<T>> {
     const started = performance.now()
     const actor = caller.kind === 'actor' ? caller.principal.id : null
     let result: T
@@ -94,6 +101,7 @@ export class ChangeRunner {
       result = caller.kind === 'trusted'
         ? await this.#trusted(caller, refs, work)
         : await this.#asActor(caller, refs as Instance[], work)
+      if (then !== undefined) await then(result)
     } catch (err) {
       this.#props.observer?.change(action, refs, started, null, actor, err)
       throw err
@@ -114,6 +122,16 @@ export class ChangeRunner {
     } catch {
       return null
     }
+  }
+
+  /**
+   * One more transaction of a change `run` has authorized and committed,
+   * bounded like a write: on the caller's database (never inside its
+   * transaction: a change that runs in steps runs them only outside one).
+   */
+  async step<T> (caller: Caller, work: (trx: Trx) => Promise<T>): Promise<T> {
+    const db = caller.kind === 'trusted' && caller.db?.isTransaction !== true ? caller.db : undefined
+    return await this.#trusted({ kind: 'trusted', db }, [], async (trx) => await work(trx))
   }
 
   /** Tells the sink of a change `run` could not name by its refs. */

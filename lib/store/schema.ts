@@ -38,6 +38,12 @@ export interface ResourceAncestorTable {
   edges: string[]
 }
 
+/** A move whose steps have not all run yet (migration 20261208090000). */
+export interface ResourceMoveTable {
+  resource_type: string
+  resource_id: string
+}
+
 export interface MembershipTable {
   group_id: string
   member_kind: 'user' | 'group'
@@ -74,6 +80,7 @@ export interface DefaultDenyDatabase {
   default_deny_grant: GrantTable
   default_deny_resource: ResourceTable
   default_deny_resource_ancestor: ResourceAncestorTable
+  default_deny_resource_move: ResourceMoveTable
   default_deny_audit: AuditTable
   default_deny_membership: MembershipTable
 }

@@ -6,6 +6,7 @@ import { sql, type Kysely, type SqlBool } from 'kysely'
 import type { ResourceRef } from '../../fastify-plugin.js'
 import type { AuditLog, WriteContext } from './audit.js'
 import { scoped, type Db, type StoreProps, type Trx } from './scope.js'
+import { DEFER_SETTING } from '../../migrations/20261208090000_stepped_moves.js'
 
 type Instance = ResourceRef & { id: string }
 
@@ -103,15 +104,39 @@ export class TreeStore {
   }
 
   /**
+   * Finishes every move whose steps were cut short (a failed step, a
+   * stopped process): what the closure's trigger does before any change of
+   * the tree, and the plugin at its start. Returns how many there were.
+   */
+  async settle (db?: Kysely<any>): Promise<number> {
+    const { rows } = await sql<{ n: number }>`select ${sql.id(this.#props.schema, 'default_deny_resource_settle')}() as n`.execute(scoped(this.#props, db))
+    return Number(rows[0]?.n ?? 0)
+  }
+
+  /**
+   * One step of a move made with `deferred`: rewrites the paths above the
+   * moved `child` of at most `limit` resources below it, in key order after
+   * `after`. Returns where the next step starts, or null when none is left.
+   */
+  async step (trx: Trx, child: Instance, after: readonly [string, string] | null, limit: number): Promise<[string, string] | null> {
+    const { rows } = await sql<{ next: [string, string] | null }>`select ${sql.id(this.#props.schema, 'default_deny_resource_move_step')}(
+      ${child.resource}, ${child.id}, ${after?.[0] ?? null}::text, ${after?.[1] ?? null}::text, ${limit}::int) as next`.execute(trx)
+    return rows[0]?.next ?? null
+  }
+
+  /**
    * Records `parent` (null: none) as the parent of `child`, in one audit
    * entry (action `parent`, the old and new parent as `type/id`); the
-   * closure's trigger rewrites the moved subtree's paths. A row left with
-   * neither owner nor parent is deleted. Returns the parent before.
+   * closure's trigger rewrites the moved subtree's paths, or, with
+   * `deferred`, only the child's own, leaving those below it to `step`
+   * (`moved` then says whether any are left). A row left with neither owner
+   * nor parent is deleted. Returns the parent before.
    */
-  async setParent (trx: Trx, child: Instance, parent: Instance | null, context: WriteContext): Promise<Instance | null> {
+  async setParent (trx: Trx, child: Instance, parent: Instance | null, context: WriteContext, deferred = false): Promise<{ before: Instance | null, moved: boolean }> {
     const db = scoped(this.#props, trx)
     const before = await this.parent(trx, child)
-    if (sameRef(before, parent)) return before
+    if (sameRef(before, parent)) return { before, moved: false }
+    if (deferred) await sql`select set_config(${DEFER_SETTING}, 'on', true)`.execute(trx)
     if (parent === null) {
       await db.updateTable('default_deny_resource').set({ parent_type: null, parent_id: null })
         .where('resource_type', '=', child.resource).where('resource_id', '=', child.id)
@@ -126,6 +151,7 @@ export class TreeStore {
         .onConflict((oc) => oc.columns(['resource_type', 'resource_id']).doUpdateSet(columns))
         .execute()
     }
+    if (deferred) await sql`select set_config(${DEFER_SETTING}, '', true)`.execute(trx)
     await this.#props.audit.append(trx, {
       action: 'parent',
       grantee: null,
@@ -133,7 +159,9 @@ export class TreeStore {
       before: before === null ? [] : [parentItem(before)],
       after: parent === null ? [] : [parentItem(parent)]
     }, context)
-    return before
+    const moved = deferred && await db.selectFrom('default_deny_resource_move').select('resource_id')
+      .where('resource_type', '=', child.resource).where('resource_id', '=', child.id).executeTakeFirst() !== undefined
+    return { before, moved }
   }
 
   /** A keyset page of every recorded parent, by the child's type then id, after `after` (exclusive): what export writes. */

@@ -8,7 +8,7 @@ import { Migrator, sql, type Kysely } from 'kysely'
 import { runMigrations, MIGRATION_LOCK_TABLE, MIGRATION_TABLE } from '../../lib/store/migrate.js'
 import { testDatabase, usingPostgres } from '../helper.js'
 
-const ALL = ['20261125070000_create_grants', '20261125080000_create_audit', '20261129120000_grant_starts_at', '20261202120000_resource_owner_idx', '20261203090000_group_membership', '20261204090000_change_notify', '20261206120000_membership_closure_delta', '20261207090000_resource_hierarchy']
+const ALL = ['20261125070000_create_grants', '20261125080000_create_audit', '20261129120000_grant_starts_at', '20261202120000_resource_owner_idx', '20261203090000_group_membership', '20261204090000_change_notify', '20261206120000_membership_closure_delta', '20261207090000_resource_hierarchy', '20261208090000_stepped_moves']
 
 async function tables (db: Kysely<any>, schema: string): Promise<string[]> {
   const rows = await db.selectFrom('information_schema.tables')
@@ -41,7 +41,7 @@ t.test('up, again (idempotent), down, up beside a host kysely_migration table', 
   t.same(await runMigrations(db, { schema }), [], 'a second run does nothing')
   t.same(await tables(db, schema), [
     'default_deny_audit', 'default_deny_grant', 'default_deny_membership', 'default_deny_membership_closure', MIGRATION_TABLE, MIGRATION_LOCK_TABLE, 'default_deny_resource',
-    'default_deny_resource_ancestor', 'documents', 'kysely_migration', 'kysely_migration_lock'
+    'default_deny_resource_ancestor', 'default_deny_resource_move', 'documents', 'kysely_migration', 'kysely_migration_lock'
   ].sort())
   t.notOk((await hostMigrator.migrateToLatest()).error, 'the host migrator is not confused by ours')
 
@@ -49,6 +49,8 @@ t.test('up, again (idempotent), down, up beside a host kysely_migration table', 
     { resource_type: 'folder', resource_id: 'f', owner_id: null, parent_type: 'project', parent_id: 'p' },
     { resource_type: 'document', resource_id: 'd', owner_id: 'olga', parent_type: 'folder', parent_id: 'f' }
   ]).execute()
+  t.same(await runMigrations(db, { schema, direction: 'down' }), ['20261208090000_stepped_moves'])
+  t.notOk((await tables(db, schema)).includes('default_deny_resource_move'), 'down drops the record of moves in steps')
   t.same(await runMigrations(db, { schema, direction: 'down' }), ['20261207090000_resource_hierarchy'])
   t.notOk((await tables(db, schema)).includes('default_deny_resource_ancestor'), 'down drops the closure')
   t.same(await host.selectFrom('default_deny_resource').select(['resource_type', 'resource_id', 'owner_id']).execute(),
@@ -124,6 +126,6 @@ t.test('the migrate command applies and reverts on the configured database', asy
     (await run(process.execPath, ['--import', 'tsx', 'bin/cli.ts', 'migrate', ...args, '--schema', schema], { env })).stdout.trim()
   t.equal(await cli('up'), `applied: ${ALL.join(', ')}`)
   t.equal(await cli('up'), 'nothing to do')
-  t.equal(await cli('down'), 'reverted: 20261207090000_resource_hierarchy')
+  t.equal(await cli('down'), 'reverted: 20261208090000_stepped_moves')
   await t.rejects(cli('sideways'), /unknown command/)
 })
