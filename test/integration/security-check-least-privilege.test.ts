@@ -47,7 +47,7 @@ async function app (t: { teardown: (fn: () => unknown) => void }, options: Recor
   const instance = Fastify()
   t.teardown(async () => { await instance.close() })
   await instance.register(jwt, { secret: SECRET, verify: { algorithms: ['HS256'] } })
-  await instance.register(defaultDeny, { migrate: false, superuserClaim: 'admin', hierarchy: { types: { document: { parents: ['folder'] } } }, ...options } as never)
+  await instance.register(defaultDeny, { migrate: false, superuserClaim: 'admin', hierarchy: { moveStep: 1, types: { document: { parents: ['folder'] }, folder: { parents: ['folder'] } } }, ...options } as never)
   instance.get('/documents/:id', { config: { permission: { resource: 'document', privilege: 'read' } } }, async () => 'the document')
   await instance.ready()
   return instance
@@ -79,6 +79,11 @@ async function exercise (t: Test, instance: FastifyInstance): Promise<void> {
     method: 'POST', url: '/permissions/document/d3/grants', headers: olga, payload: { grantee: { kind: 'user', id: 'dave' }, privilege: 'read' }
   })
   t.equal(below.statusCode, 201, 'a manager of the folder grants on the document')
+  // A move with something below it runs in steps, recorded until the last one.
+  await p.setParent({ resource: 'document', id: 'd4' }, { resource: 'folder', id: 'f1' })
+  await p.setParent({ resource: 'folder', id: 'f1' }, { resource: 'folder', id: 'f0' })
+  t.same((await p.ancestors({ resource: 'document', id: 'd4' })).map((a) => a.id), ['f1', 'f0'], 'a move in steps')
+  await p.setParent({ resource: 'folder', id: 'f1' }, null)
   await p.setParent({ resource: 'document', id: 'd3' }, null)
   await p.forgetResource({ resource: 'document', id: 'd1' })
   const entries = (await p.audit({ limit: 100 })).length
