@@ -485,7 +485,7 @@ export interface HierarchyOptions {
    * for the whole move). `setParent` returns once every step has run.
    * Between steps a resource not reached yet still decides as before the
    * move. Inside your transaction (`{ db: trx }`) a move is always whole.
-   * @default 500 (at most 1,000,000)
+   * @default 100 on the embedded database, 1,000 on PostgreSQL (at most 1,000,000)
    */
   moveStep?: number
   /**

@@ -22,6 +22,7 @@ import { RulesLayer } from './rules/reloader.js'
 import { createSecurityCheck } from './security/check.js'
 import { createCache } from './cache/index.js'
 import { invalid } from './options/values.js'
+import { DEFAULT_MOVE_STEP } from './options/hierarchy.js'
 import { Authorizer } from './service/authorizer.js'
 import { readStack } from './service/reads.js'
 import { databaseOf, type Database } from './store/database.js'
@@ -159,7 +160,8 @@ const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, op
   }
   const validators = createValidators(validation, invalidGrant, types)
   const changed = cache?.changed ?? null
-  const grants = new GrantService({ reader, writer, audit, policy, settings: { ...runner, checkTimeout: enforcement.checkTimeout }, validators, changed, observer, hierarchy: settings.hierarchy, tree })
+  const grants = new GrantService({ reader, writer, audit, policy, settings: { ...runner, checkTimeout: enforcement.checkTimeout }, validators, changed, observer, hierarchy: settings.hierarchy, tree,
+    moveStep: settings.hierarchy?.moveStep ?? (database.embedded ? DEFAULT_MOVE_STEP.embedded : DEFAULT_MOVE_STEP.server) })
   const members = new MembershipService({ members: memberStore, writer, policy, settings: { ...runner, ...groups }, changed, observer })
   const queries = new GrantQueries({ reader, audit, policy, members: memberStore, stepUp, authorizer, tree, auditFailed: () => { observer.metrics.auditFailed() } })
   // trustProxy: true, and the rest of what an operator should know, is reported at ready.

@@ -9,8 +9,13 @@ import { invalid, positiveInteger, subOptions } from './values.js'
 export const DEFAULT_MAX_DEPTH = 16
 /** The most `maxDepth` may be: the closure's own bound (migration 20261207090000). */
 export const MAX_HIERARCHY_DEPTH = 64
-/** Resources below a moved one whose paths one step of a move rewrites (see `moveStep`). */
-export const DEFAULT_MOVE_STEP = 500
+/**
+ * Resources below a moved one whose paths one step of a move rewrites (see
+ * `moveStep`). On the embedded database every other request waits for each
+ * step; on PostgreSQL none does (reads never wait for a write there), so
+ * steps are only there to bound how long a move holds the tree.
+ */
+export const DEFAULT_MOVE_STEP = { embedded: 100, server: 1000 } as const
 
 /** One edge type: `child>parent`, as the closure records it. */
 export const edgeOf = (child: string, parent: string): string => `${child}>${parent}`
@@ -20,9 +25,10 @@ export interface HierarchySettings {
   /**
    * A move made outside a host transaction rewrites the paths of the
    * resources below the moved one in steps of this many, each its own
-   * transaction, so that requests are served between them.
+   * transaction, so that requests are served between them; null: the
+   * database's default (DEFAULT_MOVE_STEP).
    */
-  readonly moveStep: number
+  readonly moveStep: number | null
   /** For each child type, the parent types it may have, each with the privileges that pass (null: all of them). */
   readonly parents: ReadonlyMap<string, ReadonlyMap<string, ReadonlySet<string> | null>>
   /** Every type named, as child or parent: they count as known resource types. */
@@ -50,7 +56,7 @@ export function hierarchyOption (value: unknown, privileges: ReadonlySet<string>
   if (typeof value !== 'object' || value === null || Array.isArray(value)) invalid('hierarchy', 'must be an object { maxDepth?, moveStep?, types }')
   const fields = subOptions('hierarchy', value as Record<string, unknown>, KEYS)
   const maxDepth = positiveInteger(fields, 'hierarchy.maxDepth', DEFAULT_MAX_DEPTH, MAX_HIERARCHY_DEPTH)
-  const moveStep = positiveInteger(fields, 'hierarchy.moveStep', DEFAULT_MOVE_STEP, 1_000_000)
+  const moveStep = fields['hierarchy.moveStep'] === undefined ? null : positiveInteger(fields, 'hierarchy.moveStep', 0, 1_000_000)
   const types = fields['hierarchy.types']
   if (typeof types !== 'object' || types === null || Array.isArray(types) || Object.keys(types).length === 0) {
     invalid('hierarchy.types', 'must be an object naming, for each child type, its allowed parents: { document: { parents: [\'folder\'] } }')

@@ -10,6 +10,7 @@ import { overrides } from '../decision/rule.js'
 import type { Policy } from '../decision/policy.js'
 import { codes, deniedError, invalidInput } from '../errors.js'
 import type { EnforcementOptions, GrantOptions, HierarchySettings, LevelOptions } from '../options/index.js'
+import { DEFAULT_MOVE_STEP } from '../options/hierarchy.js'
 import type { AuditLog, WriteContext } from '../store/audit.js'
 import { withBudget } from '../store/deadline.js'
 import type { GrantReader } from '../store/reader.js'
@@ -56,6 +57,8 @@ export interface GrantServiceProps {
   /** The `hierarchy` option; null: resources have no parents. */
   readonly hierarchy?: HierarchySettings | null
   readonly tree?: TreeStore
+  /** How many resources below a moved one each step of a move rewrites (the option, or the database's default). */
+  readonly moveStep?: number
 }
 
 /** The service API's refusal of a move: FST_DEFAULT_DENY_INVALID_GRANT with `error.field`. */
@@ -279,7 +282,7 @@ export class GrantService {
       // reached yet decide as before the move.
       let after: [string, string] | null = null
       while (moved) {
-        after = await this.#runner.step(caller, async (trx) => await tree.step(trx, child, after, hierarchy.moveStep))
+        after = await this.#runner.step(caller, async (trx) => await tree.step(trx, child, after, this.#props.moveStep ?? DEFAULT_MOVE_STEP.server))
         moved = after !== null
       }
     })

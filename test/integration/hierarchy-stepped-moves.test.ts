@@ -9,7 +9,7 @@ import Fastify from 'fastify'
 import t from 'tap'
 import { sql, type Kysely } from 'kysely'
 import defaultDeny from '../../lib/index.js'
-import { SECRET, testDatabase } from '../helper.js'
+import { readyWith, SECRET, testDatabase } from '../helper.js'
 import { cacheOn, eventually } from '../cache-helper.js'
 
 const STEP = 7
@@ -193,4 +193,11 @@ t.test('requests beside a move in steps: every answer is one the tree gives befo
   t.same(answers.filter(([, eve, zed]) => !eve || zed), [], 'eve (both projects) always allowed, zed (neither) never')
   const { kept, walked } = await closures(db, schema)
   t.same(kept, walked)
+})
+
+t.test('moveStep must be a whole number of resources from 1 to 1,000,000', async (t) => {
+  for (const value of [0, 1.5, '10', 1_000_001]) {
+    await t.rejects(readyWith(t, { hierarchy: { ...HIERARCHY, moveStep: value } }),
+      { code: 'FST_DEFAULT_DENY_INVALID_OPTION', message: /'hierarchy.moveStep' must be an integer from 1 to 1000000/ }, JSON.stringify(value))
+  }
 })
