@@ -51,7 +51,23 @@ interface Spelling {
   ids: (granted: Granted) => string
 }
 
-function spellings (scope: RuleScope, edges: string): { grants: Readonly<Record<TargetKind, Spelling>>, owners: Readonly<Record<TargetKind, Spelling | null>> } {
+/**
+ * How checkMany reaches a kind of target for each id of a batch when the
+ * target is found through a table (the closure), not named by the id:
+ * `path`, given the id (SQL), the targets as rows `(type, id)`; `grants`,
+ * given the principal's grants, the `(type, id)` pairs among the targets'
+ * possible types it holds; `owners`, those it owns. The pairs do not depend
+ * on the id: PostgreSQL reads them once per call and hashes them, and each id
+ * reads its path once for both. Null: the kind's targets are named by the id
+ * (probed on their index entries) or by none (the type).
+ */
+interface Reached {
+  path: (id: string) => string
+  grants: (granted: Granted) => string
+  owners: () => string
+}
+
+function spellings (scope: RuleScope, edges: string): { grants: Readonly<Record<TargetKind, Spelling>>, owners: Readonly<Record<TargetKind, Spelling | null>>, reached: Readonly<Record<TargetKind, Reached | null>> } {
   const closure = `"${scope.schema}".default_deny_resource_ancestor`
   const resource = `"${scope.schema}".default_deny_resource`
   // The ancestors of `id` whose path down to it lets the asked privilege pass: one index range.
@@ -78,6 +94,15 @@ function spellings (scope: RuleScope, edges: string): { grants: Readonly<Record<
         ids: () => below(`select resource_type, resource_id from ${resource} where ${owned} and resource_type = any(${parentTypes})`)
       },
       type: null
+    },
+    reached: {
+      resource: null,
+      ancestor: {
+        path: above,
+        grants: (granted) => granted(`resource_id is not null and resource_type = any(${parentTypes})`, 'resource_type, resource_id'),
+        owners: () => `select resource_type, resource_id from ${resource} where ${owned} and resource_type = any(${parentTypes})`
+      },
+      type: null
     }
   }
 }
@@ -99,7 +124,7 @@ const ACCEPTED = 'privilege = any($3::text[])'
 
 function conditions (scope: RuleScope, edges: string, groups = groupsText(scope, USER, '$5')) {
   const grant = `"${scope.schema}".default_deny_grant`
-  const { grants, owners } = spellings(scope, edges)
+  const { grants, owners, reached } = spellings(scope, edges)
   // Inside one probe the alternative with no id to compare goes first: it costs nothing to test.
   const cheapFirst = [...GRANTEES].sort((a, b) => Number(a.names !== 'everyone') - Number(b.names !== 'everyone'))
   const held = `(${cheapFirst.map((rule) => `(${grantee(rule, groups, false)})`).join(' or ')})`
@@ -119,6 +144,18 @@ function conditions (scope: RuleScope, edges: string, groups = groupsText(scope,
     /** The ids of type $1 a kind of grant makes allowed. */
     ids: (kind: TargetKind) => grants[kind].ids(each(true)),
     owners,
+    /**
+     * The ways through a kind of target found through a table, for one id of
+     * a batch: its path read once, each target tested against what the
+     * principal holds and owns (once per call); null when the kind is not
+     * reached so (see `Reached`).
+     */
+    reached: (kind: TargetKind, ways: readonly Way[], id: string): string | null => {
+      const spelling = reached[kind]
+      if (spelling === null) return null
+      const at = ways.map((way) => `(t.type, t.id) in (${way.kind === 'grant' ? spelling.grants(each(true)) : spelling.owners()})`)
+      return `exists (select from (${spelling.path(id)}) as t(type, id)\n    where ${at.join('\n    or ')})`
+    },
     /**
      * Milliseconds until the next scheduled change (a start or an expiry) of
      * a grant that counts or will count for the principal on `$2`; null when
@@ -188,11 +225,21 @@ export function checkTexts (scope: RuleScope): CheckTexts {
   // probes: read them once, up front (with no stored groups they are `$5`).
   const once = scope.groupDepth === 0 ? c : conditions(scope, '$7', '(select a from principal_groups)::text[]')
   const groupsOnce = scope.groupDepth === 0 ? '' : `with principal_groups(a) as materialized (select ${groupsText(scope, USER, '$5')})\n`
-  const idWays = ways.filter((way) => way.target.perId).map((way) => `exists (${probe(c, way, 'i.id')})`)
+  // checkMany reads the principal's groups once, like the ttl form; each id
+  // probes its own index entries once per way, and reads its path through a
+  // hierarchy once for every way that goes through it.
+  const batch = scope.groupDepth === 0 ? c : conditions(scope, '$7', '(select a from principal_groups)::text[]')
+  const idWays = ways.filter((way) => way.target.perId).flatMap((way, i, perIdWays) => {
+    const kind = way.target.kind
+    const sameKind = perIdWays.filter((other) => other.target.kind === kind)
+    const merged = batch.reached(kind, sameKind, 'i.id')
+    if (merged === null) return [`exists (${probe(batch, way, 'i.id')})`]
+    return sameKind[0] === way ? [merged] : []
+  })
   return Object.freeze({
     one: `${head}${exists}`,
     oneUntil: `${head}${groupsOnce}${existsOf(once)}, (${once.nextChange}) as ttl`,
-    many: `${head}select i.n::int4 as n, (\n  ${[...wide(c, ways), ...idWays].join('\n  or ')}\n) as allowed
+    many: `${head}${groupsOnce}select i.n::int4 as n, (\n  ${[...wide(batch, ways), ...idWays].join('\n  or ')}\n) as allowed
 from unnest($2::text[]) with ordinality as i(id, n)
 order by i.n`,
     filter: `(${[...wide(c, ways), ...perId(c, ways).map((ids) => `cast({id} as text) collate "C" in (${ids})`)].join('\n  or ')})`,
