@@ -67,12 +67,15 @@ interface Reached {
   owners: () => string
 }
 
-function spellings (scope: RuleScope, edges: string): { grants: Readonly<Record<TargetKind, Spelling>>, owners: Readonly<Record<TargetKind, Spelling | null>>, reached: Readonly<Record<TargetKind, Reached | null>> } {
+// `path`: where the ancestor ways read the ancestors of the one resource
+// they probe; by default the closure's index range, once per way.
+function spellings (scope: RuleScope, edges: string, path?: string): { grants: Readonly<Record<TargetKind, Spelling>>, owners: Readonly<Record<TargetKind, Spelling | null>>, reached: Readonly<Record<TargetKind, Reached | null>> } {
   const closure = `"${scope.schema}".default_deny_resource_ancestor`
   const resource = `"${scope.schema}".default_deny_resource`
   // The ancestors of `id` whose path down to it lets the asked privilege pass: one index range.
-  const above = (id: string) => `select ancestor_type, ancestor_id from ${closure}
+  const ancestors = (id: string) => `select ancestor_type, ancestor_id from ${closure}
     where descendant_type = $1 and descendant_id = ${id} and not (edges && ${edges}::text[])`
+  const above = path === undefined ? ancestors : () => path
   // The resources of type $1 below any of `ancestors`, through paths that pass: one index range each.
   const below = (ancestors: string) => `select descendant_id from ${closure}
     where (ancestor_type, ancestor_id) in (${ancestors}) and descendant_type = $1 and not (edges && ${edges}::text[])`
@@ -98,7 +101,7 @@ function spellings (scope: RuleScope, edges: string): { grants: Readonly<Record<
     reached: {
       resource: null,
       ancestor: {
-        path: above,
+        path: ancestors,
         grants: (granted) => granted(`resource_id is not null and resource_type = any(${parentTypes})`, 'resource_type, resource_id'),
         owners: () => `select resource_type, resource_id from ${resource} where ${owned} and resource_type = any(${parentTypes})`
       },
@@ -122,9 +125,9 @@ function grantee (rule: GranteeRule, groups: string, holder: boolean): string {
 const LIVE = '(expires_at is null or expires_at > now()) and (starts_at is null or starts_at <= now())'
 const ACCEPTED = 'privilege = any($3::text[])'
 
-function conditions (scope: RuleScope, edges: string, groups = groupsText(scope, USER, '$5')) {
+function conditions (scope: RuleScope, edges: string, groups = groupsText(scope, USER, '$5'), path?: string) {
   const grant = `"${scope.schema}".default_deny_grant`
-  const { grants, owners, reached } = spellings(scope, edges)
+  const { grants, owners, reached } = spellings(scope, edges, path)
   // Inside one probe the alternative with no id to compare goes first: it costs nothing to test.
   const cheapFirst = [...GRANTEES].sort((a, b) => Number(a.names !== 'everyone') - Number(b.names !== 'everyone'))
   const held = `(${cheapFirst.map((rule) => `(${grantee(rule, groups, false)})`).join(' or ')})`
@@ -192,9 +195,10 @@ export interface CheckTexts {
   /** The route check and how long its answer holds, for the decision cache. */
   oneUntil: string
   /**
-   * Many resources (`$2` an array of ids), one row each in the order given.
-   * The wide probes do not depend on the id: PostgreSQL runs them once, and
-   * when one hits, no id is probed at all.
+   * Many resources (`$2` an array of ids): one row whose `allowed` is a
+   * string of '1' (allowed) and '0', one character per id in the order
+   * given. The wide probes do not depend on the id: PostgreSQL runs them
+   * once, and when one hits, no id is probed at all.
    */
   many: string
   /**
@@ -219,17 +223,31 @@ export function checkTexts (scope: RuleScope): CheckTexts {
   const paged = conditions(scope, '$8')
   const ways = waysOf(scope)
   const head = `${PREPARED_MARKER} `
+  const withs = (...ctes: Array<string | null>) => {
+    const present = ctes.filter((cte) => cte !== null)
+    return present.length === 0 ? '' : `with ${present.join(',\n')}\n`
+  }
   const existsOf = (c: Conditions) => `select exists (\n  ${ways.map((way) => probe(c, way, '$2')).join('\n  union all ')}\n) as allowed`
-  const exists = existsOf(c)
+  // The one resource's ancestors are read once, for every way through them
+  // (a grant on one, owning one, and the ttl's scheduled changes), and only
+  // when a probe before them has not already allowed: a materialized CTE is
+  // run when first read.
+  const reachedKinds = targetsOf(scope).filter((rule) => rule.perId && spellings(scope, '$7').reached[rule.kind] !== null)
+  const pathCte = reachedKinds.length === 0
+    ? null
+    : `path(type, id) as materialized (${reachedKinds.map((rule) => (spellings(scope, '$7').reached[rule.kind] as Reached).path('$2')).join('\n  union all ')})`
+  const path = pathCte === null ? undefined : 'select type, id from path'
+  const exists = existsOf(conditions(scope, '$7', undefined, path))
   // The check with its ttl reads the principal's groups in twice as many
   // probes: read them once, up front (with no stored groups they are `$5`).
-  const once = scope.groupDepth === 0 ? c : conditions(scope, '$7', '(select a from principal_groups)::text[]')
-  const groupsOnce = scope.groupDepth === 0 ? '' : `with principal_groups(a) as materialized (select ${groupsText(scope, USER, '$5')})\n`
+  const once = conditions(scope, '$7', scope.groupDepth === 0 ? undefined : '(select a from principal_groups)::text[]', path)
+  const groupsCte = scope.groupDepth === 0 ? null : `principal_groups(a) as materialized (select ${groupsText(scope, USER, '$5')})`
+  const groupsOnce = withs(groupsCte)
   // checkMany reads the principal's groups once, like the ttl form; each id
   // probes its own index entries once per way, and reads its path through a
   // hierarchy once for every way that goes through it.
   const batch = scope.groupDepth === 0 ? c : conditions(scope, '$7', '(select a from principal_groups)::text[]')
-  const idWays = ways.filter((way) => way.target.perId).flatMap((way, i, perIdWays) => {
+  const idWays = ways.filter((way) => way.target.perId).flatMap((way, _, perIdWays) => {
     const kind = way.target.kind
     const sameKind = perIdWays.filter((other) => other.target.kind === kind)
     const merged = batch.reached(kind, sameKind, 'i.id')
@@ -237,11 +255,14 @@ export function checkTexts (scope: RuleScope): CheckTexts {
     return sameKind[0] === way ? [merged] : []
   })
   return Object.freeze({
-    one: `${head}${exists}`,
-    oneUntil: `${head}${groupsOnce}${existsOf(once)}, (${once.nextChange}) as ttl`,
-    many: `${head}${groupsOnce}select i.n::int4 as n, (\n  ${[...wide(batch, ways), ...idWays].join('\n  or ')}\n) as allowed
+    one: `${head}${withs(pathCte)}${exists}`,
+    oneUntil: `${head}${withs(groupsCte, pathCte)}${existsOf(once)}, (${once.nextChange}) as ttl`,
+    // One row, the answers as a string of '1' and '0' in the order of the
+    // ids: on PGlite, decoding a hundred rows cost more than the probes' index reads.
+    many: `${head}${groupsOnce}select string_agg(case when allowed then '1' else '0' end, '' order by n) as allowed from (
+select i.n, (\n  ${[...wide(batch, ways), ...idWays].join('\n  or ')}\n) as allowed
 from unnest($2::text[]) with ordinality as i(id, n)
-order by i.n`,
+) as answers`,
     filter: `(${[...wide(c, ways), ...perId(c, ways).map((ids) => `cast({id} as text) collate "C" in (${ids})`)].join('\n  or ')})`,
     list: `${head}select ${wide(paged, ways).join(' or ')} as everything, array(
   select id from (${perId(paged, ways).join(' union ')}) as held(id)
