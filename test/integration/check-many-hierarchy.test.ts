@@ -4,7 +4,7 @@
 // ancestor, an edge that stops the privilege, no parent at all, an id that is
 // not stored, and the same id twice. Each answer is the single check's.
 import t from 'tap'
-import type { HierarchyOptions, Principal } from '../../fastify-plugin.js'
+import type { HierarchyOptions, Principal, Privilege } from '../../fastify-plugin.js'
 import { build } from '../helper.js'
 
 const HIERARCHY: HierarchyOptions = {
@@ -39,7 +39,7 @@ t.test('checkMany answers each id by its own path through the tree, in order, as
   await p.addMember({ group: 'staff', member: { kind: 'user', id: 'bo' } })
 
   const ids = ['d1', 'd2', 'd3', 'd4', 'd5', 'd6', 'dx', 'd1', 'f1']
-  const cases: Array<[string, Principal, string, boolean[]]> = [
+  const cases: Array<[string, Principal, Privilege, boolean[]]> = [
     // staff's manage on p1 reaches d1, d2 and d6 through folders; d3 only for read (its edge lets read pass, not manage).
     ['a token group, manage', user('cy', ['staff']), 'manage', [true, true, false, false, false, true, false, true, false]],
     ['a token group, read', user('cy', ['staff']), 'read', [true, true, true, false, false, true, false, true, false]],
