@@ -126,12 +126,21 @@ async function main (): Promise<void> {
   const pids = usingPostgres
     ? (await sql<{ pid: number }>`select pid from pg_stat_activity where application_name = ${schema}`.execute(db)).rows.map((row) => row.pid)
     : []
-  // Each sample runs every case once, the order rotating, so that the load of
-  // a shared machine, which drifts over seconds, weighs on every case alike.
+  // Each sample runs every case once, so that the load of a shared machine,
+  // which drifts over seconds, weighs on every case alike; in an order
+  // shuffled each time (a fixed seed), because a statement run right after a
+  // big one pays for some of its clean-up, and a fixed order would always
+  // put the same case after the same one.
+  let state = 42
+  const random = () => (state = (state * 1103515245 + 12345) % 2147483648) / 2147483648
   for (let round = 0; round < ROUNDS; round++) {
     for (let i = 0; i < SAMPLES; i++) {
-      const shift = (round * SAMPLES + i) % cases.length
-      for (const c of [...cases.slice(shift), ...cases.slice(0, shift)]) {
+      const order = [...cases]
+      for (let k = order.length - 1; k > 0; k--) {
+        const j = Math.floor(random() * (k + 1))
+        ;[order[k], order[j]] = [order[j] as Case, order[k] as Case]
+      }
+      for (const c of order) {
         const server0 = serverCpu(pids)
         const cpu0 = process.cpuUsage()
         const t0 = process.hrtime.bigint()
@@ -163,7 +172,7 @@ async function main (): Promise<void> {
 
   console.log(`node ${process.version}, ${cpus().length} CPUs, database: ${usingPostgres ? 'PostgreSQL (DATABASE_URL)' : 'PGlite (in memory)'}`)
   console.log(`org > ${PROJECTS} projects > ${PROJECTS * 10} folders > ${DOCS} documents; u42 holds one project grant and a few direct ones (seeded in ${seconds.toFixed(0)} s)`)
-  console.log(`single client, ${ROUNDS} rounds of ${SAMPLES} samples, each sample running every case once, the order rotating\n`)
+  console.log(`single client, ${ROUNDS} rounds of ${SAMPLES} samples, each sample running every case once, in a shuffled order\n`)
   for (const c of cases) console.log(`${c.name.padEnd(36)} p50 ${p50(c.times).toFixed(3).padStart(8)} ms  (${c.times.length}), CPU ${(c.cpu / c.times.length / 1000).toFixed(3).padStart(8)} ms each`)
   const [direct, five, many, hundred, unfiltered, filtered, listed] = cases.map((c) => p50(c.times)) as number[] as [number, number, number, number, number, number, number]
   const [cDirect, cFive, cMany, cHundred, cUnfiltered, cFiltered, cListed] = cases.map((c) => c.cpu) as [number, number, number, number, number, number, number]
