@@ -51,24 +51,11 @@ interface Spelling {
   ids: (granted: Granted) => string
 }
 
-/**
- * How checkMany reaches a kind of target for each id of a batch when the
- * target is found through a table (the closure), not named by the id:
- * `path`, given the id (SQL), the targets as rows `(type, id)`; `grants`,
- * given the principal's grants, the `(type, id)` pairs among the targets'
- * possible types it holds; `owners`, those it owns. The pairs do not depend
- * on the id: PostgreSQL reads them once per call and hashes them, and each id
- * reads its path once for both. Null: the kind's targets are named by the id
- * (probed on their index entries) or by none (the type).
- */
-interface Reached {
-  path: (id: string) => string
-  grants: (granted: Granted) => string
-  owners: () => string
-}
+/** A kind found through the closure: `path`, one id's targets as rows `(type, id)`; `grants` and `owners`, the pairs
+ * of their possible types the principal holds and owns, not per id (checkMany reads them once). Null: named by the id, or none. */
+interface Reached { path: (id: string) => string, grants: (granted: Granted) => string, owners: () => string }
 
-// `path`: where the ancestor ways read the ancestors of the one resource
-// they probe; by default the closure's index range, once per way.
+// `path`: where the ancestor ways read the one resource's ancestors (default: the closure, once per way).
 function spellings (scope: RuleScope, edges: string, path?: string): { grants: Readonly<Record<TargetKind, Spelling>>, owners: Readonly<Record<TargetKind, Spelling | null>>, reached: Readonly<Record<TargetKind, Reached | null>> } {
   const closure = `"${scope.schema}".default_deny_resource_ancestor`
   const resource = `"${scope.schema}".default_deny_resource`
@@ -100,11 +87,7 @@ function spellings (scope: RuleScope, edges: string, path?: string): { grants: R
     },
     reached: {
       resource: null,
-      ancestor: {
-        path: ancestors,
-        grants: (granted) => granted(`resource_id is not null and resource_type = any(${parentTypes})`, 'resource_type, resource_id'),
-        owners: () => `select resource_type, resource_id from ${resource} where ${owned} and resource_type = any(${parentTypes})`
-      },
+      ancestor: { path: ancestors, grants: (granted) => granted(`resource_id is not null and resource_type = any(${parentTypes})`, 'resource_type, resource_id'), owners: () => `select resource_type, resource_id from ${resource} where ${owned} and resource_type = any(${parentTypes})` },
       type: null
     }
   }
@@ -147,18 +130,9 @@ function conditions (scope: RuleScope, edges: string, groups = groupsText(scope,
     /** The ids of type $1 a kind of grant makes allowed. */
     ids: (kind: TargetKind) => grants[kind].ids(each(true)),
     owners,
-    /**
-     * The ways through a kind of target found through a table, for one id of
-     * a batch: its path read once, each target tested against what the
-     * principal holds and owns (once per call); null when the kind is not
-     * reached so (see `Reached`).
-     */
-    reached: (kind: TargetKind, ways: readonly Way[], id: string): string | null => {
-      const spelling = reached[kind]
-      if (spelling === null) return null
-      const at = ways.map((way) => `(t.type, t.id) in (${way.kind === 'grant' ? spelling.grants(each(true)) : spelling.owners()})`)
-      return `exists (select from (${spelling.path(id)}) as t(type, id)\n    where ${at.join('\n    or ')})`
-    },
+    /** For one id of a batch, the ways through a kind found through a table: its path read once for all (null: see `Reached`). */
+    reached: (kind: TargetKind, ways: readonly Way[], id: string, spelling = reached[kind]): string | null => spelling === null ? null
+      : `exists (select from (${spelling.path(id)}) as t(type, id)\n    where ${ways.map((way) => `(t.type, t.id) in (${way.kind === 'grant' ? spelling.grants(each(true)) : spelling.owners()})`).join('\n    or ')})`,
     /**
      * Milliseconds until the next scheduled change (a start or an expiry) of
      * a grant that counts or will count for the principal on `$2`; null when
@@ -195,10 +169,9 @@ export interface CheckTexts {
   /** The route check and how long its answer holds, for the decision cache. */
   oneUntil: string
   /**
-   * Many resources (`$2` an array of ids): one row whose `allowed` is a
-   * string of '1' (allowed) and '0', one character per id in the order
-   * given. The wide probes do not depend on the id: PostgreSQL runs them
-   * once, and when one hits, no id is probed at all.
+   * Many resources (`$2` an array of ids): one row, `allowed` a string of '1'
+   * and '0', one per id in order. The wide probes do not depend on the id:
+   * PostgreSQL runs them once, and when one hits, no id is probed at all.
    */
   many: string
   /**
@@ -223,15 +196,10 @@ export function checkTexts (scope: RuleScope): CheckTexts {
   const paged = conditions(scope, '$8')
   const ways = waysOf(scope)
   const head = `${PREPARED_MARKER} `
-  const withs = (...ctes: Array<string | null>) => {
-    const present = ctes.filter((cte) => cte !== null)
-    return present.length === 0 ? '' : `with ${present.join(',\n')}\n`
-  }
+  const withs = (...ctes: Array<string | null>) => ctes.some((cte) => cte !== null) ? `with ${ctes.filter((cte) => cte !== null).join(',\n')}\n` : ''
   const existsOf = (c: Conditions) => `select exists (\n  ${ways.map((way) => probe(c, way, '$2')).join('\n  union all ')}\n) as allowed`
-  // The one resource's ancestors are read once, for every way through them
-  // (a grant on one, owning one, and the ttl's scheduled changes), and only
-  // when a probe before them has not already allowed: a materialized CTE is
-  // run when first read.
+  // The one resource's ancestors are read once for every way through them, and only if
+  // a probe before them has not allowed (a materialized CTE runs when first read).
   const { reached } = spellings(scope, '$7')
   const paths = targetsOf(scope).flatMap((rule) => reached[rule.kind]?.path('$2') ?? [])
   const pathCte = paths.length === 0 ? null : `path(type, id) as materialized (${paths.join('\n  union all ')})`
@@ -241,24 +209,19 @@ export function checkTexts (scope: RuleScope): CheckTexts {
   // probes: read them once, up front (with no stored groups they are `$5`).
   const once = conditions(scope, '$7', scope.groupDepth === 0 ? undefined : '(select a from principal_groups)::text[]', path)
   const groupsCte = scope.groupDepth === 0 ? null : `principal_groups(a) as materialized (select ${groupsText(scope, USER, '$5')})`
-  const groupsOnce = withs(groupsCte)
-  // checkMany reads the principal's groups once, like the ttl form; each id
-  // probes its own index entries once per way, and reads its path through a
-  // hierarchy once for every way that goes through it.
+  // checkMany reads the groups once too; each id probes its own index entries
+  // once per way, and reads its path through a hierarchy once for all.
   const batch = scope.groupDepth === 0 ? c : conditions(scope, '$7', '(select a from principal_groups)::text[]')
   const idWays = ways.filter((way) => way.target.perId).flatMap((way, _, perIdWays) => {
-    const kind = way.target.kind
-    const sameKind = perIdWays.filter((other) => other.target.kind === kind)
-    const merged = batch.reached(kind, sameKind, 'i.id')
-    if (merged === null) return [`exists (${probe(batch, way, 'i.id')})`]
-    return sameKind[0] === way ? [merged] : []
+    const sameKind = perIdWays.filter((other) => other.target.kind === way.target.kind)
+    const merged = batch.reached(way.target.kind, sameKind, 'i.id')
+    return merged === null ? [`exists (${probe(batch, way, 'i.id')})`] : sameKind[0] === way ? [merged] : []
   })
   return Object.freeze({
     one: `${head}${withs(pathCte)}${exists}`,
     oneUntil: `${head}${withs(groupsCte, pathCte)}${existsOf(once)}, (${once.nextChange}) as ttl`,
-    // One row, the answers as a string of '1' and '0' in the order of the
-    // ids: decoding a hundred rows cost PGlite about 0.2 ms a call.
-    many: `${head}${groupsOnce}select string_agg(case when allowed then '1' else '0' end, '' order by n) as allowed from (
+    // One row: decoding a hundred rows cost PGlite about 0.2 ms a call.
+    many: `${head}${withs(groupsCte)}select string_agg(case when allowed then '1' else '0' end, '' order by n) as allowed from (
 select i.n, (\n  ${[...wide(batch, ways), ...idWays].join('\n  or ')}\n) as allowed
 from unnest($2::text[]) with ordinality as i(id, n)
 ) as answers`,
