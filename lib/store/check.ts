@@ -119,9 +119,8 @@ export class CheckStatement implements CheckReader {
     if (ids.length === 0) return []
     if (nothing(query.plan)) return ids.map(() => false)
     const rows = await this.#execute(this.#texts.many, this.#values(query, [...ids]), options)
-    const answers = ids.map(() => false)
-    for (const row of rows) answers[Number(row.n) - 1] = row.allowed === true
-    return answers
+    const flags = String(rows[0]?.allowed ?? '')
+    return ids.map((_, i) => flags[i] === '1')
   }
 
   async listIds (query: ListQuery, options: ReadOptions): Promise<IdPage> {

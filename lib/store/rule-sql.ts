@@ -51,12 +51,18 @@ interface Spelling {
   ids: (granted: Granted) => string
 }
 
-function spellings (scope: RuleScope, edges: string): { grants: Readonly<Record<TargetKind, Spelling>>, owners: Readonly<Record<TargetKind, Spelling | null>> } {
+/** A kind found through the closure: `path`, one id's targets as rows `(type, id)`; `grants` and `owners`, the pairs
+ * of their possible types the principal holds and owns, not per id (checkMany reads them once). Null: named by the id, or none. */
+interface Reached { path: (id: string) => string, grants: (granted: Granted) => string, owners: () => string }
+
+// `path`: where the ancestor ways read the one resource's ancestors (default: the closure, once per way).
+function spellings (scope: RuleScope, edges: string, path?: string): { grants: Readonly<Record<TargetKind, Spelling>>, owners: Readonly<Record<TargetKind, Spelling | null>>, reached: Readonly<Record<TargetKind, Reached | null>> } {
   const closure = `"${scope.schema}".default_deny_resource_ancestor`
   const resource = `"${scope.schema}".default_deny_resource`
   // The ancestors of `id` whose path down to it lets the asked privilege pass: one index range.
-  const above = (id: string) => `select ancestor_type, ancestor_id from ${closure}
+  const ancestors = (id: string) => `select ancestor_type, ancestor_id from ${closure}
     where descendant_type = $1 and descendant_id = ${id} and not (edges && ${edges}::text[])`
+  const above = path === undefined ? ancestors : () => path
   // The resources of type $1 below any of `ancestors`, through paths that pass: one index range each.
   const below = (ancestors: string) => `select descendant_id from ${closure}
     where (ancestor_type, ancestor_id) in (${ancestors}) and descendant_type = $1 and not (edges && ${edges}::text[])`
@@ -78,6 +84,11 @@ function spellings (scope: RuleScope, edges: string): { grants: Readonly<Record<
         ids: () => below(`select resource_type, resource_id from ${resource} where ${owned} and resource_type = any(${parentTypes})`)
       },
       type: null
+    },
+    reached: {
+      resource: null,
+      ancestor: { path: ancestors, grants: (granted) => granted(`resource_id is not null and resource_type = any(${parentTypes})`, 'resource_type, resource_id'), owners: () => `select resource_type, resource_id from ${resource} where ${owned} and resource_type = any(${parentTypes})` },
+      type: null
     }
   }
 }
@@ -97,9 +108,9 @@ function grantee (rule: GranteeRule, groups: string, holder: boolean): string {
 const LIVE = '(expires_at is null or expires_at > now()) and (starts_at is null or starts_at <= now())'
 const ACCEPTED = 'privilege = any($3::text[])'
 
-function conditions (scope: RuleScope, edges: string, groups = groupsText(scope, USER, '$5')) {
+function conditions (scope: RuleScope, edges: string, groups = groupsText(scope, USER, '$5'), path?: string) {
   const grant = `"${scope.schema}".default_deny_grant`
-  const { grants, owners } = spellings(scope, edges)
+  const { grants, owners, reached } = spellings(scope, edges, path)
   // Inside one probe the alternative with no id to compare goes first: it costs nothing to test.
   const cheapFirst = [...GRANTEES].sort((a, b) => Number(a.names !== 'everyone') - Number(b.names !== 'everyone'))
   const held = `(${cheapFirst.map((rule) => `(${grantee(rule, groups, false)})`).join(' or ')})`
@@ -119,6 +130,9 @@ function conditions (scope: RuleScope, edges: string, groups = groupsText(scope,
     /** The ids of type $1 a kind of grant makes allowed. */
     ids: (kind: TargetKind) => grants[kind].ids(each(true)),
     owners,
+    /** For one id of a batch, the ways through a kind found through a table: its path read once for all (null: see `Reached`). */
+    reached: (kind: TargetKind, ways: readonly Way[], id: string, spelling = reached[kind]): string | null => spelling === null ? null
+      : `exists (select from (${spelling.path(id)}) as t(type, id)\n    where ${ways.map((way) => `(t.type, t.id) in (${way.kind === 'grant' ? spelling.grants(each(true)) : spelling.owners()})`).join('\n    or ')})`,
     /**
      * Milliseconds until the next scheduled change (a start or an expiry) of
      * a grant that counts or will count for the principal on `$2`; null when
@@ -155,9 +169,9 @@ export interface CheckTexts {
   /** The route check and how long its answer holds, for the decision cache. */
   oneUntil: string
   /**
-   * Many resources (`$2` an array of ids), one row each in the order given.
-   * The wide probes do not depend on the id: PostgreSQL runs them once, and
-   * when one hits, no id is probed at all.
+   * Many resources (`$2` an array of ids): one row, `allowed` a string of '1'
+   * and '0', one per id in order. The wide probes do not depend on the id:
+   * PostgreSQL runs them once, and when one hits, no id is probed at all.
    */
   many: string
   /**
@@ -182,19 +196,35 @@ export function checkTexts (scope: RuleScope): CheckTexts {
   const paged = conditions(scope, '$8')
   const ways = waysOf(scope)
   const head = `${PREPARED_MARKER} `
+  const withs = (...ctes: Array<string | null>) => ctes.some((cte) => cte !== null) ? `with ${ctes.filter((cte) => cte !== null).join(',\n')}\n` : ''
   const existsOf = (c: Conditions) => `select exists (\n  ${ways.map((way) => probe(c, way, '$2')).join('\n  union all ')}\n) as allowed`
-  const exists = existsOf(c)
+  // The one resource's ancestors are read once for every way through them, and only if
+  // a probe before them has not allowed (a materialized CTE runs when first read).
+  const { reached } = spellings(scope, '$7')
+  const paths = targetsOf(scope).flatMap((rule) => reached[rule.kind]?.path('$2') ?? [])
+  const pathCte = paths.length === 0 ? null : `path(type, id) as materialized (${paths.join('\n  union all ')})`
+  const path = pathCte === null ? undefined : 'select type, id from path'
+  const exists = existsOf(conditions(scope, '$7', undefined, path))
   // The check with its ttl reads the principal's groups in twice as many
   // probes: read them once, up front (with no stored groups they are `$5`).
-  const once = scope.groupDepth === 0 ? c : conditions(scope, '$7', '(select a from principal_groups)::text[]')
-  const groupsOnce = scope.groupDepth === 0 ? '' : `with principal_groups(a) as materialized (select ${groupsText(scope, USER, '$5')})\n`
-  const idWays = ways.filter((way) => way.target.perId).map((way) => `exists (${probe(c, way, 'i.id')})`)
+  const once = conditions(scope, '$7', scope.groupDepth === 0 ? undefined : '(select a from principal_groups)::text[]', path)
+  const groupsCte = scope.groupDepth === 0 ? null : `principal_groups(a) as materialized (select ${groupsText(scope, USER, '$5')})`
+  // checkMany reads the groups once too; each id probes its own index entries
+  // once per way, and reads its path through a hierarchy once for all.
+  const batch = scope.groupDepth === 0 ? c : conditions(scope, '$7', '(select a from principal_groups)::text[]')
+  const idWays = ways.filter((way) => way.target.perId).flatMap((way, _, perIdWays) => {
+    const sameKind = perIdWays.filter((other) => other.target.kind === way.target.kind)
+    const merged = batch.reached(way.target.kind, sameKind, 'i.id')
+    return merged === null ? [`exists (${probe(batch, way, 'i.id')})`] : sameKind[0] === way ? [merged] : []
+  })
   return Object.freeze({
-    one: `${head}${exists}`,
-    oneUntil: `${head}${groupsOnce}${existsOf(once)}, (${once.nextChange}) as ttl`,
-    many: `${head}select i.n::int4 as n, (\n  ${[...wide(c, ways), ...idWays].join('\n  or ')}\n) as allowed
+    one: `${head}${withs(pathCte)}${exists}`,
+    oneUntil: `${head}${withs(groupsCte, pathCte)}${existsOf(once)}, (${once.nextChange}) as ttl`,
+    // One row: decoding a hundred rows cost PGlite about 0.2 ms a call.
+    many: `${head}${withs(groupsCte)}select string_agg(case when allowed then '1' else '0' end, '' order by n) as allowed from (
+select i.n, (\n  ${[...wide(batch, ways), ...idWays].join('\n  or ')}\n) as allowed
 from unnest($2::text[]) with ordinality as i(id, n)
-order by i.n`,
+) as answers`,
     filter: `(${[...wide(c, ways), ...perId(c, ways).map((ids) => `cast({id} as text) collate "C" in (${ids})`)].join('\n  or ')})`,
     list: `${head}select ${wide(paged, ways).join(' or ')} as everything, array(
   select id from (${perId(paged, ways).join(' union ')}) as held(id)
