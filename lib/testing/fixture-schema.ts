@@ -9,7 +9,8 @@ const PRINCIPAL = text("'user:ID' or 'anonymous'", { pattern: '^(?:user:.+|anony
 const GRANTEE = text("'user:ID', 'group:ID' or 'anonymous'", { pattern: '^(?:user:.+|group:.+|anonymous)$' })
 const MEMBER = text("'user:ID' or 'group:ID'", { pattern: '^(?:user|group):.+$' })
 const INSTANCE = text("'TYPE:ID', e.g. 'folder:f2'", { pattern: '^[^:]+:.+$' })
-const INSTANT = text('an ISO 8601 date-time with an offset (2027-01-31T12:00:00Z), or a date (2027-01-31, midnight UTC)',
+const INSTANT_FORM = 'an ISO 8601 date-time with an offset (2027-01-31T12:00:00Z), or a date (2027-01-31, midnight UTC)'
+const INSTANT = text(INSTANT_FORM,
   { pattern: '^\\d{4}-\\d{2}-\\d{2}(?:T\\d{2}:\\d{2}(?::\\d{2}(?:\\.\\d+)?)?(?:Z|[+-]\\d{2}:\\d{2}))?$' })
 const IDS = { type: 'array', items: text('a resource id'), uniqueItems: true }
 
@@ -124,7 +125,7 @@ export const FIXTURE_SCHEMA = {
       additionalProperties: false,
       properties: Object.fromEntries(Object.entries(OPTION_NAMES).map(([name, description]) => [name, { description }]))
     },
-    clock: { ...INSTANT, description: 'the instant the assertions are decided at (default: now); the grants\' dates are read against it' },
+    clock: { ...INSTANT, description: `${INSTANT_FORM}: the instant the assertions are decided at (default: now); the grants' dates are read against it` },
     world: {
       type: 'object',
       additionalProperties: false,
@@ -140,8 +141,8 @@ export const FIXTURE_SCHEMA = {
               privilege: text('the privilege granted'),
               resource: text('the resource type'),
               id: text('the resource id; leave it out for a type-level grant (every resource of the type)'),
-              startsAt: { ...INSTANT, description: 'the grant counts from then' },
-              expiresAt: { ...INSTANT, description: 'the grant counts until then' }
+              startsAt: { ...INSTANT, description: `${INSTANT_FORM}: the grant counts from then` },
+              expiresAt: { ...INSTANT, description: `${INSTANT_FORM}: the grant counts until then` }
             }
           }
         },

@@ -45,6 +45,11 @@ function ruleOf (error: ErrorObject): string {
   }
 }
 
+// Where the broken rule is: an unknown key is named by its own path.
+const pathOf = (error: ErrorObject): string => error.keyword === 'additionalProperties'
+  ? `${error.instancePath}/${String((error.params as { additionalProperty: string }).additionalProperty).replaceAll('~', '~0').replaceAll('/', '~1')}`
+  : error.instancePath
+
 // An assertion matches one of several shapes: report it against the kind
 // its key names, not every shape it does not match.
 function schemaError (file: string, parsed: Parsed, error: ErrorObject): FixtureError {
@@ -61,12 +66,13 @@ function schemaError (file: string, parsed: Parsed, error: ErrorObject): Fixture
     }
     const validate = compiled().kinds.get(kinds[0] as string) as ValidateFunction
     if (!validate(assertion)) {
-      const inner = validate.errors?.[0] as ErrorObject
-      const path = `${at}${inner.instancePath}`
+      // A change's "exactly one of" says more than the first of its branches' complaints.
+      const inner = (validate.errors?.find((e) => e.keyword === 'oneOf') ?? validate.errors?.[0]) as ErrorObject
+      const path = `${at}${pathOf(inner)}`
       return new FixtureError(file, path, ruleOf(inner), parsed.lineOf(path))
     }
   }
-  return new FixtureError(file, error.instancePath, ruleOf(error), parsed.lineOf(error.instancePath))
+  return new FixtureError(file, pathOf(error), ruleOf(error), parsed.lineOf(pathOf(error)))
 }
 
 // Every date the document gives, with its path.
@@ -82,6 +88,19 @@ function * instants (fixture: Omit<Fixture, 'file'>): Generator<[string, string]
     if (startsAt !== undefined) yield [`/assertions/${i}/change/grant/startsAt`, startsAt]
     if (expiresAt !== undefined) yield [`/assertions/${i}/change/grant/expiresAt`, expiresAt]
   }
+}
+
+// The plugin names an option, or a part of one, with dots ('implies.edit'):
+// its path in the document, as deep as the document has it.
+function optionPath (options: Record<string, unknown>, name: string | undefined): string {
+  const found: string[] = []
+  let value: unknown = options
+  for (const key of name?.split('.') ?? []) {
+    if (typeof value !== 'object' || value === null || !Object.hasOwn(value, key)) break
+    found.push(key)
+    value = (value as Record<string, unknown>)[key]
+  }
+  return ['/options', ...found].join('/')
 }
 
 // Stands in for the database in the option check: the options that shape
@@ -101,8 +120,7 @@ export async function loadFixture (file: string): Promise<Fixture> {
   try {
     resolveOptions({ ...fixture.options, connectionString: NO_DATABASE })
   } catch (err) {
-    const name = /^option '([^']+)'/.exec((err as Error).message)?.[1]
-    const path = name === undefined || !(name in fixture.options) ? '/options' : `/options/${name}`
+    const path = optionPath(fixture.options, /^option '([^']+)'/.exec((err as Error).message)?.[1])
     throw new FixtureError(file, path, (err as Error).message, parsed.lineOf(path))
   }
   return fixture
