@@ -48,7 +48,7 @@ Examples:
   fastify-default-deny test "policies/*.yaml"
   fastify-default-deny test policies/documents.yaml --app ./dist/app.js --reporter junit > policy-tests.xml`)
     .action(async (files: string[], opts: { reporter: string, app?: string, concurrency?: number }, command: Command) => {
-      const { REPORTERS, formatReport, runPolicyTests } = await import('../../lib/testing/index.js')
+      const { AppError, REPORTERS, formatReport, runPolicyTests } = await import('../../lib/testing/index.js')
       if (!(REPORTERS as readonly string[]).includes(opts.reporter)) throw new UsageError(`--reporter '${opts.reporter}': expected ${REPORTERS.join(', ')}`)
       const app = opts.app === undefined ? undefined : await loadBuilder(opts.app)
       let run: PolicyTestRun
@@ -56,6 +56,7 @@ Examples:
         run = await runPolicyTests(files, { app, concurrency: opts.concurrency })
       } catch (err) {
         if (/^no fixture file matches /.test((err as Error).message)) throw new UsageError((err as Error).message)
+        if (err instanceof AppError) throw new UsageError(`--app ${opts.app as string}: ${err.message}`)
         throw err
       }
       io().stdout.write(globals(command).json === true ? `${JSON.stringify(asJson(run), null, 2)}\n` : formatReport(run, opts.reporter as Reporter))

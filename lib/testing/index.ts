@@ -9,7 +9,7 @@ export { FIXTURE_SCHEMA } from './fixture-schema.js'
 export { FixtureError, type Assertion, type Fixture, type World } from './fixture.js'
 export { loadFixture } from './load.js'
 export { formatReport, REPORTERS, type Reporter } from './report.js'
-export { runPolicyTests, type AppBuilder, type CoverageResult, type FixtureResult, type PolicyTestOptions, type PolicyTestRun } from './run.js'
+export { AppError, runPolicyTests, type AppBuilder, type CoverageResult, type FixtureResult, type PolicyTestOptions, type PolicyTestRun } from './run.js'
 export type { AssertionResult } from './assertions.js'
 
 /** A policy-test run with a failure: `run` has every result, the message the failures in words. */

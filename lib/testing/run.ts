@@ -10,7 +10,7 @@ import jwt from '@fastify/jwt'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { sql, type Kysely } from 'kysely'
 import { glob, isDynamicPattern } from 'tinyglobby'
-import type { FastifyDefaultDenyOptions } from '../../fastify-plugin.js'
+import type { FastifyDefaultDenyOptions, RouteManifestEntry } from '../../fastify-plugin.js'
 import defaultDeny from '../index.js'
 import { reasonOf } from '../error-reason.js'
 import { FINDING_IDS } from '../security/findings.js'
@@ -59,6 +59,14 @@ export interface PolicyTestRun {
   ok: boolean
 }
 
+/** The host's app could not be used: its builder failed, or it did not use the database it was given. */
+export class AppError extends Error {
+  constructor (message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'AppError'
+  }
+}
+
 /** The files the patterns name, in order and once each; a pattern matching nothing is an error. */
 export async function expandFiles (patterns: readonly string[], cwd = process.cwd()): Promise<string[]> {
   const files: string[] = []
@@ -104,12 +112,16 @@ async function hostSubject (build: AppBuilder, options: Record<string, unknown>)
   const db = await createPGliteKysely()
   let app: FastifyInstance | undefined
   try {
-    app = await build({ db })
-    await app.ready()
-    if (typeof app.permissions?.routeManifest !== 'function') throw new Error('the app has no fastify-default-deny registered')
+    try {
+      app = await build({ db })
+      await app.ready()
+    } catch (err) {
+      throw new AppError(`the app's builder failed: ${reasonOf(err)}`, { cause: err })
+    }
+    if (typeof app.permissions?.routeManifest !== 'function') throw new AppError('the app has no fastify-default-deny registered')
     // The world is written through the app: make sure it went to the database it was given, never to one of the host's.
     const { rows } = await sql<{ n: number }>`select count(*)::int as n from information_schema.tables where table_name = 'default_deny_grant'`.execute(db)
-    if (rows[0]?.n !== 1) throw new Error('the app did not register the plugin on the database it was given (use the db passed to your builder)')
+    if (rows[0]?.n !== 1) throw new AppError('the app did not register the plugin on the database it was given (use the db passed to your builder)')
     const built = app
     return { app, permissions: app.permissions, db, headers: signer(app, options), manifest: app.permissions.routeManifest(), close: async () => { await built.close(); await db.destroy() } }
   } catch (err) {
@@ -143,6 +155,7 @@ async function runFixture (file: string, db: Kysely<any>, options: PolicyTestOpt
     for (const [index, assertion] of fixture.assertions.entries()) assertions.push(await runAssertion(subjects, assertion, index))
     return { file, ...named, assertions, ok: assertions.every((a) => a.ok) }
   } catch (err) {
+    if (err instanceof AppError) throw err
     const error = err instanceof FixtureError ? err : new FixtureError(file, '/options', `the plugin did not start with these options: ${reasonOf(err)}`)
     return { file, ...named, error, assertions: [], ok: false }
   } finally {
@@ -152,27 +165,32 @@ async function runFixture (file: string, db: Kysely<any>, options: PolicyTestOpt
   }
 }
 
-async function coverageOf (build: AppBuilder, fixtures: readonly Fixture[]): Promise<CoverageResult> {
+/** The host's routes, from an app built once before any fixture runs: a builder that cannot be used stops the run at once. */
+async function manifestOf (build: AppBuilder): Promise<RouteManifestEntry[]> {
   const host = await hostSubject(build, {})
-  try {
-    const routes = host.manifest.filter((r) => !r.grantApi)
-    const exercised = new Set(fixtures.flatMap((f) => f.assertions.flatMap((a) => typesExercised(a, host.manifest))))
-    const unannotated = routes.filter((r) => r.access === 'unannotated' || r.access === 'before-plugin').map((r) => `${r.method} ${r.url}`)
-    const needed = new Map<string, string[]>()
-    for (const r of routes) {
-      if (r.access !== 'resource' || r.resource === undefined || exercised.has(r.resource)) continue
-      needed.set(r.resource, [...(needed.get(r.resource) ?? []), `${r.method} ${r.url}`])
-    }
-    const unexercised = [...needed].map(([resource, names]) => ({ resource, routes: names }))
-    return { ok: unannotated.length === 0 && unexercised.length === 0, unannotated, unexercised }
-  } finally {
-    await host.close()
+  await host.close()
+  return host.manifest
+}
+
+function coverageOf (manifest: readonly RouteManifestEntry[], fixtures: readonly Fixture[]): CoverageResult {
+  // Fastify's automatic HEAD route of a GET says nothing the GET does not.
+  const gets = new Set(manifest.filter((r) => r.method === 'GET').map((r) => r.url))
+  const routes = manifest.filter((r) => !r.grantApi && !(r.method === 'HEAD' && gets.has(r.url)))
+  const exercised = new Set(fixtures.flatMap((f) => f.assertions.flatMap((a) => typesExercised(a, manifest))))
+  const unannotated = routes.filter((r) => r.access === 'unannotated' || r.access === 'before-plugin').map((r) => `${r.method} ${r.url}`)
+  const needed = new Map<string, string[]>()
+  for (const r of routes) {
+    if (r.access !== 'resource' || r.resource === undefined || exercised.has(r.resource)) continue
+    needed.set(r.resource, [...(needed.get(r.resource) ?? []), `${r.method} ${r.url}`])
   }
+  const unexercised = [...needed].map(([resource, names]) => ({ resource, routes: names }))
+  return { ok: unannotated.length === 0 && unexercised.length === 0, unannotated, unexercised }
 }
 
 /** Runs the fixtures the patterns name and reports every result; it throws only when no file matches or the app cannot be built. */
 export async function runPolicyTests (patterns: string | readonly string[], options: PolicyTestOptions = {}): Promise<PolicyTestRun> {
   const files = await expandFiles(typeof patterns === 'string' ? [patterns] : patterns, options.cwd)
+  const manifest = options.app === undefined ? null : await manifestOf(options.app)
   const { createPGliteKysely } = await import('../store/pglite.js')
   const db = await createPGliteKysely()
   const results: FixtureResult[] = new Array(files.length)
@@ -189,7 +207,7 @@ export async function runPolicyTests (patterns: string | readonly string[], opti
     await db.destroy()
   }
   const loaded = await Promise.all(results.filter((r) => r.error === undefined).map(async (r) => await loadFixture(resolve(options.cwd ?? '.', r.file))))
-  const coverage = options.app === undefined ? null : await coverageOf(options.app, loaded)
+  const coverage = manifest === null ? null : coverageOf(manifest, loaded)
   const all = results.flatMap((r) => r.assertions)
   const passed = all.filter((a) => a.ok).length
   const invalid = results.filter((r) => r.error !== undefined).length
