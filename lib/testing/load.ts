@@ -4,7 +4,7 @@
 // option validation, the one a host's registration goes through.
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import { parseInstant } from '../decision/instant.js'
-import { resolveOptions } from '../options/index.js'
+import { checkOptions } from '../options/index.js'
 import { ASSERTIONS, FIXTURE_SCHEMA } from './fixture-schema.js'
 import { ASSERTION_KINDS, FixtureError, type Fixture } from './fixture.js'
 import { parseFixtureFile, type Parsed } from './parse.js'
@@ -118,7 +118,7 @@ export async function loadFixture (file: string): Promise<Fixture> {
     if (parseInstant(text, { dateOnly: true }) === null) throw new FixtureError(file, path, `must be a date that exists on the calendar (got ${quoted(text)})`, parsed.lineOf(path))
   }
   try {
-    resolveOptions({ ...fixture.options, connectionString: NO_DATABASE })
+    checkOptions({ ...fixture.options, connectionString: NO_DATABASE })
   } catch (err) {
     const path = optionPath(fixture.options, /^option '([^']+)'/.exec((err as Error).message)?.[1])
     throw new FixtureError(file, path, (err as Error).message, parsed.lineOf(path))
