@@ -9,11 +9,11 @@ import { grantCommands } from './commands/grants.js'
 import { inCommand, io, processIo, withIo, type Output } from './commands/io.js'
 import { memberCommands } from './commands/members.js'
 import { migrateCommands } from './commands/migrate.js'
+import { policyTestCommand } from './commands/policy-test.js'
 import { transferCommands } from './commands/transfer.js'
 import { treeCommands } from './commands/tree.js'
 import { visible } from './commands/terminal.js'
 import { packageVersion } from './commands/version.js'
-import { policyTestCommand } from './commands/policy-test.js'
 
 const HELP = `
 Database: DATABASE_URL (PostgreSQL), or the config module's connectionString,
