@@ -78,6 +78,8 @@ export interface Fixture {
   clock?: string
   world: World
   assertions: Assertion[]
+  /** The line (from 1) where the value at a JSON pointer begins in the file, when known (YAML). */
+  lineOf?: (pointer: string) => number | undefined
 }
 
 /** A fixture that cannot be run: the file, where in the document (a JSON pointer), and the rule it breaks. */

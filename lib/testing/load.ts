@@ -113,7 +113,7 @@ export async function loadFixture (file: string): Promise<Fixture> {
   const { fixture: validate } = compiled()
   if (!validate(parsed.value)) throw schemaError(file, parsed, validate.errors?.[0] as ErrorObject)
   const document = parsed.value as Omit<Fixture, 'file' | 'options' | 'world'> & Partial<Pick<Fixture, 'options' | 'world'>>
-  const fixture: Fixture = { ...document, file, options: document.options ?? {}, world: document.world ?? {} }
+  const fixture: Fixture = { ...document, file, options: document.options ?? {}, world: document.world ?? {}, lineOf: parsed.lineOf }
   for (const [path, text] of instants(fixture)) {
     if (parseInstant(text, { dateOnly: true }) === null) throw new FixtureError(file, path, `must be a date that exists on the calendar (got ${quoted(text)})`, parsed.lineOf(path))
   }

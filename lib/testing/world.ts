@@ -52,12 +52,14 @@ export function worldTypes (fixture: Pick<Fixture, 'world'>): string[] {
 const WRITER = { actor: 'policy-test', reason: 'policy-test world' }
 
 // A refusal while writing the world is the fixture's fault: it names the row.
+const refused = (fixture: Fixture, path: string, err: unknown) =>
+  new FixtureError(fixture.file, path, `was refused by the plugin: ${(err as Error).message}`, fixture.lineOf?.(path))
+
 async function row<T> (fixture: Fixture, path: string, work: () => Promise<T>): Promise<T> {
   try {
     return await work()
   } catch (err) {
-    const index = (err as { index?: unknown }).index
-    throw new FixtureError(fixture.file, typeof index === 'number' ? `${path}/${index}` : path, `was refused by the plugin: ${(err as Error).message}`)
+    throw refused(fixture, path, err)
   }
 }
 
@@ -97,7 +99,6 @@ export async function writeWorld (permissions: DefaultDenyApi, fixture: Fixture,
     await permissions.grantMany(inputs.map(([, input]) => input), WRITER)
   } catch (err) {
     const index = (err as { index?: unknown }).index
-    const at = typeof index === 'number' ? `/world/grants/${inputs[index]?.[0] ?? index}` : '/world/grants'
-    throw new FixtureError(fixture.file, at, `was refused by the plugin: ${(err as Error).message}`)
+    throw refused(fixture, typeof index === 'number' ? `/world/grants/${inputs[index]?.[0] ?? index}` : '/world/grants', err)
   }
 }
