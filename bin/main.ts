@@ -9,6 +9,7 @@ import { grantCommands } from './commands/grants.js'
 import { inCommand, io, processIo, withIo, type Output } from './commands/io.js'
 import { memberCommands } from './commands/members.js'
 import { migrateCommands } from './commands/migrate.js'
+import { policyTestCommand } from './commands/policy-test.js'
 import { transferCommands } from './commands/transfer.js'
 import { treeCommands } from './commands/tree.js'
 import { visible } from './commands/terminal.js'
@@ -22,12 +23,14 @@ only 'migrate up' creates. Every command names the database it opened.
 Exit codes:
   0  done
   1  failure: the database is unreachable, a table is missing, anything unexpected
-  2  usage: unknown command or option, a missing or malformed argument, a bad config module
+  2  usage: unknown command or option, a missing or malformed argument, a bad config module,
+     an invalid policy-test fixture
   3  refused: the service refused the input (invalid grant, unknown privilege, ineligible
      grantee), an import had a bad row (nothing was imported), or migrate down would
      drop data and was not confirmed (nothing was dropped)
   4  check: the security self-check found an error that acknowledge does not name
-  5  verify-audit: the audit trail's hash chain is broken (the first bad entry is named)`
+  5  verify-audit: the audit trail's hash chain is broken (the first bad entry is named)
+  6  test: a policy-test assertion failed, or (--app) a route is not covered`
 
 // A terminal's width, or Commander's own default of 80 anywhere else.
 const helpWidth = (stream: Output): number => stream.isTTY === true && stream.columns !== undefined ? stream.columns : 80
@@ -58,6 +61,7 @@ function program (): Command {
   transferCommands(cli)
   auditCommands(cli)
   checkCommand(cli)
+  policyTestCommand(cli)
   return cli
 }
 

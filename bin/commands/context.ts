@@ -18,7 +18,7 @@ import { parseInstant as instantOf } from '../../lib/decision/instant.js'
 // database: --help and usage errors answer at once.
 
 /** The exit codes scripts can rely on (README, "Command-line tool"). */
-export const EXIT = Object.freeze({ OK: 0, FAILURE: 1, USAGE: 2, REFUSED: 3, CHECK_FAILED: 4, AUDIT_BROKEN: 5 })
+export const EXIT = Object.freeze({ OK: 0, FAILURE: 1, USAGE: 2, REFUSED: 3, CHECK_FAILED: 4, AUDIT_BROKEN: 5, TESTS_FAILED: 6 })
 
 /** Bad arguments or a bad config module: exit 2. */
 export class UsageError extends Error {}

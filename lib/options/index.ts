@@ -109,3 +109,12 @@ export function resolveOptions (raw: unknown): Settings {
     hierarchy
   })
 }
+
+/**
+ * Throws the error registration would for these options, and hands nothing
+ * back: for tools that judge options before any plugin starts (a policy-test
+ * fixture's options), so that they are judged by this one validation.
+ */
+export function checkOptions (raw: unknown): void {
+  resolveOptions(raw)
+}

@@ -7,75 +7,15 @@
 // typescript and @types/node need, so no version is resolved anew.
 // Embedded PGlite only: DATABASE_URL is not passed on, so the test is the
 // same on both backends.
-import { execFile } from 'node:child_process'
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join, posix } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import t from 'tap'
+import { filesUnder, installProject, pack, ROOT, run, type Run } from '../package-helper.js'
 
 // Packing builds the whole package, installing extracts about ninety
 // packages, and each check is a process (tsc, PGlite): minutes on a busy machine.
 t.setTimeout(600_000)
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-const KEEP = new Set(['npm_config_cache', 'npm_config_userconfig', 'npm_config_globalconfig', 'npm_config_registry'])
-// Neither the test runner's hooks (NODE_OPTIONS), nor `npm test`'s view of this
-// repository (npm_*, INIT_CWD), nor the database of the run.
-const ENV: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) =>
-  KEEP.has(name) || !/^(npm_|_?tapjs|tap_|init_cwd$|node_options$|node_path$|node_env$|database_url$|pglite_dir$)/i.test(name)))
-
-interface Run { code: number, stdout: string, stderr: string }
-
-/** Runs a command with a time limit; never rejects. */
-function run (command: string, args: string[], cwd: string, extraEnv: NodeJS.ProcessEnv = {}, timeout = 120_000): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(command, args, { cwd, env: { ...ENV, ...extraEnv }, timeout, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : 1
-      resolve({ code, stdout, stderr: err !== null && err.killed ? `timed out after ${timeout} ms\n${stderr}` : stderr })
-    })
-  })
-}
-
-async function filesUnder (dir: string, prefix = ''): Promise<string[]> {
-  const entries = await readdir(join(dir, prefix), { withFileTypes: true })
-  const nested = await Promise.all(entries.map(async (entry) => {
-    const path = posix.join(prefix, entry.name)
-    return entry.isDirectory() ? await filesUnder(dir, path) : [path]
-  }))
-  return nested.flat()
-}
-
-interface LockEntry { version: string, dependencies?: Record<string, string>, optionalDependencies?: Record<string, string>, peerDependencies?: Record<string, string>, peerDependenciesMeta?: Record<string, { optional?: boolean }>, [key: string]: unknown }
-
-/** The repository's lockfile entries the project needs, found as Node finds a package: the nearest node_modules up the tree. */
-function lockSubset (packages: Record<string, LockEntry>, roots: string[]): Record<string, LockEntry> {
-  const kept: Record<string, LockEntry> = {}
-  const queue: string[] = []
-  const need = (from: string, name: string, optional: boolean): void => {
-    for (let dir = from; ; dir = dir.includes('/node_modules/') ? dir.slice(0, dir.lastIndexOf('/node_modules/')) : '') {
-      const at = `${dir === '' ? '' : `${dir}/`}node_modules/${name}`
-      if (packages[at] !== undefined) {
-        if (kept[at] === undefined) {
-          const { dev, devOptional, peer, ...entry } = packages[at]
-          kept[at] = entry as LockEntry
-          queue.push(at)
-        }
-        return
-      }
-      if (dir === '') break
-    }
-    if (!optional) throw new Error(`${name}, needed by ${from === '' ? 'the project' : from}, is not in package-lock.json`)
-  }
-  for (const name of roots) need('', name, false)
-  for (let at = queue.shift(); at !== undefined; at = queue.shift()) {
-    const entry = kept[at] as LockEntry
-    for (const name of Object.keys(entry.dependencies ?? {})) need(at, name, false)
-    for (const name of Object.keys(entry.optionalDependencies ?? {})) need(at, name, true)
-    for (const name of Object.keys(entry.peerDependencies ?? {})) need(at, name, entry.peerDependenciesMeta?.[name]?.optional === true)
-  }
-  return kept
-}
 
 const work = await mkdtemp(join(tmpdir(), 'fdd-package-'))
 t.teardown(() => rm(work, { recursive: true, force: true }))
@@ -87,11 +27,9 @@ let integrity = ''
 let files: string[] = []
 
 t.test('npm pack builds a tarball of the package, and only of it', async (t) => {
-  const packed = await run('npm', ['pack', '--json', '--pack-destination', work], ROOT, {}, 300_000)
-  if (packed.code !== 0) throw new Error(`npm pack failed (${packed.code}):\n${packed.stdout}${packed.stderr}`)
-  const info = (JSON.parse(packed.stdout) as Array<{ filename: string, integrity: string }>)[0] as { filename: string, integrity: string }
-  tarball = join(work, info.filename)
-  integrity = info.integrity
+  const packed = await pack(work)
+  tarball = packed.tarball
+  integrity = packed.integrity
   await mkdir(dirname(unpacked), { recursive: true })
   const untar = await run('tar', ['-xzf', tarball, '-C', dirname(unpacked)], work)
   t.equal(untar.code, 0, untar.stderr)
@@ -103,6 +41,7 @@ t.test('npm pack builds a tarball of the package, and only of it', async (t) => 
   const wanted = [
     'package.json', 'README.md', 'LICENSE', 'fastify-plugin.d.ts', 'dist/fastify-plugin.d.ts',
     'dist/lib/index.js', 'dist/lib/store/pglite.js', 'dist/lib/store/pglite.d.ts', 'dist/bin/cli.js',
+    'dist/lib/testing/index.js', 'dist/lib/testing/index.d.ts', 'schema/policy-test.schema.json',
     ...migrations.map((name) => `dist/migrations/${name.replace(/\.ts$/, '.js')}`),
     ...sql.map((name) => `sql/${name}`),
     // The admin page, built at prepack: nothing is built at the host's run time.
@@ -144,24 +83,7 @@ t.test('npm pack builds a tarball of the package, and only of it', async (t) => 
 
 t.test('a new project installs the tarball offline', async (t) => {
   if (tarball === '') throw new Error('no tarball')
-  const lock = JSON.parse(await readFile(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockEntry> }
-  const extras = ['fastify', '@fastify/jwt', '@electric-sql/pglite', 'typescript', '@types/node']
-  const dependencies: Record<string, string> = { 'fastify-default-deny': `file:${tarball}` }
-  for (const name of extras) dependencies[name] = (lock.packages[`node_modules/${name}`] as LockEntry).version
-  const own = { name: 'consumer', version: '1.0.0', private: true, dependencies }
-  const packages: Record<string, unknown> = {
-    '': { name: own.name, version: own.version, dependencies },
-    'node_modules/fastify-default-deny': {
-      version: pkg.version, resolved: `file:${tarball}`, integrity, license: pkg.license, dependencies: pkg.dependencies,
-      bin: pkg.bin, engines: pkg.engines, peerDependencies: pkg.peerDependencies, peerDependenciesMeta: pkg.peerDependenciesMeta
-    },
-    ...lockSubset(lock.packages, [...Object.keys(pkg.dependencies), ...extras])
-  }
-  await mkdir(project)
-  await writeFile(join(project, 'package.json'), JSON.stringify(own, null, 2))
-  await writeFile(join(project, 'package-lock.json'), JSON.stringify({ name: own.name, version: own.version, lockfileVersion: 3, requires: true, packages }, null, 2))
-  const installed = await run('npm', ['ci', '--offline', '--no-audit', '--no-fund'], project, {}, 240_000)
-  if (installed.code !== 0) throw new Error(`npm ci --offline failed (${installed.code}):\n${installed.stdout}${installed.stderr}`)
+  await installProject(project, { tarball, integrity }, ['fastify', '@fastify/jwt', '@electric-sql/pglite', 'typescript', '@types/node'])
   const bin = join(project, 'node_modules/fastify-default-deny/dist/bin/cli.js')
   t.ok(((await stat(bin)).mode & 0o111) !== 0, 'the installed bin is executable')
   t.same((await filesUnder(join(project, 'node_modules/fastify-default-deny'))).sort(), [...files].sort(), 'installed as packed')
