@@ -4,11 +4,13 @@
 import type { Expression, Kysely, SqlBool } from 'kysely'
 import type { AuditEntry, AuditVerification, Explanation, Grant, Principal, ResourceRef } from '../../fastify-plugin.js'
 import { explain } from '../decision/explain.js'
-import type { Policy } from '../decision/policy.js'
-import { expired } from '../decision/rule.js'
+import { mayManage } from '../decision/manage.js'
+import { MANAGE, type Policy } from '../decision/policy.js'
+import { expired, overrides } from '../decision/rule.js'
 import { explainStepUp, type StepUpPolicy } from '../decision/step-up.js'
 import type { AuditFilter, AuditLog } from '../store/audit.js'
 import type { MembershipStore } from '../store/members.js'
+import { managedBy, type BrowsedResource } from '../store/browse.js'
 import type { GrantReader, GrantScan } from '../store/reader.js'
 import type { TreeStore } from '../store/tree.js'
 import type { Instance } from './grants.js'
@@ -46,6 +48,27 @@ export function fromChildCursor (cursor: string): Instance | null {
   return null
 }
 
+/** One resource a principal may use, and through what (explain's evidence). */
+export interface AccessItem {
+  id: string
+  privileges: Explanation['privileges']
+}
+
+/** A page of what a principal may use: see `GrantQueries.access`. */
+export interface AccessPage {
+  /** A type-level grant (or being a superuser) makes every resource of the type usable, listed or not. */
+  all: boolean
+  resources: AccessItem[]
+  next: string | null
+}
+
+// How many ids `access` reads past those outside the viewer's reach before
+// it answers a short page (with a `next` to carry on from).
+const ACCESS_SCAN_ROUNDS = 10
+
+// Browsing as one who may see every known resource of the type.
+const SUPERUSER_VIEW: Principal = Object.freeze({ kind: 'user', id: null, groups: Object.freeze([]) as readonly string[], superuser: true, claims: null })
+
 export class GrantQueries {
   readonly #props: QueriesProps
 
@@ -72,6 +95,75 @@ export class GrantQueries {
   async listIds (principal: Principal, resource: string, privilege: string, after: string, limit: number, db?: Kysely<any>, revision: bigint | null = null): Promise<{ ids: string[], next: string | null, all: boolean }> {
     const { all, ids } = await this.#props.authorizer.listIds({ principal, resource, privilege, after, limit }, { db, revision })
     return { ids, next: ids.length === limit ? ids[ids.length - 1] as string : null, all }
+  }
+
+  /**
+   * A page of the known resources of `resource` whose ids start with
+   * `prefix`, each with its owner and live grant count: for a superuser
+   * all of them, for anyone else those it manages (owns, or may `manage`
+   * by the rule's own filter). Nothing else is read or counted.
+   */
+  async browse (viewer: Principal, resource: string, prefix: string, after: string | null, limit: number): Promise<{ resources: BrowsedResource[], next: string | null }> {
+    const { reader, authorizer } = this.#props
+    if (!overrides(viewer) && (viewer.kind !== 'user' || viewer.id === null)) return { resources: [], next: null }
+    const visible = overrides(viewer)
+      ? null
+      : managedBy(viewer.id as string, (id) => authorizer.filter({ principal: viewer, resource, privilege: MANAGE }, id))
+    return await reader.browse({ resource, prefix, after, limit, visible })
+  }
+
+  /**
+   * What `subject` may use of `resource` (`privilege` decides what counts as
+   * use) and through what, a keyset page at a time, from `listIds` and
+   * explain. `viewer` sees it all when it is the subject itself or a
+   * superuser; anyone else sees it within the resources it manages, and
+   * nothing outside them, not even how many there are. `groupOnly`: the
+   * subject stands for a group's members, and grants to everyone are left
+   * out of what the group gives.
+   */
+  async access (viewer: Principal, subject: Principal, resource: string, privilege: string, after: string, limit: number, groupOnly = false): Promise<AccessPage> {
+    const whole = viewer === subject || overrides(viewer)
+    const first = await this.listIds(subject, resource, privilege, after, limit)
+    const items: AccessItem[] = []
+    let next: string | null = null
+    if (first.all) {
+      // Every id is usable: the ids to show are the known ones in reach.
+      const page = await this.browse(whole ? SUPERUSER_VIEW : viewer, resource, '', after === '' ? null : after, limit)
+      for (const r of page.resources) items.push(await this.#accessItem(subject, resource, r.id, groupOnly))
+      return { all: true, resources: items.filter((item) => item.privileges.length > 0), next: page.next }
+    }
+    let page = first
+    for (let round = 0; ; round++) {
+      const shown = whole ? page.ids : await this.#managed(viewer, resource, page.ids)
+      for (const id of shown) {
+        const item = await this.#accessItem(subject, resource, id, groupOnly)
+        if (item.privileges.length > 0) items.push(item)
+      }
+      next = page.next
+      if (next === null || items.length >= limit || round + 1 >= ACCESS_SCAN_ROUNDS) break
+      page = await this.listIds(subject, resource, privilege, next, limit)
+    }
+    return { all: false, resources: items, next }
+  }
+
+  async #accessItem (subject: Principal, resource: string, id: string, groupOnly: boolean): Promise<AccessItem> {
+    const explanation = await this.explain(subject, { resource, id }, null)
+    const privileges = explanation.privileges
+      .map((entry) => groupOnly ? { ...entry, via: entry.via.filter((reason) => reason.source !== 'anonymous') } : entry)
+      .filter((entry) => entry.via.length > 0)
+    return { id, privileges }
+  }
+
+  /** The ids among `ids` that `viewer` manages, by the one definition of a manager (mayManage). */
+  async #managed (viewer: Principal, resource: string, ids: readonly string[]): Promise<string[]> {
+    if (ids.length === 0) return []
+    const { reader, policy } = this.#props
+    const holds = await this.checkMany(viewer, resource, ids, MANAGE)
+    const managed: string[] = []
+    for (const [i, id] of ids.entries()) {
+      if (holds[i] === true || mayManage(viewer, await reader.facts(viewer, { resource, id }), policy)) managed.push(id)
+    }
+    return managed
   }
 
   async explain (principal: Principal, target: ResourceRef, privilege: string | null, db?: Kysely<any>): Promise<Explanation> {
