@@ -27,7 +27,7 @@ export function accessView (params: URLSearchParams): HTMLElement {
   }
   kind.addEventListener('change', sync)
   sync()
-  const question = form('Whose access?', () => go('access', {
+  const question = form('Ask about access', () => go('access', {
     type: type.value, kind: kind.value, principal: kind.value === '' ? undefined : principal.value,
     groups: kind.value === 'user' ? groups.value : undefined, privilege: privilege.value
   }), field('Resource type', type), field('Whose access', kind), field('User or group id', principal),
