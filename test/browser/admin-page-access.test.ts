@@ -4,6 +4,7 @@
 // what the principal holds there and through what.
 import t from 'tap'
 import { launchOrSkip, open, serve } from '../admin-helper.js'
+import { screenshot } from '../admin-screenshot.js'
 
 const HOSTILE = '<img src=x onerror="window.__pwned=1">'
 
@@ -41,6 +42,7 @@ if (browser !== null) {
     t.same(await resources(), [HOSTILE, 'c1', 'd1'], 's1 is mia\'s: not listed')
     t.notMatch(await page.locator('main').innerText(), /\bs1\b/, 'nor named anywhere on the page')
     t.match(await page.locator('main .hint').last().innerText(), 'Shown within the resources you manage')
+    await screenshot(t, page, 'admin-access', 1000)
     await open(served, '#/access?type=document&kind=user&principal=carol', 'mia')
     await page.getByRole('heading', { name: 'What user carol may read of type document' }).waitFor()
     t.same(await resources(), ['s1'], 'mia sees her part only')

@@ -4,6 +4,7 @@
 // markup are shown as text.
 import t from 'tap'
 import { launchOrSkip, open, serve } from '../admin-helper.js'
+import { screenshot } from '../admin-screenshot.js'
 
 const HOSTILE = '<img src=x onerror="window.__pwned=1">'
 
@@ -27,6 +28,7 @@ if (browser !== null) {
     t.same(first.slice(0, 4), [HOSTILE, 'a%b', 'a_c', 'd1'], 'byte order, the hostile id as text')
     t.ok(await page.getByRole('row', { name: /^d1 olga 3/ }).isVisible(), 'd1: its owner and its three grants')
     t.notOk(first.includes('m1') || first.includes('m2'), 'nothing olga does not manage')
+    await screenshot(t, page, 'admin-browse')
     await page.getByRole('button', { name: 'Next page' }).click()
     await page.getByRole('heading', { name: /Resources of type document, after p20/ }).waitFor()
     t.same(await ids(), ['p21', 'p22', 'p23', 'p24', 'p25', 'p26', 'p27', 'p28', 'p29'], 'the rest, and only olga\'s')

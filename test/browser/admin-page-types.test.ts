@@ -3,6 +3,7 @@
 // grantee into every resource of the type; revoked with a reason, audited.
 import t from 'tap'
 import { launchOrSkip, open, says, serve } from '../admin-helper.js'
+import { screenshot } from '../admin-screenshot.js'
 
 const browser = await launchOrSkip(t)
 if (browser !== null) {
@@ -32,6 +33,7 @@ if (browser !== null) {
     await says(page, 'Granted read on every document to user erin.')
     t.ok(await page.getByRole('row', { name: /^user erin read root/ }).isVisible(), 'listed, granted by root')
     t.equal((await app.inject({ url: '/documents/new-one', headers: as('erin') })).statusCode, 200, 'erin reads a document no one has seen yet')
+    await screenshot(t, page, 'admin-types', 1000)
 
     await page.getByLabel('Reason recorded with a revoke (optional)').fill('audit over')
     await page.getByRole('button', { name: 'Revoke read on every document from user erin' }).click()
