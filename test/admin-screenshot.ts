@@ -7,8 +7,8 @@ import { join } from 'node:path'
 import type { Page } from 'playwright-core'
 
 interface Asserts {
-  ok: (value: unknown, message?: string) => void
-  equal: (found: unknown, wanted: unknown, message?: string) => void
+  ok: (value: unknown, message: string) => unknown
+  equal: (found: unknown, wanted: unknown) => unknown
 }
 
 /** Shoots the top of the page at 1000 × `height` into docs/`name`.png (with UPDATE_SCREENSHOT=1). */

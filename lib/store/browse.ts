@@ -4,6 +4,7 @@
 // here: the caller passes the condition, built from the rule (see
 // GrantQueries.browse), so there is no second copy of "allowed" in SQL.
 import { sql, type Expression, type Kysely, type SqlBool } from 'kysely'
+import { expired } from './rule-sql.js'
 import { scoped, type StoreProps } from './scope.js'
 
 export interface BrowsedResource {
@@ -48,7 +49,7 @@ export async function browseResources (props: StoreProps, query: BrowseQuery, db
       'r.owner_id as owner',
       eb.selectFrom('default_deny_grant as g').select(sql<string>`count(*)`.as('n'))
         .where('g.resource_type', '=', resource).whereRef('g.resource_id', '=', 'k.id')
-        .where(sql<SqlBool>`(g.expires_at is null or g.expires_at > now())`).as('grants')
+        .where(sql<SqlBool>`not coalesce(${expired()}, false)`).as('grants')
     ])
     .where((eb) => after === null ? eb.lit(true) : eb('k.id', '>', after))
     .where(query.visible === null ? sql<SqlBool>`true` : query.visible(sql.ref('k.id'), sql.ref('r.owner_id')))

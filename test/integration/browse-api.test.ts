@@ -3,7 +3,7 @@
 // prefix that is matched as text (%, _ and \ are themselves). A manager sees
 // only what it manages; a superuser every one; a stranger nothing.
 import t from 'tap'
-import { build } from '../helper.js'
+import { build, expireGrantsOf } from '../helper.js'
 
 async function setup (t: Parameters<typeof build>[0]) {
   const built = await build(t, { superuserClaim: 'su', privileges: ['read', 'edit', 'manage'] })
@@ -46,6 +46,13 @@ t.test('a manager sees only what it manages, counts included; a stranger sees no
   t.same(carol.json().resources, [], 'reading is not managing')
   const staff = await app.inject({ url: '/permissions/resources/document', headers: as('sam', { groups: ['staff'] }) })
   t.same(staff.json().resources, [], 'edit is not manage')
+})
+
+t.test('expired grants are not counted', async (t) => {
+  const { app, as, db, schema } = await setup(t)
+  await expireGrantsOf(db, schema, 'carol')
+  const res = await app.inject({ url: '/permissions/resources/document?prefix=a1', headers: as('olga') })
+  t.same(res.json().resources, [{ id: 'a1', owner: 'olga', grants: 1 }], 'staff\'s edit only')
 })
 
 t.test('hostile prefixes are matched as text, not as patterns', async (t) => {
