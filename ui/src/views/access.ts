@@ -31,9 +31,10 @@ export function accessView (params: URLSearchParams): HTMLElement {
     type: type.value, kind: kind.value, principal: kind.value === '' ? undefined : principal.value,
     groups: kind.value === 'user' ? groups.value : undefined, privilege: privilege.value
   }), field('Resource type', type), field('Whose access', kind), field('User or group id', principal),
-  field('Token groups (optional)', groups, 'Groups the user\'s token names, separated by commas; stored memberships count by themselves.'),
-  field('Counting as use', privilege, 'List the resources where they hold this privilege; each row shows everything they hold there.'),
+  field('Token groups (optional)', groups, 'Comma-separated, as a token names them.'),
+  field('Counting as use', privilege, 'Each resource shows all they hold there.'),
   submit('Show access'))
+  question.classList.add('inline')
   const result = h('div', { class: 'result' })
   if (values.type !== undefined && values.type !== '' && needToken()) void show(result, values)
   return h('section', {}, h('h2', { tabindex: -1 }, 'What can someone access?'),
