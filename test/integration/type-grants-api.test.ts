@@ -79,3 +79,16 @@ t.test('bad input: 400 naming the field; a forbidden type, the option\'s sentenc
   t.match(past.json(), { field: '/expiresAt' })
   t.same(await rows(), [])
 })
+
+t.test('with step-up covering manage, a superuser needs the second factor to change them, not to read them', async (t) => {
+  const { app, as, rows } = await setup(t, { stepUp: {} })
+  const payload = { grantee: { kind: 'user', id: 'carol' }, privilege: 'read' }
+  const without = await app.inject({ method: 'POST', url: '/permissions/types/document/grants', headers: as('root', root), payload })
+  t.equal(without.statusCode, 401)
+  t.equal(without.json().code, 'FST_DEFAULT_DENY_STEP_UP_REQUIRED')
+  t.equal((await app.inject({ method: 'DELETE', url: '/permissions/types/document/grants/user/carol/read', headers: as('root', root) })).statusCode, 401)
+  t.same(await rows(), [], 'nothing written')
+  t.equal((await app.inject({ url: '/permissions/types/document/grants', headers: as('root', root) })).statusCode, 200, 'reading is a read')
+  const withFactor = await app.inject({ method: 'POST', url: '/permissions/types/document/grants', headers: as('root', { ...root, amr: ['pwd', 'mfa'] }), payload })
+  t.equal(withFactor.statusCode, 201)
+})
