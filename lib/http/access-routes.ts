@@ -4,15 +4,15 @@
 // access answer only within what the caller manages (all of it for a
 // superuser; a caller's own access is all its own); type-level grants count
 // on every resource of a type, so only superusers read or change them.
-import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyRequest } from 'fastify'
 import type { GranteeRef, Principal } from '../../fastify-plugin.js'
 import { MANAGE, levelAllows } from '../decision/policy.js'
 import { groupPrincipal, userPrincipal } from '../decision/principal.js'
 import { overrides } from '../decision/rule.js'
 import { codes, quoted } from '../errors.js'
-import { answer, invalidRequest, SINGLE_BODY_LIMIT, type GrantApp, type GrantRequest, type GrantRoutesDeps, type RequestInput } from './grant-input.js'
+import { answer, invalidRequest, SINGLE_BODY_LIMIT, type GrantApp, type GrantRoutesDeps, type RequestInput } from './grant-input.js'
 import { documented } from './route-docs.js'
-import type { Received, Schemas } from './schemas.js'
+import type { Schemas } from './schemas.js'
 
 const DEFAULT_PAGE = 25
 const TRUSTED = { kind: 'trusted' as const }
@@ -69,7 +69,7 @@ export function accessRoutes (app: GrantApp, { grants, queries, settings }: Gran
     if (!overrides(request.principal as Principal) || !levelAllows(settings.levelPrivileges, request.accessLevel, MANAGE)) throw new codes.FST_DEFAULT_DENY_FORBIDDEN()
   }
 
-  app.get('/types/:resource/grants', {
+  app.get('/type-grants/:resource', {
     config,
     schema: { ...documented('listTypeGrants'), params: s.typeParams }
   }, async (request) => {
@@ -81,7 +81,7 @@ export function accessRoutes (app: GrantApp, { grants, queries, settings }: Gran
     return { resource, grants: held.filter((g) => g.expiresAt === null || g.expiresAt.getTime() > now).map((g) => ({ ...g, source: 'type' as const })) }
   })
 
-  app.post('/types/:resource/grants', {
+  app.post('/type-grants/:resource', {
     config,
     bodyLimit: SINGLE_BODY_LIMIT,
     schema: { ...documented('addTypeGrant'), params: s.typeParams, body: s.typeAddBody }
@@ -100,20 +100,26 @@ export function accessRoutes (app: GrantApp, { grants, queries, settings }: Gran
     return reply.code(result.before.includes(body.privilege) ? 200 : 201).send(result)
   })
 
-  async function revoke (request: GrantRequest<{ params: { resource: string }, query: Received<'reasonQuery'> }>, reply: FastifyReply, grantee: GranteeRef, privilege: string) {
+  // The grantee is in the query: with it in the path, a route shaped like
+  // /:resource/:id/grants/anonymous/:privilege would be shadowed for a
+  // resource type named type-grants.
+  app.delete('/type-grants/:resource/:privilege', {
+    config,
+    schema: { ...documented('revokeTypeGrant'), params: s.typeRevokeParams, querystring: s.typeRevokeQuery }
+  }, async (request, reply) => {
     mustBeSuperuser(request)
-    const { resource } = request.params
+    const { resource, privilege } = request.params
     if (!check.id(resource)) throw new codes.FST_DEFAULT_DENY_NOT_FOUND()
+    const { kind, principal } = request.query
+    let grantee: GranteeRef
+    if (kind === 'anonymous') {
+      if (principal !== undefined) invalidRequest('principal must be absent when kind is anonymous', '/principal', 'query')
+      grantee = { kind: 'anonymous' }
+    } else {
+      if (principal === undefined) invalidRequest(`principal is required when kind is ${kind}`, '/principal', 'query')
+      if (!inQuery.id(principal)) invalidRequest(`principal must be an id without NUL or malformed Unicode (got ${quoted(principal)})`, '/principal', 'query')
+      grantee = { kind, id: principal }
+    }
     return answer(reply, await grants.revoke(TRUSTED, { target: { resource, id: null }, grantee, privilege }, context(request, reasonOf(request))))
-  }
-
-  app.delete('/types/:resource/grants/:kind/:principal/:privilege', {
-    config,
-    schema: { ...documented('revokeTypeGrant'), params: s.typeRevokeParams, querystring: s.reasonQuery }
-  }, async (request, reply) => await revoke(request, reply, input.granteeOf(request.params), request.params.privilege))
-
-  app.delete('/types/:resource/grants/anonymous/:privilege', {
-    config,
-    schema: { ...documented('revokeAnonymousTypeGrant'), params: s.typeRevokeAnonymousParams, querystring: s.reasonQuery }
-  }, async (request, reply) => await revoke(request, reply, { kind: 'anonymous' }, request.params.privilege))
+  })
 }

@@ -155,13 +155,8 @@ const OPERATIONS = {
     ok: { 201: ['Change', 'Granted'], 200: ['Change', 'The grantee already held it: its schedule changed or nothing changed'] }
   },
   revokeTypeGrant: {
-    tag: 'grants', kind: 'change', summary: 'Revoke a type-level grant from a user or group', errors: [400, 401, 403, 404, 503],
-    description: 'Takes a type-level privilege from the user or group. Superusers only.',
-    ok: { 200: ['Change', 'The privileges before and after'] }
-  },
-  revokeAnonymousTypeGrant: {
-    tag: 'grants', kind: 'change', summary: 'Revoke a type-level grant from the anonymous principal', errors: [400, 401, 403, 404, 503],
-    description: 'Takes a type-level privilege from the anonymous principal. Superusers only.',
+    tag: 'grants', kind: 'change', summary: 'Revoke a type-level grant', errors: [400, 401, 403, 404, 503],
+    description: 'Takes a type-level privilege from the grantee the query names (kind user or group with principal, or kind anonymous). Superusers only.',
     ok: { 200: ['Change', 'The privileges before and after'] }
   },
   explainAccess: {

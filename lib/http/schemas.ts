@@ -83,8 +83,8 @@ export function buildSchemas () {
     }, strict),
     typeParams: Type.Object({ resource: id }),
     typeAddBody: Type.Object({ grantee, privilege, expiresAt, startsAt, reason: optionalReason }, strict),
-    typeRevokeParams: Type.Object({ resource: id, kind: granteeKind, principal: id, privilege }),
-    typeRevokeAnonymousParams: Type.Object({ resource: id, privilege }),
+    typeRevokeParams: Type.Object({ resource: id, privilege }),
+    typeRevokeQuery: Type.Object({ kind: oneOf(['user', 'group', 'anonymous']), principal: Type.Optional(id), reason: optionalReason }, strict),
     groupParams: Type.Object({ group: id }),
     memberParams: Type.Object({ group: id, kind: granteeKind, member: id })
   }

@@ -93,7 +93,7 @@ t.test('the document is valid OpenAPI 3.0 and 3.1', async (t) => {
 t.test('every operation: tags, summary, description, a unique operationId, bearer security', async (t) => {
   const { document } = await documentOf(t)
   const ops = operations(document)
-  t.equal(ops.length, 24, 'every route of the API, the membership, browse, access and type-level ones included')
+  t.equal(ops.length, 23, 'every route of the API, the membership, browse, access and type-level ones included')
   const ids = new Set<string>()
   for (const [name, op] of ops) {
     t.ok(Array.isArray(op.tags) && op.tags.length > 0, `${name}: tags`)
@@ -125,10 +125,9 @@ t.test('operationIds are stable', async (t) => {
     'PUT /permissions/groups/{group}/members/{kind}/{member}': 'addGroupMember',
     'GET /permissions/resources/{resource}': 'browseResources',
     'GET /permissions/access/{resource}': 'listAccess',
-    'GET /permissions/types/{resource}/grants': 'listTypeGrants',
-    'POST /permissions/types/{resource}/grants': 'addTypeGrant',
-    'DELETE /permissions/types/{resource}/grants/{kind}/{principal}/{privilege}': 'revokeTypeGrant',
-    'DELETE /permissions/types/{resource}/grants/anonymous/{privilege}': 'revokeAnonymousTypeGrant'
+    'GET /permissions/type-grants/{resource}': 'listTypeGrants',
+    'POST /permissions/type-grants/{resource}': 'addTypeGrant',
+    'DELETE /permissions/type-grants/{resource}/{privilege}': 'revokeTypeGrant'
   })
 })
 

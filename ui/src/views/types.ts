@@ -29,7 +29,7 @@ export function typesView (params: URLSearchParams): HTMLElement {
 }
 
 async function show (result: HTMLElement, type: string): Promise<void> {
-  const route = `/types${path(type)}/grants`
+  const route = `/type-grants${path(type)}`
   const forbidden = { forbidden: SUPERUSERS }
   const heading = h('h3', { tabindex: -1 }, `Type-level grants on ${type}`)
   const warning = h('p', { class: 'summary deny', role: 'note' })
@@ -62,9 +62,8 @@ async function show (result: HTMLElement, type: string): Promise<void> {
 
   async function revoke (g: Grant): Promise<void> {
     const who = format.grantee(g.grantee)
-    const target = g.grantee.kind === 'anonymous' ? path('anonymous', g.privilege) : path(g.grantee.kind, g.grantee.id ?? '', g.privilege)
     await change(async () => {
-      const answer = await call<Change>('DELETE', `${route}${target}`, { query: { reason: reason.value } })
+      const answer = await call<Change>('DELETE', `${route}${path(g.privilege)}`, { query: { kind: g.grantee.kind, principal: g.grantee.kind === 'anonymous' ? undefined : g.grantee.id, reason: reason.value } })
       return answer.before.includes(g.privilege) ? `Revoked ${g.privilege} on every ${type} from ${who}.` : `${who} did not hold ${g.privilege} on every ${type}.`
     })
     list.querySelector<HTMLElement>('[role=region]')?.focus()
