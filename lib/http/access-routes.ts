@@ -64,16 +64,17 @@ export function accessRoutes (app: GrantApp, { grants, queries, settings }: Gran
     return { resource, principal: { kind: query.kind ?? subject.kind, id: query.kind === 'group' ? query.principal : subject.id, groups: [...subject.groups] }, privilege, ...page }
   })
 
-  // Type-level grants: superusers only, at a level that allows manage.
-  function mustBeSuperuser (request: FastifyRequest): void {
-    if (!overrides(request.principal as Principal) || !levelAllows(settings.levelPrivileges, request.accessLevel, MANAGE)) throw new codes.FST_DEFAULT_DENY_FORBIDDEN()
+  // Type-level grants: superusers only; a change, like any grant change, at a level that allows manage.
+  function mustBeSuperuser (request: FastifyRequest, changing: boolean): void {
+    if (!overrides(request.principal as Principal)) throw new codes.FST_DEFAULT_DENY_FORBIDDEN()
+    if (changing && !levelAllows(settings.levelPrivileges, request.accessLevel, MANAGE)) throw new codes.FST_DEFAULT_DENY_FORBIDDEN()
   }
 
   app.get('/type-grants/:resource', {
     config,
     schema: { ...documented('listTypeGrants'), params: s.typeParams }
   }, async (request) => {
-    mustBeSuperuser(request)
+    mustBeSuperuser(request, false)
     const { resource } = request.params
     inPath.knownType(resource)
     const now = Date.now()
@@ -86,7 +87,7 @@ export function accessRoutes (app: GrantApp, { grants, queries, settings }: Gran
     bodyLimit: SINGLE_BODY_LIMIT,
     schema: { ...documented('addTypeGrant'), params: s.typeParams, body: s.typeAddBody }
   }, async (request, reply) => {
-    mustBeSuperuser(request)
+    mustBeSuperuser(request, true)
     const { resource } = request.params
     inPath.knownType(resource)
     const target = { resource, id: null }
@@ -107,7 +108,7 @@ export function accessRoutes (app: GrantApp, { grants, queries, settings }: Gran
     config,
     schema: { ...documented('revokeTypeGrant'), params: s.typeRevokeParams, querystring: s.typeRevokeQuery }
   }, async (request, reply) => {
-    mustBeSuperuser(request)
+    mustBeSuperuser(request, true)
     const { resource, privilege } = request.params
     if (!check.id(resource)) throw new codes.FST_DEFAULT_DENY_NOT_FOUND()
     const { kind, principal } = request.query
