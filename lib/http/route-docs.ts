@@ -141,7 +141,7 @@ const OPERATIONS = {
   },
   listAccess: {
     tag: 'access', kind: 'read', summary: 'What a principal may use, and through what', errors: READ,
-    description: 'A page of the resources of the type that the principal may use (holds privilege on, default the first configured privilege), each with every privilege it holds there and through what (a direct grant, a group, ownership, an ancestor, a type-level grant), as explain says. Without kind and principal, the caller\'s own access, all of it; for another user or a group, only the resources the caller manages (all of them for a superuser), and nothing about the rest. A page may be short with a next to carry on from.',
+    description: 'A page of the resources of the type that the principal may use (holds privilege on, default the first configured privilege), each with every privilege it holds there and through what (a direct grant, a group, ownership, an ancestor, a type-level grant), as explain says. Without kind and principal, the caller\'s own access, all of it; for another user or a group, only the resources the caller manages (all of them for a superuser), and nothing about the rest. next is always the last id listed.',
     ok: { 200: ['AccessPage', 'A page of resources and how they are reached'] }
   },
   listTypeGrants: {

@@ -4,7 +4,6 @@
 import type { Expression, Kysely, SqlBool } from 'kysely'
 import type { AuditEntry, AuditVerification, Explanation, Grant, Principal, ResourceRef } from '../../fastify-plugin.js'
 import { explain } from '../decision/explain.js'
-import { mayManage } from '../decision/manage.js'
 import { MANAGE, type Policy } from '../decision/policy.js'
 import { expired, overrides } from '../decision/rule.js'
 import { explainStepUp, type StepUpPolicy } from '../decision/step-up.js'
@@ -62,9 +61,10 @@ export interface AccessPage {
   next: string | null
 }
 
-// How many ids `access` reads past those outside the viewer's reach before
-// it answers a short page (with a `next` to carry on from).
-const ACCESS_SCAN_ROUNDS = 10
+// How many of the subject's ids `access` reads at a time when the viewer
+// sees only part of them: those outside its reach are skipped, and never
+// named, not even as the `next` of a page.
+const ACCESS_SCAN = 500
 
 // Browsing as one who may see every known resource of the type.
 const SUPERUSER_VIEW: Principal = Object.freeze({ kind: 'user', id: null, groups: Object.freeze([]) as readonly string[], superuser: true, claims: null })
@@ -123,27 +123,28 @@ export class GrantQueries {
    */
   async access (viewer: Principal, subject: Principal, resource: string, privilege: string, after: string, limit: number, groupOnly = false): Promise<AccessPage> {
     const whole = viewer === subject || overrides(viewer)
-    const first = await this.listIds(subject, resource, privilege, after, limit)
+    const batch = whole ? limit : Math.max(limit, ACCESS_SCAN)
+    let page = await this.listIds(subject, resource, privilege, after, batch)
     const items: AccessItem[] = []
-    let next: string | null = null
-    if (first.all) {
+    if (page.all) {
       // Every id is usable: the ids to show are the known ones in reach.
-      const page = await this.browse(whole ? SUPERUSER_VIEW : viewer, resource, '', after === '' ? null : after, limit)
-      for (const r of page.resources) items.push(await this.#accessItem(subject, resource, r.id, groupOnly))
-      return { all: true, resources: items.filter((item) => item.privileges.length > 0), next: page.next }
+      const known = await this.browse(whole ? SUPERUSER_VIEW : viewer, resource, '', after === '' ? null : after, limit)
+      for (const r of known.resources) items.push(await this.#accessItem(subject, resource, r.id, groupOnly))
+      return { all: true, resources: items.filter((item) => item.privileges.length > 0), next: known.next }
     }
-    let page = first
-    for (let round = 0; ; round++) {
+    // A page ends at its last item: `next` is always an id the viewer may see.
+    const full = (): AccessPage => ({ all: false, resources: items, next: (items.at(-1) as AccessItem).id })
+    for (;;) {
       const shown = whole ? page.ids : await this.#managed(viewer, resource, page.ids)
       for (const id of shown) {
+        if (items.length === limit) return full()
         const item = await this.#accessItem(subject, resource, id, groupOnly)
         if (item.privileges.length > 0) items.push(item)
       }
-      next = page.next
-      if (next === null || items.length >= limit || round + 1 >= ACCESS_SCAN_ROUNDS) break
-      page = await this.listIds(subject, resource, privilege, next, limit)
+      if (page.next === null) return { all: false, resources: items, next: null }
+      if (items.length === limit) return full()
+      page = await this.listIds(subject, resource, privilege, page.next, batch)
     }
-    return { all: false, resources: items, next }
   }
 
   async #accessItem (subject: Principal, resource: string, id: string, groupOnly: boolean): Promise<AccessItem> {
@@ -154,16 +155,12 @@ export class GrantQueries {
     return { id, privileges }
   }
 
-  /** The ids among `ids` that `viewer` manages, by the one definition of a manager (mayManage). */
+  /** The ids among `ids` that `viewer` manages, in one query, as browse decides it (owner, or manage by the rule). */
   async #managed (viewer: Principal, resource: string, ids: readonly string[]): Promise<string[]> {
-    if (ids.length === 0) return []
-    const { reader, policy } = this.#props
-    const holds = await this.checkMany(viewer, resource, ids, MANAGE)
-    const managed: string[] = []
-    for (const [i, id] of ids.entries()) {
-      if (holds[i] === true || mayManage(viewer, await reader.facts(viewer, { resource, id }), policy)) managed.push(id)
-    }
-    return managed
+    if (ids.length === 0 || viewer.kind !== 'user' || viewer.id === null) return []
+    const visible = managedBy(viewer.id, (id) => this.#props.authorizer.filter({ principal: viewer, resource, privilege: MANAGE }, id))
+    const page = await this.#props.reader.browse({ resource, prefix: '', after: null, limit: ids.length, ids, visible })
+    return page.resources.map((r) => r.id)
   }
 
   async explain (principal: Principal, target: ResourceRef, privilege: string | null, db?: Kysely<any>): Promise<Explanation> {

@@ -4,6 +4,7 @@
 // here: the caller passes the condition, built from the rule (see
 // GrantQueries.browse), so there is no second copy of "allowed" in SQL.
 import { sql, type Expression, type Kysely, type SqlBool } from 'kysely'
+import { anyOf } from './predicates.js'
 import { expired } from './rule-sql.js'
 import { scoped, type StoreProps } from './scope.js'
 
@@ -21,6 +22,8 @@ export interface BrowseQuery {
   /** The last id of the previous page, or null for the first. */
   after: string | null
   limit: number
+  /** Only these ids (absent: every known one). */
+  ids?: readonly string[]
   /** Which ids the caller may see, given the id and owner columns' SQL; null: every one. */
   visible: ((id: Expression<unknown>, owner: Expression<unknown>) => Expression<SqlBool>) | null
 }
@@ -52,6 +55,7 @@ export async function browseResources (props: StoreProps, query: BrowseQuery, db
         .where(sql<SqlBool>`not coalesce(${expired()}, false)`).as('grants')
     ])
     .where((eb) => after === null ? eb.lit(true) : eb('k.id', '>', after))
+    .where((eb) => query.ids === undefined ? eb.lit(true) : eb('k.id', '=', anyOf(query.ids)))
     .where(query.visible === null ? sql<SqlBool>`true` : query.visible(sql.ref('k.id'), sql.ref('r.owner_id')))
     .orderBy('k.id')
     .limit(limit)
