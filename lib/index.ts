@@ -210,7 +210,7 @@ const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, op
   if (enforcer.preValidation !== null) fastify.addHook('preValidation', enforcer.preValidation)
 
   if (settings.grantRoutes !== null) {
-    const grantRouteSettings = { ...validation, grantRoutes: settings.grantRoutes, stepUp }
+    const grantRouteSettings = { ...validation, grantRoutes: settings.grantRoutes, stepUp, levelPrivileges: levels.levelPrivileges }
     await fastify.register(grantRoutes, { prefix: settings.grantRoutes.prefix, settings: grantRouteSettings, grants, members, queries, types, hierarchy: settings.hierarchy !== null })
   }
   if (settings.adminPage !== null && settings.grantRoutes !== null) {

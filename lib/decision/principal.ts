@@ -23,3 +23,19 @@ export function userPrincipal (
     claims: claims === null ? null : Object.freeze({ ...claims })
   })
 }
+
+/**
+ * Whoever is in `group` and nothing more, as the decision sees them: no user
+ * id (so no grant to a user and no ownership counts), the group as its one
+ * group (the stored groups it is in count too). For asking what a group
+ * gives its members.
+ */
+export function groupPrincipal (group: string): Principal {
+  return Object.freeze({
+    kind: 'anonymous',
+    id: null,
+    groups: Object.freeze([group]),
+    superuser: false,
+    claims: null
+  })
+}

@@ -7,7 +7,7 @@ import type { GranteeRef, Principal } from '../../fastify-plugin.js'
 import type { ResourceTypes } from '../decision/resource-types.js'
 import { codes, invalidInput, quoted, type InputLocation } from '../errors.js'
 import type { WriteContext } from '../store/audit.js'
-import type { GrantRoutesOptions, StepUpPolicy } from '../options/index.js'
+import type { GrantRoutesOptions, LevelOptions, StepUpPolicy } from '../options/index.js'
 import { queryDecodes } from './query-text.js'
 import { parseInstant } from '../decision/instant.js'
 import { formatRevision, REVISION_HEADER } from '../revision.js'
@@ -31,7 +31,7 @@ export function invalidRequest (message: string, field: string, where: NonNullab
 }
 
 export interface GrantRoutesDeps {
-  settings: ValidationSettings & { readonly grantRoutes: GrantRoutesOptions | null, readonly stepUp: StepUpPolicy | null }
+  settings: ValidationSettings & { readonly grantRoutes: GrantRoutesOptions | null, readonly stepUp: StepUpPolicy | null, readonly levelPrivileges: LevelOptions['levelPrivileges'] }
   grants: GrantService
   members: MembershipService
   queries: GrantQueries

@@ -11,6 +11,7 @@ import { MANAGE } from '../decision/policy.js'
 import { requiresStepUp } from '../decision/step-up.js'
 import { codes, invalidInput, quoted } from '../errors.js'
 import { fieldName } from '../service/validation.js'
+import { accessRoutes } from './access-routes.js'
 import { grantChangeRoutes, grantSetRoutes } from './grant-change-routes.js'
 import { requestInput, type GrantRoutesDeps } from './grant-input.js'
 import { grantReadRoutes } from './grant-read-routes.js'
@@ -86,6 +87,7 @@ export const grantRoutes: FastifyPluginAsync<GrantRoutesDeps> = async (app, deps
   grantReadRoutes(api, deps, schemas, input)
   grantChangeRoutes(api, deps, schemas, input)
   grantSetRoutes(api, deps, schemas, input)
+  accessRoutes(api, deps, schemas, input)
   if (deps.members.stored) memberRoutes(api, deps, schemas, input)
   if (deps.hierarchy) treeRoutes(api, deps, schemas, input)
 }

@@ -8,7 +8,7 @@ type Status = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 503
 type Kind = 'read' | 'change'
 
 interface Operation {
-  tag: 'grants' | 'explain' | 'audit' | 'members' | 'hierarchy'
+  tag: 'grants' | 'explain' | 'audit' | 'members' | 'hierarchy' | 'access'
   kind: Kind
   summary: string
   description: string
@@ -133,6 +133,31 @@ const OPERATIONS = {
     tag: 'hierarchy', kind: 'read', summary: "List a resource's children", errors: READ,
     description: `The direct children of the resource, ordered by type then id, a page at a time. ${MANAGERS}`,
     ok: { 200: ['ChildPage', 'A page of children'] }
+  },
+  browseResources: {
+    tag: 'access', kind: 'read', summary: 'Browse the resources of a type', errors: READ,
+    description: 'A page of the known resources of the type (those with an owner, a parent or a grant), by id, optionally only those whose id starts with prefix, each with its owner and its number of live explicit grants. A superuser sees every one; anyone else only those it manages (owns, or holds manage on), and nothing about the rest.',
+    ok: { 200: ['ResourcePage', 'A page of resources'] }
+  },
+  listAccess: {
+    tag: 'access', kind: 'read', summary: 'What a principal may use, and through what', errors: READ,
+    description: 'A page of the resources of the type that the principal may use (holds privilege on, default the first configured privilege), each with every privilege it holds there and through what (a direct grant, a group, ownership, an ancestor, a type-level grant), as explain says. Without kind and principal, the caller\'s own access, all of it; for another user or a group, only the resources the caller manages (all of them for a superuser), and nothing about the rest. next is always the last id listed.',
+    ok: { 200: ['AccessPage', 'A page of resources and how they are reached'] }
+  },
+  listTypeGrants: {
+    tag: 'grants', kind: 'read', summary: "List a type's type-level grants", errors: [400, 401, 403, 503],
+    description: 'The unexpired type-level grants of the resource type: each counts on every resource of the type. Superusers only.',
+    ok: { 200: ['TypeGrantList', 'The type-level grants'] }
+  },
+  addTypeGrant: {
+    tag: 'grants', kind: 'change', summary: 'Grant a privilege on every resource of a type', errors: [400, 401, 403, 413, 415, 422, 503],
+    description: 'A type-level grant: the privilege on every resource of the type, those that exist and those still to come, whoever\'s. Refused for types typeLevelGrants forbids. Idempotent. Superusers only.',
+    ok: { 201: ['Change', 'Granted'], 200: ['Change', 'The grantee already held it: its schedule changed or nothing changed'] }
+  },
+  revokeTypeGrant: {
+    tag: 'grants', kind: 'change', summary: 'Revoke a type-level grant', errors: [400, 401, 403, 404, 503],
+    description: 'Takes a type-level privilege from the grantee the query names (kind user or group with principal, or kind anonymous). Superusers only.',
+    ok: { 200: ['Change', 'The privileges before and after'] }
   },
   explainAccess: {
     tag: 'explain', kind: 'read', summary: 'Explain what a principal can do on a resource', errors: READ,

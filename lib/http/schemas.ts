@@ -68,6 +68,23 @@ export function buildSchemas () {
       after: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, description: 'the `next` of the previous page' })),
       limit: Type.Optional(Type.String({ pattern: '^(1000|[1-9][0-9]{0,2})$', description: 'a whole number from 1 to 1000: children per page (default 100)' }))
     }, strict),
+    browseQuery: Type.Object({
+      prefix: Type.Optional(Type.String({ maxLength: 256, description: 'only ids that start with it, compared byte-wise (%, _ and \\ are themselves)' })),
+      after: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, description: 'the `next` of the previous page' })),
+      limit: Type.Optional(Type.String({ pattern: '^(100|[1-9][0-9]?)$', description: 'a whole number from 1 to 100: resources per page (default 25)' }))
+    }, strict),
+    accessQuery: Type.Object({
+      kind: Type.Optional(oneOf(['user', 'group'])),
+      principal: Type.Optional(id),
+      groups: Type.Optional(Type.Union([id, Type.Array(id, { maxItems: 100 })])),
+      privilege: Type.Optional(privilege),
+      after: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, description: 'the `next` of the previous page' })),
+      limit: Type.Optional(Type.String({ pattern: '^(100|[1-9][0-9]?)$', description: 'a whole number from 1 to 100: resources per page (default 25)' }))
+    }, strict),
+    typeParams: Type.Object({ resource: id }),
+    typeAddBody: Type.Object({ grantee, privilege, expiresAt, startsAt, reason: optionalReason }, strict),
+    typeRevokeParams: Type.Object({ resource: id, privilege }),
+    typeRevokeQuery: Type.Object({ kind: oneOf(['user', 'group', 'anonymous']), principal: Type.Optional(id), reason: optionalReason }, strict),
     groupParams: Type.Object({ group: id }),
     memberParams: Type.Object({ group: id, kind: granteeKind, member: id })
   }

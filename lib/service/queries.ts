@@ -4,11 +4,12 @@
 import type { Expression, Kysely, SqlBool } from 'kysely'
 import type { AuditEntry, AuditVerification, Explanation, Grant, Principal, ResourceRef } from '../../fastify-plugin.js'
 import { explain } from '../decision/explain.js'
-import type { Policy } from '../decision/policy.js'
-import { expired } from '../decision/rule.js'
+import { MANAGE, type Policy } from '../decision/policy.js'
+import { expired, overrides } from '../decision/rule.js'
 import { explainStepUp, type StepUpPolicy } from '../decision/step-up.js'
 import type { AuditFilter, AuditLog } from '../store/audit.js'
 import type { MembershipStore } from '../store/members.js'
+import { managedBy, type BrowsedResource } from '../store/browse.js'
 import type { GrantReader, GrantScan } from '../store/reader.js'
 import type { TreeStore } from '../store/tree.js'
 import type { Instance } from './grants.js'
@@ -46,6 +47,28 @@ export function fromChildCursor (cursor: string): Instance | null {
   return null
 }
 
+/** One resource a principal may use, and through what (explain's evidence). */
+export interface AccessItem {
+  id: string
+  privileges: Explanation['privileges']
+}
+
+/** A page of what a principal may use: see `GrantQueries.access`. */
+export interface AccessPage {
+  /** A type-level grant (or being a superuser) makes every resource of the type usable, listed or not. */
+  all: boolean
+  resources: AccessItem[]
+  next: string | null
+}
+
+// How many of the subject's ids `access` reads at a time when the viewer
+// sees only part of them: those outside its reach are skipped, and never
+// named, not even as the `next` of a page.
+const ACCESS_SCAN = 500
+
+// Browsing as one who may see every known resource of the type.
+const SUPERUSER_VIEW: Principal = Object.freeze({ kind: 'user', id: null, groups: Object.freeze([]) as readonly string[], superuser: true, claims: null })
+
 export class GrantQueries {
   readonly #props: QueriesProps
 
@@ -72,6 +95,72 @@ export class GrantQueries {
   async listIds (principal: Principal, resource: string, privilege: string, after: string, limit: number, db?: Kysely<any>, revision: bigint | null = null): Promise<{ ids: string[], next: string | null, all: boolean }> {
     const { all, ids } = await this.#props.authorizer.listIds({ principal, resource, privilege, after, limit }, { db, revision })
     return { ids, next: ids.length === limit ? ids[ids.length - 1] as string : null, all }
+  }
+
+  /**
+   * A page of the known resources of `resource` whose ids start with
+   * `prefix`, each with its owner and live grant count: for a superuser
+   * all of them, for anyone else those it manages (owns, or may `manage`
+   * by the rule's own filter). Nothing else is read or counted.
+   */
+  async browse (viewer: Principal, resource: string, prefix: string, after: string | null, limit: number): Promise<{ resources: BrowsedResource[], next: string | null }> {
+    const { reader, authorizer } = this.#props
+    if (!overrides(viewer) && (viewer.kind !== 'user' || viewer.id === null)) return { resources: [], next: null }
+    const visible = overrides(viewer)
+      ? null
+      : managedBy(viewer.id as string, (id) => authorizer.filter({ principal: viewer, resource, privilege: MANAGE }, id))
+    return await reader.browse({ resource, prefix, after, limit, visible })
+  }
+
+  /**
+   * What `subject` may use of `resource` (`privilege` decides what counts as
+   * use) and through what, a keyset page at a time, from `listIds` and
+   * explain. `viewer` sees it all when it is the subject itself or a
+   * superuser; anyone else sees it within the resources it manages, and
+   * nothing outside them, not even how many there are. `groupOnly`: the
+   * subject stands for a group's members, and grants to everyone are left
+   * out of what the group gives.
+   */
+  async access (viewer: Principal, subject: Principal, resource: string, privilege: string, after: string, limit: number, groupOnly = false): Promise<AccessPage> {
+    const whole = viewer === subject || overrides(viewer)
+    const batch = whole ? limit : Math.max(limit, ACCESS_SCAN)
+    let page = await this.listIds(subject, resource, privilege, after, batch)
+    const items: AccessItem[] = []
+    if (page.all) {
+      // Every id is usable: the ids to show are the known ones in reach.
+      const known = await this.browse(whole ? SUPERUSER_VIEW : viewer, resource, '', after === '' ? null : after, limit)
+      for (const r of known.resources) items.push(await this.#accessItem(subject, resource, r.id, groupOnly))
+      return { all: true, resources: items.filter((item) => item.privileges.length > 0), next: known.next }
+    }
+    // A page ends at its last item: `next` is always an id the viewer may see.
+    const full = (): AccessPage => ({ all: false, resources: items, next: (items.at(-1) as AccessItem).id })
+    for (;;) {
+      const shown = whole ? page.ids : await this.#managed(viewer, resource, page.ids)
+      for (const id of shown) {
+        if (items.length === limit) return full()
+        const item = await this.#accessItem(subject, resource, id, groupOnly)
+        if (item.privileges.length > 0) items.push(item)
+      }
+      if (page.next === null) return { all: false, resources: items, next: null }
+      if (items.length === limit) return full()
+      page = await this.listIds(subject, resource, privilege, page.next, batch)
+    }
+  }
+
+  async #accessItem (subject: Principal, resource: string, id: string, groupOnly: boolean): Promise<AccessItem> {
+    const explanation = await this.explain(subject, { resource, id }, null)
+    const privileges = explanation.privileges
+      .map((entry) => groupOnly ? { ...entry, via: entry.via.filter((reason) => reason.source !== 'anonymous') } : entry)
+      .filter((entry) => entry.via.length > 0)
+    return { id, privileges }
+  }
+
+  /** The ids among `ids` that `viewer` manages, in one query, as browse decides it (owner, or manage by the rule). */
+  async #managed (viewer: Principal, resource: string, ids: readonly string[]): Promise<string[]> {
+    if (ids.length === 0 || viewer.kind !== 'user' || viewer.id === null) return []
+    const visible = managedBy(viewer.id, (id) => this.#props.authorizer.filter({ principal: viewer, resource, privilege: MANAGE }, id))
+    const page = await this.#props.reader.browse({ resource, prefix: '', after: null, limit: ids.length, ids, visible })
+    return page.resources.map((r) => r.id)
   }
 
   async explain (principal: Principal, target: ResourceRef, privilege: string | null, db?: Kysely<any>): Promise<Explanation> {

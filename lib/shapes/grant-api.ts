@@ -13,6 +13,7 @@ export type SharedName =
   | 'Change' | 'ChangeList' | 'OwnerChange' | 'Explanation' | 'AuditEntry' | 'AuditPage'
   | 'AuditVerification' | 'Member' | 'MemberList' | 'MemberChange' | 'ScheduledPrivileges'
   | 'ResourceInstance' | 'ParentChange' | 'AncestorList' | 'ChildPage'
+  | 'ResourcePage' | 'AccessPage' | 'TypeGrantList'
 
 /** A reference to a shared schema, with an optional description (an OpenAPI response's). */
 export function ref (name: SharedName, description?: string): { $ref: string, description?: string } {
@@ -128,6 +129,30 @@ const Explanation = answer({
   privileges: Type.Array(answer({ privilege: Type.String(), stepUp: Type.Optional(Type.Boolean()), via: Type.Array(explainReason) }))
 }, { description: 'what the principal can do on the resource and why; with a privilege asked for, the decision and what is missing' })
 
+const ResourcePage = answer({
+  resource: Type.String(),
+  prefix: Type.String(),
+  resources: Type.Array(answer({ id: Type.String(), owner: nullableString(), grants: Type.Integer() })),
+  next: nullableString()
+}, { description: 'one page of the known resources of a type the caller manages (every one for a superuser), by id, each with its owner and number of live explicit grants; `next` is the `after` of the following page, or null' })
+
+const AccessPage = answer({
+  resource: Type.String(),
+  principal: answer({ kind: Type.String(), id: nullableString(), groups: strings() }),
+  privilege: Type.String(),
+  all: Type.Boolean(),
+  resources: Type.Array(answer({
+    id: Type.String(),
+    privileges: Type.Array(answer({ privilege: Type.String(), stepUp: Type.Optional(Type.Boolean()), via: Type.Array(explainReason) }))
+  })),
+  next: nullableString()
+}, { description: 'one page of the resources of a type the principal may use (holds privilege on), each with every privilege it holds there and through what, as explain says; `all` when a type-level grant or superuser status makes every resource of the type usable; `next` is the `after` of the following page, or null' })
+
+const TypeGrantList = answer({
+  resource: Type.String(),
+  grants: Type.Array(refTo<Static<typeof Grant>>('Grant'))
+}, { description: 'the unexpired type-level grants of a resource type: each counts on every resource of the type, those that exist and those still to come' })
+
 const AuditEntry = answer({
   seq: Type.String(),
   at: Type.String({ format: 'date-time' }),
@@ -211,7 +236,10 @@ export const ANSWERS = {
   ResourceInstance,
   ParentChange,
   AncestorList,
-  ChildPage
+  ChildPage,
+  ResourcePage,
+  AccessPage,
+  TypeGrantList
 } satisfies Partial<Record<SharedName, object>>
 
 /** What a client receives for the shared schema `K`: JSON, instants as ISO 8601 strings. */

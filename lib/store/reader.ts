@@ -6,6 +6,7 @@ import type { Grant, Principal, ResourceRef } from '../../fastify-plugin.js'
 import type { Facts } from '../decision/rule.js'
 import type { AncestorPath, Source } from '../decision/explain.js'
 import { CheckStatement, type CheckQuery, type CheckReader, type IdPage, type ListQuery, type ManyQuery, type ReadOptions, type TypeQuery, type Until } from './check.js'
+import { browseResources, type BrowsedResource, type BrowseQuery } from './browse.js'
 import { ofGrantee, onTarget, toGrantee } from './predicates.js'
 import { effective, inherited } from './rule-sql.js'
 import type { GrantRow } from './schema.js'
@@ -65,6 +66,8 @@ export interface GrantReader extends CheckReader {
    * `after` of the following page.
    */
   scan: (filter: GrantScan, after: string | null, limit: number, db?: Kysely<any>) => Promise<{ grants: Grant[], next: string | null }>
+  /** A keyset page of the known resources of one type that `query.visible` admits (see browse.ts). */
+  browse: (query: BrowseQuery, db?: Kysely<any>) => Promise<{ resources: BrowsedResource[], next: string | null }>
 }
 
 /**
@@ -194,6 +197,10 @@ export class SqlGrantReader implements GrantReader {
       .orderBy('principal_kind').orderBy('principal_id').orderBy('privilege')
       .execute()
     return rows.map(toGrant)
+  }
+
+  async browse (query: BrowseQuery, db?: Kysely<any>): Promise<{ resources: BrowsedResource[], next: string | null }> {
+    return await browseResources(this.#props, query, db)
   }
 
   // Keyed by the row's identity (the primary key), so a page costs one index

@@ -93,7 +93,7 @@ t.test('the document is valid OpenAPI 3.0 and 3.1', async (t) => {
 t.test('every operation: tags, summary, description, a unique operationId, bearer security', async (t) => {
   const { document } = await documentOf(t)
   const ops = operations(document)
-  t.equal(ops.length, 18, 'every route of the API, the membership ones included')
+  t.equal(ops.length, 23, 'every route of the API, the membership, browse, access and type-level ones included')
   const ids = new Set<string>()
   for (const [name, op] of ops) {
     t.ok(Array.isArray(op.tags) && op.tags.length > 0, `${name}: tags`)
@@ -107,7 +107,7 @@ t.test('every operation: tags, summary, description, a unique operationId, beare
     }
   }
   t.equal(ids.size, ops.length, 'operationIds are unique')
-  t.same(new Set(ops.flatMap(([, op]) => op.tags)), new Set(['grants', 'explain', 'audit', 'members']))
+  t.same(new Set(ops.flatMap(([, op]) => op.tags)), new Set(['grants', 'explain', 'audit', 'members', 'access']))
   t.same(document.components.securitySchemes, { bearerAuth }, 'the scheme the operations name is declared')
   t.notOk(document.paths['/health']?.get?.security, 'the host\'s own routes are left alone')
 })
@@ -122,7 +122,12 @@ t.test('operationIds are stable', async (t) => {
     'DELETE /permissions/{resource}/{id}/grants/{kind}/{principal}/{privilege}': 'revokeGrant',
     'POST /permissions/bulk': 'bulkChangeGrants',
     'GET /permissions/audit/verify': 'verifyAudit',
-    'PUT /permissions/groups/{group}/members/{kind}/{member}': 'addGroupMember'
+    'PUT /permissions/groups/{group}/members/{kind}/{member}': 'addGroupMember',
+    'GET /permissions/resources/{resource}': 'browseResources',
+    'GET /permissions/access/{resource}': 'listAccess',
+    'GET /permissions/type-grants/{resource}': 'listTypeGrants',
+    'POST /permissions/type-grants/{resource}': 'addTypeGrant',
+    'DELETE /permissions/type-grants/{resource}/{privilege}': 'revokeTypeGrant'
   })
 })
 

@@ -10,7 +10,12 @@ export function when (value: string | null | undefined): string {
   if (value === null || value === undefined) return '—'
   const date = new Date(value)
   if (Number.isNaN(date.getTime())) return value
-  return date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })
+  return instantText(date)
+}
+
+/** A date and time with its time zone, so no one has to guess which clock it is on. */
+export function instantText (date: Date): string {
+  return date.toLocaleString(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short' })
 }
 
 /** A `datetime-local` field's value as an ISO instant, or undefined when empty. */

@@ -1,14 +1,21 @@
 // The admin page: the token, the navigation between views, and the views.
 import { loadConfig, session, tokenFromHost, tokenSubject } from './api.js'
 import { replace } from './dom.js'
-import { announce, byId, fail } from './page.js'
+import { instantText } from './format.js'
+import { announce, byId, clearMessages, fail } from './page.js'
+import { accessView } from './views/access.js'
 import { auditView } from './views/audit.js'
+import { browseView } from './views/browse.js'
 import { explainView } from './views/explain.js'
 import { groupsView } from './views/groups.js'
 import { resourceView } from './views/resource.js'
+import { typesView } from './views/types.js'
 
 const VIEWS: Record<string, { title: string, render: (params: URLSearchParams) => HTMLElement }> = {
   resource: { title: 'Resource', render: resourceView },
+  browse: { title: 'Browse', render: browseView },
+  access: { title: 'Access', render: accessView },
+  types: { title: 'Type-level grants', render: typesView },
   explain: { title: 'Why?', render: explainView },
   audit: { title: 'Audit trail', render: auditView },
   groups: { title: 'Groups', render: groupsView }
@@ -25,6 +32,8 @@ function route (): void {
     else link.removeAttribute('aria-current')
   }
   document.title = `${view.title} · Permissions`
+  // What the last view said (a success, a refusal) was about it, not this one.
+  clearMessages()
   const main = byId('main')
   replace(main, view.render(new URLSearchParams(match?.[2] ?? '')))
   main.querySelector<HTMLElement>('h2')?.focus()
@@ -38,7 +47,7 @@ function showToken (): void {
   }
   const { sub, exp } = tokenSubject(session.token)
   const who = sub === null ? 'a token' : `a token for ${sub}`
-  const until = exp === null ? '' : `, which expires ${new Date(exp * 1000).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })}`
+  const until = exp === null ? '' : `, which expires ${instantText(new Date(exp * 1000))}`
   replace(state, `Using ${who}${until}${session.source === 'host' ? ', from the application' : ''}.`)
 }
 

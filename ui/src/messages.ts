@@ -20,6 +20,7 @@ const BY_CODE: Record<string, string> = {
   FST_DEFAULT_DENY_UNAUTHORIZED: 'Your token was not accepted: it is missing, expired or invalid. Paste a new one.',
   FST_DEFAULT_DENY_UNAVAILABLE: 'The permission service is unavailable for the moment; nothing was changed. Try again shortly.',
   FST_DEFAULT_DENY_LOCKOUT: 'The service is locked for maintenance; nothing was changed.',
+  FST_DEFAULT_DENY_MEMBERSHIP_LIMIT: 'Refused: this membership change would reach more members and groups at once than the application allows (maxMembershipChange); nothing was changed. Split it into smaller changes.',
   FST_DEFAULT_DENY_RULE_DENIED: 'A security rule of this server refused the request.'
 }
 

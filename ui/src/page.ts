@@ -4,18 +4,31 @@ import { session, type Grantee } from './api.js'
 import { field, h, replace, select } from './dom.js'
 import { sentence, type Context } from './messages.js'
 
+// Each view shown starts a new generation: a message of an earlier view,
+// even one still waiting for its frame, is never shown on a later one.
+let generation = 0
+
+/** Empties the status and alert regions: a new view says nothing of the last one's results. */
+export function clearMessages (): void {
+  generation += 1
+  replace(byId('status'))
+  replace(byId('error'))
+}
+
 export function announce (text: string): void {
   replace(byId('error'))
   // Emptied first, so the same sentence twice is read out twice.
   replace(byId('status'))
-  requestAnimationFrame(() => replace(byId('status'), text))
+  const at = generation
+  requestAnimationFrame(() => { if (at === generation) replace(byId('status'), text) })
 }
 
 export function fail (err: unknown, context?: Context): void {
   replace(byId('status'))
   replace(byId('error'))
   const text = typeof err === 'string' ? err : sentence(err, context)
-  requestAnimationFrame(() => replace(byId('error'), text))
+  const at = generation
+  requestAnimationFrame(() => { if (at === generation) replace(byId('error'), text) })
 }
 
 /**

@@ -24,12 +24,18 @@ export function groupsView (params: URLSearchParams): HTMLElement {
     chooser, result)
 }
 
+/** The view of another group: the hash built from URLSearchParams, never from text pasted together. */
+function groupHref (group: string): string {
+  return `#/groups?${new URLSearchParams({ group }).toString()}`
+}
+
 async function show (result: HTMLElement, group: string): Promise<void> {
   const route = `/groups${path(group)}/members`
   const forbidden = { forbidden: `You do not manage group ${group}: only its owner, a superuser or a holder of manage on it may see or change its members.` }
   const heading = h('h3', { tabindex: -1 }, `Members of ${group}`)
   const list = h('div')
   const reason = input('reason', { maxlength: 500 })
+  const reasonField = field('Reason recorded with a change (optional)', reason, 'Recorded in the audit trail with the next Remove below or the next member added.')
 
   async function refresh (): Promise<boolean> {
     try {
@@ -37,8 +43,9 @@ async function show (result: HTMLElement, group: string): Promise<void> {
       replace(list, answer.members.length === 0
         ? h('p', { class: 'empty' }, 'No stored members.')
         : table(`Members of ${group}`, ['Member', 'Added by', 'Added at', 'Action'], answer.members.map((m) => h('tr', {},
-          h('th', { scope: 'row' }, `${m.kind} ${m.id}`), h('td', {}, m.addedBy ?? '—'), h('td', {}, format.when(m.addedAt)),
-          h('td', {}, h('button', { type: 'button', class: 'danger', 'aria-label': `Remove ${m.kind} ${m.id} from ${group}`, on: { click: () => { void remove(m) } } }, 'Remove'))))))
+          h('th', { scope: 'row' }, m.kind === 'group' ? h('a', { href: groupHref(m.id) }, `group ${m.id}`) : `${m.kind} ${m.id}`),
+          h('td', {}, m.addedBy ?? '—'), h('td', {}, format.when(m.addedAt)),
+          h('td', {}, h('button', { type: 'button', class: 'danger', 'aria-label': `Remove ${m.kind} ${m.id} from ${group}`, 'aria-describedby': reason.id, on: { click: () => { void remove(m) } } }, 'Remove'))))))
       return true
     } catch (err) {
       fail(err, forbidden)
@@ -64,6 +71,8 @@ async function show (result: HTMLElement, group: string): Promise<void> {
   }), field('Member kind', kind), field('Member id', id), submit('Add member')))
 
   if (!await refresh()) { replace(result); return }
-  replace(result, heading, list, field('Reason recorded with a change (optional)', reason), add)
+  const gives = h('p', {}, h('a', { href: `#/access?${new URLSearchParams({ kind: 'group', principal: group }).toString()}` }, `What ${group} gives its members`),
+    ' · nested groups are links: follow one to see its own members.')
+  replace(result, heading, gives, reasonField, list, add)
   focusResult(heading)
 }

@@ -50,6 +50,8 @@ async function show (result: HTMLElement, type: string, id: string): Promise<voi
   const owner = h('p', { class: 'owner' })
   const grants = h('div')
   const revokeReason = input('reason', { maxlength: 500 })
+  // The reason goes with the Revoke buttons it is recorded for: right above them.
+  const revokeField = field('Reason recorded with a revoke (optional)', revokeReason, 'Recorded in the audit trail with the next Revoke below.')
 
   async function refresh (): Promise<boolean> {
     let answer: GrantsAnswer
@@ -82,7 +84,7 @@ async function show (result: HTMLElement, type: string, id: string): Promise<voi
     const rows = shown.map((g) => {
       const who = format.grantee(g.grantee)
       const action = g.source === 'explicit'
-        ? h('button', { type: 'button', class: 'danger', 'aria-label': `Revoke ${g.privilege} from ${who}`, on: { click: () => { void revoke(g) } } }, 'Revoke')
+        ? h('button', { type: 'button', class: 'danger', 'aria-label': `Revoke ${g.privilege} from ${who}`, 'aria-describedby': revokeReason.id, on: { click: () => { void revoke(g) } } }, 'Revoke')
         : g.source === 'ancestor' && g.from !== undefined
           ? resourceLink(g.from, `change on ${g.from.resource} ${g.from.id}`)
           : h('span', { class: 'muted' }, g.source === 'owner' ? 'set the owner below' : 'type-level')
@@ -113,8 +115,7 @@ async function show (result: HTMLElement, type: string, id: string): Promise<voi
   }
   if (!await refreshAll()) return
   const changeAll = changer(refreshAll, forbidden)
-  replace(result, heading, tree?.path ?? null, owner, grants,
-    field('Reason recorded with a revoke (optional)', revokeReason),
+  replace(result, heading, tree?.path ?? null, owner, h('div', { class: 'grants' }, revokeField, grants),
     addForm(route, change), replaceForm(route, change), ownerForm(type, id, route, change),
     tree?.children ?? null, tree === null ? null : parentForm(type, id, route, changeAll))
   focusResult(heading)
