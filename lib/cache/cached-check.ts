@@ -93,8 +93,8 @@ export class CachedReader implements CheckReader {
     return await this.#inner.listIds(query, options)
   }
 
-  filter (query: TypeQuery, id: Expression<unknown>): Expression<SqlBool> {
-    return this.#inner.filter(query, id)
+  filter (query: TypeQuery, id: Expression<unknown>, all: boolean | null = null): Expression<SqlBool> {
+    return this.#inner.filter(query, id, all)
   }
 
   async #heard (revision: bigint): Promise<boolean> {

@@ -1,7 +1,7 @@
 // The service API (`fastify.permissions`): trusted host code calls the use
 // cases directly, with its own transaction if it likes; input errors answer
 // FST_DEFAULT_DENY_INVALID_GRANT with the reason.
-import { isExpression, sql, type Kysely } from 'kysely'
+import { isExpression, sql, type Expression, type Kysely } from 'kysely'
 import type { DefaultDenyApi, GrantInput, GrantRefusal, Principal, ServiceCallOptions } from '../../fastify-plugin.js'
 import { ANONYMOUS } from '../decision/principal.js'
 import { isSeq } from '../decision/ids.js'
@@ -41,7 +41,7 @@ export interface ApiProps {
   readonly observability: Pick<DefaultDenyApi, 'metrics' | 'health'>
 }
 
-type ReadMethods = Pick<DefaultDenyApi, 'check' | 'checkMany' | 'filter' | 'listIds' | 'listGrants' | 'scanGrants' | 'scanParents' | 'getOwner' | 'explain' | 'audit' | 'verifyAudit'>
+type ReadMethods = Pick<DefaultDenyApi, 'check' | 'checkMany' | 'filter' | 'visible' | 'listIds' | 'listGrants' | 'scanGrants' | 'scanParents' | 'getOwner' | 'explain' | 'audit' | 'verifyAudit'>
 type WriteMethods = Pick<DefaultDenyApi, 'grant' | 'grantMany' | 'validateGrants' | 'revoke' | 'replace' | 'setOwner' | 'setParent' | 'forgetResource' | 'purgeExpired'>
 type MemberMethods = Pick<DefaultDenyApi, 'addMember' | 'removeMember' | 'listMembers' | 'groupsOf'>
 
@@ -53,6 +53,12 @@ const answered = (revision: bigint | null): string | null => revision === null ?
 const revisionOf = (options?: ServiceCallOptions): bigint | null => presentedRevision(options?.revision)
 const contextOf = (check: Validators, options: ServiceCallOptions | undefined, fallbackActor: unknown = null) =>
   check.context({ actor: options?.actor ?? fallbackActor, reason: options?.reason, requestId: options?.requestId })
+
+/** The id column of a host's query a filter compares: a column name or a Kysely expression. */
+function idColumn (id: unknown): Expression<unknown> {
+  if (typeof id === 'string' && id.length > 0) return sql.ref(id)
+  return isExpression(id) ? id : invalidGrant('id must be a column name or a Kysely expression', '')
+}
 
 /** The resource type and privilege of a question about many resources. */
 function typeTarget (check: Validators, target: unknown): { resource: string, privilege: string } {
@@ -80,10 +86,11 @@ function readMethods ({ queries, validators: check }: ApiProps): ReadMethods {
     },
     filter (principal: Principal, target, id) {
       const { resource, privilege } = typeTarget(check, target)
-      const column = typeof id === 'string' && id.length > 0
-        ? sql.ref(id)
-        : isExpression(id) ? id : invalidGrant('id must be a column name or a Kysely expression', '')
-      return queries.filter(principal, resource, privilege, column)
+      return queries.filter(principal, resource, privilege, idColumn(id))
+    },
+    async visible (principal: Principal, target, id, options) {
+      const { resource, privilege } = typeTarget(check, target)
+      return await queries.visible(principal, resource, privilege, idColumn(id), db(options), revisionOf(options))
     },
     async listIds (principal: Principal, target, options) {
       const { resource, privilege } = typeTarget(check, target)

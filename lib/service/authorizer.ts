@@ -129,9 +129,9 @@ export class Authorizer {
   }
 
   /** The check as a condition for a host's own query: true for the rows whose `id` the principal may use. */
-  filter (request: AuthorizeTypeRequest, id: Expression<unknown>): Expression<SqlBool> {
+  filter (request: AuthorizeTypeRequest, id: Expression<unknown>, all: boolean | null = null): Expression<SqlBool> {
     if (overrides(request.principal)) return sql<SqlBool>`true`
-    return this.#reader.filter(this.#query(request), id)
+    return this.#reader.filter(this.#query(request), id, all)
   }
 
   /** A keyset page of the ids after `after`; `all` when every id of the type is allowed (a superuser: no ids). */

@@ -55,8 +55,8 @@ class TransactionReader implements CheckReader {
     return await this.#of(options).listIds(query, options)
   }
 
-  filter (query: TypeQuery, id: Expression<unknown>): Expression<SqlBool> {
-    return this.#base.filter(query, id)
+  filter (query: TypeQuery, id: Expression<unknown>, all: boolean | null = null): Expression<SqlBool> {
+    return this.#base.filter(query, id, all)
   }
 }
 

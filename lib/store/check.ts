@@ -64,8 +64,13 @@ export interface CheckReader {
   checkMany: (query: ManyQuery, options: ReadOptions) => Promise<boolean[]>
   /** A keyset page of the ids the principal may use; `all` when a type-level grant allows every id. */
   listIds: (query: ListQuery, options: ReadOptions) => Promise<IdPage>
-  /** `check` as a condition on a host query's rows, `id` being their resource id. No I/O. */
-  filter: (query: TypeQuery, id: Expression<unknown>) => Expression<SqlBool>
+  /**
+   * `check` as a condition on a host query's rows, `id` being their resource
+   * id. No I/O. `all`, when the caller has just read it (see `listIds`):
+   * whether a wide grant allows every id; false gives a condition
+   * PostgreSQL can drive from the principal's grants.
+   */
+  filter: (query: TypeQuery, id: Expression<unknown>, all?: boolean | null) => Expression<SqlBool>
 }
 
 type Rows = ReadonlyArray<Record<string, unknown>>
@@ -93,9 +98,10 @@ export class CheckStatement implements CheckReader {
     return undefined
   }
 
-  filter (query: TypeQuery, id: Expression<unknown>): RawBuilder<SqlBool> {
+  filter (query: TypeQuery, id: Expression<unknown>, all: boolean | null = null): RawBuilder<SqlBool> {
     if (nothing(query.plan)) return sql<SqlBool>`false`
-    return bindText<SqlBool>(this.#texts.filter, this.#values(query, null), id)
+    if (all === true) return sql<SqlBool>`true`
+    return bindText<SqlBool>(all === false ? this.#texts.held : this.#texts.filter, this.#values(query, null), id)
   }
 
   // Not async: the route check is on every request's path, and each async layer costs a promise and a turn.

@@ -96,8 +96,8 @@ export class SqlGrantReader implements GrantReader {
     return this.#check.checkUntil(query, options)
   }
 
-  filter (query: TypeQuery, id: Expression<unknown>): Expression<SqlBool> {
-    return this.#check.filter(query, id)
+  filter (query: TypeQuery, id: Expression<unknown>, all: boolean | null = null): Expression<SqlBool> {
+    return this.#check.filter(query, id, all)
   }
 
   async listIds (query: ListQuery, options: ReadOptions): Promise<IdPage> {

@@ -269,8 +269,8 @@ export class StandbyReader implements CheckReader {
     return await this.#onStandby(revision ?? null, undefined, async (reader) => await reader.listIds(query, {}))
   }
 
-  filter (query: TypeQuery, id: Expression<unknown>): Expression<SqlBool> {
-    return this.#primary.filter(query, id)
+  filter (query: TypeQuery, id: Expression<unknown>, all: boolean | null = null): Expression<SqlBool> {
+    return this.#primary.filter(query, id, all)
   }
 
   #onStandby<T> (revision: bigint | null, budget: Budget | undefined, read: (reader: CheckReader) => Promise<T>, note?: ReadNote): Promise<T> {

@@ -112,12 +112,36 @@ function conditions (scope: RuleScope, edges: string, groups = groupsText(scope,
   const each = (holder: boolean): Granted => (where, columns) => GRANTEES
     .map((rule) => `select ${columns} from ${grant} where ${grantee(rule, groups, holder)} and ${where} and ${ACCEPTED} and ${LIVE}`)
     .join('\n  union all ')
+  /**
+   * A page's ranges: the principal's grants (`where`) one range of the
+   * holder index per grantee, each read in id order from `after` (SQL, or
+   * null: from the start) and at most `limit` long (null: to the end), so
+   * that a merge of them reads a page's worth of each. The groups are an
+   * array whose length the statement does not know, and a merge needs a
+   * fixed number of ranges: the first FANOUT groups get a range each, the
+   * rest one sorted range together.
+   */
+  const ranges = (after: string | null, limit: string | null): Granted => (where, columns) => GRANTEES
+    .flatMap((rule) => rule.names !== 'groups'
+      ? [grantee(rule, groups, true)]
+      : [...Array.from({ length: FANOUT }, (_, i) => `principal_kind = '${rule.kind}' and principal_id = (${groups})[${i + 1}]`),
+          `principal_kind = '${rule.kind}' and principal_id = any((${groups})[${FANOUT + 1}:])`])
+    .map((who) => sortedRange(`select ${columns} from ${grant} where ${who} and ${where} and ${ACCEPTED} and ${LIVE}`, columns, after, limit))
+    .join('\n  union all ')
   return {
     /** One resource's grants of one kind: one index range (type, id, then the grantee alternatives). */
     any: (kind: TargetKind, id: string) => `select resource_id from ${grant} where ${grants[kind].on(id)} and ${ACCEPTED} and ${held} and ${LIVE}`,
     each: (kind: TargetKind, id: string) => each(false)(grants[kind].on(id), 'resource_id'),
     /** The ids of type $1 a kind of grant makes allowed. */
     ids: (kind: TargetKind) => grants[kind].ids(each(true)),
+    /**
+     * The same ids in id order, from `after` and at most `limit` of them
+     * (see `ranges`): the grants on the resources themselves as one range
+     * per grantee, the others (below an ancestor) as one sorted set.
+     */
+    sortedIds: (kind: TargetKind, after: string | null, limit: string | null) => kind === 'resource'
+      ? grants[kind].ids(ranges(after, limit))
+      : sortedRange(grants[kind].ids(each(true)), null, after, limit),
     owners,
     /**
      * Milliseconds until the next scheduled change (a start or an expiry) of
@@ -137,6 +161,20 @@ function conditions (scope: RuleScope, edges: string, groups = groupsText(scope,
 
 type Conditions = ReturnType<typeof conditions>
 
+/** How many of the principal's groups get a range of their own in a page's merge (see `ranges`). */
+const FANOUT = 4
+
+/**
+ * `select` (of one column, `column`, or null: its only column, as `id`) in
+ * id order, from `after` and at most `limit` rows: parenthesised, so that a
+ * union of such ranges is a merge of sorted inputs, not one sort of them all.
+ */
+function sortedRange (select: string, column: string | null, after: string | null, limit: string | null): string {
+  const from = column === null ? `select id from (${select}) as ranged(id) where true` : select
+  const id = column ?? 'id'
+  return `(${from}${after === null ? '' : ` and ${id} > ${after}`} order by ${id}${limit === null ? '' : ` limit ${limit}`})`
+}
+
 // A way probed for one id (the route check, each id of checkMany).
 function probe (c: Conditions, way: Way, id: string): string {
   if (way.kind === 'owner') return (c.owners[way.target.kind] as Spelling).on(id)
@@ -148,6 +186,13 @@ function probe (c: Conditions, way: Way, id: string): string {
 const wide = (c: Conditions, ways: readonly Way[]) => ways.filter((way) => !way.target.perId).map((way) => `(select exists (${probe(c, way, '$2')}))`)
 const perId = (c: Conditions, ways: readonly Way[]) => ways.filter((way) => way.target.perId)
   .map((way) => way.kind === 'owner' ? (c.owners[way.target.kind] as Spelling).ids(() => '') : c.ids(way.target.kind))
+
+// The same ids as `perId`, each way's in id order (see `sortedRange`): a
+// union of them is a merge, and grouping it by id keeps it in order.
+const sortedPerId = (c: Conditions, ways: readonly Way[], after: string | null, limit: string | null) => ways.filter((way) => way.target.perId)
+  .map((way) => way.kind === 'owner'
+    ? sortedRange((c.owners[way.target.kind] as Spelling).ids(() => ''), null, after, limit)
+    : c.sortedIds(way.target.kind, after, limit))
 
 export interface CheckTexts {
   /** One resource (`$2`): the probes in order, stopping at the first hit. */
@@ -168,6 +213,15 @@ export interface CheckTexts {
    * without testing any.
    */
   filter: string
+  /**
+   * `filter` for a principal known to hold no wide grant: the ids it holds
+   * as a set PostgreSQL can join to the host's rows (a condition with an
+   * `or` in it cannot be), read in id order as a merge of the holder index's
+   * ranges. A keyset page of a host table whose id column sorts byte-wise
+   * (collation "C") is then read from the grants, a page's worth of each
+   * range, and each row fetched by its key.
+   */
+  held: string
   /**
    * One keyset page (`$2` the last id of the previous page, `$7` the page
    * size) of the ids the principal holds grants on or owns; `everything`
@@ -196,9 +250,10 @@ export function checkTexts (scope: RuleScope): CheckTexts {
 from unnest($2::text[]) with ordinality as i(id, n)
 order by i.n`,
     filter: `(${[...wide(c, ways), ...perId(c, ways).map((ids) => `cast({id} as text) collate "C" in (${ids})`)].join('\n  or ')})`,
+    held: `cast({id} as text) collate "C" in (select id from (\n  ${sortedPerId(c, ways, null, null).join('\n  union all ')}\n) as held(id) group by id)`,
     list: `${head}select ${wide(paged, ways).join(' or ')} as everything, array(
-  select id from (${perId(paged, ways).join(' union ')}) as held(id)
-  where id > $2 order by id limit $7
+  select id from (${sortedPerId(paged, ways, '$2', '$7').join('\n  union all ')}) as held(id)
+  group by id order by id limit $7
 ) as ids`
   })
 }
