@@ -242,12 +242,14 @@ t.test('check, checkMany, filter and listIds decide as holds() on the full facts
           }
           // The filter keeps exactly the rows check allows ('other': as check says for an id with no grant).
           const other = await reader.check({ principal, resource, id: 'other', privilege, plan: checkPlan(pol, privilege) }, {})
-          const kept = (await scoped.selectFrom('host_doc').select('id')
-            .where(reader.filter({ principal, resource, privilege, plan: checkPlan(pol, privilege) }, sql.ref('host_doc.id')))
-            .execute()).map((row) => row.id as string).sort()
+          // With count(*) of the filtered set beside each row (the same rows, counted).
+          const question = { principal, resource, privilege, plan: checkPlan(pol, privilege) }
+          const keptRows = await scoped.selectFrom('host_doc').select(['id', sql<number>`(count(*) over ())::int`.as('n')])
+            .where(reader.filter(question, sql.ref('host_doc.id'))).execute()
+          const kept = keptRows.map((row) => row.id as string).sort()
           const allowed = [...IDS.filter((id) => single.get(JSON.stringify([resource, id, privilege]))), ...(other ? ['other'] : [])].sort()
-          if (JSON.stringify(kept) !== JSON.stringify(allowed)) {
-            t.fail(`${JSON.stringify(principal)} ${privilege} on ${resource}: filter kept ${JSON.stringify(kept)}, check allows ${JSON.stringify(allowed)}`)
+          if (JSON.stringify(kept) !== JSON.stringify(allowed) || keptRows.some((row) => row.n !== allowed.length)) {
+            t.fail(`${JSON.stringify(principal)} ${privilege} on ${resource}: filter kept ${JSON.stringify(keptRows)}, check allows ${JSON.stringify(allowed)}`)
             return false
           }
           // listIds, page by page: every id check allows (all: every id at all), sorted byte-wise.
@@ -264,6 +266,14 @@ t.test('check, checkMany, filter and listIds decide as holds() on the full facts
           const agrees = all ? other && allowed.length === IDS.length + 1 : JSON.stringify(listed) === JSON.stringify(bytewise)
           if (!agrees) {
             t.fail(`${JSON.stringify(principal)} ${privilege} on ${resource}: listIds ${JSON.stringify({ all, listed })}, check allows ${JSON.stringify(bytewise)}`)
+            return false
+          }
+          // The filter with the wide grant read first (what visible() builds, from listIds' all), and its count(*): the same rows again.
+          const heldRows = await scoped.selectFrom('host_doc').select(['id', sql<number>`(count(*) over ())::int`.as('n')])
+            .where(reader.filter(question, sql.ref('host_doc.id'), all)).execute()
+          const held = heldRows.map((row) => row.id as string).sort()
+          if (JSON.stringify(held) !== JSON.stringify(allowed) || heldRows.some((row) => row.n !== allowed.length)) {
+            t.fail(`${JSON.stringify(principal)} ${privilege} on ${resource}: the filter with all ${String(all)} kept ${JSON.stringify(heldRows)}, check allows ${JSON.stringify(allowed)}`)
             return false
           }
         }
