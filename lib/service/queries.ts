@@ -69,13 +69,13 @@ export class GrantQueries {
   }
 
   /**
-   * `filter`, with whether a wide grant allows every id read first (the
-   * first page of `listIds` says it): a condition PostgreSQL can then drive
-   * from the principal's grants, or none at all.
+   * `filter`, with whether a wide grant allows every id and the principal's
+   * groups read first (an empty page of `listIds` says both): a condition
+   * PostgreSQL can then drive from the principal's grants, or none at all.
    */
   async visible (principal: Principal, resource: string, privilege: string, id: Expression<unknown>, db?: Kysely<any>, revision: bigint | null = null): Promise<Expression<SqlBool>> {
-    const { all } = await this.#props.authorizer.listIds({ principal, resource, privilege, after: '', limit: 1 }, { db, revision })
-    return this.#props.authorizer.filter({ principal, resource, privilege }, id, all)
+    const { all, groups } = await this.#props.authorizer.listIds({ principal, resource, privilege, after: '', limit: 0 }, { db, revision })
+    return this.#props.authorizer.filter({ principal, resource, privilege }, id, { all, groups: groups ?? principal.groups })
   }
 
   /** A keyset page of ids: `next` is the `after` of the following page, or null after the last. */

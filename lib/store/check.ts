@@ -50,7 +50,11 @@ export interface ReadNote {
 }
 
 export interface Until { allowed: boolean, ttl: number | null }
-export interface IdPage { all: boolean, ids: string[] }
+/** `groups`: every group of the principal, token's and stored, read with the page. */
+export interface IdPage { all: boolean, ids: string[], groups?: string[] }
+
+/** What `listIds` read about the principal, for a filter to build on: see `CheckReader.filter`. */
+export interface Known { all: boolean, groups: readonly string[] }
 
 /** One reader interface; the cached, standby and transaction readers wrap it. */
 export interface CheckReader {
@@ -66,11 +70,12 @@ export interface CheckReader {
   listIds: (query: ListQuery, options: ReadOptions) => Promise<IdPage>
   /**
    * `check` as a condition on a host query's rows, `id` being their resource
-   * id. No I/O. `all`, when the caller has just read it (see `listIds`):
-   * whether a wide grant allows every id; false gives a condition
-   * PostgreSQL can drive from the principal's grants.
+   * id. No I/O. `known`, when the caller has just read it (a page of
+   * `listIds`): whether a wide grant allows every id, and the principal's
+   * groups; without a wide grant, the condition is one PostgreSQL can drive
+   * from the principal's grants.
    */
-  filter: (query: TypeQuery, id: Expression<unknown>, all?: boolean | null) => Expression<SqlBool>
+  filter: (query: TypeQuery, id: Expression<unknown>, known?: Known | null) => Expression<SqlBool>
 }
 
 type Rows = ReadonlyArray<Record<string, unknown>>
@@ -82,6 +87,7 @@ export class CheckStatement implements CheckReader {
   readonly #db: Kysely<any>
   readonly #direct: DirectRunner | null
   readonly #texts: CheckTexts
+  readonly #heldTexts = new Map<number, string>()
   // `$8`, the edges a path may not cross, is bound only where the statements have it.
   readonly #values: (query: TypeQuery, id: string | null | string[]) => unknown[]
 
@@ -98,10 +104,23 @@ export class CheckStatement implements CheckReader {
     return undefined
   }
 
-  filter (query: TypeQuery, id: Expression<unknown>, all: boolean | null = null): RawBuilder<SqlBool> {
+  filter (query: TypeQuery, id: Expression<unknown>, known: Known | null = null): RawBuilder<SqlBool> {
     if (nothing(query.plan)) return sql<SqlBool>`false`
-    if (all === true) return sql<SqlBool>`true`
-    return bindText<SqlBool>(all === false ? this.#texts.held : this.#texts.filter, this.#values(query, null), id)
+    if (known === null) return bindText<SqlBool>(this.#texts.filter, this.#values(query, null), id)
+    if (known.all) return sql<SqlBool>`true`
+    const values = this.#values(query, null)
+    values[4] = [...known.groups]
+    return bindText<SqlBool>(this.#held(known.groups.length), values, id)
+  }
+
+  // The text for each number of groups, built once.
+  #held (groups: number): string {
+    let text = this.#heldTexts.get(groups)
+    if (text === undefined) {
+      text = this.#texts.held(groups)
+      if (this.#heldTexts.size < 64) this.#heldTexts.set(groups, text)
+    }
+    return text
   }
 
   // Not async: the route check is on every request's path, and each async layer costs a promise and a turn.
@@ -133,8 +152,8 @@ export class CheckStatement implements CheckReader {
   async listIds (query: ListQuery, options: ReadOptions): Promise<IdPage> {
     if (nothing(query.plan)) return { all: false, ids: [] }
     const rows = await this.#execute(this.#texts.list, withLimit(this.#values(query, query.after), query.limit), options)
-    const row = rows[0] as { everything: boolean, ids: string[] }
-    return { all: row.everything === true, ids: row.ids }
+    const row = rows[0] as { everything: boolean, ids: string[], groups: string[] }
+    return { all: row.everything === true, ids: row.ids, groups: row.groups }
   }
 
   // Not async on the direct path. A host transaction has no runner of its

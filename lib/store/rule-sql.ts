@@ -116,16 +116,16 @@ function conditions (scope: RuleScope, edges: string, groups = groupsText(scope,
    * A page's ranges: the principal's grants (`where`) one range of the
    * holder index per grantee, each read in id order from `after` (SQL, or
    * null: from the start) and at most `limit` long (null: to the end), so
-   * that a merge of them reads a page's worth of each. The groups are an
-   * array whose length the statement does not know, and a merge needs a
-   * fixed number of ranges: the first FANOUT groups get a range each, the
-   * rest one sorted range together.
+   * that a merge of them reads a page's worth of each. A merge needs a fixed
+   * number of ranges, and the groups are an array: the first `fanout` get a
+   * range each, and with `rest` the others one range per group, sorted
+   * together.
    */
-  const ranges = (after: string | null, limit: string | null): Granted => (where, columns) => GRANTEES
+  const ranges = (after: string | null, limit: string | null, fanout: number, rest: boolean): Granted => (where, columns) => GRANTEES
     .flatMap((rule) => rule.names !== 'groups'
       ? [grantee(rule, groups, true)]
-      : [...Array.from({ length: FANOUT }, (_, i) => `principal_kind = '${rule.kind}' and principal_id = (${groups})[${i + 1}]`),
-          `principal_kind = '${rule.kind}' and principal_id = any((${groups})[${FANOUT + 1}:])`])
+      : [...Array.from({ length: fanout }, (_, i) => `principal_kind = '${rule.kind}' and principal_id = (${groups})[${i + 1}]`),
+          ...rest ? [`principal_kind = '${rule.kind}' and principal_id in (select unnest((${groups})[${fanout + 1}:]))`] : []])
     .map((who) => sortedRange(`select ${columns} from ${grant} where ${who} and ${where} and ${ACCEPTED} and ${LIVE}`, columns, after, limit))
     .join('\n  union all ')
   return {
@@ -139,8 +139,8 @@ function conditions (scope: RuleScope, edges: string, groups = groupsText(scope,
      * (see `ranges`): the grants on the resources themselves as one range
      * per grantee, the others (below an ancestor) as one sorted set.
      */
-    sortedIds: (kind: TargetKind, after: string | null, limit: string | null) => kind === 'resource'
-      ? grants[kind].ids(ranges(after, limit))
+    sortedIds: (kind: TargetKind, after: string | null, limit: string | null, fanout = FANOUT, rest = true) => kind === 'resource'
+      ? grants[kind].ids(ranges(after, limit, fanout, rest))
       : sortedRange(grants[kind].ids(each(true)), null, after, limit),
     owners,
     /**
@@ -189,10 +189,13 @@ const perId = (c: Conditions, ways: readonly Way[]) => ways.filter((way) => way.
 
 // The same ids as `perId`, each way's in id order (see `sortedRange`): a
 // union of them is a merge, and grouping it by id keeps it in order.
-const sortedPerId = (c: Conditions, ways: readonly Way[], after: string | null, limit: string | null) => ways.filter((way) => way.target.perId)
+const sortedPerId = (c: Conditions, ways: readonly Way[], after: string | null, limit: string | null, fanout = FANOUT, rest = true) => ways.filter((way) => way.target.perId)
   .map((way) => way.kind === 'owner'
     ? sortedRange((c.owners[way.target.kind] as Spelling).ids(() => ''), null, after, limit)
-    : c.sortedIds(way.target.kind, after, limit))
+    : c.sortedIds(way.target.kind, after, limit, fanout, rest))
+
+/** With the principal's groups read first (see `held`), how many get a range of their own; the others share one. */
+const KNOWN_FANOUT = 16
 
 export interface CheckTexts {
   /** One resource (`$2`): the probes in order, stopping at the first hit. */
@@ -214,19 +217,20 @@ export interface CheckTexts {
    */
   filter: string
   /**
-   * `filter` for a principal known to hold no wide grant: the ids it holds
-   * as a set PostgreSQL can join to the host's rows (a condition with an
-   * `or` in it cannot be), read in id order as a merge of the holder index's
-   * ranges. A keyset page of a host table whose id column sorts byte-wise
-   * (collation "C") is then read from the grants, a page's worth of each
-   * range, and each row fetched by its key.
+   * `filter` for a principal known to hold no wide grant, given how many
+   * groups it is in (`$5`, all of them, read by `list`): the ids it holds as
+   * a set PostgreSQL can join to the host's rows (a condition with an `or`
+   * in it cannot be), read in id order as a merge of the holder index's
+   * ranges, one per group. A keyset page of a host table whose id column
+   * sorts byte-wise (collation "C") is then read from the grants, a page's
+   * worth of each range, and each row fetched by its key.
    */
-  held: string
+  held: (groups: number) => string
   /**
    * One keyset page (`$2` the last id of the previous page, `$7` the page
    * size) of the ids the principal holds grants on or owns; `everything`
    * when a wide grant makes every id of the type allowed (the ids are then
-   * not the plugin's to list).
+   * not the plugin's to list); `groups`, every group of the principal.
    */
   list: string
 }
@@ -242,6 +246,8 @@ export function checkTexts (scope: RuleScope): CheckTexts {
   // probes: read them once, up front (with no stored groups they are `$5`).
   const once = scope.groupDepth === 0 ? c : conditions(scope, '$7', '(select a from principal_groups)::text[]')
   const groupsOnce = scope.groupDepth === 0 ? '' : `with principal_groups(a) as materialized (select ${groupsText(scope, USER, '$5')})\n`
+  // The groups read first, all of them in `$5`.
+  const known = conditions(scope, '$7', '$5::text[]')
   const idWays = ways.filter((way) => way.target.perId).map((way) => `exists (${probe(c, way, 'i.id')})`)
   return Object.freeze({
     one: `${head}${exists}`,
@@ -250,8 +256,9 @@ export function checkTexts (scope: RuleScope): CheckTexts {
 from unnest($2::text[]) with ordinality as i(id, n)
 order by i.n`,
     filter: `(${[...wide(c, ways), ...perId(c, ways).map((ids) => `cast({id} as text) collate "C" in (${ids})`)].join('\n  or ')})`,
-    held: `cast({id} as text) collate "C" in (select id from (\n  ${sortedPerId(c, ways, null, null).join('\n  union all ')}\n) as held(id) group by id)`,
-    list: `${head}select ${wide(paged, ways).join(' or ')} as everything, array(
+    held: (groups: number) => `cast({id} as text) collate "C" in (select id from (\n  ${sortedPerId(known, ways, null, null, Math.min(groups, KNOWN_FANOUT), groups > KNOWN_FANOUT)
+      .join('\n  union all ')}\n) as held(id) group by id)`,
+    list: `${head}select ${wide(paged, ways).join(' or ')} as everything, ${groupsText(scope, USER, '$5')} as groups, array(
   select id from (${sortedPerId(paged, ways, '$2', '$7').join('\n  union all ')}) as held(id)
   group by id order by id limit $7
 ) as ids`

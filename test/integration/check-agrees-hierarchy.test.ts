@@ -152,7 +152,7 @@ t.test('with a hierarchy: check, checkMany, filter, listIds and holds() agree wi
           // The filter with the wide grant read first (what visible() builds), and count(*) of the filtered set.
           const question = { principal, resource: type, privilege, plan }
           const heldRows = await scoped.selectFrom('host_h').select(['id', sql<number>`(count(*) over ())::int`.as('n')]).where('id', 'in', [...ids])
-            .where(reader.filter(question, sql.ref('host_h.id'), listed.all)).orderBy('id').execute()
+            .where(reader.filter(question, sql.ref('host_h.id'), { all: listed.all, groups: listed.groups ?? [] })).orderBy('id').execute()
           const held = heldRows.map((r) => r.id as string)
           const n = heldRows[0]?.n ?? 0
           if (JSON.stringify(many) !== JSON.stringify(answers) || JSON.stringify(kept) !== JSON.stringify(allowed) || !listAgrees ||
