@@ -121,13 +121,18 @@ function conditions (scope: RuleScope, edges: string, groups = groupsText(scope,
    * range each, and with `rest` the others one range per group, sorted
    * together.
    */
-  const ranges = (after: string | null, limit: string | null, fanout: number, rest: boolean): Granted => (where, columns) => GRANTEES
-    .flatMap((rule) => rule.names !== 'groups'
-      ? [grantee(rule, groups, true)]
-      : [...Array.from({ length: fanout }, (_, i) => `principal_kind = '${rule.kind}' and principal_id = (${groups})[${i + 1}]`),
-          ...rest ? [`principal_kind = '${rule.kind}' and principal_id in (select unnest((${groups})[${fanout + 1}:]))`] : []])
-    .map((who) => sortedRange(`select ${columns} from ${grant} where ${who} and ${where} and ${ACCEPTED} and ${LIVE}`, columns, after, limit))
-    .join('\n  union all ')
+  const ranges = (after: string | null, limit: string | null, fanout: number, rest: boolean): Granted => (where, columns) => {
+    const range = (who: string) => `select ${columns} from ${grant} where ${who} and ${where} and ${ACCEPTED} and ${LIVE}`
+    return GRANTEES
+      .flatMap((rule) => rule.names !== 'groups'
+        ? [range(grantee(rule, groups, true))]
+        : [...Array.from({ length: fanout }, (_, i) => range(`principal_kind = '${rule.kind}' and principal_id = (${groups})[${i + 1}]`)),
+            // Each remaining group's range in turn (a lateral join, so that no plan reads every group's grants), a page long too.
+            ...rest ? [`select ${columns} from unnest((${groups})[${fanout + 1}:]) as rest(id) cross join lateral ${
+              sortedRange(range(`principal_kind = '${rule.kind}' and principal_id = rest.id`), columns, after, limit)} as held where true`] : []])
+      .map((select) => sortedRange(select, columns, after, limit))
+      .join('\n  union all ')
+  }
   return {
     /** One resource's grants of one kind: one index range (type, id, then the grantee alternatives). */
     any: (kind: TargetKind, id: string) => `select resource_id from ${grant} where ${grants[kind].on(id)} and ${ACCEPTED} and ${held} and ${LIVE}`,
