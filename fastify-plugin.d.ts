@@ -537,14 +537,16 @@ export interface DefaultDenyApi {
    * about a page's worth of grants and fetches each row by its key, however
    * few of the rows the principal may see; `filter` tests your rows one by
    * one until the page is full. Same answers as `filter` at the moment of
-   * the first query (inside your transaction with `{ db: trx }`).
+   * the first query (inside your transaction with `{ db: trx }`). With
+   * `after` (your keyset page's last id), the condition keeps only the ids
+   * after it, and a deep page reads the grants from there, not from the first.
    *
    * @example
-   * const visible = await app.permissions.visible(request.principal!, { resource: 'document', privilege: 'read' }, 'document.id')
+   * const visible = await app.permissions.visible(request.principal!, { resource: 'document', privilege: 'read' }, 'document.id', { after })
    * const page = await db.selectFrom('document').selectAll().where(visible)
    *   .where('id', '>', after).orderBy('id').limit(50).execute()
    */
-  visible (principal: Principal, target: { resource: string, privilege: Privilege }, id: string | Expression<unknown>, options?: ServiceCallOptions): Promise<Expression<SqlBool>>
+  visible (principal: Principal, target: { resource: string, privilege: Privilege }, id: string | Expression<unknown>, options?: ServiceCallOptions & { after?: string }): Promise<Expression<SqlBool>>
   /**
    * For resources kept outside PostgreSQL: one keyset page (sorted byte-wise)
    * of the ids of `resource` the principal holds a grant on or owns. `next`

@@ -93,7 +93,7 @@ async function main (): Promise<void> {
     return async () => {
       const condition = how === 'filter'
         ? p.filter(principal, target, `${table}.id`)
-        : how === 'visible' ? await p.visible(principal, target, `${table}.id`) : how === 'visible once' ? (once ??= await p.visible(principal, target, `${table}.id`)) : null
+        : how === 'visible' ? await p.visible(principal, target, `${table}.id`, { after }) : how === 'visible once' ? (once ??= await p.visible(principal, target, `${table}.id`)) : null
       const rows = await (condition === null ? query : query.where(condition)).execute()
       if (rows.length !== PAGE) throw new Error(`expected a full page, got ${rows.length} rows`)
       return rows

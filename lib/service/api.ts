@@ -90,7 +90,9 @@ function readMethods ({ queries, validators: check }: ApiProps): ReadMethods {
     },
     async visible (principal: Principal, target, id, options) {
       const { resource, privilege } = typeTarget(check, target)
-      return await queries.visible(principal, resource, privilege, idColumn(id), db(options), revisionOf(options))
+      const after = options?.after ?? ''
+      if (after !== '' && !check.id(after)) invalidGrant('after must be an id (the last of the previous page)', '/after')
+      return await queries.visible(principal, resource, privilege, idColumn(id), after, db(options), revisionOf(options))
     },
     async listIds (principal: Principal, target, options) {
       const { resource, privilege } = typeTarget(check, target)

@@ -53,8 +53,11 @@ export interface Until { allowed: boolean, ttl: number | null }
 /** `groups`: every group of the principal, token's and stored, read with the page. */
 export interface IdPage { all: boolean, ids: string[], groups?: string[] }
 
-/** What `listIds` read about the principal, for a filter to build on: see `CheckReader.filter`. */
-export interface Known { all: boolean, groups: readonly string[] }
+/**
+ * What `listIds` read about the principal, for a filter to build on (see
+ * `CheckReader.filter`); `after`: only the ids after it (a keyset page's bound).
+ */
+export interface Known { all: boolean, groups: readonly string[], after?: string }
 
 /** One reader interface; the cached, standby and transaction readers wrap it. */
 export interface CheckReader {
@@ -87,7 +90,7 @@ export class CheckStatement implements CheckReader {
   readonly #db: Kysely<any>
   readonly #direct: DirectRunner | null
   readonly #texts: CheckTexts
-  readonly #heldTexts = new Map<number, string>()
+  readonly #heldTexts = new Map<string, string>()
   // `$8`, the edges a path may not cross, is bound only where the statements have it.
   readonly #values: (query: TypeQuery, id: string | null | string[]) => unknown[]
 
@@ -108,17 +111,19 @@ export class CheckStatement implements CheckReader {
     if (nothing(query.plan)) return sql<SqlBool>`false`
     if (known === null) return bindText<SqlBool>(this.#texts.filter, this.#values(query, null), id)
     if (known.all) return sql<SqlBool>`true`
-    const values = this.#values(query, null)
+    const after = known.after !== undefined && known.after !== ''
+    const values = this.#values(query, after ? known.after as string : null)
     values[4] = [...known.groups]
-    return bindText<SqlBool>(this.#held(known.groups.length), values, id)
+    return bindText<SqlBool>(this.#held(known.groups.length, after), values, id)
   }
 
-  // The text for each number of groups, built once.
-  #held (groups: number): string {
-    let text = this.#heldTexts.get(groups)
+  // The text for each number of groups, with a bound or without, built once.
+  #held (groups: number, after: boolean): string {
+    const key = `${groups}${after ? '>' : ''}`
+    let text = this.#heldTexts.get(key)
     if (text === undefined) {
-      text = this.#texts.held(groups)
-      if (this.#heldTexts.size < 64) this.#heldTexts.set(groups, text)
+      text = this.#texts.held(groups, after)
+      if (this.#heldTexts.size < 64) this.#heldTexts.set(key, text)
     }
     return text
   }

@@ -228,9 +228,11 @@ export interface CheckTexts {
    * in it cannot be), read in id order as a merge of the holder index's
    * ranges, one per group. A keyset page of a host table whose id column
    * sorts byte-wise (collation "C") is then read from the grants, a page's
-   * worth of each range, and each row fetched by its key.
+   * worth of each range, and each row fetched by its key. `after`: only the
+   * ids after `$2`, each range starting there (a keyset page's bound, which
+   * PostgreSQL does not carry from the host's rows across the join).
    */
-  held: (groups: number) => string
+  held: (groups: number, after: boolean) => string
   /**
    * One keyset page (`$2` the last id of the previous page, `$7` the page
    * size) of the ids the principal holds grants on or owns; `everything`
@@ -261,7 +263,7 @@ export function checkTexts (scope: RuleScope): CheckTexts {
 from unnest($2::text[]) with ordinality as i(id, n)
 order by i.n`,
     filter: `(${[...wide(c, ways), ...perId(c, ways).map((ids) => `cast({id} as text) collate "C" in (${ids})`)].join('\n  or ')})`,
-    held: (groups: number) => `cast({id} as text) collate "C" in (select id from (\n  ${sortedPerId(known, ways, null, null, Math.min(groups, KNOWN_FANOUT), groups > KNOWN_FANOUT)
+    held: (groups: number, after: boolean) => `cast({id} as text) collate "C" in (select id from (\n  ${sortedPerId(known, ways, after ? '$2' : null, null, Math.min(groups, KNOWN_FANOUT), groups > KNOWN_FANOUT)
       .join('\n  union all ')}\n) as held(id) group by id)`,
     list: `${head}select ${wide(paged, ways).join(' or ')} as everything, ${groupsText(scope, USER, '$5')} as groups, array(
   select id from (${sortedPerId(paged, ways, '$2', '$7').join('\n  union all ')}) as held(id)

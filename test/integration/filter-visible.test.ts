@@ -43,6 +43,12 @@ t.test('keeps the rows filter keeps: pages, a count, every kind of grantee and t
     .where(visible).where('id', '>', after).orderBy('id').limit(10).execute()).map((r) => r.id)
   t.same(await page(''), expected.slice(0, 10), 'a keyset page')
   t.same(await page(expected[9] as string), expected.slice(10, 20), 'the next page')
+  // With the keyset's bound given, the grants are read from there: the same pages.
+  for (const after of ['', expected[9] as string, expected[expected.length - 2] as string, 'zzz']) {
+    const bounded = await p.visible(alice, read, 'document.id', { after })
+    const rows = (await host.selectFrom('document').select('id').where(bounded).where('id', '>', after).orderBy('id').limit(10).execute()).map((r) => r.id)
+    t.same(rows, expected.filter((id) => id > after).slice(0, 10), `after ${JSON.stringify(after)}`)
+  }
   const listed: string[] = []
   for (let after = '', more = true; more;) {
     const next = await p.listIds(alice, { ...read, after, limit: 7 })
@@ -107,4 +113,5 @@ t.test('bad input is refused with INVALID_GRANT', async (t) => {
   for (const [name, target, column] of cases) {
     await t.rejects(app.permissions.visible(alice, target as never, column as never), { code: 'FST_DEFAULT_DENY_INVALID_GRANT' }, name)
   }
+  await t.rejects(app.permissions.visible(alice, read, 'id', { after: 'a\u0000' }), { code: 'FST_DEFAULT_DENY_INVALID_GRANT' }, 'after with NUL')
 })
