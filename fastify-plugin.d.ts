@@ -540,6 +540,25 @@ export interface DefaultDenyApi {
    */
   filter (principal: Principal, target: { resource: string, privilege: Privilege }, id: string | Expression<unknown>): Expression<SqlBool>
   /**
+   * `filter` for list pages: one query first asks whether a type-level
+   * grant allows every id (then the condition is `true`); otherwise the
+   * condition is the set of ids the principal holds, which PostgreSQL joins
+   * to your rows, reading the grants in id order. On a keyset page ordered
+   * by an id column that sorts byte-wise (`collate "C"`), a page then reads
+   * about a page's worth of grants and fetches each row by its key, however
+   * few of the rows the principal may see; `filter` tests your rows one by
+   * one until the page is full. Same answers as `filter` at the moment of
+   * the first query (inside your transaction with `{ db: trx }`). With
+   * `after` (your keyset page's last id), the condition keeps only the ids
+   * after it, and a deep page reads the grants from there, not from the first.
+   *
+   * @example
+   * const visible = await app.permissions.visible(request.principal!, { resource: 'document', privilege: 'read' }, 'document.id', { after })
+   * const page = await db.selectFrom('document').selectAll().where(visible)
+   *   .where('id', '>', after).orderBy('id').limit(50).execute()
+   */
+  visible (principal: Principal, target: { resource: string, privilege: Privilege }, id: string | Expression<unknown>, options?: ServiceCallOptions & { after?: string }): Promise<Expression<SqlBool>>
+  /**
    * For resources kept outside PostgreSQL: one keyset page (sorted byte-wise)
    * of the ids of `resource` the principal holds a grant on or owns. `next`
    * is the `after` of the following page, `null` after the last. `all: true`

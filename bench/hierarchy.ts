@@ -14,7 +14,7 @@
 // a few direct ones. BENCH_ROUNDS (5) and BENCH_SAMPLES (40) tune the run.
 // A missed target exits 1 unless BENCH_REPORT_ONLY=1 (or --report-only).
 import { readFileSync } from 'node:fs'
-import { cpus } from 'node:os'
+import { cpus, loadavg } from 'node:os'
 import Fastify from 'fastify'
 import jwt from '@fastify/jwt'
 import { sql, type Kysely } from 'kysely'
@@ -120,7 +120,17 @@ async function main (): Promise<void> {
       times: [],
       cpu: 0
     },
-    { name: `listIds first page (${PAGE})`, run: async () => expect((await p.listIds(u42, { ...target, limit: PAGE })).ids.length === PAGE, 'list'), times: [], cpu: 0 }
+    { name: `listIds first page (${PAGE})`, run: async () => expect((await p.listIds(u42, { ...target, limit: PAGE })).ids.length === PAGE, 'list'), times: [], cpu: 0 },
+    {
+      // The condition read before each page, as a request would.
+      name: `visible first page (${PAGE})`,
+      run: async () => {
+        const rows = await db.selectFrom(table).select(['id', 'title']).where(await p.visible(u42, target, `${table}.id`)).orderBy('id').limit(PAGE).execute()
+        expect(rows.length === PAGE, `a full page, got ${rows.length}`)
+      },
+      times: [],
+      cpu: 0
+    }
   ]
   for (const c of cases) for (let i = 0; i < 20; i++) await c.run()
   const pids = usingPostgres
@@ -174,8 +184,8 @@ async function main (): Promise<void> {
   console.log(`org > ${PROJECTS} projects > ${PROJECTS * 10} folders > ${DOCS} documents; u42 holds one project grant and a few direct ones (seeded in ${seconds.toFixed(0)} s)`)
   console.log(`single client, ${ROUNDS} rounds of ${SAMPLES} samples, each sample running every case once, in a shuffled order\n`)
   for (const c of cases) console.log(`${c.name.padEnd(36)} p50 ${p50(c.times).toFixed(3).padStart(8)} ms  (${c.times.length}), CPU ${(c.cpu / c.times.length / 1000).toFixed(3).padStart(8)} ms each`)
-  const [direct, five, many, hundred, unfiltered, filtered, listed] = cases.map((c) => p50(c.times)) as number[] as [number, number, number, number, number, number, number]
-  const [cDirect, cFive, cMany, cHundred, cUnfiltered, cFiltered, cListed] = cases.map((c) => c.cpu) as [number, number, number, number, number, number, number]
+  const [direct, five, many, hundred, unfiltered, filtered, listed, visible] = cases.map((c) => p50(c.times)) as number[] as [number, number, number, number, number, number, number, number]
+  const [cDirect, cFive, cMany, cHundred, cUnfiltered, cFiltered, cListed, cVisible] = cases.map((c) => c.cpu) as [number, number, number, number, number, number, number, number]
   let missed = 0
   // The verdict is on the p50s; the same ratio of CPU time beside it.
   const verdict = (ratio: number, cpuRatio: number, limit: number, atLeast = false) => {
@@ -186,10 +196,12 @@ async function main (): Promise<void> {
   console.log('\ntargets:')
   console.log(`  check 5 levels up / direct:          ${verdict(five / direct, cFive / cDirect, 1.3)}`)
   console.log(`  filtered / unfiltered first page:    ${verdict(filtered / unfiltered, cFiltered / cUnfiltered, 3)}`)
+  console.log(`  visible first page / unfiltered:     ${verdict(visible / unfiltered, cVisible / cUnfiltered, 3)}`)
   console.log(`  listIds first page / unfiltered:     ${verdict(listed / unfiltered, cListed / cUnfiltered, 3)}`)
   console.log(`  checkMany(100) / one check:          ${verdict(many / direct, cMany / cDirect, 3)}`)
   console.log(`  100 checks / checkMany(100):         ${verdict(hundred / many, cHundred / cMany, 20, true)}`)
   console.log(`\nmove of a folder with ${MOVED} documents: ${moved.toFixed(0)} ms; a check looping beside it ran ${served} times, the longest waited ${longest.toFixed(0)} ms`)
+  console.log(`load average ${loadavg().map((n) => n.toFixed(1)).join(' ')}`)
 
   await app.close()
   await sql`drop schema ${sql.id(schema)} cascade`.execute(db)

@@ -3,7 +3,7 @@
 // the ticket taken before the query was sent. `CachedReader` is that cache as
 // a reader wrapping the one reader interface.
 import type { Expression, SqlBool } from 'kysely'
-import type { CheckQuery, CheckReader, IdPage, ListQuery, ManyQuery, ReadOptions, TypeQuery, Until } from '../store/check.js'
+import type { CheckQuery, CheckReader, IdPage, Known, ListQuery, ManyQuery, ReadOptions, TypeQuery, Until } from '../store/check.js'
 import type { Budget } from '../store/deadline.js'
 import { lookupOf, type DecisionCache, type Lookup } from './decision-cache.js'
 
@@ -93,8 +93,8 @@ export class CachedReader implements CheckReader {
     return await this.#inner.listIds(query, options)
   }
 
-  filter (query: TypeQuery, id: Expression<unknown>): Expression<SqlBool> {
-    return this.#inner.filter(query, id)
+  filter (query: TypeQuery, id: Expression<unknown>, known: Known | null = null): Expression<SqlBool> {
+    return this.#inner.filter(query, id, known)
   }
 
   async #heard (revision: bigint): Promise<boolean> {

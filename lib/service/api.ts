@@ -1,28 +1,26 @@
 // The service API (`fastify.permissions`): trusted host code calls the use
 // cases directly, with its own transaction if it likes; input errors answer
 // FST_DEFAULT_DENY_INVALID_GRANT with the reason.
-import { isExpression, sql, type Kysely } from 'kysely'
+import type { Kysely } from 'kysely'
 import type { DefaultDenyApi, GrantInput, GrantRefusal, Principal, ServiceCallOptions } from '../../fastify-plugin.js'
 import { ANONYMOUS } from '../decision/principal.js'
 import { isSeq } from '../decision/ids.js'
-import { codes, invalidInput } from '../errors.js'
+import { codes } from '../errors.js'
 import { formatRevision, presentedRevision } from '../revision.js'
 import type { RulesLayer } from '../rules/reloader.js'
 import type { GrantService, Instance, Trusted } from './grants.js'
 import type { MembershipService } from './members.js'
 import { fromChildCursor, type GrantQueries } from './queries.js'
 import { treeMethods } from './api-tree.js'
+import { idColumn, invalidGrant, pageAfter, typeTarget } from './api-input.js'
 import type { Validators } from './validation.js'
+
+export { invalidGrant } from './api-input.js'
 
 /** The most ids one `checkMany` call may ask about: a page of a list, not a table. */
 export const MAX_CHECK_MANY = 10_000
 /** The most grants one `grantMany` call takes: an import calls it once per chunk, inside one transaction. */
 export const MAX_GRANT_MANY = 10_000
-
-/** The service API's refusal of its input; `field` is a JSON pointer into the call's input (`error.field`). */
-export const invalidGrant = (message: string, field?: string): never => {
-  throw invalidInput(new codes.FST_DEFAULT_DENY_INVALID_GRANT(message), { field })
-}
 
 export interface ApiProps {
   readonly grants: GrantService
@@ -41,7 +39,7 @@ export interface ApiProps {
   readonly observability: Pick<DefaultDenyApi, 'metrics' | 'health'>
 }
 
-type ReadMethods = Pick<DefaultDenyApi, 'check' | 'checkMany' | 'filter' | 'listIds' | 'listGrants' | 'scanGrants' | 'scanParents' | 'getOwner' | 'explain' | 'audit' | 'verifyAudit'>
+type ReadMethods = Pick<DefaultDenyApi, 'check' | 'checkMany' | 'filter' | 'visible' | 'listIds' | 'listGrants' | 'scanGrants' | 'scanParents' | 'getOwner' | 'explain' | 'audit' | 'verifyAudit'>
 type WriteMethods = Pick<DefaultDenyApi, 'grant' | 'grantMany' | 'validateGrants' | 'revoke' | 'replace' | 'setOwner' | 'setParent' | 'forgetResource' | 'purgeExpired'>
 type MemberMethods = Pick<DefaultDenyApi, 'addMember' | 'removeMember' | 'listMembers' | 'groupsOf'>
 
@@ -53,15 +51,6 @@ const answered = (revision: bigint | null): string | null => revision === null ?
 const revisionOf = (options?: ServiceCallOptions): bigint | null => presentedRevision(options?.revision)
 const contextOf = (check: Validators, options: ServiceCallOptions | undefined, fallbackActor: unknown = null) =>
   check.context({ actor: options?.actor ?? fallbackActor, reason: options?.reason, requestId: options?.requestId })
-
-/** The resource type and privilege of a question about many resources. */
-function typeTarget (check: Validators, target: unknown): { resource: string, privilege: string } {
-  if (typeof target !== 'object' || target === null) return invalidGrant('the target must be an object', '')
-  const { resource, privilege } = target as Record<string, unknown>
-  const { resource: type } = check.target({ resource, id: null })
-  check.knownType(type)
-  return { resource: type, privilege: check.privilege(privilege) }
-}
 
 function readMethods ({ queries, validators: check }: ApiProps): ReadMethods {
   return {
@@ -80,15 +69,16 @@ function readMethods ({ queries, validators: check }: ApiProps): ReadMethods {
     },
     filter (principal: Principal, target, id) {
       const { resource, privilege } = typeTarget(check, target)
-      const column = typeof id === 'string' && id.length > 0
-        ? sql.ref(id)
-        : isExpression(id) ? id : invalidGrant('id must be a column name or a Kysely expression', '')
-      return queries.filter(principal, resource, privilege, column)
+      return queries.filter(principal, resource, privilege, idColumn(id))
+    },
+    async visible (principal: Principal, target, id, options) {
+      const { resource, privilege } = typeTarget(check, target)
+      const after = pageAfter(check, options?.after)
+      return await queries.visible(principal, resource, privilege, idColumn(id), after, db(options), revisionOf(options))
     },
     async listIds (principal: Principal, target, options) {
       const { resource, privilege } = typeTarget(check, target)
-      const after = target.after ?? ''
-      if (after !== '' && !check.id(after)) invalidGrant('after must be an id (the last of the previous page)', '/after')
+      const after = pageAfter(check, target.after)
       const limit = target.limit ?? 100
       if (!Number.isInteger(limit) || limit < 1 || limit > 1000) invalidGrant('limit must be an integer from 1 to 1000', '/limit')
       return await queries.listIds(principal, resource, privilege, after, limit, db(options), revisionOf(options))

@@ -7,7 +7,7 @@ import type { Principal } from '../../fastify-plugin.js'
 import { checkPlan, type CheckPlan, type Policy } from '../decision/policy.js'
 import { overrides } from '../decision/rule.js'
 import { API_ROUTE, type Observer } from '../observability/index.js'
-import type { CheckReader, IdPage, ReadOptions } from '../store/check.js'
+import type { CheckReader, IdPage, Known, ReadOptions } from '../store/check.js'
 
 /** May `principal` exercise `privilege` on `resource` `id` (null: the type itself)? */
 export interface AuthorizeRequest {
@@ -129,9 +129,9 @@ export class Authorizer {
   }
 
   /** The check as a condition for a host's own query: true for the rows whose `id` the principal may use. */
-  filter (request: AuthorizeTypeRequest, id: Expression<unknown>): Expression<SqlBool> {
+  filter (request: AuthorizeTypeRequest, id: Expression<unknown>, known: Known | null = null): Expression<SqlBool> {
     if (overrides(request.principal)) return sql<SqlBool>`true`
-    return this.#reader.filter(this.#query(request), id)
+    return this.#reader.filter(this.#query(request), id, known)
   }
 
   /** A keyset page of the ids after `after`; `all` when every id of the type is allowed (a superuser: no ids). */

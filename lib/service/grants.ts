@@ -8,7 +8,7 @@ import type { Facts } from '../decision/decide.js'
 import { mayHandOver, mayManage } from '../decision/manage.js'
 import { overrides } from '../decision/rule.js'
 import type { Policy } from '../decision/policy.js'
-import { codes, deniedError, invalidInput } from '../errors.js'
+import { codes, deniedError } from '../errors.js'
 import type { EnforcementOptions, GrantOptions, HierarchySettings, LevelOptions } from '../options/index.js'
 import { DEFAULT_MOVE_STEP } from '../options/hierarchy.js'
 import type { AuditLog, WriteContext } from '../store/audit.js'
@@ -16,6 +16,7 @@ import { withBudget } from '../store/deadline.js'
 import type { GrantReader } from '../store/reader.js'
 import type { TreeStore } from '../store/tree.js'
 import type { GrantChange, GrantWriter } from '../store/writer.js'
+import { moveResource, refuseMove } from './moves.js'
 import { ChangeRunner, type Actor, type Caller, type ChangeSink, type Instance, type Outcome, type Trusted } from './runner.js'
 import type { Fail, Validators } from './validation.js'
 import type { Observer } from '../observability/index.js'
@@ -60,13 +61,6 @@ export interface GrantServiceProps {
   /** How many resources below a moved one each step of a move rewrites (the option, or the database's default). */
   readonly moveStep?: number
 }
-
-/** The service API's refusal of a move: FST_DEFAULT_DENY_INVALID_GRANT with `error.field`. */
-const refuseMove: Fail = (message, field) => {
-  throw invalidInput(new codes.FST_DEFAULT_DENY_INVALID_GRANT(message), { field })
-}
-
-const named = (ref: Instance) => `${ref.resource} ${JSON.stringify(ref.id)}`
 
 export class GrantService {
   readonly #props: GrantServiceProps
@@ -241,51 +235,9 @@ export class GrantService {
   async setParent (
     caller: Caller, child: Instance, parent: Instance | null, context: WriteContext, fail: Fail = refuseMove
   ): Promise<Outcome<{ parent: Instance | null, before: Instance | null }>> {
-    const hierarchy = this.#props.hierarchy ?? null
-    const tree = this.#props.tree
+    const { hierarchy = null, tree, moveStep = DEFAULT_MOVE_STEP.server } = this.#props
     if (hierarchy === null || tree === undefined) return fail('resources have no parents: set the hierarchy option to place one under another', '/parent')
-    if (parent !== null) {
-      const allowed = hierarchy.parents.get(child.resource)
-      if (allowed === undefined) {
-        const children = [...hierarchy.parents.keys()].join(', ')
-        return fail(`a ${child.resource} cannot have a parent: the hierarchy option gives parents to ${children}`, '/resource')
-      }
-      if (!allowed.has(parent.resource)) {
-        return fail(`a ${child.resource} may be placed under ${[...allowed.keys()].join(', ')}, not under a ${parent.resource}`, '/parent/resource')
-      }
-    }
-    const refs = parent === null ? [child] : [child, parent]
-    // Inside a host transaction the move commits with it, whole; otherwise
-    // the paths below the child are rewritten in steps after it commits.
-    const deferred = !(caller.kind === 'trusted' && caller.db?.isTransaction === true)
-    // A move another change left unfinished is finished first, on its own,
-    // so that even a move refused below leaves it finished.
-    if (deferred) await this.#runner.step(caller, async (trx) => await tree.settle(trx))
-    let moved = false
-    return await this.#runner.run('set_parent', caller, refs, async (trx) => {
-      await tree.lock(trx)
-      // What the placement is checked against must be whole paths.
-      await tree.settle(trx)
-      if (parent !== null) {
-        const { cycle, depth } = await tree.placement(trx, child, parent)
-        if (cycle) fail(`${named(child)} cannot be placed under ${named(parent)}: it would be its own ancestor`, '/parent')
-        if (depth > hierarchy.maxDepth) {
-          fail(`placing ${named(child)} under ${named(parent)} would make a path ${depth} levels deep; the hierarchy allows ${hierarchy.maxDepth} (maxDepth)`, '/parent')
-        }
-      }
-      const done = await tree.setParent(trx, child, parent, context, deferred)
-      moved = done.moved
-      return { parent, before: done.before }
-    }, async () => {
-      // A failed step leaves the move recorded: the next change of the tree,
-      // or the plugin's next start, finishes it; until then the resources not
-      // reached yet decide as before the move.
-      let after: [string, string] | null = null
-      while (moved) {
-        after = await this.#runner.step(caller, async (trx) => await tree.step(trx, child, after, this.#props.moveStep ?? DEFAULT_MOVE_STEP.server))
-        moved = after !== null
-      }
-    })
+    return await moveResource({ runner: this.#runner, tree, hierarchy, moveStep }, caller, child, parent, context, fail)
   }
 
   /**

@@ -91,6 +91,16 @@ export class GrantQueries {
     return this.#props.authorizer.filter({ principal, resource, privilege }, id)
   }
 
+  /**
+   * `filter`, with whether a wide grant allows every id and the principal's
+   * groups read first (an empty page of `listIds` says both): a condition
+   * PostgreSQL can then drive from the principal's grants, or none at all.
+   */
+  async visible (principal: Principal, resource: string, privilege: string, id: Expression<unknown>, after: string, db?: Kysely<any>, revision: bigint | null = null): Promise<Expression<SqlBool>> {
+    const { all, groups } = await this.#props.authorizer.listIds({ principal, resource, privilege, after: '', limit: 0 }, { db, revision })
+    return this.#props.authorizer.filter({ principal, resource, privilege }, id, { all, groups: groups ?? principal.groups, after })
+  }
+
   /** A keyset page of ids: `next` is the `after` of the following page, or null after the last. */
   async listIds (principal: Principal, resource: string, privilege: string, after: string, limit: number, db?: Kysely<any>, revision: bigint | null = null): Promise<{ ids: string[], next: string | null, all: boolean }> {
     const { all, ids } = await this.#props.authorizer.listIds({ principal, resource, privilege, after, limit }, { db, revision })

@@ -6,7 +6,7 @@
 // acknowledged before the request, and a standby must have replayed it.
 import type { Expression, SqlBool } from 'kysely'
 import { CachedReader, type CachedCheck } from '../cache/cached-check.js'
-import { CheckStatement, type CheckQuery, type CheckReader, type IdPage, type ListQuery, type ManyQuery, type ReadOptions, type TypeQuery, type Until } from '../store/check.js'
+import { CheckStatement, type CheckQuery, type CheckReader, type IdPage, type Known, type ListQuery, type ManyQuery, type ReadOptions, type TypeQuery, type Until } from '../store/check.js'
 import type { RuleScope } from '../store/rule-sql.js'
 import { StandbyReader, type ReadRoute } from '../store/replicas.js'
 
@@ -55,8 +55,8 @@ class TransactionReader implements CheckReader {
     return await this.#of(options).listIds(query, options)
   }
 
-  filter (query: TypeQuery, id: Expression<unknown>): Expression<SqlBool> {
-    return this.#base.filter(query, id)
+  filter (query: TypeQuery, id: Expression<unknown>, known: Known | null = null): Expression<SqlBool> {
+    return this.#base.filter(query, id, known)
   }
 }
 

@@ -7,7 +7,8 @@
 // functions (the old ones stay, unused, until the schema is dropped).
 import { createHash } from 'node:crypto'
 import { sql, type Kysely } from 'kysely'
-import { checkTexts, PREPARED_MARKER, type RuleScope } from './rule-sql.js'
+import { PREPARED_MARKER, type RuleScope } from './rule-sql.js'
+import { checkTexts } from './rule-statements.js'
 
 /**
  * The route check and its ttl form as PL/pgSQL functions of the schema, for

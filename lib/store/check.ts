@@ -11,7 +11,8 @@ import type { Database, DirectRunner } from './database.js'
 import type { Budget } from './deadline.js'
 import { bindText } from './predicates.js'
 import type { CheckFunctions } from './check-functions.js'
-import { checkTexts, type CheckTexts, type RuleScope } from './rule-sql.js'
+import type { RuleScope } from './rule-sql.js'
+import { checkTexts, type CheckTexts } from './rule-statements.js'
 
 export { PREPARED_MARKER } from './rule-sql.js'
 
@@ -50,7 +51,14 @@ export interface ReadNote {
 }
 
 export interface Until { allowed: boolean, ttl: number | null }
-export interface IdPage { all: boolean, ids: string[] }
+/** `groups`: every group of the principal, token's and stored, read with the page. */
+export interface IdPage { all: boolean, ids: string[], groups?: string[] }
+
+/**
+ * What `listIds` read about the principal, for a filter to build on (see
+ * `CheckReader.filter`); `after`: only the ids after it (a keyset page's bound).
+ */
+export interface Known { all: boolean, groups: readonly string[], after?: string }
 
 /** One reader interface; the cached, standby and transaction readers wrap it. */
 export interface CheckReader {
@@ -64,8 +72,14 @@ export interface CheckReader {
   checkMany: (query: ManyQuery, options: ReadOptions) => Promise<boolean[]>
   /** A keyset page of the ids the principal may use; `all` when a type-level grant allows every id. */
   listIds: (query: ListQuery, options: ReadOptions) => Promise<IdPage>
-  /** `check` as a condition on a host query's rows, `id` being their resource id. No I/O. */
-  filter: (query: TypeQuery, id: Expression<unknown>) => Expression<SqlBool>
+  /**
+   * `check` as a condition on a host query's rows, `id` being their resource
+   * id. No I/O. `known`, when the caller has just read it (a page of
+   * `listIds`): whether a wide grant allows every id, and the principal's
+   * groups; without a wide grant, the condition is one PostgreSQL can drive
+   * from the principal's grants.
+   */
+  filter: (query: TypeQuery, id: Expression<unknown>, known?: Known | null) => Expression<SqlBool>
 }
 
 type Rows = ReadonlyArray<Record<string, unknown>>
@@ -77,6 +91,7 @@ export class CheckStatement implements CheckReader {
   readonly #db: Kysely<any>
   readonly #direct: DirectRunner | null
   readonly #texts: CheckTexts
+  readonly #heldTexts = new Map<string, string>()
   // `$8`, the edges a path may not cross, is bound only where the statements have it.
   readonly #values: (query: TypeQuery, id: string | null | string[]) => unknown[]
 
@@ -93,9 +108,25 @@ export class CheckStatement implements CheckReader {
     return undefined
   }
 
-  filter (query: TypeQuery, id: Expression<unknown>): RawBuilder<SqlBool> {
+  filter (query: TypeQuery, id: Expression<unknown>, known: Known | null = null): RawBuilder<SqlBool> {
     if (nothing(query.plan)) return sql<SqlBool>`false`
-    return bindText<SqlBool>(this.#texts.filter, this.#values(query, null), id)
+    if (known === null) return bindText<SqlBool>(this.#texts.filter, this.#values(query, null), id)
+    if (known.all) return sql<SqlBool>`true`
+    const after = known.after !== undefined && known.after !== ''
+    const values = this.#values(query, after ? known.after as string : null)
+    values[4] = [...known.groups]
+    return bindText<SqlBool>(this.#held(known.groups.length, after), values, id)
+  }
+
+  // The text for each number of groups, with a bound or without, built once.
+  #held (groups: number, after: boolean): string {
+    const key = `${groups}${after ? '>' : ''}`
+    let text = this.#heldTexts.get(key)
+    if (text === undefined) {
+      text = this.#texts.held(groups, after)
+      if (this.#heldTexts.size < 64) this.#heldTexts.set(key, text)
+    }
+    return text
   }
 
   // Not async: the route check is on every request's path, and each async layer costs a promise and a turn.
@@ -126,8 +157,8 @@ export class CheckStatement implements CheckReader {
   async listIds (query: ListQuery, options: ReadOptions): Promise<IdPage> {
     if (nothing(query.plan)) return { all: false, ids: [] }
     const rows = await this.#execute(this.#texts.list, withLimit(this.#values(query, query.after), query.limit), options)
-    const row = rows[0] as { everything: boolean, ids: string[] }
-    return { all: row.everything === true, ids: row.ids }
+    const row = rows[0] as { everything: boolean, ids: string[], groups: string[] }
+    return { all: row.everything === true, ids: row.ids, groups: row.groups }
   }
 
   // Not async on the direct path. A host transaction has no runner of its

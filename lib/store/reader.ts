@@ -5,7 +5,7 @@ import { sql, type Expression, type Kysely, type SqlBool } from 'kysely'
 import type { Grant, Principal, ResourceRef } from '../../fastify-plugin.js'
 import type { Facts } from '../decision/rule.js'
 import type { AncestorPath, Source } from '../decision/explain.js'
-import { CheckStatement, type CheckQuery, type CheckReader, type IdPage, type ListQuery, type ManyQuery, type ReadOptions, type TypeQuery, type Until } from './check.js'
+import { CheckStatement, type CheckQuery, type CheckReader, type IdPage, type Known, type ListQuery, type ManyQuery, type ReadOptions, type TypeQuery, type Until } from './check.js'
 import { browseResources, type BrowsedResource, type BrowseQuery } from './browse.js'
 import { ofGrantee, onTarget, toGrantee } from './predicates.js'
 import { effective, inherited } from './rule-sql.js'
@@ -99,8 +99,8 @@ export class SqlGrantReader implements GrantReader {
     return this.#check.checkUntil(query, options)
   }
 
-  filter (query: TypeQuery, id: Expression<unknown>): Expression<SqlBool> {
-    return this.#check.filter(query, id)
+  filter (query: TypeQuery, id: Expression<unknown>, known: Known | null = null): Expression<SqlBool> {
+    return this.#check.filter(query, id, known)
   }
 
   async listIds (query: ListQuery, options: ReadOptions): Promise<IdPage> {

@@ -6,7 +6,7 @@
 // standby that has replayed it (else, after at most `wait`, the primary).
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Expression, Kysely, SqlBool } from 'kysely'
-import type { CheckQuery, CheckReader, IdPage, ListQuery, ManyQuery, ReadNote, ReadOptions, TypeQuery, Until } from './check.js'
+import type { CheckQuery, CheckReader, IdPage, Known, ListQuery, ManyQuery, ReadNote, ReadOptions, TypeQuery, Until } from './check.js'
 import { databaseOf, type Database } from './database.js'
 import type { Budget } from './deadline.js'
 import { insertPosition, replayPosition } from './positions.js'
@@ -269,8 +269,8 @@ export class StandbyReader implements CheckReader {
     return await this.#onStandby(revision ?? null, undefined, async (reader) => await reader.listIds(query, {}))
   }
 
-  filter (query: TypeQuery, id: Expression<unknown>): Expression<SqlBool> {
-    return this.#primary.filter(query, id)
+  filter (query: TypeQuery, id: Expression<unknown>, known: Known | null = null): Expression<SqlBool> {
+    return this.#primary.filter(query, id, known)
   }
 
   #onStandby<T> (revision: bigint | null, budget: Budget | undefined, read: (reader: CheckReader) => Promise<T>, note?: ReadNote): Promise<T> {

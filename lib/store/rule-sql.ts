@@ -1,10 +1,11 @@
 // The rule of lib/decision/rule.ts as SQL: every statement and condition that
 // decides who holds what is generated here from its GRANTEES, TARGETS and
 // WAYS, so that none can drift from the others. Two parts: how each piece of
-// the rule is spelled on the plugin's tables (the tables below, keyed by the
-// rule's kinds, so a new kind does not compile until it is spelled), and how
-// the pieces are arranged into statements whose plans are fast (one index
-// range per probe, the first hit ending an EXISTS).
+// the rule is spelled on the plugin's tables (here: the tables below, keyed
+// by the rule's kinds, so a new kind does not compile until it is spelled),
+// and how the pieces are arranged into statements whose plans are fast
+// (rule-statements.ts: one index range per probe, the first hit ending an
+// EXISTS).
 import type { RawBuilder, SqlBool } from 'kysely'
 import type { Principal, ResourceRef } from '../../fastify-plugin.js'
 import { GRANTEES, granteeApplies, TARGETS, targetApplies, WAYS, type GranteeRule, type TargetKind, type Way } from '../decision/rule.js'
@@ -24,7 +25,7 @@ export const PREPARED_MARKER = '/* fastify-default-deny: prepared */'
 // hierarchies, the edges a path from an ancestor may not cross for the asked
 // privilege (the plan's `blocked`): `$8` in a page, `$7` in the statements
 // that have no page size (every parameter of a statement must be used).
-const USER = '$4'
+export const USER = '$4'
 
 /** What the statements are generated for: the plugin's schema, its group depth, and its hierarchy (null: none). */
 export interface RuleScope extends GroupScope {
@@ -36,7 +37,7 @@ export function waysOf (scope: RuleScope): readonly Way[] {
   return scope.hierarchy == null ? WAYS.filter((way) => way.target.kind !== 'ancestor') : WAYS
 }
 
-const targetsOf = (scope: RuleScope) => Object.values(TARGETS).filter((t) => scope.hierarchy != null || t.kind !== 'ancestor')
+export const targetsOf = (scope: RuleScope) => Object.values(TARGETS).filter((t) => scope.hierarchy != null || t.kind !== 'ancestor')
 
 /** Selects `columns` from the principal's live grants of an accepted privilege that also meet `where`. */
 type Granted = (where: string, columns: string) => string
@@ -46,7 +47,7 @@ type Granted = (where: string, columns: string) => string
  * grant rows that count on the one resource `id` (SQL) names; `ids`, given
  * the principal's grants, the ids of type `$1` they make allowed (the lists).
  */
-interface Spelling {
+export interface Spelling {
   on: (id: string) => string
   ids: (granted: Granted) => string
 }
@@ -56,7 +57,7 @@ interface Spelling {
 interface Reached { path: (id: string) => string, grants: (granted: Granted) => string, owners: () => string }
 
 // `path`: where the ancestor ways read the one resource's ancestors (default: the closure, once per way).
-function spellings (scope: RuleScope, edges: string, path?: string): { grants: Readonly<Record<TargetKind, Spelling>>, owners: Readonly<Record<TargetKind, Spelling | null>>, reached: Readonly<Record<TargetKind, Reached | null>> } {
+export function spellings (scope: RuleScope, edges: string, path?: string): { grants: Readonly<Record<TargetKind, Spelling>>, owners: Readonly<Record<TargetKind, Spelling | null>>, reached: Readonly<Record<TargetKind, Reached | null>> } {
   const closure = `"${scope.schema}".default_deny_resource_ancestor`
   const resource = `"${scope.schema}".default_deny_resource`
   // The ancestors of `id` whose path down to it lets the asked privilege pass: one index range.
@@ -108,7 +109,7 @@ function grantee (rule: GranteeRule, groups: string, holder: boolean): string {
 const LIVE = '(expires_at is null or expires_at > now()) and (starts_at is null or starts_at <= now())'
 const ACCEPTED = 'privilege = any($3::text[])'
 
-function conditions (scope: RuleScope, edges: string, groups = groupsText(scope, USER, '$5'), path?: string) {
+export function conditions (scope: RuleScope, edges: string, groups = groupsText(scope, USER, '$5'), path?: string) {
   const grant = `"${scope.schema}".default_deny_grant`
   const { grants, owners, reached } = spellings(scope, edges, path)
   // Inside one probe the alternative with no id to compare goes first: it costs nothing to test.
@@ -123,12 +124,41 @@ function conditions (scope: RuleScope, edges: string, groups = groupsText(scope,
   const each = (holder: boolean): Granted => (where, columns) => GRANTEES
     .map((rule) => `select ${columns} from ${grant} where ${grantee(rule, groups, holder)} and ${where} and ${ACCEPTED} and ${LIVE}`)
     .join('\n  union all ')
+  /**
+   * A page's ranges: the principal's grants (`where`) one range of the
+   * holder index per grantee, each read in id order from `after` (SQL, or
+   * null: from the start) and at most `limit` long (null: to the end), so
+   * that a merge of them reads a page's worth of each. A merge needs a fixed
+   * number of ranges, and the groups are an array: the first `fanout` get a
+   * range each, and with `rest` the others one range per group, sorted
+   * together.
+   */
+  const ranges = (after: string | null, limit: string | null, fanout: number, rest: boolean): Granted => (where, columns) => {
+    const range = (who: string) => `select ${columns} from ${grant} where ${who} and ${where} and ${ACCEPTED} and ${LIVE}`
+    return GRANTEES
+      .flatMap((rule) => rule.names !== 'groups'
+        ? [range(grantee(rule, groups, true))]
+        : [...Array.from({ length: fanout }, (_, i) => range(`principal_kind = '${rule.kind}' and principal_id = (${groups})[${i + 1}]`)),
+            // Each remaining group's range in turn (a lateral join, so that no plan reads every group's grants), a page long too.
+            ...rest ? [`select ${columns} from unnest((${groups})[${fanout + 1}:]) as rest(id) cross join lateral ${
+              sortedRange(range(`principal_kind = '${rule.kind}' and principal_id = rest.id`), columns, after, limit)} as held where true`] : []])
+      .map((select) => sortedRange(select, columns, after, limit))
+      .join('\n  union all ')
+  }
   return {
     /** One resource's grants of one kind: one index range (type, id, then the grantee alternatives). */
     any: (kind: TargetKind, id: string) => `select resource_id from ${grant} where ${grants[kind].on(id)} and ${ACCEPTED} and ${held} and ${LIVE}`,
     each: (kind: TargetKind, id: string) => each(false)(grants[kind].on(id), 'resource_id'),
     /** The ids of type $1 a kind of grant makes allowed. */
     ids: (kind: TargetKind) => grants[kind].ids(each(true)),
+    /**
+     * The same ids in id order, from `after` and at most `limit` of them
+     * (see `ranges`): the grants on the resources themselves as one range
+     * per grantee, the others (below an ancestor) as one sorted set.
+     */
+    sortedIds: (kind: TargetKind, after: string | null, limit: string | null, fanout = FANOUT, rest = true) => kind === 'resource'
+      ? grants[kind].ids(ranges(after, limit, fanout, rest))
+      : sortedRange(grants[kind].ids(each(true)), null, after, limit),
     owners,
     /** For one id of a batch, the ways through a kind found through a table: its path read once for all (null: see `Reached`). */
     reached: (kind: TargetKind, ways: readonly Way[], id: string, spelling = reached[kind]): string | null => spelling === null ? null
@@ -149,93 +179,20 @@ function conditions (scope: RuleScope, edges: string, groups = groupsText(scope,
   }
 }
 
-type Conditions = ReturnType<typeof conditions>
+export type Conditions = ReturnType<typeof conditions>
 
-// A way probed for one id (the route check, each id of checkMany).
-function probe (c: Conditions, way: Way, id: string): string {
-  if (way.kind === 'owner') return (c.owners[way.target.kind] as Spelling).on(id)
-  return way.target.perId ? c.any(way.target.kind, id) : c.each(way.target.kind, id)
-}
+/** How many of the principal's groups get a range of their own in a page's merge (see `ranges`). */
+export const FANOUT = 4
 
-// The ways that do not depend on the id (one hit allows every id), and those
-// that do, as ids (the lists).
-const wide = (c: Conditions, ways: readonly Way[]) => ways.filter((way) => !way.target.perId).map((way) => `(select exists (${probe(c, way, '$2')}))`)
-const perId = (c: Conditions, ways: readonly Way[]) => ways.filter((way) => way.target.perId)
-  .map((way) => way.kind === 'owner' ? (c.owners[way.target.kind] as Spelling).ids(() => '') : c.ids(way.target.kind))
-
-export interface CheckTexts {
-  /** One resource (`$2`): the probes in order, stopping at the first hit. */
-  one: string
-  /** The route check and how long its answer holds, for the decision cache. */
-  oneUntil: string
-  /**
-   * Many resources (`$2` an array of ids): one row, `allowed` a string of '1'
-   * and '0', one per id in order. The wide probes do not depend on the id:
-   * PostgreSQL runs them once, and when one hits, no id is probed at all.
-   */
-  many: string
-  /**
-   * A condition on the rows of a host's table, `{id}` being their id column
-   * (as text, compared byte-exactly like every id here). Uncorrelated:
-   * PostgreSQL works out the principal's ids once (a hashed subplan) and
-   * tests each row against them; a wide grant makes it true for every row
-   * without testing any.
-   */
-  filter: string
-  /**
-   * One keyset page (`$2` the last id of the previous page, `$7` the page
-   * size) of the ids the principal holds grants on or owns; `everything`
-   * when a wide grant makes every id of the type allowed (the ids are then
-   * not the plugin's to list).
-   */
-  list: string
-}
-
-export function checkTexts (scope: RuleScope): CheckTexts {
-  const c = conditions(scope, '$7')
-  const paged = conditions(scope, '$8')
-  const ways = waysOf(scope)
-  const head = `${PREPARED_MARKER} `
-  const withs = (...ctes: Array<string | null>) => ctes.some((cte) => cte !== null) ? `with ${ctes.filter((cte) => cte !== null).join(',\n')}\n` : ''
-  const existsOf = (c: Conditions) => `select exists (\n  ${ways.map((way) => probe(c, way, '$2')).join('\n  union all ')}\n) as allowed`
-  // The one resource's ancestors are read once for every way through them, and only if
-  // a probe before them has not allowed (a materialized CTE runs when first read).
-  const { reached } = spellings(scope, '$7')
-  const paths = targetsOf(scope).flatMap((rule) => reached[rule.kind]?.path('$2') ?? [])
-  const pathCte = paths.length === 0 ? null : `path(type, id) as materialized (${paths.join('\n  union all ')})`
-  const path = pathCte === null ? undefined : 'select type, id from path'
-  const exists = existsOf(conditions(scope, '$7', undefined, path))
-  // The check with its ttl reads the principal's groups in twice as many
-  // probes: read them once, up front (with no stored groups they are `$5`).
-  const once = conditions(scope, '$7', scope.groupDepth === 0 ? undefined : '(select a from principal_groups)::text[]', path)
-  const groupsCte = scope.groupDepth === 0 ? null : `principal_groups(a) as materialized (select ${groupsText(scope, USER, '$5')})`
-  // checkMany reads the groups once too; each id probes its own index entries
-  // once per way, and reads its path through a hierarchy once for all.
-  const batch = scope.groupDepth === 0 ? c : conditions(scope, '$7', '(select a from principal_groups)::text[]')
-  const idWays = ways.filter((way) => way.target.perId).flatMap((way, _, perIdWays) => {
-    const sameKind = perIdWays.filter((other) => other.target.kind === way.target.kind)
-    const merged = batch.reached(way.target.kind, sameKind, 'i.id')
-    return merged === null ? [`exists (${probe(batch, way, 'i.id')})`] : sameKind[0] === way ? [merged] : []
-  })
-  return Object.freeze({
-    one: `${head}${withs(pathCte)}${exists}`,
-    oneUntil: `${head}${withs(groupsCte, pathCte)}${existsOf(once)}, (${once.nextChange}) as ttl`,
-    // One row: decoding a hundred rows cost PGlite about 0.2 ms a call.
-    many: `${head}${withs(groupsCte)}select string_agg(case when allowed then '1' else '0' end, '' order by n) as allowed from (
-select i.n, (\n  ${[...wide(batch, ways), ...idWays].join('\n  or ')}\n) as allowed
-from unnest($2::text[]) with ordinality as i(id, n)
-) as answers`,
-    filter: `(${[...wide(c, ways), ...perId(c, ways).map((ids) => `cast({id} as text) collate "C" in (${ids})`)].join('\n  or ')})`,
-    list: `${head}select ${wide(paged, ways).join(' or ')} as everything, array(
-  select id from (${perId(paged, ways).join(' union ')}) as held(id)
-  where id > $2 order by id limit $7
-) as ids`
-  })
-}
-
-/** The route check's text (for tests that look at its plan). */
-export function checkText (scope: RuleScope): string {
-  return checkTexts(scope).one
+/**
+ * `select` (of one column, `column`, or null: its only column, as `id`) in
+ * id order, from `after` and at most `limit` rows: parenthesised, so that a
+ * union of such ranges is a merge of sorted inputs, not one sort of them all.
+ */
+export function sortedRange (select: string, column: string | null, after: string | null, limit: string | null): string {
+  const from = column === null ? `select id from (${select}) as ranged(id) where true` : select
+  const id = column ?? 'id'
+  return `(${from}${after === null ? '' : ` and ${id} > ${after}`} order by ${id}${limit === null ? '' : ` limit ${limit}`})`
 }
 
 /**

@@ -242,20 +242,24 @@ t.test('check, checkMany, filter and listIds decide as holds() on the full facts
           }
           // The filter keeps exactly the rows check allows ('other': as check says for an id with no grant).
           const other = await reader.check({ principal, resource, id: 'other', privilege, plan: checkPlan(pol, privilege) }, {})
-          const kept = (await scoped.selectFrom('host_doc').select('id')
-            .where(reader.filter({ principal, resource, privilege, plan: checkPlan(pol, privilege) }, sql.ref('host_doc.id')))
-            .execute()).map((row) => row.id as string).sort()
+          // With count(*) of the filtered set beside each row (the same rows, counted).
+          const question = { principal, resource, privilege, plan: checkPlan(pol, privilege) }
+          const keptRows = await scoped.selectFrom('host_doc').select(['id', sql<number>`(count(*) over ())::int`.as('n')])
+            .where(reader.filter(question, sql.ref('host_doc.id'))).execute()
+          const kept = keptRows.map((row) => row.id as string).sort()
           const allowed = [...IDS.filter((id) => single.get(JSON.stringify([resource, id, privilege]))), ...(other ? ['other'] : [])].sort()
-          if (JSON.stringify(kept) !== JSON.stringify(allowed)) {
-            t.fail(`${JSON.stringify(principal)} ${privilege} on ${resource}: filter kept ${JSON.stringify(kept)}, check allows ${JSON.stringify(allowed)}`)
+          if (JSON.stringify(kept) !== JSON.stringify(allowed) || keptRows.some((row) => row.n !== allowed.length)) {
+            t.fail(`${JSON.stringify(principal)} ${privilege} on ${resource}: filter kept ${JSON.stringify(keptRows)}, check allows ${JSON.stringify(allowed)}`)
             return false
           }
           // listIds, page by page: every id check allows (all: every id at all), sorted byte-wise.
           const listed: string[] = []
           let all = false
+          let groups: readonly string[] = []
           for (let after = '', page = 0; page < 10; page++) {
             const result = await reader.listIds({ principal, resource, privilege, plan: checkPlan(pol, privilege), after, limit: 2 }, {})
             all = result.all
+            groups = result.groups ?? []
             listed.push(...result.ids)
             if (result.ids.length < 2) break
             after = result.ids[result.ids.length - 1] as string
@@ -264,6 +268,14 @@ t.test('check, checkMany, filter and listIds decide as holds() on the full facts
           const agrees = all ? other && allowed.length === IDS.length + 1 : JSON.stringify(listed) === JSON.stringify(bytewise)
           if (!agrees) {
             t.fail(`${JSON.stringify(principal)} ${privilege} on ${resource}: listIds ${JSON.stringify({ all, listed })}, check allows ${JSON.stringify(bytewise)}`)
+            return false
+          }
+          // The filter with the wide grant read first (what visible() builds, from listIds' all), and its count(*): the same rows again.
+          const heldRows = await scoped.selectFrom('host_doc').select(['id', sql<number>`(count(*) over ())::int`.as('n')])
+            .where(reader.filter(question, sql.ref('host_doc.id'), { all, groups })).execute()
+          const held = heldRows.map((row) => row.id as string).sort()
+          if (JSON.stringify(held) !== JSON.stringify(allowed) || heldRows.some((row) => row.n !== allowed.length)) {
+            t.fail(`${JSON.stringify(principal)} ${privilege} on ${resource}: the filter with all ${String(all)} kept ${JSON.stringify(heldRows)}, check allows ${JSON.stringify(allowed)}`)
             return false
           }
         }

@@ -15,7 +15,8 @@ import defaultDeny, { runMigrations } from '../../lib/index.js'
 import { checkFunctions, installCheckFunctions } from '../../lib/store/check-functions.js'
 import { databaseOf } from '../../lib/store/database.js'
 import { createStore } from '../../lib/store/index.js'
-import { checkTexts, PREPARED_MARKER } from '../../lib/store/rule-sql.js'
+import { PREPARED_MARKER } from '../../lib/store/rule-sql.js'
+import { checkTexts } from '../../lib/store/rule-statements.js'
 import { SECRET, testDatabase, usingPostgres } from '../helper.js'
 
 const PRIVILEGES = ['read', 'edit', 'manage']

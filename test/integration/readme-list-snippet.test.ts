@@ -10,9 +10,9 @@ import { build } from '../helper.js'
 
 const README = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8')
 
-/** The TypeScript block right after the "**Lists.**" paragraph, compiled to a function body. */
-function listSnippet (): string {
-  const start = README.indexOf('**Lists.**')
+/** The TypeScript block right after the paragraph starting with `heading`, compiled to a function body. */
+function listSnippet (heading = '**Lists.**'): string {
+  const start = README.indexOf(heading)
   const block = /```ts\n([\s\S]*?)```/.exec(README.slice(start))
   if (start === -1 || block === null) throw new Error('README: no Lists snippet')
   const code = ts.transpileModule(block[1] as string, { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext } }).outputText
@@ -35,4 +35,11 @@ t.test("the README's list snippet returns the page and a numeric total", async (
   const { page, total } = await run(app, request, documents, 'b')
   t.same(page.map((row) => row.id), ['c', 'd'], 'the keyset page after b, filtered')
   t.equal(total, 3, 'total is the number 3, not the string "3"')
+
+  // eslint-disable-next-line no-new-func
+  const held = new Function('app', 'request', 'db', 'after', `return (async () => { ${listSnippet('**Pages read from the grants.**')} })()`) as
+    (...args: unknown[]) => Promise<{ page: Array<{ id: string }>, total: unknown }>
+  const fromGrants = await held(app, request, documents, 'b')
+  t.same(fromGrants.page.map((row) => row.id), ['c', 'd'], 'visible: the same page')
+  t.equal(fromGrants.total, 3, 'visible: the same total')
 })

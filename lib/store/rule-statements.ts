@@ -1,0 +1,122 @@
+// How the pieces of the rule, as rule-sql.ts spells them on the tables, are
+// arranged into the statements that decide: the route check (with and
+// without how long its answer holds), checkMany, the filter condition and the
+// list pages. Nothing here spells a condition of the rule; every statement is
+// put together from rule-sql.ts's `conditions`, so a new way a grant counts
+// reaches them all.
+import type { Way } from '../decision/rule.js'
+import { groupsText } from './predicates.js'
+import { conditions, FANOUT, PREPARED_MARKER, sortedRange, spellings, targetsOf, USER, waysOf, type Conditions, type RuleScope, type Spelling } from './rule-sql.js'
+
+// A way probed for one id (the route check, each id of checkMany).
+function probe (c: Conditions, way: Way, id: string): string {
+  if (way.kind === 'owner') return (c.owners[way.target.kind] as Spelling).on(id)
+  return way.target.perId ? c.any(way.target.kind, id) : c.each(way.target.kind, id)
+}
+
+// The ways that do not depend on the id (one hit allows every id), and those
+// that do, as ids (the lists).
+const wide = (c: Conditions, ways: readonly Way[]) => ways.filter((way) => !way.target.perId).map((way) => `(select exists (${probe(c, way, '$2')}))`)
+const perId = (c: Conditions, ways: readonly Way[]) => ways.filter((way) => way.target.perId)
+  .map((way) => way.kind === 'owner' ? (c.owners[way.target.kind] as Spelling).ids(() => '') : c.ids(way.target.kind))
+
+// The same ids as `perId`, each way's in id order (see `sortedRange`): a
+// union of them is a merge, and grouping it by id keeps it in order.
+const sortedPerId = (c: Conditions, ways: readonly Way[], after: string | null, limit: string | null, fanout = FANOUT, rest = true) => ways.filter((way) => way.target.perId)
+  .map((way) => way.kind === 'owner'
+    ? sortedRange((c.owners[way.target.kind] as Spelling).ids(() => ''), null, after, limit)
+    : c.sortedIds(way.target.kind, after, limit, fanout, rest))
+
+/** With the principal's groups read first (see `held`), how many get a range of their own; the others share one. */
+const KNOWN_FANOUT = 16
+
+export interface CheckTexts {
+  /** One resource (`$2`): the probes in order, stopping at the first hit. */
+  one: string
+  /** The route check and how long its answer holds, for the decision cache. */
+  oneUntil: string
+  /**
+   * Many resources (`$2` an array of ids): one row, `allowed` a string of '1'
+   * and '0', one per id in order. The wide probes do not depend on the id:
+   * PostgreSQL runs them once, and when one hits, no id is probed at all.
+   */
+  many: string
+  /**
+   * A condition on the rows of a host's table, `{id}` being their id column
+   * (as text, compared byte-exactly like every id here). Uncorrelated:
+   * PostgreSQL works out the principal's ids once (a hashed subplan) and
+   * tests each row against them; a wide grant makes it true for every row
+   * without testing any.
+   */
+  filter: string
+  /**
+   * `filter` for a principal known to hold no wide grant, given how many
+   * groups it is in (`$5`, all of them, read by `list`): the ids it holds as
+   * a set PostgreSQL can join to the host's rows (a condition with an `or`
+   * in it cannot be), read in id order as a merge of the holder index's
+   * ranges, one per group. A keyset page of a host table whose id column
+   * sorts byte-wise (collation "C") is then read from the grants, a page's
+   * worth of each range, and each row fetched by its key. `after`: only the
+   * ids after `$2`, each range starting there (a keyset page's bound, which
+   * PostgreSQL does not carry from the host's rows across the join).
+   */
+  held: (groups: number, after: boolean) => string
+  /**
+   * One keyset page (`$2` the last id of the previous page, `$7` the page
+   * size) of the ids the principal holds grants on or owns; `everything`
+   * when a wide grant makes every id of the type allowed (the ids are then
+   * not the plugin's to list); `groups`, every group of the principal.
+   */
+  list: string
+}
+
+export function checkTexts (scope: RuleScope): CheckTexts {
+  const c = conditions(scope, '$7')
+  const paged = conditions(scope, '$8')
+  const ways = waysOf(scope)
+  const head = `${PREPARED_MARKER} `
+  const withs = (...ctes: Array<string | null>) => ctes.some((cte) => cte !== null) ? `with ${ctes.filter((cte) => cte !== null).join(',\n')}\n` : ''
+  const existsOf = (c: Conditions) => `select exists (\n  ${ways.map((way) => probe(c, way, '$2')).join('\n  union all ')}\n) as allowed`
+  // The one resource's ancestors are read once for every way through them, and only if
+  // a probe before them has not allowed (a materialized CTE runs when first read).
+  const { reached } = spellings(scope, '$7')
+  const paths = targetsOf(scope).flatMap((rule) => reached[rule.kind]?.path('$2') ?? [])
+  const pathCte = paths.length === 0 ? null : `path(type, id) as materialized (${paths.join('\n  union all ')})`
+  const path = pathCte === null ? undefined : 'select type, id from path'
+  const exists = existsOf(conditions(scope, '$7', undefined, path))
+  // The check with its ttl reads the principal's groups in twice as many
+  // probes: read them once, up front (with no stored groups they are `$5`).
+  const once = conditions(scope, '$7', scope.groupDepth === 0 ? undefined : '(select a from principal_groups)::text[]', path)
+  const groupsCte = scope.groupDepth === 0 ? null : `principal_groups(a) as materialized (select ${groupsText(scope, USER, '$5')})`
+  // checkMany reads the groups once too; each id probes its own index entries
+  // once per way, and reads its path through a hierarchy once for all.
+  const batch = scope.groupDepth === 0 ? c : conditions(scope, '$7', '(select a from principal_groups)::text[]')
+  const idWays = ways.filter((way) => way.target.perId).flatMap((way, _, perIdWays) => {
+    const sameKind = perIdWays.filter((other) => other.target.kind === way.target.kind)
+    const merged = batch.reached(way.target.kind, sameKind, 'i.id')
+    return merged === null ? [`exists (${probe(batch, way, 'i.id')})`] : sameKind[0] === way ? [merged] : []
+  })
+  // The groups read first, all of them in `$5`.
+  const known = conditions(scope, '$7', '$5::text[]')
+  return Object.freeze({
+    one: `${head}${withs(pathCte)}${exists}`,
+    oneUntil: `${head}${withs(groupsCte, pathCte)}${existsOf(once)}, (${once.nextChange}) as ttl`,
+    // One row: decoding a hundred rows cost PGlite about 0.2 ms a call.
+    many: `${head}${withs(groupsCte)}select string_agg(case when allowed then '1' else '0' end, '' order by n) as allowed from (
+select i.n, (\n  ${[...wide(batch, ways), ...idWays].join('\n  or ')}\n) as allowed
+from unnest($2::text[]) with ordinality as i(id, n)
+) as answers`,
+    filter: `(${[...wide(c, ways), ...perId(c, ways).map((ids) => `cast({id} as text) collate "C" in (${ids})`)].join('\n  or ')})`,
+    held: (groups: number, after: boolean) => `cast({id} as text) collate "C" in (select id from (\n  ${sortedPerId(known, ways, after ? '$2' : null, null, Math.min(groups, KNOWN_FANOUT), groups > KNOWN_FANOUT)
+      .join('\n  union all ')}\n) as held(id) group by id)`,
+    list: `${head}select ${wide(paged, ways).join(' or ')} as everything, ${groupsText(scope, USER, '$5')} as groups, array(
+  select id from (${sortedPerId(paged, ways, '$2', '$7').join('\n  union all ')}) as held(id)
+  group by id order by id limit $7
+) as ids`
+  })
+}
+
+/** The route check's text (for tests that look at its plan). */
+export function checkText (scope: RuleScope): string {
+  return checkTexts(scope).one
+}
