@@ -36,10 +36,14 @@ const PLACEHOLDER = `dd_migration_template_${process.pid}`
 
 interface Recorded { placeholder: string, statements: string[] }
 
+// Where a migration row's timestamp goes, filled in at each replay.
+const MIGRATED_AT = '__migrated_at__'
+
 function migrationSetHash (): string {
   const hash = createHash('sha256')
   const kysely = (JSON.parse(readFileSync(join(ROOT, 'node_modules', 'kysely', 'package.json'), 'utf8')) as { version: string }).version
-  hash.update(`kysely ${kysely}\n`)
+  // The version of the recording's format, then what it depends on.
+  hash.update(`format 2\nkysely ${kysely}\n`)
   for (const name of readdirSync(join(ROOT, 'migrations')).sort()) {
     hash.update(`${name}\n`).update(readFileSync(join(ROOT, 'migrations', name)))
   }
@@ -73,7 +77,11 @@ async function record (): Promise<string[]> {
     const { sql: text, parameters } = event.query
     if (MIGRATOR_ONLY.some((pattern) => pattern.test(text))) return
     // Only the migrator's rows have parameters; a function's body may say $1 itself.
-    statements.push(parameters.length === 0 ? text : text.replace(/\$(\d+)/g, (_, n: string) => literal(parameters[Number(n) - 1])))
+    // A migration row's time is the replay's, as it would be the migration's.
+    const migrationRow = /^\s*insert into "[^"]+"\."default_deny_migration" \("name", "timestamp"\)/.test(text)
+    statements.push(parameters.length === 0
+      ? text
+      : text.replace(/\$(\d+)/g, (_, n: string) => migrationRow && n === '2' ? MIGRATED_AT : literal(parameters[Number(n) - 1])))
   }
   const db = new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 1 }) }), log })
   try {
@@ -116,5 +124,6 @@ export async function migratedSchema (db: Kysely<any>, schema: string): Promise<
   const script = ['begin', ...statements, 'commit'].join(';\n')
     .replaceAll(changeChannel(placeholder), changeChannel(schema))
     .replaceAll(placeholder, schema)
+    .replaceAll(MIGRATED_AT, literal(new Date().toISOString()))
   await sql.raw(script).execute(db)
 }
