@@ -65,10 +65,11 @@ function sharedPGlite (): Promise<Kysely<any>> {
 }
 
 // Fastify compiles a serializer for every response schema of every app, and
-// the plugin's routes have the same schemas in every app a file builds: that
-// compilation was a large part of each test's time. The apps of one process
-// share one compiled serializer per distinct schema (and shared schemas and
-// options), which is what Fastify would compile again from the same input.
+// the plugin's routes have the same schemas in every app a file builds (a few
+// hundred milliseconds of CPU per file on the embedded database). The apps of
+// one process share one compiled serializer per distinct schema (with the
+// same shared schemas and options): what Fastify would compile again from the
+// same input. (@fastify/fast-json-stringify-compiler is Fastify's own.)
 const defaultSerializers = SerializerSelector()
 const compiledSerializers = new Map<string, unknown>()
 type SerializerFactory = NonNullable<NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>['buildSerializer']>

@@ -13,7 +13,6 @@ import { sql } from 'kysely'
 import { formatRevision } from '../lib/revision.js'
 import { insertPosition } from '../lib/store/positions.js'
 import { postgresKysely } from '../lib/store/postgres.js'
-
 import { ASYNC_COMMIT } from './helper.js'
 
 const run = promisify(execFile)
