@@ -11,6 +11,8 @@ import { buildExample, seedExample, type ExampleApp } from '../examples/app.js'
 import { createPGliteKysely } from '../lib/store/pglite.js'
 import { postgresKysely } from '../lib/store/postgres.js'
 import { startNewDatabasesFromTemplate } from './pglite-helper.js'
+import { migratedSchema } from './migrated-helper.js'
+import SerializerSelector from '@fastify/fast-json-stringify-compiler'
 import type { FastifyDefaultDenyOptions } from '../fastify-plugin.js'
 
 // Every test file imports this one: its new embedded databases skip initdb.
@@ -18,6 +20,15 @@ startNewDatabasesFromTemplate()
 
 export const SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789'
 export const usingPostgres = process.env.DATABASE_URL !== undefined && process.env.DATABASE_URL !== ''
+
+// The test database is thrown away after each file: no commit of a test needs
+// to wait for its WAL to reach the disk. Every connection of the test process
+// (the tests' pools, the plugin's own, the CLI's, and child processes, which
+// inherit the environment) asks for that through libpq's PGOPTIONS, which pg
+// reads too; the plugin's code is unchanged. A setting given by the caller wins.
+// test/replica-helper.ts takes it back: a standby's lag is what its tests measure.
+export const ASYNC_COMMIT = '-c synchronous_commit=off'
+if (usingPostgres && process.env.PGOPTIONS === undefined) process.env.PGOPTIONS = ASYNC_COMMIT
 
 interface Teardown { teardown: (fn: () => unknown) => void }
 
@@ -53,6 +64,29 @@ function sharedPGlite (): Promise<Kysely<any>> {
   return pglite
 }
 
+// Fastify compiles a serializer for every response schema of every app, and
+// the plugin's routes have the same schemas in every app a file builds (a few
+// hundred milliseconds of CPU per file on the embedded database). The apps of
+// one process share one compiled serializer per distinct schema (with the
+// same shared schemas and options): what Fastify would compile again from the
+// same input. (@fastify/fast-json-stringify-compiler is Fastify's own.)
+const defaultSerializers = SerializerSelector()
+const compiledSerializers = new Map<string, unknown>()
+type SerializerFactory = NonNullable<NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>['buildSerializer']>
+const buildSerializer: SerializerFactory = (externalSchemas, serializerOpts) => {
+  const compile = defaultSerializers(externalSchemas, serializerOpts)
+  const prefix = JSON.stringify([externalSchemas, serializerOpts])
+  return (route) => {
+    const key = `${prefix}${JSON.stringify([route.schema, route.httpStatus, (route as { contentType?: string }).contentType])}`
+    let serializer = compiledSerializers.get(key)
+    if (serializer === undefined) compiledSerializers.set(key, serializer = compile(route))
+    return serializer as ReturnType<typeof compile>
+  }
+}
+
+/** What `build` gives Fastify unless the test gives its own. */
+export const FASTIFY_TEST_OPTIONS: FastifyServerOptions = { logger: false, schemaController: { compilersFactory: { buildSerializer } } }
+
 export interface Built extends TestDatabase {
   app: FastifyInstance
   /** Signs a token with the app's secret. */
@@ -73,7 +107,13 @@ export async function build (
   fastifyOptions: FastifyServerOptions = {}
 ): Promise<Built> {
   const { db, schema } = await testDatabase(t)
-  const app = Fastify({ logger: false, ...fastifyOptions })
+  // On PostgreSQL, already migrated (test/migrated-helper.ts), unless the test
+  // asks for no migrations or brings its own database or schema. On PGlite the
+  // replay saved little (the statements themselves cost most of the
+  // migrations' time there), so the plugin migrates as it always did.
+  const own = ['db', 'schema', 'connectionString'].some((key) => key in options)
+  if (usingPostgres && !own && options.migrate !== false) await migratedSchema(db, schema)
+  const app = Fastify({ ...FASTIFY_TEST_OPTIONS, ...fastifyOptions })
   await app.register(jwt, { secret: SECRET, verify: { algorithms: ['HS256'] } })
   await app.register(defaultDeny, { db, schema, resources: TEST_RESOURCES, ...options })
   // Registered before the database teardown, so it runs first (LIFO).

@@ -13,8 +13,14 @@ import { sql } from 'kysely'
 import { formatRevision } from '../lib/revision.js'
 import { insertPosition } from '../lib/store/positions.js'
 import { postgresKysely } from '../lib/store/postgres.js'
+import { ASYNC_COMMIT } from './helper.js'
 
 const run = promisify(execFile)
+
+// A standby receives what the primary has flushed, and these tests measure
+// its lag: the primary's commits wait for their WAL here, as on a real server,
+// not asynchronously as helper.ts makes them for every other test file.
+if (process.env.PGOPTIONS === ASYNC_COMMIT) delete process.env.PGOPTIONS
 
 export interface Standby {
   /** A URL of the standby, for the plugin's `replicas` option. */

@@ -6,6 +6,7 @@ import { sql, type Kysely } from 'kysely'
 import { userPrincipal } from '../../lib/decision/principal.js'
 import { build, usingPostgres } from '../helper.js'
 import { postgresKysely } from '../../lib/store/postgres.js'
+import { eventually } from '../cache-helper.js'
 
 async function setup (t: Parameters<typeof build>[0]) {
   const built = await build(t)
@@ -75,7 +76,7 @@ t.test('a membership change under repeatable read is refused, and nothing is wri
 })
 
 t.test('two transactions changing linked memberships at once leave the closure exact', { skip: usingPostgres ? false : 'PostgreSQL only: PGlite has one connection' }, async (t) => {
-  const { schema, readable } = await setup(t)
+  const { db, schema, readable } = await setup(t)
   const other: Kysely<any> = postgresKysely(process.env.DATABASE_URL as string, { max: 2 })
   t.teardown(async () => { await other.destroy() })
   const table = other.withSchema(schema)
@@ -91,8 +92,13 @@ t.test('two transactions changing linked memberships at once leave the closure e
   })
   await first
   const t2 = table.insertInto('default_deny_membership').values({ group_id: 'top', member_kind: 'group', member_id: 'mid' }).execute()
-  // T2 waits for T1's lock; let T1 commit, then T2 computes from what T1 wrote.
-  await new Promise((resolve) => setTimeout(resolve, 200))
+  // T2 waits for T1's lock: once the server shows it waiting, let T1 commit,
+  // then T2 computes from what T1 wrote.
+  await eventually(async () => {
+    const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity
+      where wait_event_type = 'Lock' and query like ${`%"${schema}"."default_deny_membership"%`}`.execute(db)
+    return (rows[0]?.n ?? 0) > 0
+  }, 10_000)
   release()
   await t1
   await t2
