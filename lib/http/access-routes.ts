@@ -77,9 +77,7 @@ export function accessRoutes (app: GrantApp, { grants, queries, settings }: Gran
     mustBeSuperuser(request, false)
     const { resource } = request.params
     inPath.knownType(resource)
-    const now = Date.now()
-    const held = await queries.listGrants({ resource, id: null })
-    return { resource, grants: held.filter((g) => g.expiresAt === null || g.expiresAt.getTime() > now).map((g) => ({ ...g, source: 'type' as const })) }
+    return { resource, grants: (await queries.typeGrants(resource)).map((g) => ({ ...g, source: 'type' as const })) }
   })
 
   app.post('/type-grants/:resource', {

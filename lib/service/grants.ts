@@ -10,7 +10,6 @@ import { overrides } from '../decision/rule.js'
 import type { Policy } from '../decision/policy.js'
 import { codes, deniedError } from '../errors.js'
 import type { EnforcementOptions, GrantOptions, HierarchySettings, LevelOptions } from '../options/index.js'
-import { DEFAULT_MOVE_STEP } from '../options/hierarchy.js'
 import type { AuditLog, WriteContext } from '../store/audit.js'
 import { withBudget } from '../store/deadline.js'
 import type { GrantReader } from '../store/reader.js'
@@ -59,7 +58,7 @@ export interface GrantServiceProps {
   readonly hierarchy?: HierarchySettings | null
   readonly tree?: TreeStore
   /** How many resources below a moved one each step of a move rewrites (the option, or the database's default). */
-  readonly moveStep?: number
+  readonly moveStep: number
 }
 
 export class GrantService {
@@ -235,7 +234,7 @@ export class GrantService {
   async setParent (
     caller: Caller, child: Instance, parent: Instance | null, context: WriteContext, fail: Fail = refuseMove
   ): Promise<Outcome<{ parent: Instance | null, before: Instance | null }>> {
-    const { hierarchy = null, tree, moveStep = DEFAULT_MOVE_STEP.server } = this.#props
+    const { hierarchy = null, tree, moveStep } = this.#props
     if (hierarchy === null || tree === undefined) return fail('resources have no parents: set the hierarchy option to place one under another', '/parent')
     return await moveResource({ runner: this.#runner, tree, hierarchy, moveStep }, caller, child, parent, context, fail)
   }

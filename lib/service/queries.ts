@@ -232,6 +232,12 @@ export class GrantQueries {
     return { owner, grants }
   }
 
+  /** The type-level grants of `resource` that count now or will (expired ones never count again). */
+  async typeGrants (resource: string): Promise<Grant[]> {
+    const now = Date.now()
+    return (await this.#props.reader.listGrants({ resource, id: null })).filter((g) => !expired(g.expiresAt, now))
+  }
+
   async listGrants (target: ResourceRef, db?: Kysely<any>): Promise<Grant[]> {
     return await this.#props.reader.listGrants(target, db)
   }

@@ -97,3 +97,15 @@ t.test('with step-up covering manage, a superuser needs the second factor to cha
   const withFactor = await app.inject({ method: 'POST', url: '/permissions/type-grants/document', headers: as('root', { ...root, amr: ['pwd', 'mfa'] }), payload })
   t.equal(withFactor.statusCode, 201)
 })
+
+t.test('the list shows live and scheduled type-level grants, never expired ones', async (t) => {
+  const { app, as, db, schema } = await setup(t)
+  const g = db.withSchema(schema).insertInto('default_deny_grant')
+  // Written in SQL: the plugin refuses a grant already past its expiry.
+  await g.values({ principal_kind: 'user', principal_id: 'gone', resource_type: 'document', resource_id: null, privilege: 'read', expires_at: new Date(Date.now() - 60_000) }).execute()
+  await g.values({ principal_kind: 'user', principal_id: 'later', resource_type: 'document', resource_id: null, privilege: 'read', starts_at: new Date(Date.now() + 3_600_000) }).execute()
+  await g.values({ principal_kind: 'user', principal_id: 'now', resource_type: 'document', resource_id: null, privilege: 'read', expires_at: new Date(Date.now() + 3_600_000) }).execute()
+  const list = await app.inject({ url: '/permissions/type-grants/document', headers: as('root', root) })
+  t.equal(list.statusCode, 200)
+  t.same(list.json().grants.map((grant: { grantee: { id: string } }) => grant.grantee.id).sort(), ['later', 'now'])
+})
