@@ -17,6 +17,7 @@ import type { Authorizer } from '../service/authorizer.js'
 import { Deadlines } from '../store/deadline.js'
 import { createCredentials } from './credentials.js'
 import type { PrincipalSettings } from './principal.js'
+import type { TokenReuse } from './token-reuse.js'
 import { compiledRouteOf, type CompiledRoute } from './route-config.js'
 import { createRulesStep, type RulesStepSettings } from './rules-step.js'
 import { createStepUpGate } from './step-up.js'
@@ -34,6 +35,8 @@ export interface EnforcerProps {
   readonly caseSensitive: boolean
   /** Told of every decision the hook makes (public routes make none). */
   readonly observer: Observer
+  /** With `tokenReuse`: the verified tokens. */
+  readonly tokens: TokenReuse | null
 }
 
 /** What the hook learns of one request's decision on its way, for the observer. */
@@ -82,8 +85,8 @@ function resourceId (request: FastifyRequest, route: CompiledRoute): unknown {
   return source.extract(request)
 }
 
-export function createEnforcer ({ settings, authorizer, policy, rules, caseSensitive, observer }: EnforcerProps): Enforcer {
-  const credentials = createCredentials(settings)
+export function createEnforcer ({ settings, authorizer, policy, rules, caseSensitive, observer, tokens }: EnforcerProps): Enforcer {
+  const credentials = createCredentials(settings, tokens)
   const checks = new Deadlines(settings.checkTimeout)
   const rulesStep = rules === null ? null : createRulesStep(settings, rules, caseSensitive)
   const stepUp = settings.stepUp === null ? null : createStepUpGate(settings.stepUp)
@@ -209,7 +212,7 @@ export function createEnforcer ({ settings, authorizer, policy, rules, caseSensi
 
     let principal: Principal | null = null
     if (requirement.kind !== 'public') {
-      principal = await credentials.required(request, reply)
+      principal = credentials.reused(request) ?? await credentials.required(request, reply)
       request.principal = principal
       decision.principal = principal
     } else if (compiled !== null) {
