@@ -151,7 +151,8 @@ export interface CacheOptions {
  * principal, `request.user`) instead of calling `request.jwtVerify()`, within
  * the token's own `exp` and `nbf` and at most `maxAge` after it was verified.
  * Refused at registration when @fastify/jwt has a key function, a cookie or
- * `extractToken`, or a `verify.maxAge` that is not a number of seconds.
+ * `extractToken`, a claim matcher with its own `test()`, or a `verify.maxAge`
+ * that is not a number of seconds.
  */
 export interface TokenReuseOptions {
   /**

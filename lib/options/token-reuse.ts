@@ -67,6 +67,14 @@ export function jwtForReuse (jwt: unknown): JwtForReuse {
   if ((jwt as { cookie?: unknown }).cookie != null || verify.extractToken != null || verify.onlyCookie === true) {
     invalid('tokenReuse', 'reuses tokens of the Authorization header only: @fastify/jwt is configured to read a cookie or to extract the token itself')
   }
+  // A matcher with its own test() may change its answer (a revocation list
+  // spelled as allowedJti); strings and regular expressions cannot.
+  for (const name of ['allowedJti', 'allowedAud', 'allowedIss', 'allowedSub', 'allowedNonce']) {
+    const values = verify[name] == null ? [] : Array.isArray(verify[name]) ? verify[name] as unknown[] : [verify[name]]
+    if (!values.every((value) => typeof value === 'string' || value instanceof RegExp)) {
+      invalid('tokenReuse', `cannot be used with @fastify/jwt's verify.${name} given a matcher with its own test(), which a reused token would skip: use strings or regular expressions, or tokenReuse.trusted`)
+    }
+  }
   const maxAge = verify.maxAge
   if (maxAge != null && (typeof maxAge !== 'number' || !Number.isFinite(maxAge) || maxAge < 0)) {
     invalid('tokenReuse', "needs @fastify/jwt's verify.maxAge as a number of seconds, to end a reused token when @fastify/jwt would")

@@ -156,6 +156,8 @@ t.test('@fastify/jwt configurations a reused token would skip are refused', asyn
     'a cookie': { secret: SECRET, cookie: { cookieName: 'token', signed: false } },
     extractToken: { secret: SECRET, verify: { extractToken: () => 'x' } },
     'verify.maxAge as a string': { secret: SECRET, verify: { maxAge: '1h' } },
+    'a matcher with its own test()': { secret: SECRET, verify: { allowedJti: { test: () => true } } },
+    'a matcher with its own test(), in a list': { secret: SECRET, verify: { allowedAud: ['app', { test: () => true }] } },
     'a namespace only': { secret: SECRET, namespace: 'a' }
   }
   for (const [name, options] of Object.entries(refused)) {
@@ -165,4 +167,5 @@ t.test('@fastify/jwt configurations a reused token would skip are refused', asyn
   t.throws(() => jwtForReuse(undefined), { code: 'FST_DEFAULT_DENY_INVALID_OPTION' }, 'no @fastify/jwt')
   t.same(jwtForReuse(await jwtOf({ secret: SECRET })), { decoratorName: 'user', maxAge: null })
   t.same(jwtForReuse(await jwtOf({ secret: SECRET, verify: { maxAge: 30 }, decoratorName: 'account' })), { decoratorName: 'account', maxAge: 30_000 })
+  t.same(jwtForReuse(await jwtOf({ secret: SECRET, verify: { allowedIss: 'issuer', allowedAud: ['app', /^api-/] } })), { decoratorName: 'user', maxAge: null }, 'strings and regular expressions')
 })
