@@ -145,6 +145,32 @@ export interface CacheOptions {
   heartbeat?: number
 }
 
+/**
+ * The `tokenReuse` option: a request whose `Authorization` header is, byte
+ * for byte, one verified before reuses that verification (its claims, its
+ * principal, `request.user`) instead of calling `request.jwtVerify()`, within
+ * the token's own `exp` and `nbf` and at most `maxAge` after it was verified.
+ * Refused at registration when @fastify/jwt has a key function, a cookie or
+ * `extractToken`, a claim matcher with its own `test()`, or a `verify.maxAge`
+ * that is not a number of seconds.
+ */
+export interface TokenReuseOptions {
+  /**
+   * @fastify/jwt's `trusted` runs only when a token is verified, and the
+   * plugin cannot see whether one is registered: say so. `false`: none is;
+   * a function: the test a token must pass, run on every request, reused or
+   * not: an answer other than `true` refuses it (401), a throw or a
+   * rejection fails the request closed (503).
+   */
+  trusted: false | ((request: FastifyRequest, claims: Record<string, unknown>) => boolean | Promise<boolean>)
+  /** Most tokens kept; the oldest goes first. @default 10000 */
+  maxEntries?: number
+  /** Approximate memory the tokens may take, in bytes. @default 8388608 (8 MiB) */
+  maxBytes?: number
+  /** Longest a token is reused after its verification, in milliseconds (at most 3600000). @default 60000 */
+  maxAge?: number
+}
+
 export interface ReplicaOptions {
   /** Hot standbys of the primary (streaming replication), each a direct `postgres://` URL. */
   connectionStrings: readonly string[]
@@ -706,6 +732,12 @@ export interface DefaultDenyApi {
   /** The decision cache's state and counters since start; `null` when the `cache` option is off. */
   cacheStats (): CacheStats | null
   /**
+   * Empties the `tokenReuse` map (after a key rotation, or to make every
+   * token verified again at once) and returns how many tokens it held; 0
+   * when the option is off.
+   */
+  forgetTokens (): number
+  /**
    * The revision of everything committed so far, read from the primary: for
    * a change made inside your own transaction, call it after your commit and
    * hand that on.
@@ -989,6 +1021,12 @@ export interface FastifyDefaultDenyOptions {
    * when absent or `false`.
    */
   cache?: boolean | CacheOptions | undefined
+  /**
+   * Reuse the verification of a token seen before (same bytes, within its
+   * `exp` and `nbf`, bounded in number, memory and age). Off when absent or
+   * `false`; see the README's "Reusing verified tokens".
+   */
+  tokenReuse?: TokenReuseOptions | false | undefined
   /**
    * Read replicas: the route check (without the cache), `check`,
    * `checkMany` and `listIds` may read from a hot standby fresh enough for

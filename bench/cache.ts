@@ -1,6 +1,7 @@
 // The decision cache: a cached route against the same route doing only
-// `request.jwtVerify()` (and, with @fastify/jwt's verified-token cache, against
-// a bare route); the window in which another instance still serves a revoked
+// `request.jwtVerify()`, and against a bare route with verified tokens
+// reused (the plugin's `tokenReuse`, and @fastify/jwt's verified-token cache
+// beside it); the window in which another instance still serves a revoked
 // grant, against the NOTIFY delivery time itself, and with the revoke's
 // revision presented; the cache's memory.
 //
@@ -64,9 +65,12 @@ async function serve (): Promise<void> {
   app.get('/bare/:id', async (request) => ({ id: idOf(request) }))
   let stats!: () => unknown
   let sign!: (claims: object) => string
-  // Each scope its own @fastify/jwt: without and with its verified-token cache.
-  const scopes: Array<[string, { algorithms: Array<'HS256'>, cache?: boolean }]> = [['', { algorithms: ['HS256'] }], ['/jc', { algorithms: ['HS256'], cache: true }]]
-  for (const [prefix, verify] of scopes) {
+  // Each scope its own @fastify/jwt: without and with its verified-token
+  // cache, and without it under the plugin's tokenReuse.
+  const scopes: Array<[string, { algorithms: Array<'HS256'>, cache?: boolean }, boolean]> = [
+    ['', { algorithms: ['HS256'] }, false], ['/jc', { algorithms: ['HS256'], cache: true }, false], ['/tr', { algorithms: ['HS256'] }, true]
+  ]
+  for (const [prefix, verify, reuse] of scopes) {
     await app.register(async (scope) => {
       await scope.register(jwt, { secret: SECRET, verify })
       sign = (claims) => scope.jwt.sign(claims)
@@ -75,7 +79,7 @@ async function serve (): Promise<void> {
         return { id: idOf(request) }
       })
       await scope.register(async (guarded) => {
-        await guarded.register(defaultDeny, { db, schema, migrate: false, grantRoutes: false, cache })
+        await guarded.register(defaultDeny, { db, schema, migrate: false, grantRoutes: false, cache, tokenReuse: reuse ? { trusted: false } : false })
         guarded.get(`${prefix}/cached/:id`, { config: { permission: { resource: 'document', privilege: 'read' } } }, async (request) => ({ id: idOf(request) }))
         if (prefix === '') stats = () => guarded.permissions.cacheStats()
       })
@@ -95,6 +99,10 @@ async function serve (): Promise<void> {
   process.on('message', (message: { kind: string }) => {
     if (message.kind === 'close') void close()
     if (message.kind === 'stats') process.send?.({ kind: 'stats', stats: stats() })
+    if (message.kind === 'cpu') {
+      const { user, system } = process.cpuUsage()
+      process.send?.({ kind: 'cpu', micros: user + system })
+    }
   })
   process.on('disconnect', () => { void close() })
   process.send?.({ kind: 'ready', port: (app.server.address() as { port: number }).port, token: sign({ sub: 'u42', groups: ['g7', 'g8'] }) })
@@ -113,7 +121,9 @@ function start (): Promise<Server> {
   })
 }
 
-async function drive (server: Server, c: Case, duration = DURATION): Promise<number> {
+/** Requests per second, and the server's CPU time per request (µs). */
+async function drive (server: Server, c: Case, duration = DURATION): Promise<{ rate: number, cpu: number }> {
+  const cpu0 = (await ask<{ micros: number }>(server, 'cpu')).micros
   const headers: Record<string, string> = c.token ? { authorization: `Bearer ${server.token}` } : {}
   const result = await autocannon({
     url: `http://127.0.0.1:${server.port}`,
@@ -123,7 +133,8 @@ async function drive (server: Server, c: Case, duration = DURATION): Promise<num
   })
   const wrong = c.expect === '2xx' ? result.non2xx : (result['2xx'] === 0 || result.non2xx === 0 ? 1 : 0)
   if (result.errors > 0 || result.timeouts > 0 || wrong > 0) throw new Error(`${c.name}: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx`)
-  return result.requests.average
+  const cpu1 = (await ask<{ micros: number }>(server, 'cpu')).micros
+  return { rate: result.requests.average, cpu: (cpu1 - cpu0) / Math.max(1, result.requests.total) }
 }
 
 const percentile = (values: number[], p: number): number => {
@@ -139,19 +150,26 @@ async function throughput (): Promise<void> {
     { name: 'plugin, cached', path: '/cached', token: true, expect: 'mixed' },
     { name: 'plugin, no cache', path: '/uncached', token: true, expect: 'mixed' },
     { name: 'jwt cache: jwtVerify only', path: '/jc/jwt', token: true, expect: '2xx' },
-    { name: 'jwt cache: plugin, cached', path: '/jc/cached', token: true, expect: 'mixed' }
+    { name: 'jwt cache: plugin, cached', path: '/jc/cached', token: true, expect: 'mixed' },
+    { name: 'token reuse: plugin, cached', path: '/tr/cached', token: true, expect: 'mixed' }
   ]
   try {
     for (const c of cases) await drive(server, c, 1)
     const before = (await ask<{ stats: { hits: number, misses: number } }>(server, 'stats')).stats
     const runs = new Map<string, number[]>(cases.map((c) => [c.name, []]))
+    const cpu = new Map<string, number[]>(cases.map((c) => [c.name, []]))
     for (let round = 0; round < ROUNDS; round++) {
       const shift = round % cases.length
-      for (const c of [...cases.slice(shift), ...cases.slice(0, shift)]) runs.get(c.name)?.push(await drive(server, c))
+      for (const c of [...cases.slice(shift), ...cases.slice(0, shift)]) {
+        const run = await drive(server, c)
+        runs.get(c.name)?.push(run.rate)
+        cpu.get(c.name)?.push(run.cpu)
+      }
     }
     const after = (await ask<{ stats: { hits: number, misses: number } }>(server, 'stats')).stats
     const med = (name: string) => median(runs.get(name) as number[])
-    for (const c of cases) console.log(`${c.name.padEnd(30)} ${(runs.get(c.name) as number[]).map((n) => n.toFixed(0)).join(' / ').padEnd(26)} median ${med(c.name).toFixed(0).padStart(6)} req/s`)
+    const medCpu = (name: string) => median(cpu.get(name) as number[])
+    for (const c of cases) console.log(`${c.name.padEnd(30)} ${(runs.get(c.name) as number[]).map((n) => n.toFixed(0)).join(' / ').padEnd(26)} median ${med(c.name).toFixed(0).padStart(6)} req/s, server CPU ${medCpu(c.name).toFixed(1).padStart(5)} µs/request`)
     const hits = after.hits - before.hits
     const misses = after.misses - before.misses
     const ratio = (a: string, b: string, target: number) => {
@@ -160,7 +178,9 @@ async function throughput (): Promise<void> {
       return `${r.toFixed(2)} (target ≥ ${target.toFixed(2)}: ${r >= target ? 'meets' : 'MISSES'})`
     }
     console.log(`\ncached route / jwtVerify only:                   ${ratio('plugin, cached', 'jwtVerify only', 0.85)}`)
-    console.log(`cached route with jwt cache / bare route:        ${ratio('jwt cache: plugin, cached', 'bare route', 0.80)}`)
+    console.log(`cached route, tokens reused / bare route:        ${ratio('token reuse: plugin, cached', 'bare route', 0.80)}; CPU time ${(medCpu('bare route') / medCpu('token reuse: plugin, cached')).toFixed(2)}`)
+    // The path not kept, measured beside it: @fastify/jwt's own verified-token cache.
+    console.log(`(with @fastify/jwt's verified-token cache instead: ${(med('jwt cache: plugin, cached') / med('bare route')).toFixed(2)}; CPU time ${(medCpu('bare route') / medCpu('jwt cache: plugin, cached')).toFixed(2)})`)
     console.log(`cached route / uncached route:                   ${(med('plugin, cached') / med('plugin, no cache')).toFixed(2)}`)
     console.log(`hit rate (measured rounds, first cached scope):  ${(100 * hits / Math.max(1, hits + misses)).toFixed(2)}% of ${hits + misses} lookups`)
   } finally {

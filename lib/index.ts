@@ -31,6 +31,8 @@ import { formatRevision } from './revision.js'
 import { loadAssets } from './admin/assets.js'
 import { adminPageRoutes } from './admin/routes.js'
 import { setUpObservability } from './observability/setup.js'
+import { jwtForReuse } from './options/token-reuse.js'
+import { TokenReuse } from './http/token-reuse.js'
 
 export { codes } from './errors.js'
 export { requireUser } from './http/principal.js'
@@ -43,6 +45,8 @@ const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, op
   if (!fastify.hasRequestDecorator('jwtVerify')) throw new codes.FST_DEFAULT_DENY_JWT_MISSING()
   const settings = resolveOptions(opts)
   if (fastify.hasDecorator('permissions')) throw new codes.FST_DEFAULT_DENY_ALREADY_REGISTERED()
+  // Before anything is opened: a configuration reuse cannot honour is refused here.
+  const tokens = settings.tokenReuse === null ? null : new TokenReuse(settings.tokenReuse, jwtForReuse((fastify as { jwt?: unknown }).jwt))
 
   // The router's case sensitivity decides how rule paths compare.
   const initial = fastify.initialConfig as { caseSensitive?: boolean, routerOptions?: { caseSensitive?: boolean } }
@@ -188,6 +192,7 @@ const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, op
     rules,
     security,
     cacheStats: cache === null ? () => null : cache.stats,
+    forgetTokens: () => tokens?.forget() ?? 0,
     position: async () => await writer.position(),
     replicaStats: () => route?.status().map((s) => ({ ...s, replayed: formatRevision(s.replayed) })) ?? null,
     observability: { metrics: () => observer.metrics.snapshot(), health: observability.health }
@@ -204,7 +209,7 @@ const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, op
     route.config = { ...route.config, [kRoute]: compiled } as typeof route.config
   })
 
-  const enforcer = createEnforcer({ settings: { ...principal, ...enforcement, ...levels, stepUp }, authorizer, policy, rules, caseSensitive, observer })
+  const enforcer = createEnforcer({ settings: { ...principal, ...enforcement, ...levels, stepUp }, authorizer, policy, rules, caseSensitive, observer, tokens })
   fastify.decorateRequest(kDeferred, null)
   fastify.addHook('onRequest', enforcer.onRequest)
   if (enforcer.preValidation !== null) fastify.addHook('preValidation', enforcer.preValidation)

@@ -42,6 +42,8 @@ interface Entry {
   scopes: readonly string[]
   generations: readonly number[]
   bytes: number
+  /** The number of stores when it was stored or last moved to the back. */
+  touched: number
 }
 
 // What a Map entry, its object, two small arrays and the strings' headers
@@ -149,9 +151,14 @@ export class DecisionCache {
       this.counters.misses++
       return undefined
     }
-    // Least recently used goes first: a hit moves the entry to the back.
-    this.#entries.delete(lookup.key)
-    this.#entries.set(lookup.key, entry)
+    // Least recently used goes first: a hit moves the entry to the back,
+    // unless fewer stores than half the entries came after it (it is not
+    // near the front then), which spares a hot entry two Map writes a hit.
+    if (this.counters.stores - entry.touched >= this.#entries.size >> 1) {
+      this.#entries.delete(lookup.key)
+      this.#entries.set(lookup.key, entry)
+      entry.touched = this.counters.stores
+    }
     this.counters.hits++
     return entry.allowed
   }
@@ -177,10 +184,10 @@ export class DecisionCache {
     if (previous !== undefined) this.#delete(lookup.key, previous)
     let bytes = ENTRY_OVERHEAD + lookup.key.length * 2
     for (const scope of lookup.scopes) bytes += scope.length * 2 + 8
-    const entry: Entry = { allowed, until: started + age, epoch: this.#epoch, scopes: lookup.scopes, generations: ticket.generations, bytes }
+    this.counters.stores++
+    const entry: Entry = { allowed, until: started + age, epoch: this.#epoch, scopes: lookup.scopes, generations: ticket.generations, bytes, touched: this.counters.stores }
     this.#entries.set(lookup.key, entry)
     this.#bytes += bytes
-    this.counters.stores++
     this.#evict()
   }
 

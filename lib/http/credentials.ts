@@ -6,15 +6,23 @@ import type { Principal } from '../../fastify-plugin.js'
 import { ANONYMOUS } from '../decision/principal.js'
 import { codes } from '../errors.js'
 import { InvalidCredentials, resolvePrincipal, type PrincipalSettings } from './principal.js'
+import type { TokenReuse } from './token-reuse.js'
 
 export interface Credentials {
+  /**
+   * Without a promise: the principal of a header verified before, when
+   * nothing is left to wait for (no `tokenReuse.trusted`, no resolver).
+   */
+  reused: (request: FastifyRequest) => Principal | undefined
   /** The request's principal; throws the coded 401 or 503 the hook answers with. */
   required: (request: FastifyRequest, reply: FastifyReply) => Promise<Principal>
   /** Public routes never fail on credentials: for the rules a bad token is no one. */
   optional: (request: FastifyRequest) => Promise<Principal>
 }
 
-export function createCredentials (settings: PrincipalSettings): Credentials {
+export function createCredentials (settings: PrincipalSettings, tokens: TokenReuse | null = null): Credentials {
+  const synchronous = tokens !== null && tokens.trusted === null && settings.resolvePrincipal === null
+
   // Whether a request without an Authorization header can carry no token at
   // all, so that verifying it would only raise @fastify/jwt's "no token"
   // error (costly: it builds an Error with a stack). Not so when @fastify/jwt
@@ -31,9 +39,12 @@ export function createCredentials (settings: PrincipalSettings): Credentials {
   }
 
   return {
+    reused (request) {
+      return synchronous ? (tokens as TokenReuse).seen(request)?.principal ?? undefined : undefined
+    },
     async required (request, reply) {
       try {
-        return await resolvePrincipal(request, settings)
+        return await resolvePrincipal(request, settings, tokens)
       } catch (err) {
         if (err instanceof InvalidCredentials) {
           request.log.info({ reason: err.reason }, 'fastify-default-deny: invalid credentials')
@@ -45,7 +56,7 @@ export function createCredentials (settings: PrincipalSettings): Credentials {
       }
     },
     async optional (request) {
-      return carriesNoToken(request) ? ANONYMOUS : await resolvePrincipal(request, settings).catch(() => ANONYMOUS)
+      return carriesNoToken(request) ? ANONYMOUS : await resolvePrincipal(request, settings, tokens).catch(() => ANONYMOUS)
     }
   }
 }

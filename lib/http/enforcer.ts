@@ -3,7 +3,7 @@
 // thrown, coded error.
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Principal } from '../../fastify-plugin.js'
-import { decide } from '../decision/decide.js'
+import { decide as decideRoute } from '../decision/decide.js'
 import { isValidId } from '../decision/ids.js'
 import { overrides } from '../decision/rule.js'
 import type { Policy } from '../decision/policy.js'
@@ -17,6 +17,7 @@ import type { Authorizer } from '../service/authorizer.js'
 import { Deadlines } from '../store/deadline.js'
 import { createCredentials } from './credentials.js'
 import type { PrincipalSettings } from './principal.js'
+import type { TokenReuse } from './token-reuse.js'
 import { compiledRouteOf, type CompiledRoute } from './route-config.js'
 import { createRulesStep, type RulesStepSettings } from './rules-step.js'
 import { createStepUpGate } from './step-up.js'
@@ -34,6 +35,8 @@ export interface EnforcerProps {
   readonly caseSensitive: boolean
   /** Told of every decision the hook makes (public routes make none). */
   readonly observer: Observer
+  /** With `tokenReuse`: the verified tokens. */
+  readonly tokens: TokenReuse | null
 }
 
 /** What the hook learns of one request's decision on its way, for the observer. */
@@ -50,10 +53,13 @@ interface Decision {
   principal: Principal | null
   /** A public route: nothing to decide, nothing recorded. */
   public: boolean
+  /** The route's pattern, once read (`request.routeOptions` builds an object on every read). */
+  url: string | undefined
 }
 
 export interface Enforcer {
-  onRequest: (request: FastifyRequest, reply: FastifyReply) => Promise<void>
+  /** Callback style: a request decided from memory goes on without a promise. */
+  onRequest: (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => void
   /** Only when endpoint rules are configured: the rules that need the parsed body. */
   preValidation: ((request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => void) | null
 }
@@ -82,15 +88,17 @@ function resourceId (request: FastifyRequest, route: CompiledRoute): unknown {
   return source.extract(request)
 }
 
-export function createEnforcer ({ settings, authorizer, policy, rules, caseSensitive, observer }: EnforcerProps): Enforcer {
-  const credentials = createCredentials(settings)
+export function createEnforcer ({ settings, authorizer, policy, rules, caseSensitive, observer, tokens }: EnforcerProps): Enforcer {
+  const credentials = createCredentials(settings, tokens)
   const checks = new Deadlines(settings.checkTimeout)
   const rulesStep = rules === null ? null : createRulesStep(settings, rules, caseSensitive)
   const stepUp = settings.stepUp === null ? null : createStepUpGate(settings.stepUp)
 
   /** The route's compiled annotation; a route without one is denied. */
-  function routeOf (request: FastifyRequest): AnnotatedRoute {
-    const route = compiledRouteOf(request.routeOptions.config)
+  function routeOf (request: FastifyRequest, decision: Decision): AnnotatedRoute {
+    const options = request.routeOptions
+    decision.url = options.url
+    const route = compiledRouteOf(options.config)
     if (route === undefined) {
       request.log.warn({ route: request.routeOptions.url }, 'fastify-default-deny: route registered outside the plugin\'s reach; denied')
       throw new codes.FST_DEFAULT_DENY_FORBIDDEN()
@@ -141,7 +149,7 @@ export function createEnforcer ({ settings, authorizer, policy, rules, caseSensi
       if (allowed) return
       // What a developer needs to see why: never the token.
       request.log.info({
-        route: request.routeOptions.url,
+        route: decision.url,
         principal: who.id,
         resource: requirement.resource,
         id,
@@ -158,7 +166,7 @@ export function createEnforcer ({ settings, authorizer, policy, rules, caseSensi
   function observe (request: FastifyRequest, decision: Decision, started: number, err: unknown): void {
     const reason = decision.reason ?? (err === undefined ? 'other' : reasonOf(err))
     observer.decision({
-      route: request.routeOptions.url ?? '',
+      route: decision.url ?? request.routeOptions.url ?? '',
       resource: decision.resource,
       privilege: decision.privilege,
       outcome: err === undefined ? 'allow' : outcomeOf(reason),
@@ -176,30 +184,53 @@ export function createEnforcer ({ settings, authorizer, policy, rules, caseSensi
   }
 
   // The decision, with what the observer is told about it. Refusals are
-  // thrown; try/catch costs nothing when nothing is thrown.
-  async function onRequest (request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  // thrown (synchronously, or as the rejection of what is left to wait for).
+  function onRequest (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void {
     // The not-found handler runs no host route; it must keep answering 404 (or the lockout's answer).
-    if (request.is404) return await enforce(request, reply, null)
+    if (request.is404) {
+      try {
+        enforce(request, reply, null)
+      } catch (err) {
+        done(err as Error)
+        return
+      }
+      done()
+      return
+    }
     const started = performance.now()
-    const decision: Decision = { resource: '', privilege: '', reason: null, answeredBy: 'none', queried: null, revision: null, note: null, id: null, principal: null, public: false }
+    const decision: Decision = { resource: '', privilege: '', reason: null, answeredBy: 'none', queried: null, revision: null, note: null, id: null, principal: null, public: false, url: undefined }
+    let pending: Promise<void> | undefined
     try {
-      await enforce(request, reply, decision)
+      pending = enforce(request, reply, decision)
     } catch (err) {
       observe(request, decision, started, err)
-      throw err
+      done(err as Error)
+      return
     }
-    if (!decision.public) observe(request, decision, started, undefined)
+    if (pending === undefined) {
+      if (!decision.public) observe(request, decision, started, undefined)
+      done()
+      return
+    }
+    pending.then(() => {
+      if (!decision.public) observe(request, decision, started, undefined)
+      done()
+    }, (err: unknown) => {
+      observe(request, decision, started, err)
+      done(err as Error)
+    })
   }
 
-  async function enforce (request: FastifyRequest, reply: FastifyReply, decision: Decision | null): Promise<void> {
+  /** Throws a refusal, or returns what is left to wait for (`undefined`: decided). */
+  function enforce (request: FastifyRequest, reply: FastifyReply, decision: Decision | null): Promise<void> | undefined {
     const compiled = rules?.compiled ?? null
     if (compiled?.settings.lockout === true) {
       if (decision !== null) decision.reason = 'lockout'
       throw lockout(settings, reply)
     }
-    if (decision === null) return
+    if (decision === null) return undefined
     decision.reason = 'unannotated'
-    const route = routeOf(request)
+    const route = routeOf(request, decision)
     decision.reason = null
     const { requirement } = route
     if (requirement.kind === 'resource') {
@@ -207,13 +238,21 @@ export function createEnforcer ({ settings, authorizer, policy, rules, caseSensi
       decision.privilege = requirement.privilege
     }
 
-    let principal: Principal | null = null
     if (requirement.kind !== 'public') {
-      principal = await credentials.required(request, reply)
+      const reused = credentials.reused(request)
+      if (reused !== undefined) return decide(request, reply, decision, route, compiled, reused)
+      return credentials.required(request, reply).then((principal) => decide(request, reply, decision, route, compiled, principal))
+    }
+    if (compiled !== null) return credentials.optional(request).then((principal) => decide(request, reply, decision, route, compiled, principal))
+    return decide(request, reply, decision, route, compiled, null)
+  }
+
+  /** Everything after the principal: the rules, then what the route requires. */
+  function decide (request: FastifyRequest, reply: FastifyReply, decision: Decision, route: AnnotatedRoute, compiled: RulesLayer['compiled'] | null, principal: Principal | null): Promise<void> | undefined {
+    const { requirement } = route
+    if (requirement.kind !== 'public') {
       request.principal = principal
       decision.principal = principal
-    } else if (compiled !== null) {
-      principal = await credentials.optional(request)
     }
 
     if (rulesStep !== null && compiled !== null) {
@@ -222,13 +261,13 @@ export function createEnforcer ({ settings, authorizer, policy, rules, caseSensi
 
     if (requirement.kind === 'public') {
       decision.public = true
-      return
+      return undefined
     }
     const who = principal as Principal
     if (requirement.kind === 'authenticated') {
-      if (decide(who, requirement, null, policy) === 'allow') {
+      if (decideRoute(who, requirement, null, policy) === 'allow') {
         decision.reason = 'authenticated'
-        return
+        return undefined
       }
       decision.reason = 'unauthenticated'
       reply.header('www-authenticate', 'Bearer')
@@ -238,8 +277,7 @@ export function createEnforcer ({ settings, authorizer, policy, rules, caseSensi
     // only, so a token without its second factor learns nothing about what
     // it could do (nor, with hideForbidden, what exists), and costs no query.
     if (route.stepUp) stepUp?.enforce(request, reply, who)
-    const pending = checkGrant(request, route, requirement, who, decision)
-    if (pending !== undefined) await pending
+    return checkGrant(request, route, requirement, who, decision)
   }
 
   return { onRequest, preValidation: rulesStep?.preValidation ?? null }

@@ -5,6 +5,7 @@ import { isValidId } from '../decision/ids.js'
 import { codes } from '../errors.js'
 import { ANONYMOUS, userPrincipal } from '../decision/principal.js'
 import type { EnforcementOptions, PrincipalOptions } from '../options/index.js'
+import type { TokenReuse } from './token-reuse.js'
 
 /** What turning a token into a principal reads of the settings. */
 export type PrincipalSettings = PrincipalOptions & Pick<EnforcementOptions, 'maxIdLength'>
@@ -71,12 +72,31 @@ async function principalFromResolver (request: FastifyRequest, claims: Record<st
   return userPrincipal(resolved.id, [...new Set(resolved.groups)], resolved.superuser, claims)
 }
 
+/** The host's `tokenReuse.trusted`, on a token verified now or before: refused is a 401, a throw a 503. */
+async function trust (request: FastifyRequest, claims: Record<string, unknown>, tokens: TokenReuse | null): Promise<void> {
+  const trusted = tokens?.trusted ?? null
+  if (trusted === null) return
+  let answer: boolean
+  try {
+    answer = await trusted(request, claims)
+  } catch (err) {
+    throw new ResolverFailure('tokenReuse.trusted failed', { cause: err })
+  }
+  if (answer !== true) throw new InvalidCredentials('token not trusted (tokenReuse.trusted)')
+}
+
 /**
  * The verified principal of a request. Throws `InvalidCredentials` (401) for
  * anything wrong with a token that was sent, and lets resolver errors through
- * (the caller fails closed with 503).
+ * (the caller fails closed with 503). With `tokens`, a header verified before
+ * is not verified again.
  */
-export async function resolvePrincipal (request: FastifyRequest, settings: PrincipalSettings): Promise<Principal> {
+export async function resolvePrincipal (request: FastifyRequest, settings: PrincipalSettings, tokens: TokenReuse | null = null): Promise<Principal> {
+  const seen = tokens?.seen(request)
+  if (seen !== undefined) {
+    await trust(request, seen.claims, tokens)
+    return seen.principal ?? await principalFromResolver(request, seen.claims, settings)
+  }
   let claims: unknown
   try {
     claims = await request.jwtVerify()
@@ -91,9 +111,20 @@ export async function resolvePrincipal (request: FastifyRequest, settings: Princ
     throw new InvalidCredentials('token payload is not an object')
   }
   const record = claims as Record<string, unknown>
-  return settings.resolvePrincipal === null
-    ? principalFromClaims(record, settings)
-    : await principalFromResolver(request, record, settings)
+  if (tokens === null) {
+    return settings.resolvePrincipal === null
+      ? principalFromClaims(record, settings)
+      : await principalFromResolver(request, record, settings)
+  }
+  await trust(request, record, tokens)
+  if (settings.resolvePrincipal !== null) {
+    const principal = await principalFromResolver(request, record, settings)
+    tokens.remember(request, record, null)
+    return principal
+  }
+  const principal = principalFromClaims(record, settings)
+  tokens.remember(request, record, principal)
+  return principal
 }
 
 /**

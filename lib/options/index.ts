@@ -20,12 +20,13 @@ import { resourcesOption, type ResourceOptions } from './resources.js'
 import { rulesOptions, type RulesOptions } from './rules.js'
 import { securityOptions, type SecurityOptions } from './security.js'
 import { stepUpOption } from './step-up.js'
+import { tokenReuseOption, type TokenReuseSettings } from './token-reuse.js'
 import { typeLevelGrantsOption, type TypeLevelGrantOptions } from './type-level-grants.js'
 import { invalid } from './values.js'
 
 export type {
   AdminPageSettings, CacheSettings, DatabaseOptions, EnforcementOptions, GrantOptions, GrantRoutesOptions, GroupOptions,
-  HierarchySettings, LevelOptions, ObservabilitySettings, PolicyOptions, PrincipalOptions, ReplicaSettings, ResourceOptions, RulesOptions, SecurityOptions, StepUpPolicy, TypeLevelGrantOptions
+  HierarchySettings, LevelOptions, ObservabilitySettings, PolicyOptions, PrincipalOptions, ReplicaSettings, ResourceOptions, RulesOptions, SecurityOptions, StepUpPolicy, TokenReuseSettings, TypeLevelGrantOptions
 }
 
 const KNOWN_OPTIONS = new Set([
@@ -35,7 +36,7 @@ const KNOWN_OPTIONS = new Set([
   'rules', 'rulesFile', 'siteRulesFile', 'watchRules', 'levels', 'levelAliases', 'maxElevate',
   'levelClaim', 'levelPrivileges', 'lockoutStatus', 'lockoutRetryAfter',
   'grantRoutes', 'allowManageDelegation', 'anonymousPrivileges', 'canHold', 'resourceExists', 'stepUp', 'cache', 'replicas',
-  'adminPage', 'resources', 'observability', 'typeLevelGrants', 'hierarchy'
+  'adminPage', 'resources', 'observability', 'typeLevelGrants', 'hierarchy', 'tokenReuse'
 ])
 
 /** Every option, resolved: one frozen slice per feature. */
@@ -68,6 +69,8 @@ export interface Settings {
   readonly observability: ObservabilitySettings
   /** null when resources have no parents. */
   readonly hierarchy: HierarchySettings | null
+  /** null when verified tokens are not reused. */
+  readonly tokenReuse: TokenReuseSettings | null
 }
 
 export function resolveOptions (raw: unknown): Settings {
@@ -106,7 +109,8 @@ export function resolveOptions (raw: unknown): Settings {
     security: securityOptions(opts),
     groups: groupOptions(opts),
     observability: observabilityOption(opts, enforcement.checkTimeout),
-    hierarchy
+    hierarchy,
+    tokenReuse: tokenReuseOption(opts)
   })
 }
 

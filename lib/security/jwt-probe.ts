@@ -18,12 +18,12 @@ export const SAMPLE_SECRETS: readonly string[] = Object.freeze([
   'abc123', 'qwerty', 'fastify'
 ])
 
-interface Decorator {
+export interface Decorator {
   verify: (token: string) => unknown
   options?: { verify?: Record<string, unknown> }
 }
 
-const isDecorator = (value: unknown): value is Decorator =>
+export const isDecorator = (value: unknown): value is Decorator =>
   typeof value === 'object' && value !== null && typeof (value as Decorator).verify === 'function'
 
 const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url')
@@ -62,7 +62,7 @@ function accepts (decorator: Decorator, token: string): boolean {
  * throws at once. With a key callback it answers with a promise instead,
  * rejected before the callback would run.
  */
-function hasFixedKey (decorator: Decorator): boolean {
+export function hasFixedKey (decorator: Decorator): boolean {
   try {
     const answer = decorator.verify('not-a-token') as { catch?: (f: () => void) => unknown } | undefined
     if (typeof answer?.catch === 'function') answer.catch(() => {})

@@ -33,6 +33,8 @@ export interface ApiProps {
   readonly security: Pick<DefaultDenyApi, 'checkSecurity' | 'routeManifest'>
   /** The decision cache's counters; `null` when the `cache` option is off. */
   readonly cacheStats: DefaultDenyApi['cacheStats']
+  /** Empties the `tokenReuse` map; 0 when the option is off. */
+  readonly forgetTokens: DefaultDenyApi['forgetTokens']
   /** The primary's position now. */
   readonly position: () => Promise<bigint>
   readonly replicaStats: DefaultDenyApi['replicaStats']
@@ -265,6 +267,7 @@ export function createApi (props: ApiProps): DefaultDenyApi {
     ...treeMethods(props.queries, props.validators, invalidGrant),
     ...props.security,
     cacheStats: props.cacheStats,
+    forgetTokens: props.forgetTokens,
     replicaStats: props.replicaStats,
     metrics: props.observability.metrics,
     health: props.observability.health,

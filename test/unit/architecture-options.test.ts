@@ -61,7 +61,8 @@ t.test('each slice is frozen, and the policy is held once', async (t) => {
     rules: { paths: {}, groups: {} },
     adminPage: {},
     replicas: { connectionStrings: ['postgres://standby/app'] },
-    hierarchy: { types: { document: { parents: ['folder'] } } }
+    hierarchy: { types: { document: { parents: ['folder'] } } },
+    tokenReuse: { trusted: false }
   })
   t.ok(Object.isFrozen(settings))
   for (const [name, slice] of Object.entries(settings)) {
