@@ -203,22 +203,36 @@ export function createEnforcer ({ settings, authorizer, policy, rules, caseSensi
     try {
       pending = enforce(request, reply, decision)
     } catch (err) {
-      observe(request, decision, started, err)
-      done(err as Error)
+      refused(request, decision, started, err, done)
       return
     }
     if (pending === undefined) {
-      if (!decision.public) observe(request, decision, started, undefined)
-      done()
+      allowed(request, decision, started, done)
       return
     }
-    pending.then(() => {
-      if (!decision.public) observe(request, decision, started, undefined)
-      done()
-    }, (err: unknown) => {
+    pending.then(() => { allowed(request, decision, started, done) }, (err: unknown) => { refused(request, decision, started, err, done) })
+  }
+
+  // The refusal stands whatever the observer does: its own failure is logged, not answered.
+  function refused (request: FastifyRequest, decision: Decision, started: number, err: unknown, done: (err?: Error) => void): void {
+    try {
       observe(request, decision, started, err)
+    } catch (failure) {
+      request.log.error({ err: failure }, 'fastify-default-deny: the observer failed on a refused request')
+    }
+    done(err as Error)
+  }
+
+  // An observer that throws fails the request (a 500), as a rejected hook
+  // did; it must never leave the request without an answer.
+  function allowed (request: FastifyRequest, decision: Decision, started: number, done: (err?: Error) => void): void {
+    try {
+      if (!decision.public) observe(request, decision, started, undefined)
+    } catch (err) {
       done(err as Error)
-    })
+      return
+    }
+    done()
   }
 
   /** Throws a refusal, or returns what is left to wait for (`undefined`: decided). */
