@@ -91,6 +91,7 @@ export class CheckStatement implements CheckReader {
   readonly #db: Kysely<any>
   readonly #direct: DirectRunner | null
   readonly #texts: CheckTexts
+  readonly #many: string
   readonly #heldTexts = new Map<string, string>()
   // `$8`, the edges a path may not cross, is bound only where the statements have it.
   readonly #values: (query: TypeQuery, id: string | null | string[]) => unknown[]
@@ -101,6 +102,7 @@ export class CheckStatement implements CheckReader {
     this.#direct = database.direct
     const texts = checkTexts(scope)
     this.#texts = functions === null ? texts : Object.freeze({ ...texts, one: functions.one, oneUntil: functions.oneUntil })
+    this.#many = database.embedded ? texts.manyEmbedded : texts.many
     this.#values = scope.hierarchy == null ? values : (query, id) => [...values(query, id), query.plan.blocked]
   }
 
@@ -149,7 +151,7 @@ export class CheckStatement implements CheckReader {
     const { ids } = query
     if (ids.length === 0) return []
     if (nothing(query.plan)) return ids.map(() => false)
-    const rows = await this.#execute(this.#texts.many, this.#values(query, [...ids]), options)
+    const rows = await this.#execute(this.#many, this.#values(query, [...ids]), options)
     const flags = String(rows[0]?.allowed ?? '')
     return ids.map((_, i) => flags[i] === '1')
   }

@@ -45,16 +45,20 @@ type Granted = (where: string, columns: string) => string
 /**
  * How one kind of target is spelled on the tables: `on`, a condition on the
  * grant rows that count on the one resource `id` (SQL) names; `ids`, given
- * the principal's grants, the ids of type `$1` they make allowed (the lists).
+ * the principal's grants, the ids of type `$1` they make allowed (the lists);
+ * `among`, the same condition for every id of `ids` (SQL, a text[]) at once,
+ * or null where the target is not the resource itself (checkMany).
  */
 export interface Spelling {
   on: (id: string) => string
   ids: (granted: Granted) => string
+  among: ((ids: string) => string) | null
 }
 
-/** A kind found through the closure: `path`, one id's targets as rows `(type, id)`; `grants` and `owners`, the pairs
- * of their possible types the principal holds and owns, not per id (checkMany reads them once). Null: named by the id, or none. */
-interface Reached { path: (id: string) => string, grants: (granted: Granted) => string, owners: () => string }
+/** A kind found through the closure: `path`, one id's targets as rows `(type, id)`; `paths`, those of every id of `ids`
+ * (SQL, a text[]) as rows `(id, type, target id)`; `grants` and `owners`, the pairs of their possible types the principal
+ * holds and owns, not per id (checkMany reads them once). Null: named by the id, or none. */
+interface Reached { path: (id: string) => string, paths: (ids: string) => string, grants: (granted: Granted) => string, owners: () => string }
 
 // `path`: where the ancestor ways read the one resource's ancestors (default: the closure, once per way).
 export function spellings (scope: RuleScope, edges: string, path?: string): { grants: Readonly<Record<TargetKind, Spelling>>, owners: Readonly<Record<TargetKind, Spelling | null>>, reached: Readonly<Record<TargetKind, Reached | null>> } {
@@ -63,6 +67,8 @@ export function spellings (scope: RuleScope, edges: string, path?: string): { gr
   // The ancestors of `id` whose path down to it lets the asked privilege pass: one index range.
   const ancestors = (id: string) => `select ancestor_type, ancestor_id from ${closure}
     where descendant_type = $1 and descendant_id = ${id} and not (edges && ${edges}::text[])`
+  const ancestorsOfEach = (ids: string) => `select descendant_id, ancestor_type, ancestor_id from ${closure}
+    where descendant_type = $1 and descendant_id = any(${ids}) and not (edges && ${edges}::text[])`
   const above = path === undefined ? ancestors : () => path
   // The resources of type $1 below any of `ancestors`, through paths that pass: one index range each.
   const below = (ancestors: string) => `select descendant_id from ${closure}
@@ -71,24 +77,35 @@ export function spellings (scope: RuleScope, edges: string, path?: string): { gr
   const owned = `$6::boolean and owner_id = ${USER}`
   return {
     grants: {
-      resource: { on: (id) => `resource_type = $1 and resource_id = ${id}`, ids: (granted) => granted('resource_type = $1 and resource_id is not null', 'resource_id') },
-      ancestor: { on: (id) => `(resource_type, resource_id) in (${above(id)})`, ids: (granted) => below(granted('resource_id is not null', 'resource_type, resource_id')) },
-      type: { on: () => 'resource_type = $1 and resource_id is null', ids: (granted) => granted('resource_type = $1 and resource_id is null', 'resource_id') }
+      resource: {
+        on: (id) => `resource_type = $1 and resource_id = ${id}`,
+        ids: (granted) => granted('resource_type = $1 and resource_id is not null', 'resource_id'),
+        among: (ids) => `resource_type = $1 and resource_id = any(${ids})`
+      },
+      ancestor: { on: (id) => `(resource_type, resource_id) in (${above(id)})`, ids: (granted) => below(granted('resource_id is not null', 'resource_type, resource_id')), among: null },
+      type: { on: () => 'resource_type = $1 and resource_id is null', ids: (granted) => granted('resource_type = $1 and resource_id is null', 'resource_id'), among: null }
     },
     owners: {
       resource: {
         on: (id) => `select resource_id from ${resource} where ${owned} and resource_type = $1 and resource_id = ${id}`,
-        ids: () => `select resource_id from ${resource} where ${owned} and resource_type = $1`
+        ids: () => `select resource_id from ${resource} where ${owned} and resource_type = $1`,
+        among: (ids) => `select resource_id from ${resource} where ${owned} and resource_type = $1 and resource_id = any(${ids})`
       },
       ancestor: {
         on: (id) => `select resource_id from ${resource} where ${owned} and (resource_type, resource_id) in (${above(id)})`,
-        ids: () => below(`select resource_type, resource_id from ${resource} where ${owned} and resource_type = any(${parentTypes})`)
+        ids: () => below(`select resource_type, resource_id from ${resource} where ${owned} and resource_type = any(${parentTypes})`),
+        among: null
       },
       type: null
     },
     reached: {
       resource: null,
-      ancestor: { path: ancestors, grants: (granted) => granted(`resource_id is not null and resource_type = any(${parentTypes})`, 'resource_type, resource_id'), owners: () => `select resource_type, resource_id from ${resource} where ${owned} and resource_type = any(${parentTypes})` },
+      ancestor: {
+        path: ancestors,
+        paths: ancestorsOfEach,
+        grants: (granted) => granted(`resource_id is not null and resource_type = any(${parentTypes})`, 'resource_type, resource_id'),
+        owners: () => `select resource_type, resource_id from ${resource} where ${owned} and resource_type = any(${parentTypes})`
+      },
       type: null
     }
   }
@@ -108,6 +125,11 @@ function grantee (rule: GranteeRule, groups: string, holder: boolean): string {
 
 const LIVE = '(expires_at is null or expires_at > now()) and (starts_at is null or starts_at <= now())'
 const ACCEPTED = 'privilege = any($3::text[])'
+// The same test, spelled so that no plan makes it an index condition: in a
+// scan of many ids (`resource_id = any(...)`), an index condition on the
+// privilege too, a later column of the key, made a search of the index per
+// id and privilege (or per id and key prefix) instead of per id.
+const ACCEPTED_TESTED = `coalesce(${ACCEPTED}, false)`
 
 export function conditions (scope: RuleScope, edges: string, groups = groupsText(scope, USER, '$5'), path?: string) {
   const grant = `"${scope.schema}".default_deny_grant`
@@ -121,6 +143,10 @@ export function conditions (scope: RuleScope, edges: string, groups = groupsText
    * where the `or` would fetch every grant row from the heap; for a type,
    * each branch one short range.
    */
+  // A path's target `t` is one the principal holds one of `ways` on: tested
+  // against what it holds and owns on the types that can be parents, read once and hashed.
+  const reachedBy = (spelling: Reached, ways: readonly Way[]) =>
+    ways.map((way) => `(t.type, t.id) in (${way.kind === 'grant' ? spelling.grants(each(true)) : spelling.owners()})`).join('\n    or ')
   const each = (holder: boolean): Granted => (where, columns) => GRANTEES
     .map((rule) => `select ${columns} from ${grant} where ${grantee(rule, groups, holder)} and ${where} and ${ACCEPTED} and ${LIVE}`)
     .join('\n  union all ')
@@ -159,10 +185,23 @@ export function conditions (scope: RuleScope, edges: string, groups = groupsText
     sortedIds: (kind: TargetKind, after: string | null, limit: string | null, fanout = FANOUT, rest = true) => kind === 'resource'
       ? grants[kind].ids(ranges(after, limit, fanout, rest))
       : sortedRange(grants[kind].ids(each(true)), null, after, limit),
+    /**
+     * Of the ids of `ids` (SQL, a text[]), those a kind of grant on the
+     * resource itself allows (null: a kind not named by the id): one index
+     * scan for all of them, the key's ids searched in order.
+     */
+    among: (kind: TargetKind, ids: string): string | null => {
+      const among = grants[kind].among
+      return among === null ? null : `select resource_id from ${grant} where ${among(ids)} and ${ACCEPTED_TESTED} and ${held} and ${LIVE}`
+    },
     owners,
-    /** For one id of a batch, the ways through a kind found through a table: its path read once for all (null: see `Reached`). */
-    reached: (kind: TargetKind, ways: readonly Way[], id: string, spelling = reached[kind]): string | null => spelling === null ? null
-      : `exists (select from (${spelling.path(id)}) as t(type, id)\n    where ${ways.map((way) => `(t.type, t.id) in (${way.kind === 'grant' ? spelling.grants(each(true)) : spelling.owners()})`).join('\n    or ')})`,
+    /**
+     * The ways through a kind found through a table (null: see `Reached`),
+     * for every id of `ids` (SQL, a text[]) at once: the ids among them the
+     * ways allow, every id's path read in one scan.
+     */
+    reachedAmong: (kind: TargetKind, ways: readonly Way[], ids: string, spelling = reached[kind]): string | null => spelling === null ? null
+      : `select t.descendant from (${spelling.paths(ids)}) as t(descendant, type, id)\n    where ${reachedBy(spelling, ways)}`,
     /**
      * Milliseconds until the next scheduled change (a start or an expiry) of
      * a grant that counts or will count for the principal on `$2`; null when

@@ -39,8 +39,20 @@ export interface CheckTexts {
    * Many resources (`$2` an array of ids): one row, `allowed` a string of '1'
    * and '0', one per id in order. The wide probes do not depend on the id:
    * PostgreSQL runs them once, and when one hits, no id is probed at all.
+   * The grants on the ids and the paths above them are each read in one
+   * index scan for all the ids (`resource_id = any($2)`), hashed, and each id
+   * looked up; ownership is probed per id, one search of the owner index
+   * each: PostgreSQL 15 planned the owners' scan of all the ids as a range of
+   * everything the principal owns of the type, filtered.
    */
   many: string
+  /**
+   * `many` for the embedded database, where ownership is one scan for all
+   * the ids too: its PostgreSQL (17) searches the owner index for the ids
+   * only, and each of its executor's per-id probes costs more than on a
+   * server (WebAssembly).
+   */
+  manyEmbedded: string
   /**
    * A condition on the rows of a host's table, `{id}` being their id column
    * (as text, compared byte-exactly like every id here). Uncorrelated:
@@ -88,24 +100,31 @@ export function checkTexts (scope: RuleScope): CheckTexts {
   // probes: read them once, up front (with no stored groups they are `$5`).
   const once = conditions(scope, '$7', scope.groupDepth === 0 ? undefined : '(select a from principal_groups)::text[]', path)
   const groupsCte = scope.groupDepth === 0 ? null : `principal_groups(a) as materialized (select ${groupsText(scope, USER, '$5')})`
-  // checkMany reads the groups once too; each id probes its own index entries
-  // once per way, and reads its path through a hierarchy once for all.
+  // checkMany reads the groups once too; each way that depends on the id is
+  // either one set of the batch's ids, read in one scan and hashed, or a probe
+  // per id (`owners: 'each'`, the owner ways); the ways through a hierarchy
+  // read every id's path in the one scan.
   const batch = scope.groupDepth === 0 ? c : conditions(scope, '$7', '(select a from principal_groups)::text[]')
-  const idWays = ways.filter((way) => way.target.perId).flatMap((way, _, perIdWays) => {
+  const ids = '$2::text[]'
+  const idWays = (owners: 'each' | 'among') => ways.filter((way) => way.target.perId).flatMap((way, _, perIdWays) => {
     const sameKind = perIdWays.filter((other) => other.target.kind === way.target.kind)
-    const merged = batch.reached(way.target.kind, sameKind, 'i.id')
-    return merged === null ? [`exists (${probe(batch, way, 'i.id')})`] : sameKind[0] === way ? [merged] : []
+    const merged = batch.reachedAmong(way.target.kind, sameKind, ids)
+    if (merged !== null) return sameKind[0] === way ? [`i.id in (${merged})`] : []
+    const among = way.kind === 'grant' ? batch.among(way.target.kind, ids) : owners === 'among' ? batch.owners[way.target.kind]?.among?.(ids) ?? null : null
+    return [among === null ? `exists (${probe(batch, way, 'i.id')})` : `i.id in (${among})`]
   })
+  // One row: decoding a hundred rows cost PGlite about 0.2 ms a call.
+  const many = (owners: 'each' | 'among') => `${head}${withs(groupsCte)}select string_agg(case when allowed then '1' else '0' end, '' order by n) as allowed from (
+select i.n, (\n  ${[...wide(batch, ways), ...idWays(owners)].join('\n  or ')}\n) as allowed
+from unnest(${ids}) with ordinality as i(id, n)
+) as answers`
   // The groups read first, all of them in `$5`.
   const known = conditions(scope, '$7', '$5::text[]')
   return Object.freeze({
     one: `${head}${withs(pathCte)}${exists}`,
     oneUntil: `${head}${withs(groupsCte, pathCte)}${existsOf(once)}, (${once.nextChange}) as ttl`,
-    // One row: decoding a hundred rows cost PGlite about 0.2 ms a call.
-    many: `${head}${withs(groupsCte)}select string_agg(case when allowed then '1' else '0' end, '' order by n) as allowed from (
-select i.n, (\n  ${[...wide(batch, ways), ...idWays].join('\n  or ')}\n) as allowed
-from unnest($2::text[]) with ordinality as i(id, n)
-) as answers`,
+    many: many('each'),
+    manyEmbedded: many('among'),
     filter: `(${[...wide(c, ways), ...perId(c, ways).map((ids) => `cast({id} as text) collate "C" in (${ids})`)].join('\n  or ')})`,
     held: (groups: number, after: boolean) => `cast({id} as text) collate "C" in (select id from (\n  ${sortedPerId(known, ways, after ? '$2' : null, null, Math.min(groups, KNOWN_FANOUT), groups > KNOWN_FANOUT)
       .join('\n  union all ')}\n) as held(id) group by id)`,

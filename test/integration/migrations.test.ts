@@ -8,7 +8,7 @@ import { Migrator, sql, type Kysely } from 'kysely'
 import { runMigrations, MIGRATION_LOCK_TABLE, MIGRATION_TABLE } from '../../lib/store/migrate.js'
 import { testDatabase, usingPostgres } from '../helper.js'
 
-const ALL = ['20261125070000_create_grants', '20261125080000_create_audit', '20261129120000_grant_starts_at', '20261202120000_resource_owner_idx', '20261203090000_group_membership', '20261204090000_change_notify', '20261206120000_membership_closure_delta', '20261207090000_resource_hierarchy', '20261208090000_stepped_moves']
+const ALL = ['20261125070000_create_grants', '20261125080000_create_audit', '20261129120000_grant_starts_at', '20261202120000_resource_owner_idx', '20261203090000_group_membership', '20261204090000_change_notify', '20261206120000_membership_closure_delta', '20261207090000_resource_hierarchy', '20261208090000_stepped_moves', '20261209090000_covering_check_indexes']
 
 async function tables (db: Kysely<any>, schema: string): Promise<string[]> {
   const rows = await db.selectFrom('information_schema.tables')
@@ -49,6 +49,15 @@ t.test('up, again (idempotent), down, up beside a host kysely_migration table', 
     { resource_type: 'folder', resource_id: 'f', owner_id: null, parent_type: 'project', parent_id: 'p' },
     { resource_type: 'document', resource_id: 'd', owner_id: 'olga', parent_type: 'folder', parent_id: 'f' }
   ]).execute()
+  const checkIndexes = async () => (await sql<{ name: string, def: string }>`select indexname as name, indexdef as def from pg_indexes
+    where schemaname = ${schema} and indexname in ('default_deny_grant_key', 'default_deny_grant_unique') order by 1`.execute(db)).rows
+  const covering = await checkIndexes()
+  t.same(covering.map((row) => row.name), ['default_deny_grant_key'], 'the grants\' key is a unique index, no longer a constraint of its own')
+  t.match(covering[0]?.def, /UNIQUE INDEX .*\(resource_type, resource_id, principal_kind, principal_id, privilege\) INCLUDE \(starts_at, expires_at\) NULLS NOT DISTINCT/, 'the grants\' key carries the times')
+  t.same(await runMigrations(db, { schema, direction: 'down' }), ['20261209090000_covering_check_indexes'])
+  const restored = await checkIndexes()
+  t.same(restored.map((row) => row.name), ['default_deny_grant_unique'], 'down restores the unique constraint')
+  t.notMatch(restored[0]?.def, /INCLUDE/, 'without the included columns')
   t.same(await runMigrations(db, { schema, direction: 'down' }), ['20261208090000_stepped_moves'])
   t.notOk((await tables(db, schema)).includes('default_deny_resource_move'), 'down drops the record of moves in steps')
   t.same(await runMigrations(db, { schema, direction: 'down' }), ['20261207090000_resource_hierarchy'])
@@ -126,6 +135,6 @@ t.test('the migrate command applies and reverts on the configured database', asy
     (await run(process.execPath, ['--import', 'tsx', 'bin/cli.ts', 'migrate', ...args, '--schema', schema], { env })).stdout.trim()
   t.equal(await cli('up'), `applied: ${ALL.join(', ')}`)
   t.equal(await cli('up'), 'nothing to do')
-  t.equal(await cli('down'), 'reverted: 20261208090000_stepped_moves')
+  t.equal(await cli('down'), 'reverted: 20261209090000_covering_check_indexes')
   await t.rejects(cli('sideways'), /unknown command/)
 })
