@@ -97,8 +97,8 @@ export class GrantQueries {
    * PostgreSQL can then drive from the principal's grants, or none at all.
    */
   async visible (principal: Principal, resource: string, privilege: string, id: Expression<unknown>, after: string, db?: Kysely<any>, revision: bigint | null = null): Promise<Expression<SqlBool>> {
-    const { all, groups } = await this.#props.authorizer.listIds({ principal, resource, privilege, after: '', limit: 0 }, { db, revision })
-    return this.#props.authorizer.filter({ principal, resource, privilege }, id, { all, groups: groups ?? principal.groups, after })
+    const known = await this.#props.authorizer.holdings({ principal, resource, privilege, after }, { db, revision })
+    return this.#props.authorizer.filter({ principal, resource, privilege }, id, { ...known, after })
   }
 
   /** A keyset page of ids: `next` is the `after` of the following page, or null after the last. */

@@ -58,7 +58,13 @@ export interface IdPage { all: boolean, ids: string[], groups?: string[] }
  * What `listIds` read about the principal, for a filter to build on (see
  * `CheckReader.filter`); `after`: only the ids after it (a keyset page's bound).
  */
-export interface Known { all: boolean, groups: readonly string[], after?: string }
+export interface Known {
+  all: boolean
+  groups: readonly string[]
+  after?: string
+  /** For each source of the merge, whether the principal holds anything through it ('1' or '0'; see `CheckTexts.holdings`); absent: read them all. */
+  sources?: string
+}
 
 /** One reader interface; the cached, standby and transaction readers wrap it. */
 export interface CheckReader {
@@ -72,6 +78,8 @@ export interface CheckReader {
   checkMany: (query: ManyQuery, options: ReadOptions) => Promise<boolean[]>
   /** A keyset page of the ids the principal may use; `all` when a type-level grant allows every id. */
   listIds: (query: ListQuery, options: ReadOptions) => Promise<IdPage>
+  /** What `filter` needs to know to read a page after `query.after` from the grants (see `Known`), in one prepared statement. */
+  holdings: (query: TypeQuery & { readonly after: string }, options: ReadOptions) => Promise<Known>
   /**
    * `check` as a condition on a host query's rows, `id` being their resource
    * id. No I/O. `known`, when the caller has just read it (a page of
@@ -115,16 +123,17 @@ export class CheckStatement implements CheckReader {
     const after = known.after !== undefined && known.after !== ''
     const values = this.#values(query, after ? known.after as string : null)
     values[4] = [...known.groups]
-    return bindText<SqlBool>(this.#held(known.groups.length, after), values, id)
+    const text = this.#held(known.groups.length, after, known.sources)
+    return text === 'false' ? sql<SqlBool>`false` : bindText<SqlBool>(text, values, id)
   }
 
-  // The text for each number of groups, with a bound or without, built once.
-  #held (groups: number, after: boolean): string {
-    const key = `${groups}${after ? '>' : ''}`
+  // The text for each number of groups, bound or not, and sources held through, built once (the common ones).
+  #held (groups: number, after: boolean, sources?: string): string {
+    const key = `${groups}${after ? '>' : ''}${sources ?? ''}`
     let text = this.#heldTexts.get(key)
     if (text === undefined) {
-      text = this.#texts.held(groups, after)
-      if (this.#heldTexts.size < 64) this.#heldTexts.set(key, text)
+      text = this.#texts.held(groups, after, sources)
+      if (this.#heldTexts.size < 256) this.#heldTexts.set(key, text)
     }
     return text
   }
@@ -159,6 +168,13 @@ export class CheckStatement implements CheckReader {
     const rows = await this.#execute(this.#texts.list, withLimit(this.#values(query, query.after), query.limit), options)
     const row = rows[0] as { everything: boolean, ids: string[], groups: string[] }
     return { all: row.everything === true, ids: row.ids, groups: row.groups }
+  }
+
+  async holdings (query: TypeQuery & { readonly after: string }, options: ReadOptions): Promise<Known> {
+    if (nothing(query.plan)) return { all: false, groups: [], sources: '' }
+    const rows = await this.#execute(this.#texts.holdings, this.#values(query, query.after), options)
+    const row = rows[0] as { everything: boolean, groups: string[], sources: string }
+    return { all: row.everything === true, groups: row.groups, sources: row.sources }
   }
 
   // Not async on the direct path. A host transaction has no runner of its

@@ -133,9 +133,9 @@ export function conditions (scope: RuleScope, edges: string, groups = groupsText
    * range each, and with `rest` the others one range per group, sorted
    * together.
    */
-  const ranges = (after: string | null, limit: string | null, fanout: number, rest: boolean): Granted => (where, columns) => {
+  const ranges = (after: string | null, limit: string | null, fanout: number, rest: boolean, rules: readonly GranteeRule[] = GRANTEES): Granted => (where, columns) => {
     const range = (who: string) => `select ${columns} from ${grant} where ${who} and ${where} and ${ACCEPTED} and ${LIVE}`
-    return GRANTEES
+    return rules
       .flatMap((rule) => rule.names !== 'groups'
         ? [range(grantee(rule, groups, true))]
         : [...Array.from({ length: fanout }, (_, i) => range(`principal_kind = '${rule.kind}' and principal_id = (${groups})[${i + 1}]`)),
@@ -145,6 +145,15 @@ export function conditions (scope: RuleScope, edges: string, groups = groupsText
       .map((select) => sortedRange(select, columns, after, limit))
       .join('\n  union all ')
   }
+  /**
+   * `sortedIds` as its sources: for the grants on the resources themselves
+   * one per grantee (each its ranges, a union of them; '' for the groups
+   * when `fanout` is 0 and not `rest`: no range), for the others one. What
+   * a principal holds nothing through can be left out of a page's merge.
+   */
+  const sortedSources = (kind: TargetKind, after: string | null, limit: string | null, fanout = FANOUT, rest = true): string[] => kind === 'resource'
+    ? GRANTEES.map((rule) => rule.names === 'groups' && fanout === 0 && !rest ? '' : grants[kind].ids(ranges(after, limit, fanout, rest, [rule])))
+    : [sortedRange(grants[kind].ids(each(true)), null, after, limit)]
   return {
     /** One resource's grants of one kind: one index range (type, id, then the grantee alternatives). */
     any: (kind: TargetKind, id: string) => `select resource_id from ${grant} where ${grants[kind].on(id)} and ${ACCEPTED} and ${held} and ${LIVE}`,
@@ -156,9 +165,9 @@ export function conditions (scope: RuleScope, edges: string, groups = groupsText
      * (see `ranges`): the grants on the resources themselves as one range
      * per grantee, the others (below an ancestor) as one sorted set.
      */
-    sortedIds: (kind: TargetKind, after: string | null, limit: string | null, fanout = FANOUT, rest = true) => kind === 'resource'
-      ? grants[kind].ids(ranges(after, limit, fanout, rest))
-      : sortedRange(grants[kind].ids(each(true)), null, after, limit),
+    sortedIds: (kind: TargetKind, after: string | null, limit: string | null, fanout = FANOUT, rest = true) => sortedSources(kind, after, limit, fanout, rest)
+      .filter((source) => source !== '').join('\n  union all '),
+    sortedSources,
     owners,
     /** For one id of a batch, the ways through a kind found through a table: its path read once for all (null: see `Reached`). */
     reached: (kind: TargetKind, ways: readonly Way[], id: string, spelling = reached[kind]): string | null => spelling === null ? null

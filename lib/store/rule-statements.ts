@@ -27,6 +27,13 @@ const sortedPerId = (c: Conditions, ways: readonly Way[], after: string | null, 
     ? sortedRange((c.owners[way.target.kind] as Spelling).ids(() => ''), null, after, limit)
     : c.sortedIds(way.target.kind, after, limit, fanout, rest))
 
+// The same, as sources in a fixed order whatever the number of groups
+// (see `sortedSources`): '' where a source has no range.
+const sortedSources = (c: Conditions, ways: readonly Way[], after: string | null, fanout: number, rest: boolean) => ways.filter((way) => way.target.perId)
+  .flatMap((way) => way.kind === 'owner'
+    ? [sortedRange((c.owners[way.target.kind] as Spelling).ids(() => ''), null, after, null)]
+    : c.sortedSources(way.target.kind, after, null, fanout, rest))
+
 /** With the principal's groups read first (see `held`), how many get a range of their own; the others share one. */
 const KNOWN_FANOUT = 16
 
@@ -60,7 +67,16 @@ export interface CheckTexts {
    * ids after `$2`, each range starting there (a keyset page's bound, which
    * PostgreSQL does not carry from the host's rows across the join).
    */
-  held: (groups: number, after: boolean) => string
+  held: (groups: number, after: boolean, sources?: string) => string
+  /**
+   * What `held` needs to know, asked first (`$2` the keyset's bound): whether
+   * a wide grant allows every id (`everything`), every group of the
+   * principal (`groups`), and for each source of the merge whether the
+   * principal holds anything after `$2` through it (`sources`, '1' or '0'
+   * each, in `sortedSources`' order): a page's statement then merges only
+   * the sources that have something, and costs PostgreSQL less to plan.
+   */
+  holdings: string
   /**
    * One keyset page (`$2` the last id of the previous page, `$7` the page
    * size) of the ids the principal holds grants on or owns; `everything`
@@ -98,6 +114,8 @@ export function checkTexts (scope: RuleScope): CheckTexts {
   })
   // The groups read first, all of them in `$5`.
   const known = conditions(scope, '$7', '$5::text[]')
+  // What a page holds through, with the groups read once (no path: the lists read no one resource's).
+  const onceFlat = scope.groupDepth === 0 ? c : conditions(scope, '$7', '(select a from principal_groups)::text[]')
   return Object.freeze({
     one: `${head}${withs(pathCte)}${exists}`,
     oneUntil: `${head}${withs(groupsCte, pathCte)}${existsOf(once)}, (${once.nextChange}) as ttl`,
@@ -107,8 +125,14 @@ select i.n, (\n  ${[...wide(batch, ways), ...idWays].join('\n  or ')}\n) as allo
 from unnest($2::text[]) with ordinality as i(id, n)
 ) as answers`,
     filter: `(${[...wide(c, ways), ...perId(c, ways).map((ids) => `cast({id} as text) collate "C" in (${ids})`)].join('\n  or ')})`,
-    held: (groups: number, after: boolean) => `cast({id} as text) collate "C" in (select id from (\n  ${sortedPerId(known, ways, after ? '$2' : null, null, Math.min(groups, KNOWN_FANOUT), groups > KNOWN_FANOUT)
-      .join('\n  union all ')}\n) as held(id) group by id)`,
+    held: (groups: number, after: boolean, sources?: string) => {
+      const merged = sortedSources(known, ways, after ? '$2' : null, Math.min(groups, KNOWN_FANOUT), groups > KNOWN_FANOUT)
+        .filter((source, i) => source !== '' && (sources === undefined || sources[i] === '1'))
+      return merged.length === 0 ? 'false' : `cast({id} as text) collate "C" in (select id from (\n  ${merged.join('\n  union all ')}\n) as held(id) group by id)`
+    },
+    // Each source with every group in its lateral range, so that there is one per source; `exists` reads its first entry.
+    holdings: `${head}${withs(groupsCte)}select ${wide(onceFlat, ways).join(' or ')} as everything, ${scope.groupDepth === 0 ? '$5::text[]' : '(select a from principal_groups)'} as groups, concat(${
+      sortedSources(onceFlat, ways, '$2', 0, true).map((source) => source === '' ? `'0'` : `case when exists ${source} then '1' else '0' end`).join(', ')}) as sources`,
     list: `${head}select ${wide(paged, ways).join(' or ')} as everything, ${groupsText(scope, USER, '$5')} as groups, array(
   select id from (${sortedPerId(paged, ways, '$2', '$7').join('\n  union all ')}) as held(id)
   group by id order by id limit $7

@@ -278,6 +278,18 @@ t.test('check, checkMany, filter and listIds decide as holds() on the full facts
             t.fail(`${JSON.stringify(principal)} ${privilege} on ${resource}: the filter with all ${String(all)} kept ${JSON.stringify(heldRows)}, check allows ${JSON.stringify(allowed)}`)
             return false
           }
+          // What visible() builds: the holdings asked first (from a keyset bound too), the merge of the sources that hold something.
+          for (const after of ['', 'd2']) {
+            const known = await reader.holdings({ ...question, after }, {})
+            const pageRows = (await scoped.selectFrom('host_doc').select('id').where(reader.filter(question, sql.ref('host_doc.id'), { ...known, after })).execute())
+              .map((row) => row.id as string).sort()
+            // With a wide grant the condition is every row, and the bound is the host's query's to apply.
+            const expected = known.all ? allowed : allowed.filter((id) => Buffer.compare(Buffer.from(id), Buffer.from(after)) > 0)
+            if (JSON.stringify(pageRows) !== JSON.stringify(expected)) {
+              t.fail(`${JSON.stringify(principal)} ${privilege} on ${resource}: visible's condition after ${JSON.stringify(after)} (holdings ${JSON.stringify(known)}) kept ${JSON.stringify(pageRows)}, check allows ${JSON.stringify(expected)}`)
+              return false
+            }
+          }
         }
       }
     }
