@@ -6,6 +6,7 @@
 // statement goes through Kysely's executor and there is no in-process LISTEN.
 import type { Kysely } from 'kysely'
 import type { Budget } from './deadline.js'
+import { PAGE_MARKER } from './rule-sql.js'
 
 /**
  * Runs one statement on a connection of the pool behind a Kysely instance the
@@ -48,4 +49,23 @@ export function declareCapabilities (db: Kysely<any>, capabilities: Partial<Capa
 /** `db` with what it can do: a plain Kysely instance (a host's own, a transaction) can do nothing more. */
 export function databaseOf (db: Kysely<any>): Database {
   return Object.freeze({ db, ...(declared.get(db) ?? PLAIN) })
+}
+
+// How many distinct page statements a process names (each is kept on every
+// connection that ran it): past it, a page is planned on every call again.
+const PAGE_STATEMENTS = 256
+const pageTexts = new Set<string>()
+
+/**
+ * Whether a host's statement is sent as a named prepared statement: it holds
+ * `visible`'s condition, selects no `*` (a cached plan must keep its result's
+ * columns: a column added to the table would fail the next call on every
+ * connection), and is one of the first `PAGE_STATEMENTS` such texts.
+ */
+export function preparedPage (text: string): boolean {
+  if (!text.includes(PAGE_MARKER)) return false
+  if (pageTexts.has(text)) return true
+  if (pageTexts.size >= PAGE_STATEMENTS || /(?:\.|\bselect|,)\s*\*/i.test(text.replace(/\/\*.*?\*\//gs, ''))) return false
+  pageTexts.add(text)
+  return true
 }

@@ -18,6 +18,14 @@ import { bindText, groupsText, type GroupScope } from './predicates.js'
  */
 export const PREPARED_MARKER = '/* fastify-default-deny: prepared */'
 
+/**
+ * Opens `visible`'s condition: a host's statement that holds it is sent as a
+ * named prepared statement by the pools the plugin builds too (see
+ * `preparedPage`), so that its merge of the grants is planned once per
+ * connection instead of on every page.
+ */
+export const PAGE_MARKER = '/* fastify-default-deny: page */'
+
 // The parameters every form binds: `$1` type, `$2` id (ids, or the last id
 // of the previous page), `$3` accepted privileges, `$4` user id (null for
 // anonymous), `$5` the token's groups (to which the stored memberships add

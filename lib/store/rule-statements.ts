@@ -6,7 +6,7 @@
 // reaches them all.
 import type { Way } from '../decision/rule.js'
 import { groupsText } from './predicates.js'
-import { conditions, FANOUT, PREPARED_MARKER, sortedRange, spellings, targetsOf, USER, waysOf, type Conditions, type RuleScope, type Spelling } from './rule-sql.js'
+import { conditions, FANOUT, PAGE_MARKER, PREPARED_MARKER, sortedRange, spellings, targetsOf, USER, waysOf, type Conditions, type RuleScope, type Spelling } from './rule-sql.js'
 
 // A way probed for one id (the route check, each id of checkMany).
 function probe (c: Conditions, way: Way, id: string): string {
@@ -128,7 +128,7 @@ from unnest($2::text[]) with ordinality as i(id, n)
     held: (groups: number, after: boolean, sources?: string) => {
       const merged = sortedSources(known, ways, after ? '$2' : null, Math.min(groups, KNOWN_FANOUT), groups > KNOWN_FANOUT)
         .filter((source, i) => source !== '' && (sources === undefined || sources[i] === '1'))
-      return merged.length === 0 ? 'false' : `cast({id} as text) collate "C" in (select id from (\n  ${merged.join('\n  union all ')}\n) as held(id) group by id)`
+      return merged.length === 0 ? 'false' : `${PAGE_MARKER} cast({id} as text) collate "C" in (select id from (\n  ${merged.join('\n  union all ')}\n) as held(id) group by id)`
     },
     // Each source with every group in its lateral range, so that there is one per source; `exists` reads its first entry.
     holdings: `${head}${withs(groupsCte)}select ${wide(onceFlat, ways).join(' or ')} as everything, ${scope.groupDepth === 0 ? '$5::text[]' : '(select a from principal_groups)'} as groups, concat(${
