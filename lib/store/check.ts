@@ -64,6 +64,8 @@ export interface Known {
   after?: string
   /** For each source of the merge, whether the principal holds anything through it ('1' or '0'; see `CheckTexts.holdings`); absent: read them all. */
   sources?: string
+  /** With a hierarchy, the pairs below which it reaches resources (type, id, type, id, …; see `CheckTexts.holdings`); absent: not read. */
+  above?: readonly string[]
 }
 
 /** One reader interface; the cached, standby and transaction readers wrap it. */
@@ -100,6 +102,7 @@ export class CheckStatement implements CheckReader {
   readonly #direct: DirectRunner | null
   readonly #texts: CheckTexts
   readonly #heldTexts = new Map<string, string>()
+  readonly #hierarchy: boolean
   // `$8`, the edges a path may not cross, is bound only where the statements have it.
   readonly #values: (query: TypeQuery, id: string | null | string[]) => unknown[]
 
@@ -109,6 +112,7 @@ export class CheckStatement implements CheckReader {
     this.#direct = database.direct
     const texts = checkTexts(scope)
     this.#texts = functions === null ? texts : Object.freeze({ ...texts, one: functions.one, oneUntil: functions.oneUntil })
+    this.#hierarchy = scope.hierarchy != null
     this.#values = scope.hierarchy == null ? values : (query, id) => [...values(query, id), query.plan.blocked]
   }
 
@@ -123,16 +127,18 @@ export class CheckStatement implements CheckReader {
     const after = known.after !== undefined && known.after !== ''
     const values = this.#values(query, after ? known.after as string : null)
     values[4] = [...known.groups]
-    const text = this.#held(known.groups.length, after, known.sources)
+    const above = this.#hierarchy && known.above !== undefined ? known.above.length / 2 : undefined
+    if (above !== undefined) values[7] = [...known.above as readonly string[]]
+    const text = this.#held(known.groups.length, after, known.sources, above)
     return text === 'false' ? sql<SqlBool>`false` : bindText<SqlBool>(text, values, id)
   }
 
   // The text for each number of groups, bound or not, and sources held through, built once (the common ones).
-  #held (groups: number, after: boolean, sources?: string): string {
-    const key = `${groups}${after ? '>' : ''}${sources ?? ''}`
+  #held (groups: number, after: boolean, sources?: string, above?: number): string {
+    const key = `${groups}${after ? '>' : ''}${sources ?? ''}/${above ?? ''}`
     let text = this.#heldTexts.get(key)
     if (text === undefined) {
-      text = this.#texts.held(groups, after, sources)
+      text = this.#texts.held(groups, after, sources, above)
       if (this.#heldTexts.size < 256) this.#heldTexts.set(key, text)
     }
     return text
@@ -173,8 +179,8 @@ export class CheckStatement implements CheckReader {
   async holdings (query: TypeQuery & { readonly after: string }, options: ReadOptions): Promise<Known> {
     if (nothing(query.plan)) return { all: false, groups: [], sources: '' }
     const rows = await this.#execute(this.#texts.holdings, this.#values(query, query.after), options)
-    const row = rows[0] as { everything: boolean, groups: string[], sources: string }
-    return { all: row.everything === true, groups: row.groups, sources: row.sources }
+    const row = rows[0] as { everything: boolean, groups: string[], sources: string, above: string[] }
+    return { all: row.everything === true, groups: row.groups, sources: row.sources, above: row.above }
   }
 
   // Not async on the direct path. A host transaction has no runner of its

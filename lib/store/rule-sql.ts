@@ -61,8 +61,17 @@ export interface Spelling {
 }
 
 /** A kind found through the closure: `path`, one id's targets as rows `(type, id)`; `grants` and `owners`, the pairs
- * of their possible types the principal holds and owns, not per id (checkMany reads them once). Null: named by the id, or none. */
-interface Reached { path: (id: string) => string, grants: (granted: Granted) => string, owners: () => string }
+ * of their possible types the principal holds and owns, not per id (checkMany reads them once); `below`, the resources
+ * of type $1 below one of them (`type`, `id`: SQL) through paths that pass, and `grantsOn`, `ownersOn`, whether the
+ * principal holds or owns that one (a page's ranges). Null: named by the id, or none. */
+interface Reached {
+  path: (id: string) => string
+  grants: (granted: Granted) => string
+  owners: () => string
+  below: (type: string, id: string) => string
+  grantsOn: (granted: Granted, type: string, id: string) => string
+  ownersOn: (type: string, id: string) => string
+}
 
 // `path`: where the ancestor ways read the one resource's ancestors (default: the closure, once per way).
 export function spellings (scope: RuleScope, edges: string, path?: string): { grants: Readonly<Record<TargetKind, Spelling>>, owners: Readonly<Record<TargetKind, Spelling | null>>, reached: Readonly<Record<TargetKind, Reached | null>> } {
@@ -96,7 +105,14 @@ export function spellings (scope: RuleScope, edges: string, path?: string): { gr
     },
     reached: {
       resource: null,
-      ancestor: { path: ancestors, grants: (granted) => granted(`resource_id is not null and resource_type = any(${parentTypes})`, 'resource_type, resource_id'), owners: () => `select resource_type, resource_id from ${resource} where ${owned} and resource_type = any(${parentTypes})` },
+      ancestor: {
+        path: ancestors,
+        grants: (granted) => granted(`resource_id is not null and resource_type = any(${parentTypes})`, 'resource_type, resource_id'),
+        owners: () => `select resource_type, resource_id from ${resource} where ${owned} and resource_type = any(${parentTypes})`,
+        below: (type, id) => `select descendant_id from ${closure} where ancestor_type = ${type} and ancestor_id = ${id} and descendant_type = $1 and not (edges && ${edges}::text[])`,
+        grantsOn: (granted, type, id) => granted(`resource_type = ${type} and resource_id = ${id}`, 'resource_id'),
+        ownersOn: (type, id) => `select resource_id from ${resource} where ${owned} and resource_type = ${type} and resource_id = ${id}`
+      },
       type: null
     }
   }
@@ -177,6 +193,25 @@ export function conditions (scope: RuleScope, edges: string, groups = groupsText
       .filter((source) => source !== '').join('\n  union all '),
     sortedSources,
     owners,
+    /**
+     * The pairs (type, id) through which `ways` (found through a table) reach
+     * resources below: those the principal holds a grant on or owns.
+     */
+    above: (ways: readonly Way[]) => ways.map((way) => {
+      const spelling = reached[way.target.kind] as Reached
+      return way.kind === 'grant' ? spelling.grants(each(true)) : spelling.owners()
+    }).join('\n  union '),
+    /**
+     * The resources of type $1 below the one pair (`type`, `id`: SQL) in id
+     * order from `after`, while one of `ways` still reaches them through it
+     * (tested once, with the page): one range of the closure's index, where
+     * all the pairs' resources at once had to be sorted.
+     */
+    belowOne: (ways: readonly Way[], type: string, id: string, after: string | null) => {
+      const spelling = reached[ways[0]?.target.kind ?? 'ancestor'] as Reached
+      const held = ways.map((way) => `exists (${way.kind === 'grant' ? spelling.grantsOn(each(true), type, id) : spelling.ownersOn(type, id)})`)
+      return sortedRange(`${spelling.below(type, id)} and (${held.join(' or ')})`, 'descendant_id', after, null)
+    },
     /** For one id of a batch, the ways through a kind found through a table: its path read once for all (null: see `Reached`). */
     reached: (kind: TargetKind, ways: readonly Way[], id: string, spelling = reached[kind]): string | null => spelling === null ? null
       : `exists (select from (${spelling.path(id)}) as t(type, id)\n    where ${ways.map((way) => `(t.type, t.id) in (${way.kind === 'grant' ? spelling.grants(each(true)) : spelling.owners()})`).join('\n    or ')})`,
