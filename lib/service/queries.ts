@@ -92,9 +92,10 @@ export class GrantQueries {
   }
 
   /**
-   * `filter`, with whether a wide grant allows every id and the principal's
-   * groups read first (an empty page of `listIds` says both): a condition
-   * PostgreSQL can then drive from the principal's grants, or none at all.
+   * `filter`, with what the principal holds through read first (one prepared
+   * question: a wide grant, its groups, which sources hold anything after
+   * `after`, the pairs it reaches resources below): a condition PostgreSQL
+   * can then drive from those grants alone, or none at all.
    */
   async visible (principal: Principal, resource: string, privilege: string, id: Expression<unknown>, after: string, db?: Kysely<any>, revision: bigint | null = null): Promise<Expression<SqlBool>> {
     const known = await this.#props.authorizer.holdings({ principal, resource, privilege, after }, { db, revision })
