@@ -61,3 +61,39 @@ t.test('what the principal holds nothing through is not read; a revocation after
   t.same(await rows(await p.visible(alice, read, 'document.id')), [pad(2), pad(3), pad(4)], 'the next call reads them')
   t.same(await rows(await p.visible(userPrincipal('bob', []), read, 'document.id')), [], 'nothing held: no row')
 })
+
+t.test('in a tree: one range below each project held or owned, still held when the page runs; past sixteen, the sorted form', async (t) => {
+  const built = await build(t, { hierarchy: { types: { folder: { parents: ['project'] }, document: { parents: ['folder'] } } } })
+  const { app, db, schema } = built
+  const p = app.permissions
+  await sql`create table ${sql.id(schema, 'document')} (id text collate "C" primary key, title text)`.execute(db)
+  const host = db.withSchema(schema)
+  // Twenty projects of one folder each, two documents in each folder.
+  const docs: string[] = []
+  for (let i = 0; i < 20; i++) {
+    const project = `p${String(i).padStart(2, '0')}`
+    await p.setParent({ resource: 'folder', id: `f${project}` }, { resource: 'project', id: project })
+    for (const n of [0, 1]) {
+      const id = `d${project}-${n}`
+      docs.push(id)
+      await p.setParent({ resource: 'document', id }, { resource: 'folder', id: `f${project}` })
+    }
+  }
+  await host.insertInto('document').values(docs.map((id) => ({ id, title: id }))).execute()
+  const rows = async (condition: Awaited<ReturnType<typeof p.visible>>) => (await host.selectFrom('document').select('id').where(condition).orderBy('id').execute()).map((r) => r.id)
+  await p.grant({ grantee: { kind: 'group', id: 'staff' }, resource: 'project', id: 'p03', privilege: 'read' })
+  await p.setOwner({ resource: 'folder', id: 'fp07', owner: 'alice' })
+  const visible = await p.visible(alice, read, 'document.id')
+  const plan = (await host.selectFrom('document').select('id').where(visible).orderBy('id').limit(10).explain()).map((row) => String(row['QUERY PLAN'])).join('\n')
+  t.notMatch(plan, /->\s+Sort\s/, 'no sort of the resources below: a range below each, merged')
+  t.match(plan, /One-Time Filter/, 'each range tested once for being still held')
+  t.same(await rows(visible), ['dp03-0', 'dp03-1', 'dp07-0', 'dp07-1'], 'below the group\'s project and the folder she owns')
+  t.same(await rows(await p.visible(alice, read, 'document.id', { after: 'dp03-1' })), ['dp07-0', 'dp07-1'], 'from a keyset bound')
+  await p.revoke({ grantee: { kind: 'group', id: 'staff' }, resource: 'project', id: 'p03', privilege: 'read' })
+  await p.setOwner({ resource: 'folder', id: 'fp07', owner: null })
+  t.same(await rows(visible), [], 'revoked and handed over after visible returned: gone at once')
+  // More projects than get a range of their own: the same rows, read sorted together.
+  for (let i = 0; i < 18; i++) await p.grant({ grantee: { kind: 'user', id: 'alice' }, resource: 'project', id: `p${String(i).padStart(2, '0')}`, privilege: 'read' })
+  t.same(await rows(await p.visible(alice, read, 'document.id')), docs.filter((id) => id < 'dp18'), 'eighteen projects: every document below them')
+  t.same(await rows(await p.visible(alice, read, 'document.id')), await rows(p.filter(alice, read, 'document.id')), 'the rows filter keeps')
+})
