@@ -6,7 +6,6 @@
 // statement goes through Kysely's executor and there is no in-process LISTEN.
 import type { Kysely } from 'kysely'
 import type { Budget } from './deadline.js'
-import { PAGE_MARKER } from './rule-sql.js'
 
 /**
  * Runs one statement on a connection of the pool behind a Kysely instance the
@@ -50,6 +49,14 @@ export function declareCapabilities (db: Kysely<any>, capabilities: Partial<Capa
 export function databaseOf (db: Kysely<any>): Database {
   return Object.freeze({ db, ...(declared.get(db) ?? PLAIN) })
 }
+
+/**
+ * Opens `visible`'s condition: a host's statement that holds it is sent as a
+ * named prepared statement by the pools the plugin builds too (see
+ * `preparedPage`), so that its merge of the grants is planned once per
+ * connection instead of on every page.
+ */
+export const PAGE_MARKER = '/* fastify-default-deny: page */'
 
 // How many distinct page statements a process names (each is kept on every
 // connection that ran it): past it, a page is planned on every call again.

@@ -18,14 +18,6 @@ import { bindText, groupsText, type GroupScope } from './predicates.js'
  */
 export const PREPARED_MARKER = '/* fastify-default-deny: prepared */'
 
-/**
- * Opens `visible`'s condition: a host's statement that holds it is sent as a
- * named prepared statement by the pools the plugin builds too (see
- * `preparedPage`), so that its merge of the grants is planned once per
- * connection instead of on every page.
- */
-export const PAGE_MARKER = '/* fastify-default-deny: page */'
-
 // The parameters every form binds: `$1` type, `$2` id (ids, or the last id
 // of the previous page), `$3` accepted privileges, `$4` user id (null for
 // anonymous), `$5` the token's groups (to which the stored memberships add
@@ -193,10 +185,7 @@ export function conditions (scope: RuleScope, edges: string, groups = groupsText
       .filter((source) => source !== '').join('\n  union all '),
     sortedSources,
     owners,
-    /**
-     * The pairs (type, id) through which `ways` (found through a table) reach
-     * resources below: those the principal holds a grant on or owns.
-     */
+    /** The pairs (type, id) through which `ways` (found through a table) reach resources below: held a grant on or owned. */
     above: (ways: readonly Way[]) => ways.map((way) => {
       const spelling = reached[way.target.kind] as Reached
       return way.kind === 'grant' ? spelling.grants(each(true)) : spelling.owners()

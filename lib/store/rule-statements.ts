@@ -6,7 +6,8 @@
 // reaches them all.
 import type { Way } from '../decision/rule.js'
 import { groupsText } from './predicates.js'
-import { conditions, FANOUT, PAGE_MARKER, PREPARED_MARKER, sortedRange, spellings, targetsOf, USER, waysOf, type Conditions, type RuleScope, type Spelling } from './rule-sql.js'
+import { PAGE_MARKER } from './database.js'
+import { conditions, FANOUT, PREPARED_MARKER, sortedRange, spellings, targetsOf, USER, waysOf, type Conditions, type RuleScope, type Spelling } from './rule-sql.js'
 
 // A way probed for one id (the route check, each id of checkMany).
 function probe (c: Conditions, way: Way, id: string): string {
