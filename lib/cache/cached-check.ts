@@ -93,6 +93,10 @@ export class CachedReader implements CheckReader {
     return await this.#inner.listIds(query, options)
   }
 
+  async holdings (query: TypeQuery & { readonly after: string }, options: ReadOptions): Promise<Known> {
+    return await this.#inner.holdings(query, options)
+  }
+
   filter (query: TypeQuery, id: Expression<unknown>, known: Known | null = null): Expression<SqlBool> {
     return this.#inner.filter(query, id, known)
   }

@@ -145,6 +145,12 @@ export class Authorizer {
     return this.#reader.filter(this.#query(request), id, known)
   }
 
+  /** What `filter` needs to read a page after `after` from the grants (see `Known`); a superuser: every id. */
+  async holdings (request: AuthorizeTypeRequest & { after: string }, options: ReadOptions = {}): Promise<Known> {
+    if (overrides(request.principal)) return { all: true, groups: [] }
+    return await this.#reader.holdings(this.#query(request), options)
+  }
+
   /** A keyset page of the ids after `after`; `all` when every id of the type is allowed (a superuser: no ids). */
   async listIds (request: AuthorizeTypeRequest & { after: string, limit: number }, options: ReadOptions = {}): Promise<IdPage> {
     if (overrides(request.principal)) return { all: true, ids: [] }

@@ -92,13 +92,14 @@ export class GrantQueries {
   }
 
   /**
-   * `filter`, with whether a wide grant allows every id and the principal's
-   * groups read first (an empty page of `listIds` says both): a condition
-   * PostgreSQL can then drive from the principal's grants, or none at all.
+   * `filter`, with what the principal holds through read first (one prepared
+   * question: a wide grant, its groups, which sources hold anything after
+   * `after`, the pairs it reaches resources below): a condition PostgreSQL
+   * can then drive from those grants alone, or none at all.
    */
   async visible (principal: Principal, resource: string, privilege: string, id: Expression<unknown>, after: string, db?: Kysely<any>, revision: bigint | null = null): Promise<Expression<SqlBool>> {
-    const { all, groups } = await this.#props.authorizer.listIds({ principal, resource, privilege, after: '', limit: 0 }, { db, revision })
-    return this.#props.authorizer.filter({ principal, resource, privilege }, id, { all, groups: groups ?? principal.groups, after })
+    const known = await this.#props.authorizer.holdings({ principal, resource, privilege, after }, { db, revision })
+    return this.#props.authorizer.filter({ principal, resource, privilege }, id, { ...known, after })
   }
 
   /** A keyset page of ids: `next` is the `after` of the following page, or null after the last. */

@@ -55,6 +55,10 @@ class TransactionReader implements CheckReader {
     return await this.#of(options).listIds(query, options)
   }
 
+  async holdings (query: TypeQuery & { readonly after: string }, options: ReadOptions): Promise<Known> {
+    return await this.#of(options).holdings(query, options)
+  }
+
   filter (query: TypeQuery, id: Expression<unknown>, known: Known | null = null): Expression<SqlBool> {
     return this.#base.filter(query, id, known)
   }

@@ -58,7 +58,15 @@ export interface IdPage { all: boolean, ids: string[], groups?: string[] }
  * What `listIds` read about the principal, for a filter to build on (see
  * `CheckReader.filter`); `after`: only the ids after it (a keyset page's bound).
  */
-export interface Known { all: boolean, groups: readonly string[], after?: string }
+export interface Known {
+  all: boolean
+  groups: readonly string[]
+  after?: string
+  /** For each source of the merge, whether the principal holds anything through it ('1' or '0'; see `CheckTexts.holdings`); absent: read them all. */
+  sources?: string
+  /** With a hierarchy, the pairs below which it reaches resources (type, id, type, id, …; see `CheckTexts.holdings`); absent: not read. */
+  above?: readonly string[]
+}
 
 /** One reader interface; the cached, standby and transaction readers wrap it. */
 export interface CheckReader {
@@ -72,6 +80,8 @@ export interface CheckReader {
   checkMany: (query: ManyQuery, options: ReadOptions) => Promise<boolean[]>
   /** A keyset page of the ids the principal may use; `all` when a type-level grant allows every id. */
   listIds: (query: ListQuery, options: ReadOptions) => Promise<IdPage>
+  /** What `filter` needs to know to read a page after `query.after` from the grants (see `Known`), in one prepared statement. */
+  holdings: (query: TypeQuery & { readonly after: string }, options: ReadOptions) => Promise<Known>
   /**
    * `check` as a condition on a host query's rows, `id` being their resource
    * id. No I/O. `known`, when the caller has just read it (a page of
@@ -93,6 +103,7 @@ export class CheckStatement implements CheckReader {
   readonly #texts: CheckTexts
   readonly #many: string
   readonly #heldTexts = new Map<string, string>()
+  readonly #hierarchy: boolean
   // `$8`, the edges a path may not cross, is bound only where the statements have it.
   readonly #values: (query: TypeQuery, id: string | null | string[]) => unknown[]
 
@@ -103,6 +114,7 @@ export class CheckStatement implements CheckReader {
     const texts = checkTexts(scope)
     this.#texts = functions === null ? texts : Object.freeze({ ...texts, one: functions.one, oneUntil: functions.oneUntil })
     this.#many = database.embedded ? texts.manyEmbedded : texts.many
+    this.#hierarchy = scope.hierarchy != null
     this.#values = scope.hierarchy == null ? values : (query, id) => [...values(query, id), query.plan.blocked]
   }
 
@@ -117,16 +129,19 @@ export class CheckStatement implements CheckReader {
     const after = known.after !== undefined && known.after !== ''
     const values = this.#values(query, after ? known.after as string : null)
     values[4] = [...known.groups]
-    return bindText<SqlBool>(this.#held(known.groups.length, after), values, id)
+    const above = this.#hierarchy && known.above !== undefined ? known.above.length / 2 : undefined
+    if (above !== undefined) values[7] = [...known.above as readonly string[]]
+    const text = this.#held(known.groups.length, after, known.sources, above)
+    return text === 'false' ? sql<SqlBool>`false` : bindText<SqlBool>(text, values, id)
   }
 
-  // The text for each number of groups, with a bound or without, built once.
-  #held (groups: number, after: boolean): string {
-    const key = `${groups}${after ? '>' : ''}`
+  // The text for each number of groups, bound or not, and sources held through, built once (the common ones).
+  #held (groups: number, after: boolean, sources?: string, above?: number): string {
+    const key = `${groups}${after ? '>' : ''}${sources ?? ''}/${above ?? ''}`
     let text = this.#heldTexts.get(key)
     if (text === undefined) {
-      text = this.#texts.held(groups, after)
-      if (this.#heldTexts.size < 64) this.#heldTexts.set(key, text)
+      text = this.#texts.held(groups, after, sources, above)
+      if (this.#heldTexts.size < 256) this.#heldTexts.set(key, text)
     }
     return text
   }
@@ -161,6 +176,13 @@ export class CheckStatement implements CheckReader {
     const rows = await this.#execute(this.#texts.list, withLimit(this.#values(query, query.after), query.limit), options)
     const row = rows[0] as { everything: boolean, ids: string[], groups: string[] }
     return { all: row.everything === true, ids: row.ids, groups: row.groups }
+  }
+
+  async holdings (query: TypeQuery & { readonly after: string }, options: ReadOptions): Promise<Known> {
+    if (nothing(query.plan)) return { all: false, groups: [], sources: '' }
+    const rows = await this.#execute(this.#texts.holdings, this.#values(query, query.after), options)
+    const row = rows[0] as { everything: boolean, groups: string[], sources: string, above: string[] }
+    return { all: row.everything === true, groups: row.groups, sources: row.sources, above: row.above }
   }
 
   // Not async on the direct path. A host transaction has no runner of its

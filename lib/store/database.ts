@@ -49,3 +49,30 @@ export function declareCapabilities (db: Kysely<any>, capabilities: Partial<Capa
 export function databaseOf (db: Kysely<any>): Database {
   return Object.freeze({ db, ...(declared.get(db) ?? PLAIN) })
 }
+
+/**
+ * Opens `visible`'s condition: a host's statement that holds it is sent as a
+ * named prepared statement by the pools the plugin builds too (see
+ * `preparedPage`), so that its merge of the grants is planned once per
+ * connection instead of on every page.
+ */
+export const PAGE_MARKER = '/* fastify-default-deny: page */'
+
+// How many distinct page statements a process names (each is kept on every
+// connection that ran it): past it, a page is planned on every call again.
+const PAGE_STATEMENTS = 256
+const pageTexts = new Set<string>()
+
+/**
+ * Whether a host's statement is sent as a named prepared statement: it holds
+ * `visible`'s condition, selects no `*` (a cached plan must keep its result's
+ * columns: a column added to the table would fail the next call on every
+ * connection), and is one of the first `PAGE_STATEMENTS` such texts.
+ */
+export function preparedPage (text: string): boolean {
+  if (!text.includes(PAGE_MARKER)) return false
+  if (pageTexts.has(text)) return true
+  if (pageTexts.size >= PAGE_STATEMENTS || /(?:\.|\bselect|,)\s*\*/i.test(text.replace(/\/\*.*?\*\//gs, ''))) return false
+  pageTexts.add(text)
+  return true
+}

@@ -3,13 +3,13 @@
 // PGlite is a single connection: the pool below lends it to one Kysely
 // connection at a time, which keeps transactions isolated from each other.
 import { mkdir } from 'node:fs/promises'
-import { PGlite } from '@electric-sql/pglite'
+import { parse as pgliteResults, PGlite, type Results } from '@electric-sql/pglite'
 // The default import, which every loader links: on the first tap run after a
 // fresh install tap still loads its ts-node hook, and through it the named
 // import `{ serialize }` failed to link (every PGlite test file died at load).
 import pgProtocol from 'pg-protocol'
 import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } from 'kysely'
-import { declareCapabilities, type DirectRunner, type InProcessListen } from './database.js'
+import { declareCapabilities, preparedPage, type DirectRunner, type InProcessListen } from './database.js'
 import { lockDataDir } from './data-dir-lock.js'
 import { postgresKysely } from './postgres.js'
 
@@ -91,6 +91,8 @@ export class PGlitePool implements PostgresPool {
   readonly #pglite: PGlite
   /** Statement text → its name on this (one) connection and the columns it returns. */
   readonly #prepared = new Map<string, { name: string, columns: Column[] }>()
+  /** A host's page statement (see `preparedPage`) → its name and its parameters' types. */
+  readonly #pages = new Map<string, { name: string, types: number[] }>()
   #tail: Promise<void> = Promise.resolve()
   #ended = false
   readonly #onEnd: (() => Promise<void>) | undefined
@@ -139,13 +141,42 @@ export class PGlitePool implements PostgresPool {
     }
   }
 
+  /**
+   * A host's statement holding `visible`'s condition, on the connection its
+   * caller holds: named, parsed once, bound under the generic plan like the
+   * check's (planning the merge in WebAssembly cost more than running it),
+   * its parameters and rows converted as `query` converts them.
+   */
+  async #page (text: string, parameters: readonly unknown[]): Promise<Results> {
+    const pglite = this.#pglite
+    let statement = this.#pages.get(text)
+    if (statement === undefined) {
+      const name = `fdd_page_${this.#pages.size}`
+      const described = await pglite.execProtocol(Buffer.concat([serialize.parse({ name, text, types: [] }), serialize.describe({ type: 'S', name }), serialize.sync()]))
+      statement = { name, types: pgliteResults.parseDescribeStatementResults(described.messages) }
+      this.#pages.set(text, statement)
+    }
+    const types = statement.types
+    const values = parameters.map((value, i) => {
+      if (value === null || value === undefined) return null
+      const serializer = pglite.serializers[types[i] as number]
+      return serializer === undefined ? String(value) : serializer(value)
+    })
+    const { messages } = await pglite.execProtocol(Buffer.concat([
+      GENERIC, serialize.bind({ statement: statement.name, values }), serialize.describe({ type: 'P' }), serialize.execute({}), serialize.sync(), DEFAULT
+    ]))
+    // One result per command: the setting's, the statement's, the reset's.
+    return pgliteResults.parseResults(messages, pglite.parsers)[1] as Results
+  }
+
   async connect (): Promise<PostgresPoolClient> {
     const release = await this.#acquire()
     const pglite = this.#pglite
+    const page = this.#page.bind(this)
     let released = false
     return {
       async query (sql: string, parameters: ReadonlyArray<unknown>) {
-        const result = await pglite.query(sql, [...parameters])
+        const result = preparedPage(sql) ? await page(sql, parameters) : await pglite.query(sql, [...parameters])
         return {
           command: (result.command ?? 'SELECT').toUpperCase(),
           rowCount: result.rowCount ?? result.affectedRows ?? 0,

@@ -3,7 +3,7 @@ import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } f
 import pg from 'pg'
 import type { PostgresOptions } from '../../fastify-plugin.js'
 import { PREPARED_MARKER } from './check.js'
-import { declareCapabilities, type DirectRunner } from './database.js'
+import { declareCapabilities, preparedPage, type DirectRunner } from './database.js'
 
 /**
  * Attaches the listeners that keep a lost connection from crashing the
@@ -35,7 +35,8 @@ function statementName (text: string): string {
 
 /**
  * Lends pg clients to Kysely. Sends the plugin's marked statements (the route
- * check) as named prepared statements, parsed and planned once per
+ * check) and a host's statements holding `visible`'s condition (see
+ * `preparedPage`) as named prepared statements, parsed and planned once per
  * connection. Closes a client whose query got no answer within
  * `query_timeout`: its socket is stalled, and returned to the pool as is it
  * would make every later query on it wait behind the lost one.
@@ -56,7 +57,7 @@ class PluginPool implements PostgresPool {
       state.client = {
         async query (sql: string, parameters: ReadonlyArray<unknown>) {
           try {
-            return sql.startsWith(PREPARED_MARKER)
+            return sql.startsWith(PREPARED_MARKER) || preparedPage(sql)
               ? await client.query({ name: statementName(sql), text: sql, values: parameters as unknown[] })
               : await client.query(sql, parameters as unknown[])
           } catch (err) {

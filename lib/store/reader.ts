@@ -107,6 +107,10 @@ export class SqlGrantReader implements GrantReader {
     return await this.#check.listIds(query, options)
   }
 
+  async holdings (query: TypeQuery & { readonly after: string }, options: ReadOptions): Promise<Known> {
+    return await this.#check.holdings(query, options)
+  }
+
   async checkMany (query: ManyQuery, options: ReadOptions): Promise<boolean[]> {
     return await this.#check.checkMany(query, options)
   }

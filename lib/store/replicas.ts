@@ -269,6 +269,10 @@ export class StandbyReader implements CheckReader {
     return await this.#onStandby(revision ?? null, undefined, async (reader) => await reader.listIds(query, {}))
   }
 
+  async holdings (query: TypeQuery & { readonly after: string }, { revision }: ReadOptions): Promise<Known> {
+    return await this.#onStandby(revision ?? null, undefined, async (reader) => await reader.holdings(query, {}))
+  }
+
   filter (query: TypeQuery, id: Expression<unknown>, known: Known | null = null): Expression<SqlBool> {
     return this.#primary.filter(query, id, known)
   }

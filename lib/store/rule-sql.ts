@@ -57,8 +57,18 @@ export interface Spelling {
 
 /** A kind found through the closure: `path`, one id's targets as rows `(type, id)`; `paths`, those of every id of `ids`
  * (SQL, a text[]) as rows `(id, type, target id)`; `grants` and `owners`, the pairs of their possible types the principal
- * holds and owns, not per id (checkMany reads them once). Null: named by the id, or none. */
-interface Reached { path: (id: string) => string, paths: (ids: string) => string, grants: (granted: Granted) => string, owners: () => string }
+ * holds and owns, not per id (checkMany reads them once); `below`, the resources of type $1 below one of them (`type`,
+ * `id`: SQL) through paths that pass, and `grantsOn`, `ownersOn`, whether the principal holds or owns that one (a page's
+ * ranges). Null: named by the id, or none. */
+interface Reached {
+  path: (id: string) => string
+  paths: (ids: string) => string
+  grants: (granted: Granted) => string
+  owners: () => string
+  below: (type: string, id: string) => string
+  grantsOn: (granted: Granted, type: string, id: string) => string
+  ownersOn: (type: string, id: string) => string
+}
 
 // `path`: where the ancestor ways read the one resource's ancestors (default: the closure, once per way).
 export function spellings (scope: RuleScope, edges: string, path?: string): { grants: Readonly<Record<TargetKind, Spelling>>, owners: Readonly<Record<TargetKind, Spelling | null>>, reached: Readonly<Record<TargetKind, Reached | null>> } {
@@ -104,7 +114,10 @@ export function spellings (scope: RuleScope, edges: string, path?: string): { gr
         path: ancestors,
         paths: ancestorsOfEach,
         grants: (granted) => granted(`resource_id is not null and resource_type = any(${parentTypes})`, 'resource_type, resource_id'),
-        owners: () => `select resource_type, resource_id from ${resource} where ${owned} and resource_type = any(${parentTypes})`
+        owners: () => `select resource_type, resource_id from ${resource} where ${owned} and resource_type = any(${parentTypes})`,
+        below: (type, id) => `select descendant_id from ${closure} where ancestor_type = ${type} and ancestor_id = ${id} and descendant_type = $1 and not (edges && ${edges}::text[])`,
+        grantsOn: (granted, type, id) => granted(`resource_type = ${type} and resource_id = ${id}`, 'resource_id'),
+        ownersOn: (type, id) => `select resource_id from ${resource} where ${owned} and resource_type = ${type} and resource_id = ${id}`
       },
       type: null
     }
@@ -159,9 +172,9 @@ export function conditions (scope: RuleScope, edges: string, groups = groupsText
    * range each, and with `rest` the others one range per group, sorted
    * together.
    */
-  const ranges = (after: string | null, limit: string | null, fanout: number, rest: boolean): Granted => (where, columns) => {
+  const ranges = (after: string | null, limit: string | null, fanout: number, rest: boolean, rules: readonly GranteeRule[] = GRANTEES): Granted => (where, columns) => {
     const range = (who: string) => `select ${columns} from ${grant} where ${who} and ${where} and ${ACCEPTED} and ${LIVE}`
-    return GRANTEES
+    return rules
       .flatMap((rule) => rule.names !== 'groups'
         ? [range(grantee(rule, groups, true))]
         : [...Array.from({ length: fanout }, (_, i) => range(`principal_kind = '${rule.kind}' and principal_id = (${groups})[${i + 1}]`)),
@@ -171,6 +184,15 @@ export function conditions (scope: RuleScope, edges: string, groups = groupsText
       .map((select) => sortedRange(select, columns, after, limit))
       .join('\n  union all ')
   }
+  /**
+   * `sortedIds` as its sources: for the grants on the resources themselves
+   * one per grantee (each its ranges, a union of them; '' for the groups
+   * when `fanout` is 0 and not `rest`: no range), for the others one. What
+   * a principal holds nothing through can be left out of a page's merge.
+   */
+  const sortedSources = (kind: TargetKind, after: string | null, limit: string | null, fanout = FANOUT, rest = true): string[] => kind === 'resource'
+    ? GRANTEES.map((rule) => rule.names === 'groups' && fanout === 0 && !rest ? '' : grants[kind].ids(ranges(after, limit, fanout, rest, [rule])))
+    : [sortedRange(grants[kind].ids(each(true)), null, after, limit)]
   return {
     /** One resource's grants of one kind: one index range (type, id, then the grantee alternatives). */
     any: (kind: TargetKind, id: string) => `select resource_id from ${grant} where ${grants[kind].on(id)} and ${ACCEPTED} and ${held} and ${LIVE}`,
@@ -182,9 +204,26 @@ export function conditions (scope: RuleScope, edges: string, groups = groupsText
      * (see `ranges`): the grants on the resources themselves as one range
      * per grantee, the others (below an ancestor) as one sorted set.
      */
-    sortedIds: (kind: TargetKind, after: string | null, limit: string | null, fanout = FANOUT, rest = true) => kind === 'resource'
-      ? grants[kind].ids(ranges(after, limit, fanout, rest))
-      : sortedRange(grants[kind].ids(each(true)), null, after, limit),
+    sortedIds: (kind: TargetKind, after: string | null, limit: string | null, fanout = FANOUT, rest = true) => sortedSources(kind, after, limit, fanout, rest)
+      .filter((source) => source !== '').join('\n  union all '),
+    sortedSources,
+    owners,
+    /** The pairs (type, id) through which `ways` (found through a table) reach resources below: held a grant on or owned. */
+    above: (ways: readonly Way[]) => ways.map((way) => {
+      const spelling = reached[way.target.kind] as Reached
+      return way.kind === 'grant' ? spelling.grants(each(true)) : spelling.owners()
+    }).join('\n  union '),
+    /**
+     * The resources of type $1 below the one pair (`type`, `id`: SQL) in id
+     * order from `after`, while one of `ways` still reaches them through it
+     * (tested once, with the page): one range of the closure's index, where
+     * all the pairs' resources at once had to be sorted.
+     */
+    belowOne: (ways: readonly Way[], type: string, id: string, after: string | null) => {
+      const spelling = reached[ways[0]?.target.kind ?? 'ancestor'] as Reached
+      const held = ways.map((way) => `exists (${way.kind === 'grant' ? spelling.grantsOn(each(true), type, id) : spelling.ownersOn(type, id)})`)
+      return sortedRange(`${spelling.below(type, id)} and (${held.join(' or ')})`, 'descendant_id', after, null)
+    },
     /**
      * Of the ids of `ids` (SQL, a text[]), those a kind of grant on the
      * resource itself allows (null: a kind not named by the id): one index
@@ -194,7 +233,6 @@ export function conditions (scope: RuleScope, edges: string, groups = groupsText
       const among = grants[kind].among
       return among === null ? null : `select resource_id from ${grant} where ${among(ids)} and ${ACCEPTED_TESTED} and ${held} and ${LIVE}`
     },
-    owners,
     /**
      * The ways through a kind found through a table (null: see `Reached`),
      * for every id of `ids` (SQL, a text[]) at once: the ids among them the

@@ -6,6 +6,7 @@
 // reaches them all.
 import type { Way } from '../decision/rule.js'
 import { groupsText } from './predicates.js'
+import { PAGE_MARKER } from './database.js'
 import { conditions, FANOUT, PREPARED_MARKER, sortedRange, spellings, targetsOf, USER, waysOf, type Conditions, type RuleScope, type Spelling } from './rule-sql.js'
 
 // A way probed for one id (the route check, each id of checkMany).
@@ -27,8 +28,20 @@ const sortedPerId = (c: Conditions, ways: readonly Way[], after: string | null, 
     ? sortedRange((c.owners[way.target.kind] as Spelling).ids(() => ''), null, after, limit)
     : c.sortedIds(way.target.kind, after, limit, fanout, rest))
 
+// The same, as sources in a fixed order whatever the number of groups
+// (see `sortedSources`), each with its way: '' where a source has no range.
+const sortedSources = (c: Conditions, ways: readonly Way[], after: string | null, fanout: number, rest: boolean) => ways.filter((way) => way.target.perId)
+  .flatMap((way) => (way.kind === 'owner'
+    ? [sortedRange((c.owners[way.target.kind] as Spelling).ids(() => ''), null, after, null)]
+    : c.sortedSources(way.target.kind, after, null, fanout, rest)).map((source) => ({ way, source })))
+
 /** With the principal's groups read first (see `held`), how many get a range of their own; the others share one. */
 const KNOWN_FANOUT = 16
+/** With the pairs read first (see `holdings`), how many get a range of their own; with more, their resources are sorted together. */
+export const KNOWN_ABOVE = 16
+
+// The ways found through the closure (the ancestors'), whose resources a page reads below the pairs the principal holds or owns.
+const throughTree = (ways: readonly Way[]) => ways.filter((way) => way.target.perId && way.target.kind === 'ancestor')
 
 export interface CheckTexts {
   /** One resource (`$2`): the probes in order, stopping at the first hit. */
@@ -72,7 +85,19 @@ export interface CheckTexts {
    * ids after `$2`, each range starting there (a keyset page's bound, which
    * PostgreSQL does not carry from the host's rows across the join).
    */
-  held: (groups: number, after: boolean) => string
+  held: (groups: number, after: boolean, sources?: string, above?: number) => string
+  /**
+   * What `held` needs to know, asked first (`$2` the keyset's bound): whether
+   * a wide grant allows every id (`everything`), every group of the
+   * principal (`groups`), and for each source of the merge whether the
+   * principal holds anything after `$2` through it (`sources`, '1' or '0'
+   * each, in `sortedSources`' order): a page's statement then merges only
+   * the sources that have something, and costs PostgreSQL less to plan.
+   * With a hierarchy, `above`: the pairs below which the principal reaches
+   * resources (type, id, type, id, …; at most `KNOWN_ABOVE` + 1 of them),
+   * for `held` to read one range of the closure below each (`$8`).
+   */
+  holdings: string
   /**
    * One keyset page (`$2` the last id of the previous page, `$7` the page
    * size) of the ids the principal holds grants on or owns; `everything`
@@ -120,14 +145,29 @@ from unnest(${ids}) with ordinality as i(id, n)
 ) as answers`
   // The groups read first, all of them in `$5`.
   const known = conditions(scope, '$7', '$5::text[]')
+  // What a page holds through, with the groups read once (no path: the lists read no one resource's).
+  const onceFlat = scope.groupDepth === 0 ? c : conditions(scope, '$7', '(select a from principal_groups)::text[]')
   return Object.freeze({
     one: `${head}${withs(pathCte)}${exists}`,
     oneUntil: `${head}${withs(groupsCte, pathCte)}${existsOf(once)}, (${once.nextChange}) as ttl`,
     many: many('each'),
     manyEmbedded: many('among'),
     filter: `(${[...wide(c, ways), ...perId(c, ways).map((ids) => `cast({id} as text) collate "C" in (${ids})`)].join('\n  or ')})`,
-    held: (groups: number, after: boolean) => `cast({id} as text) collate "C" in (select id from (\n  ${sortedPerId(known, ways, after ? '$2' : null, null, Math.min(groups, KNOWN_FANOUT), groups > KNOWN_FANOUT)
-      .join('\n  union all ')}\n) as held(id) group by id)`,
+    held: (groups: number, after: boolean, sources?: string, above?: number) => {
+      const bound = after ? '$2' : null
+      const all = sortedSources(known, ways, bound, Math.min(groups, KNOWN_FANOUT), groups > KNOWN_FANOUT)
+        .filter(({ source }, i) => source !== '' && (sources === undefined || sources[i] === '1'))
+      // The pairs read first: one range below each, for the tree's ways that hold anything, in place of their sorted sources.
+      const tree = above === undefined || above > KNOWN_ABOVE ? [] : throughTree(ways).filter((way) => all.some((source) => source.way === way))
+      const pairs = Array.from({ length: tree.length === 0 ? 0 : above as number }, (_, i) => known.belowOne(tree, `($8::text[])[${2 * i + 1}]`, `($8::text[])[${2 * i + 2}]`, bound))
+      const merged = [...all.filter(({ way }) => tree.length === 0 || !tree.includes(way)).map(({ source }) => source), ...pairs]
+      return merged.length === 0 ? 'false' : `${PAGE_MARKER} cast({id} as text) collate "C" in (select id from (\n  ${merged.join('\n  union all ')}\n) as held(id) group by id)`
+    },
+    // Each source with every group in its lateral range, so that there is one per source; `exists` reads its first entry.
+    holdings: `${head}${withs(groupsCte)}select ${wide(onceFlat, ways).join(' or ')} as everything, ${scope.groupDepth === 0 ? '$5::text[]' : '(select a from principal_groups)'} as groups, concat(${
+      sortedSources(onceFlat, ways, '$2', 0, true).map(({ source }) => source === '' ? `'0'` : `case when exists ${source} then '1' else '0' end`).join(', ')}) as sources, ${
+      throughTree(ways).length === 0 ? `'{}'::text[]` : `array(select v.v from (select distinct type, id from (\n  ${onceFlat.above(throughTree(ways))}\n) as pairs(type, id) order by type, id limit ${KNOWN_ABOVE + 1}) as p
+    cross join lateral (values (1, p.type), (2, p.id)) as v(k, v) order by p.type, p.id, v.k)`} as above`,
     list: `${head}select ${wide(paged, ways).join(' or ')} as everything, ${groupsText(scope, USER, '$5')} as groups, array(
   select id from (${sortedPerId(paged, ways, '$2', '$7').join('\n  union all ')}) as held(id)
   group by id order by id limit $7

@@ -24,6 +24,7 @@ function recorder (name: string, calls: string[], fail = false): CheckReader {
     checkUntil: async () => await answer('checkUntil', { allowed: true, ttl: null }),
     checkMany: async (q) => await answer('checkMany', q.ids.map(() => true)),
     listIds: async () => await answer('listIds', { all: false, ids: [] }),
+    holdings: async () => await answer('holdings', { all: false, groups: [] }),
     filter: () => { calls.push(`${name}.filter`); return null as never }
   }
 }
