@@ -5,7 +5,7 @@
 // GrantQueries.browse), so there is no second copy of "allowed" in SQL.
 import { sql, type Expression, type Kysely, type SqlBool } from 'kysely'
 import { anyOf } from './predicates.js'
-import { expired } from './rule-sql.js'
+import { expired } from './rule-conditions.js'
 import { scoped, type StoreProps } from './scope.js'
 
 export interface BrowsedResource {

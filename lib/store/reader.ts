@@ -8,7 +8,7 @@ import type { AncestorPath, Source } from '../decision/explain.js'
 import { CheckStatement, type CheckQuery, type CheckReader, type IdPage, type Known, type ListQuery, type ManyQuery, type ReadOptions, type TypeQuery, type Until } from './check.js'
 import { browseResources, type BrowsedResource, type BrowseQuery } from './browse.js'
 import { ofGrantee, onTarget, toGrantee } from './predicates.js'
-import { effective, inherited } from './rule-sql.js'
+import { effective, inherited } from './rule-conditions.js'
 import type { GrantRow } from './schema.js'
 import { scoped, type Db, type StoreProps } from './scope.js'
 

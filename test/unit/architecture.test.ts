@@ -96,7 +96,7 @@ t.test('the rule\'s conditions are written only in its SQL generator', async (t)
 // The superuser is decided once: the decisions and the check's path ask the
 // rule (`overrides`) instead of reading the flag; only the code that builds a
 // principal (decision/principal.ts, http/principal.ts) sets it.
-const DECIDES = /^(decision\/|store\/(check|reader|rule-sql|predicates|replicas|writer)\.ts|cache\/|service\/|http\/(?!principal\.ts))/
+const DECIDES = /^(decision\/|store\/(check|reader|rule-sql|rule-conditions|predicates|replicas|writer)\.ts|cache\/|service\/|http\/(?!principal\.ts))/
 
 t.test('only the rule reads the superuser flag on the decision\'s path', async (t) => {
   const readers = [...graph].map(([file, { text }]) => [relative(LIB, file), text] as const)
