@@ -99,8 +99,10 @@ tap.test('bounded staleness: a standby further behind than maxLag is not read un
   t.teardown(() => s.resumeReplay())
   // Behind already by what the primary wrote since the last poll (other test files write too).
   const lagAtPause = stats()[0]?.lag as number
-  await grant('d1')
+  // Timed from before the grant: its commit, from which the standby falls
+  // behind, comes before the grant returns (tens of ms later on a busy machine).
   const paused = performance.now()
+  await grant('d1')
   await eventually(() => stats()[0]?.usable === false, 5000)
   // Within one poll (20 ms) and the rounding of `lag`.
   t.ok(performance.now() - paused >= 300 - lagAtPause - 30, `it stayed in use while within maxLag (${lagAtPause} ms behind when paused)`)
