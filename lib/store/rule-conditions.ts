@@ -8,6 +8,12 @@ import { GRANTEES, granteeApplies, targetApplies } from '../decision/rule.js'
 import { bindText, groupsText } from './predicates.js'
 import { EXPIRED, grantee, LIVE, spellings, targetsOf, USER, type RuleScope } from './rule-sql.js'
 
+/** The grantees that can apply to `principal` (no user, no groups: left out), each as a condition on a grant row. */
+function holders (principal: Principal, scope: RuleScope): string[] {
+  const groups = groupsText(scope, USER, '$5')
+  return GRANTEES.filter((rule) => granteeApplies(rule, principal, scope.groupDepth)).map((rule) => `(${grantee(rule, groups, false)})`)
+}
+
 /**
  * Grants in effect that count for `principal` on the target, whatever their
  * privilege, as a condition on the grant table: what explain, the facts and
@@ -16,8 +22,7 @@ import { EXPIRED, grantee, LIVE, spellings, targetsOf, USER, type RuleScope } fr
  * `ancestors` (whatever edges their paths cross: `inherited` says which).
  */
 export function effective (principal: Principal, target: ResourceRef, scope: RuleScope, ancestors = false): RawBuilder<SqlBool> {
-  const groups = groupsText(scope, USER, '$5')
-  const who = GRANTEES.filter((rule) => granteeApplies(rule, principal, scope.groupDepth)).map((rule) => `(${grantee(rule, groups, false)})`)
+  const who = holders(principal, scope)
   const text = `${countsOnText(target, scope, ancestors)} and (${who.join(' or ')}) and ${LIVE}`
   return bindText<SqlBool>(text, [target.resource, target.id, null, principal.kind === 'user' ? principal.id : null, [...principal.groups], null, null, []])
 }
@@ -37,8 +42,7 @@ function countsOnText (target: ResourceRef, scope: RuleScope, ancestors: boolean
  */
 export function inherited (principal: Principal, target: ResourceRef & { id: string }, scope: RuleScope, lock = false): Array<RawBuilder<{ privilege: string | null, edges: string[] }>> {
   const closure = `"${scope.schema}".default_deny_resource_ancestor`
-  const groups = groupsText(scope, USER, '$5')
-  const who = GRANTEES.filter((rule) => granteeApplies(rule, principal, scope.groupDepth)).map((rule) => `(${grantee(rule, groups, false)})`)
+  const who = holders(principal, scope)
   const path = 'c.descendant_type = $1 and c.descendant_id = $2'
   const grants = `select g.privilege, c.edges from ${closure} c join "${scope.schema}".default_deny_grant g
     on g.resource_type = c.ancestor_type and g.resource_id = c.ancestor_id where ${path} and (${who.join(' or ')}) and ${LIVE}${lock ? ' for share of g, c' : ''}`
