@@ -1,6 +1,6 @@
 // Packing this package and installing the tarball in a new project, offline,
-// as the package tests need it (test/integration/package.test.ts,
-// test/integration/package-testing.test.ts). The project installs from npm's
+// as the package tests need it (test/package/package.test.ts,
+// test/package/package-testing.test.ts). The project installs from npm's
 // cache (which `npm ci` fills): its lockfile is this repository's, cut down
 // to what the tarball and the extra packages need, so no version is resolved anew.
 import { execFile } from 'node:child_process'

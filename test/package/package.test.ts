@@ -7,6 +7,8 @@
 // typescript and @types/node need, so no version is resolved anew.
 // Embedded PGlite only: DATABASE_URL is not passed on, so the test is the
 // same on both backends.
+// test runner: from the sources (it packs this repository: npm pack and the
+// package's own build must see the real tree, not the runner's compiled one)
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join, posix } from 'node:path'

@@ -3,6 +3,8 @@
 // require(), its types under strict TypeScript, the published fixture schema,
 // and `npx fastify-default-deny test` on the project's fixtures. Embedded
 // PGlite only (DATABASE_URL is not passed on): the same on both backends.
+// test runner: from the sources (it packs this repository: npm pack and the
+// package's own build must see the real tree, not the runner's compiled one)
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
