@@ -437,6 +437,31 @@ export interface Explanation {
   stepUp?: StepUpStatus
 }
 
+/** One known resource of a type, as `browse` lists it. */
+export interface BrowsedResource {
+  id: string
+  owner: string | null
+  /** Its live explicit grants (scheduled ones included, expired ones not). */
+  grants: number
+}
+
+/** One resource a principal may use, with every privilege it holds there and through what (explain's reasons). */
+export interface AccessEntry {
+  id: string
+  privileges: Explanation['privileges']
+}
+
+/** Whose view `browse` and `access` answer for: without it, the whole of it (the service API trusts its caller). */
+export interface ViewerOption {
+  /**
+   * Answer as the grant API answers this principal: a superuser sees
+   * everything, the subject itself (the same object) all of its own access,
+   * anyone else only the resources it manages, nothing outside them counted
+   * or named. Omitted: everything, as for a superuser.
+   */
+  viewer?: Principal
+}
+
 /** Whether the principal's token has the second factor the asked privilege needs. */
 export interface StepUpStatus {
   privilege: string
@@ -600,6 +625,45 @@ export interface DefaultDenyApi {
     target: { resource: string, privilege: Privilege, after?: string, limit?: number },
     options?: ServiceCallOptions
   ): Promise<{ ids: string[], next: string | null, all: boolean }>
+  /**
+   * A keyset page of the known resources of `resource` (those with an
+   * owner, a parent or a grant), by id byte-wise, each with its owner and
+   * its number of live explicit grants; `prefix` keeps the ids that start
+   * with it, as plain text (`%`, `_` and `\` are themselves). `next` is the
+   * `after` of the following page, `null` after the last. Without
+   * `options.viewer` every known resource; with it, those the viewer
+   * manages (all for a superuser), as `GET /permissions/resources/:resource`.
+   * Reads only.
+   * @default limit 25 (at most 100)
+   *
+   * @example
+   * const page = await app.permissions.browse({ resource: 'document', prefix: 'q3_' }, { viewer: request.principal! })
+   */
+  browse (
+    target: { resource: string, prefix?: string, after?: string | null, limit?: number },
+    options?: ServiceCallOptions & ViewerOption
+  ): Promise<{ resources: BrowsedResource[], next: string | null }>
+  /**
+   * What `principal` may use of `resource` (holds `privilege` on; default
+   * the first configured privilege) and through what, a keyset page at a
+   * time, from `listIds` and explain (`privilege` in the answer is the one
+   * asked about). A group (`{ kind: 'group', id }`)
+   * stands for its members: what they get through it, grants to everyone
+   * left out. `all: true` says a type-level grant (or superuser status)
+   * makes every resource of the type usable; the resources listed are then
+   * the known ones in view. Without `options.viewer`, everything; with it,
+   * as `GET /permissions/access/:resource` shows that viewer. Reads only.
+   * @default limit 25 (at most 100)
+   *
+   * @example
+   * const mine = await app.permissions.access(request.principal!, { resource: 'document' })
+   * const staff = await app.permissions.access({ kind: 'group', id: 'staff' }, { resource: 'document', privilege: 'edit' })
+   */
+  access (
+    principal: Principal | { kind: 'group', id: string },
+    target: { resource: string, privilege?: Privilege, after?: string | null, limit?: number },
+    options?: ServiceCallOptions & ViewerOption
+  ): Promise<{ privilege: string, all: boolean, resources: AccessEntry[], next: string | null }>
   /**
    * Idempotent: `created` is false when the grant already existed; `changed`
    * is true when anything changed (the grant was created, or its `startsAt`

@@ -12,6 +12,7 @@ import { migrateCommands } from './commands/migrate.js'
 import { policyTestCommand } from './commands/policy-test.js'
 import { transferCommands } from './commands/transfer.js'
 import { treeCommands } from './commands/tree.js'
+import { viewCommands } from './commands/views.js'
 import { visible } from './commands/terminal.js'
 import { packageVersion } from './commands/version.js'
 
@@ -58,6 +59,7 @@ function program (): Command {
   grantCommands(cli)
   memberCommands(cli)
   treeCommands(cli)
+  viewCommands(cli)
   transferCommands(cli)
   auditCommands(cli)
   checkCommand(cli)

@@ -195,7 +195,8 @@ const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, op
     forgetTokens: () => tokens?.forget() ?? 0,
     position: async () => await writer.position(),
     replicaStats: () => route?.status().map((s) => ({ ...s, replayed: formatRevision(s.replayed) })) ?? null,
-    observability: { metrics: () => observer.metrics.snapshot(), health: observability.health }
+    observability: { metrics: () => observer.metrics.snapshot(), health: observability.health },
+    defaultPrivilege: [...policy.privileges][0] as string
   })
 
   fastify.decorateRequest('principal', null)

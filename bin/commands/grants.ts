@@ -1,7 +1,7 @@
 // grant, revoke, list, explain: one grant at a time, and what a resource or a
 // principal holds.
 import type { Command } from 'commander'
-import type { Grant, Privilege } from '../../fastify-plugin.js'
+import type { Explanation, Grant, Privilege } from '../../fastify-plugin.js'
 import {
   audited, collect, granteeText, parseGrantee, parseInstant, parsePrincipal, parseTarget, print, targetText,
   UsageError, withPermissions
@@ -18,6 +18,13 @@ export function grantLine (grant: Grant): string {
   if (grant.expiresAt !== null) parts.push(`until ${when(grant.expiresAt)}`)
   if (grant.grantedBy !== null) parts.push(`by ${grant.grantedBy}`)
   return parts.join('  ')
+}
+
+/** A privilege and every reason it is held, as explain gives them, on one line. */
+export function privilegeLine ({ privilege, via }: Explanation['privileges'][number]): string {
+  return `${privilege}: ${via.map((r) => [r.source, r.grantee === undefined ? '' : granteeText(r.grantee), r.typeLevel ? '(type-level)' : '', r.via === undefined || r.via.length === 0 ? '' : `via ${r.via.join(' > ')}`,
+    r.ancestor === undefined ? '' : `on ancestor ${r.ancestor.resource}:${r.ancestor.id}`]
+    .filter((s) => s !== '').join(' ')).join('; ')}`
 }
 
 const TARGET_HELP = `
@@ -142,9 +149,7 @@ Example:
       const target = parseTarget(resource, id, opts.typeLevel)
       await withPermissions(command, async ({ permissions }) => {
         const explanation = await permissions.explain(principal, { ...target, ...(opts.privilege === undefined ? {} : { privilege: opts.privilege as Privilege }) })
-        const lines = [explanation.summary, ...explanation.privileges.map(({ privilege, via }) =>
-          `  ${privilege}: ${via.map((r) => [r.source, r.grantee === undefined ? '' : granteeText(r.grantee), r.typeLevel ? '(type-level)' : '', r.via === undefined || r.via.length === 0 ? '' : `via ${r.via.join(' > ')}`]
-            .filter((s) => s !== '').join(' ')).join('; ')}`)]
+        const lines = [explanation.summary, ...explanation.privileges.map((held) => `  ${privilegeLine(held)}`)]
         print(command, lines, explanation)
       })
     })

@@ -12,6 +12,7 @@ import type { GrantService, Instance, Trusted } from './grants.js'
 import type { MembershipService } from './members.js'
 import { fromChildCursor, type GrantQueries } from './queries.js'
 import { treeMethods } from './api-tree.js'
+import { viewMethods } from './api-views.js'
 import { idColumn, invalidGrant, pageAfter, typeTarget } from './api-input.js'
 import type { Validators } from './validation.js'
 
@@ -39,6 +40,8 @@ export interface ApiProps {
   readonly position: () => Promise<bigint>
   readonly replicaStats: DefaultDenyApi['replicaStats']
   readonly observability: Pick<DefaultDenyApi, 'metrics' | 'health'>
+  /** What `access` asks about when no privilege is given: the first configured, as the grant API does. */
+  readonly defaultPrivilege: string
 }
 
 type ReadMethods = Pick<DefaultDenyApi, 'check' | 'checkMany' | 'filter' | 'visible' | 'listIds' | 'listGrants' | 'scanGrants' | 'scanParents' | 'getOwner' | 'explain' | 'audit' | 'verifyAudit'>
@@ -262,6 +265,7 @@ export function createApi (props: ApiProps): DefaultDenyApi {
   const { rules } = props
   return {
     ...readMethods(props),
+    ...viewMethods(props.queries, props.validators, props.defaultPrivilege),
     ...writeMethods(props),
     ...memberMethods(props),
     ...treeMethods(props.queries, props.validators, invalidGrant),

@@ -66,8 +66,9 @@ export interface AccessPage {
 // named, not even as the `next` of a page.
 const ACCESS_SCAN = 500
 
-// Browsing as one who may see every known resource of the type.
-const SUPERUSER_VIEW: Principal = Object.freeze({ kind: 'user', id: null, groups: Object.freeze([]) as readonly string[], superuser: true, claims: null })
+// Browsing as one who may see every known resource of the type; also the
+// service API's view when its trusted caller names no viewer.
+export const SUPERUSER_VIEW: Principal = Object.freeze({ kind: 'user', id: null, groups: Object.freeze([]) as readonly string[], superuser: true, claims: null })
 
 export class GrantQueries {
   readonly #props: QueriesProps
@@ -114,13 +115,13 @@ export class GrantQueries {
    * all of them, for anyone else those it manages (owns, or may `manage`
    * by the rule's own filter). Nothing else is read or counted.
    */
-  async browse (viewer: Principal, resource: string, prefix: string, after: string | null, limit: number): Promise<{ resources: BrowsedResource[], next: string | null }> {
+  async browse (viewer: Principal, resource: string, prefix: string, after: string | null, limit: number, db?: Kysely<any>): Promise<{ resources: BrowsedResource[], next: string | null }> {
     const { reader, authorizer } = this.#props
     if (!overrides(viewer) && (viewer.kind !== 'user' || viewer.id === null)) return { resources: [], next: null }
     const visible = overrides(viewer)
       ? null
       : managedBy(viewer.id as string, (id) => authorizer.filter({ principal: viewer, resource, privilege: MANAGE }, id))
-    return await reader.browse({ resource, prefix, after, limit, visible })
+    return await reader.browse({ resource, prefix, after, limit, visible }, db)
   }
 
   /**
@@ -132,34 +133,34 @@ export class GrantQueries {
    * subject stands for a group's members, and grants to everyone are left
    * out of what the group gives.
    */
-  async access (viewer: Principal, subject: Principal, resource: string, privilege: string, after: string, limit: number, groupOnly = false): Promise<AccessPage> {
+  async access (viewer: Principal, subject: Principal, resource: string, privilege: string, after: string, limit: number, groupOnly = false, db?: Kysely<any>): Promise<AccessPage> {
     const whole = viewer === subject || overrides(viewer)
     const batch = whole ? limit : Math.max(limit, ACCESS_SCAN)
-    let page = await this.listIds(subject, resource, privilege, after, batch)
+    let page = await this.listIds(subject, resource, privilege, after, batch, db)
     const items: AccessItem[] = []
     if (page.all) {
       // Every id is usable: the ids to show are the known ones in reach.
-      const known = await this.browse(whole ? SUPERUSER_VIEW : viewer, resource, '', after === '' ? null : after, limit)
-      for (const r of known.resources) items.push(await this.#accessItem(subject, resource, r.id, groupOnly))
+      const known = await this.browse(whole ? SUPERUSER_VIEW : viewer, resource, '', after === '' ? null : after, limit, db)
+      for (const r of known.resources) items.push(await this.#accessItem(subject, resource, r.id, groupOnly, db))
       return { all: true, resources: items.filter((item) => item.privileges.length > 0), next: known.next }
     }
     // A page ends at its last item: `next` is always an id the viewer may see.
     const full = (): AccessPage => ({ all: false, resources: items, next: (items.at(-1) as AccessItem).id })
     for (;;) {
-      const shown = whole ? page.ids : await this.#managed(viewer, resource, page.ids)
+      const shown = whole ? page.ids : await this.#managed(viewer, resource, page.ids, db)
       for (const id of shown) {
         if (items.length === limit) return full()
-        const item = await this.#accessItem(subject, resource, id, groupOnly)
+        const item = await this.#accessItem(subject, resource, id, groupOnly, db)
         if (item.privileges.length > 0) items.push(item)
       }
       if (page.next === null) return { all: false, resources: items, next: null }
       if (items.length === limit) return full()
-      page = await this.listIds(subject, resource, privilege, page.next, batch)
+      page = await this.listIds(subject, resource, privilege, page.next, batch, db)
     }
   }
 
-  async #accessItem (subject: Principal, resource: string, id: string, groupOnly: boolean): Promise<AccessItem> {
-    const explanation = await this.explain(subject, { resource, id }, null)
+  async #accessItem (subject: Principal, resource: string, id: string, groupOnly: boolean, db?: Kysely<any>): Promise<AccessItem> {
+    const explanation = await this.explain(subject, { resource, id }, null, db)
     const privileges = explanation.privileges
       .map((entry) => groupOnly ? { ...entry, via: entry.via.filter((reason) => reason.source !== 'anonymous') } : entry)
       .filter((entry) => entry.via.length > 0)
@@ -167,10 +168,10 @@ export class GrantQueries {
   }
 
   /** The ids among `ids` that `viewer` manages, in one query, as browse decides it (owner, or manage by the rule). */
-  async #managed (viewer: Principal, resource: string, ids: readonly string[]): Promise<string[]> {
+  async #managed (viewer: Principal, resource: string, ids: readonly string[], db?: Kysely<any>): Promise<string[]> {
     if (ids.length === 0 || viewer.kind !== 'user' || viewer.id === null) return []
     const visible = managedBy(viewer.id, (id) => this.#props.authorizer.filter({ principal: viewer, resource, privilege: MANAGE }, id))
-    const page = await this.#props.reader.browse({ resource, prefix: '', after: null, limit: ids.length, ids, visible })
+    const page = await this.#props.reader.browse({ resource, prefix: '', after: null, limit: ids.length, ids, visible }, db)
     return page.resources.map((r) => r.id)
   }
 

@@ -1,5 +1,6 @@
 // fastify-default-deny/testing: policy tests from code, for any test runner
-// (tap, node:test, vitest): `await policyTest('policies/*.yaml')` passes
+// whose test can await a promise (tap and node:test are the ones tested):
+// `await policyTest('policies/*.yaml')` passes
 // when every assertion holds and throws an error listing each failure, with
 // explain's account of it, otherwise.
 import { formatReport } from './report.js'

@@ -1,9 +1,12 @@
 // The Type-level grants view in Chromium: superusers only; what a grant on
 // a whole type spans is said before it is given; granted, it lets the
-// grantee into every resource of the type; revoked with a reason, audited.
+// grantee into every resource of the type; revoked with a reason, audited;
+// a grantee id holding markup is text.
 import t from 'tap'
 import { launchOrSkip, open, says, serve } from '../admin-helper.js'
 import { screenshot } from '../admin-screenshot.js'
+
+const HOSTILE = '<img src=x onerror="window.__pwned=1">'
 
 const browser = await launchOrSkip(t)
 if (browser !== null) {
@@ -48,6 +51,17 @@ if (browser !== null) {
     await open(served, '#/types?type=documnet', 'root', { su: true })
     const said = await says(page, 'The request was not accepted', 'alert')
     t.match(said, 'not a known resource type')
+  })
+
+  t.test('a grantee whose id holds markup is shown as text, and nothing runs', async (t) => {
+    await p.grant({ grantee: { kind: 'group', id: HOSTILE }, resource: 'document', id: null, privilege: 'read' })
+    await open(served, '#/types?type=document', 'root', { su: true })
+    await page.getByRole('heading', { name: 'Type-level grants on document' }).waitFor()
+    const table = page.getByRole('table')
+    await table.waitFor()
+    t.match(await table.innerText(), `group ${HOSTILE}`, 'the id, as text')
+    t.ok(await page.getByRole('button', { name: `Revoke read on every document from group ${HOSTILE}` }).isVisible(), 'its button names it as text')
+    t.same(await page.evaluate('({ pwned: typeof window.__pwned, images: document.querySelectorAll("img").length })'), { pwned: 'undefined', images: 0 })
   })
 
   t.test('no script error on the way', async (t) => {

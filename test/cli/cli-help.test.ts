@@ -18,7 +18,7 @@ const COMMANDS = [
   [], ['migrate'], ['migrate', 'up'], ['migrate', 'down'], ['migrate', 'status'],
   ['grant'], ['revoke'], ['list'], ['explain'],
   ['members'], ['members', 'add'], ['members', 'remove'], ['members', 'list'], ['members', 'of'],
-  ['purge-expired'], ['import'], ['export'], ['audit'], ['verify-audit'], ['check'], ['test']
+  ['purge-expired'], ['import'], ['export'], ['audit'], ['verify-audit'], ['check'], ['test'], ['browse'], ['access']
 ]
 
 t.test('--help for every command', async (t) => {
@@ -34,7 +34,7 @@ t.test('--help for every command', async (t) => {
     }))
   }
   const top = await runCli(['--help'], env)
-  for (const command of ['migrate', 'grant', 'revoke', 'list', 'explain', 'members', 'purge-expired', 'import', 'export', 'audit', 'verify-audit', 'check', 'test']) {
+  for (const command of ['migrate', 'grant', 'revoke', 'list', 'explain', 'members', 'purge-expired', 'import', 'export', 'audit', 'verify-audit', 'check', 'test', 'browse', 'access']) {
     t.match(top.stdout, new RegExp(`^  ${command}\\b`, 'm'), `the top help lists ${command}`)
   }
   t.match(top.stdout, /Exit codes:\n {2}0 {2}done\n {2}1 {2}failure/)

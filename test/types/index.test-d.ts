@@ -40,6 +40,16 @@ await db.transaction().execute(async (trx) => {
   await app.permissions.setOwner({ resource: 'document', id: '1', owner: 'alice' }, { db: trx, actor: 'alice', reason: 'created' })
 })
 const allowed: boolean = await app.permissions.check(app.permissions.anonymous, { resource: 'document', id: '1', privilege: 'read' })
+const known = await app.permissions.browse({ resource: 'document', prefix: 'q3_', limit: 50 }, { viewer: app.permissions.anonymous })
+const grantCounts: number[] = known.resources.map((r) => r.grants)
+const access = await app.permissions.access({ kind: 'group', id: 'staff' }, { resource: 'document', privilege: 'edit', after: known.next })
+const through: string[] = access.resources.flatMap((r) => r.privileges.flatMap((p) => p.via.map((v) => v.source)))
+// @ts-expect-error access asks about a principal or a group, not an anonymous grantee
+await app.permissions.access({ kind: 'anonymous' }, { resource: 'document' })
+// @ts-expect-error browse needs the resource type
+await app.permissions.browse({ prefix: 'a' })
+// @ts-expect-error an unknown privilege does not compile
+await app.permissions.access(app.permissions.anonymous, { resource: 'document', privilege: 'write' })
 const ran: string[] = await runMigrations(db, { schema: 'authz' })
 const status: number = new codes.FST_DEFAULT_DENY_FORBIDDEN().statusCode
-export { allowed, ran, status }
+export { allowed, ran, status, grantCounts, through }
