@@ -14,7 +14,7 @@
 //
 // Environment: TAP_JOBS (files at a time; default: one per core),
 // TAP_TIMEOUT (seconds a file may run; default 120, as tap's runner had it).
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
@@ -22,6 +22,8 @@ import { dirname, join, relative, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build, version as esbuildVersion } from 'esbuild'
 import { Parser } from 'tap-parser'
+import { TapConfig } from '@tapjs/config'
+import { signature } from '@tapjs/test'
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)))
 const TIMEOUT = Number(process.env.TAP_TIMEOUT || 120)
@@ -231,6 +233,19 @@ const files = [...new Set((args.length > 0 ? args : ['test']).flatMap(testFiles)
 if (files.length === 0) {
   console.error('no test files')
   process.exit(1)
+}
+
+// The tap library a test file imports is built with a set of plugins; a
+// fresh install has tap's defaults, among them @tapjs/mock, whose module
+// hooks every test process would load. tap's runner rebuilt it for .taprc's
+// list on its first run; this one does the same.
+if ((await TapConfig.load()).pluginSignature !== signature) {
+  console.log('# building tap for the plugins .taprc names (tap build)')
+  const built = spawnSync(join(root, 'node_modules', '.bin', 'tap'), ['build'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] })
+  if (built.status !== 0) {
+    console.error('tap build failed')
+    process.exit(1)
+  }
 }
 
 const started = Date.now()
