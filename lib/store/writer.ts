@@ -292,21 +292,28 @@ export class GrantWriter {
   async #heldOf (trx: Trx, items: readonly ManyItem[]): Promise<Map<string, { grants: ScheduledItem[], ids: Map<string, string> }>> {
     const pairs = new Map<string, { target: ResourceRef, grantee: GranteeRef }>()
     for (const { target, grantee } of items) pairs.set(pairKey(target, grantee), { target, grantee })
-    const resources = [...pairs.values()].filter((p) => p.target.id !== null)
-    const types = [...pairs.values()].filter((p) => p.target.id === null)
-    const column = (list: typeof resources, pick: (p: { target: ResourceRef, grantee: GranteeRef }) => string) => list.map(pick)
-    const kind = (p: { grantee: GranteeRef }) => granteeColumns(p.grantee).principal_kind
-    const who = (p: { grantee: GranteeRef }) => granteeColumns(p.grantee).principal_id
+    // Columns as arrays: one parameter each, however many pairs.
+    const columns = (typeLevel: boolean) => {
+      const list = [...pairs.values()].filter((p) => (p.target.id === null) === typeLevel)
+      return {
+        resource: list.map((p) => p.target.resource),
+        id: list.map((p) => p.target.id as string),
+        kind: list.map((p) => granteeColumns(p.grantee).principal_kind),
+        who: list.map((p) => granteeColumns(p.grantee).principal_id)
+      }
+    }
+    const resources = columns(false)
+    const types = columns(true)
     const table = sql.id(this.#props.schema, 'default_deny_grant')
     const { rows } = await sql<HeldRow>`
       select g.id, g.principal_kind, g.principal_id, g.resource_type, g.resource_id, g.privilege, g.starts_at, g.expires_at
-      from unnest(${column(resources, (p) => p.target.resource)}::text[], ${column(resources, (p) => p.target.id as string)}::text[],
-        ${column(resources, kind)}::text[], ${column(resources, who)}::text[]) as p(resource_type, resource_id, principal_kind, principal_id)
+      from unnest(${resources.resource}::text[], ${resources.id}::text[], ${resources.kind}::text[], ${resources.who}::text[])
+        as p(resource_type, resource_id, principal_kind, principal_id)
       join ${table} as g on g.resource_type = p.resource_type and g.resource_id = p.resource_id
         and g.principal_kind = p.principal_kind and g.principal_id = p.principal_id
       union all
       select g.id, g.principal_kind, g.principal_id, g.resource_type, g.resource_id, g.privilege, g.starts_at, g.expires_at
-      from unnest(${column(types, (p) => p.target.resource)}::text[], ${column(types, kind)}::text[], ${column(types, who)}::text[])
+      from unnest(${types.resource}::text[], ${types.kind}::text[], ${types.who}::text[])
         as p(resource_type, principal_kind, principal_id)
       join ${table} as g on g.resource_type = p.resource_type and g.resource_id is null
         and g.principal_kind = p.principal_kind and g.principal_id = p.principal_id`.execute(trx)
