@@ -1,12 +1,12 @@
 // The write side of the grants. Every change runs inside `write`, which holds
 // a lock per resource; the methods that change rows take its transaction and
 // append the audit entry in the same transaction.
-import { sql, type Insertable, type Kysely } from 'kysely'
+import { sql, type Kysely } from 'kysely'
 import type { GranteeRef, Principal, ResourceRef } from '../../fastify-plugin.js'
 import type { Facts } from '../decision/decide.js'
-import { planGrants, type PrivilegesWanted, type ScheduleChange } from '../decision/grant-change.js'
+import { planGrants, type PrivilegesWanted } from '../decision/grant-change.js'
 import { UNBOUNDED, type Budget } from './deadline.js'
-import { chunked, type AuditChange, type AuditLog, type ScheduledItem, type WriteContext } from './audit.js'
+import type { AuditLog, ScheduledItem, WriteContext } from './audit.js'
 import { anyOf, granteeColumns, ofGrantee, onTarget, sorted, toGrantee } from './predicates.js'
 import { effective, expired, inEffectOn, inherited, ownedAncestors } from './rule-conditions.js'
 import { lockMemberships } from './members.js'
@@ -14,7 +14,7 @@ import { ownerOf } from './reader.js'
 import { lockHierarchy } from './tree.js'
 import { insertPosition } from './positions.js'
 import { scoped, type StoreProps, type Trx } from './scope.js'
-import type { GrantRow, GrantTable } from './schema.js'
+import { grantMany, type ManyItem } from './grant-many.js'
 
 type Instance = ResourceRef & { id: string }
 
@@ -34,38 +34,6 @@ export interface GrantChange {
 }
 
 const instant = (value: Date | string | null) => value === null ? null : new Date(value)
-
-/** One grant of `grantMany`, with who made it and why. */
-export interface ManyItem extends ScheduleChange {
-  target: ResourceRef
-  grantee: GranteeRef
-  privilege: string
-  context: WriteContext
-}
-
-interface HeldRow {
-  id: string | number
-  principal_kind: GrantRow['principal_kind']
-  principal_id: string
-  resource_type: string
-  resource_id: string | null
-  privilege: string
-  starts_at: Date | string | null
-  expires_at: Date | string | null
-}
-
-// PostgreSQL binds at most 65,535 parameters a statement; a grant row takes 8.
-const GRANT_ROWS_PER_INSERT = 5000
-
-const pairKey = (target: ResourceRef, grantee: GranteeRef) => {
-  const { principal_kind: kind, principal_id: id } = granteeColumns(grantee)
-  return JSON.stringify([target.resource, target.id, kind, id])
-}
-
-// The order of a collate "C" column (UTF-8 bytes), which JavaScript's
-// comparison of UTF-16 units does not follow past the Basic Multilingual Plane.
-const byStoredOrder = (a: { privilege: string }, b: { privilege: string }) =>
-  Buffer.compare(Buffer.from(a.privilege), Buffer.from(b.privilege))
 
 export interface WriterProps extends StoreProps {
   readonly audit: AuditLog
@@ -222,111 +190,9 @@ export class GrantWriter {
     return { before: held.map((g) => g.privilege), after: after.map((g) => g.privilege), changed, schedule: { before: held, after } }
   }
 
-  /**
-   * Grants each item's privilege, in order, as one `setPrivileges` call per
-   * item would (rows, schedules and audit entries alike; an item sees what
-   * the ones before it did), in a few statements: the grants held by every
-   * grantee and target named are read in one, new rows are inserted and
-   * rescheduled ones updated in one each (or a few, for many rows), and the
-   * audit entries appended together. Returns, for each item, whether its
-   * grant was created.
-   */
+  /** `setPrivileges` of one privilege per item, in order, in a few statements (see grant-many.ts). */
   async grantMany (trx: Trx, items: readonly ManyItem[]): Promise<boolean[]> {
-    const held = await this.#heldOf(trx, items)
-    const created: boolean[] = []
-    const inserts = new Map<string, Insertable<GrantTable>>()
-    const updates = new Map<string, { id: string, expiresAt: Date | null, startsAt: Date | null }>()
-    const entries: Array<{ change: AuditChange, context: WriteContext }> = []
-    for (const { target, grantee, privilege, expiresAt, startsAt, context } of items) {
-      const key = pairKey(target, grantee)
-      const pair = held.get(key) ?? { grants: [], ids: new Map<string, string>() }
-      held.set(key, pair)
-      const before = pair.grants
-      const plan = planGrants(before, { privileges: [privilege], only: [privilege], expiresAt, startsAt })
-      created.push(!before.some((g) => g.privilege === privilege))
-      for (const add of plan.add) {
-        inserts.set(`${key}${add.privilege}`, {
-          ...granteeColumns(grantee),
-          resource_type: target.resource,
-          resource_id: target.id,
-          privilege: add.privilege,
-          granted_by: context.actor,
-          expires_at: add.expiresAt,
-          starts_at: add.startsAt
-        })
-      }
-      for (const next of plan.reschedule) {
-        // A row this call inserts is inserted with its last schedule.
-        const row = inserts.get(`${key}${next.privilege}`)
-        if (row !== undefined) Object.assign(row, { expires_at: next.expiresAt, starts_at: next.startsAt })
-        else updates.set(`${key}${next.privilege}`, { id: pair.ids.get(next.privilege) as string, expiresAt: next.expiresAt, startsAt: next.startsAt })
-      }
-      if (plan.changed.length > 0) {
-        entries.push({ change: { action: plan.add.length > 0 ? 'grant' : 'schedule', grantee, target, before, after: plan.after }, context })
-      }
-      // As the next item's read would return them: in the column's byte order.
-      pair.grants = [...plan.after].sort(byStoredOrder)
-    }
-    const db = scoped(this.#props, trx)
-    for (const chunk of chunked([...inserts.values()], GRANT_ROWS_PER_INSERT)) {
-      await db.insertInto('default_deny_grant').values(chunk).execute()
-    }
-    if (updates.size > 0) {
-      const rows = [...updates.values()]
-      const at = (value: Date | null) => value?.toISOString() ?? null
-      await sql`update ${sql.id(this.#props.schema, 'default_deny_grant')} as g
-        set expires_at = v.expires_at, starts_at = v.starts_at
-        from unnest(${rows.map((r) => r.id)}::bigint[], ${rows.map((r) => at(r.expiresAt))}::timestamptz[], ${rows.map((r) => at(r.startsAt))}::timestamptz[])
-          as v(id, expires_at, starts_at)
-        where g.id = v.id`.execute(trx)
-    }
-    await this.#props.audit.appendMany(trx, entries)
-    return created
-  }
-
-  /**
-   * The grants each (target, grantee) pair of `items` holds explicitly, by
-   * pair, in one statement: one pass for resources, one for type-level
-   * targets (a null id matches by IS NULL, which an equality join misses).
-   */
-  async #heldOf (trx: Trx, items: readonly ManyItem[]): Promise<Map<string, { grants: ScheduledItem[], ids: Map<string, string> }>> {
-    const pairs = new Map<string, { target: ResourceRef, grantee: GranteeRef }>()
-    for (const { target, grantee } of items) pairs.set(pairKey(target, grantee), { target, grantee })
-    // Columns as arrays: one parameter each, however many pairs.
-    const columns = (typeLevel: boolean) => {
-      const list = [...pairs.values()].filter((p) => (p.target.id === null) === typeLevel)
-      return {
-        resource: list.map((p) => p.target.resource),
-        id: list.map((p) => p.target.id as string),
-        kind: list.map((p) => granteeColumns(p.grantee).principal_kind),
-        who: list.map((p) => granteeColumns(p.grantee).principal_id)
-      }
-    }
-    const resources = columns(false)
-    const types = columns(true)
-    const table = sql.id(this.#props.schema, 'default_deny_grant')
-    const { rows } = await sql<HeldRow>`
-      select g.id, g.principal_kind, g.principal_id, g.resource_type, g.resource_id, g.privilege, g.starts_at, g.expires_at
-      from unnest(${resources.resource}::text[], ${resources.id}::text[], ${resources.kind}::text[], ${resources.who}::text[])
-        as p(resource_type, resource_id, principal_kind, principal_id)
-      join ${table} as g on g.resource_type = p.resource_type and g.resource_id = p.resource_id
-        and g.principal_kind = p.principal_kind and g.principal_id = p.principal_id
-      union all
-      select g.id, g.principal_kind, g.principal_id, g.resource_type, g.resource_id, g.privilege, g.starts_at, g.expires_at
-      from unnest(${types.resource}::text[], ${types.kind}::text[], ${types.who}::text[])
-        as p(resource_type, principal_kind, principal_id)
-      join ${table} as g on g.resource_type = p.resource_type and g.resource_id is null
-        and g.principal_kind = p.principal_kind and g.principal_id = p.principal_id`.execute(trx)
-    const held = new Map<string, { grants: ScheduledItem[], ids: Map<string, string> }>()
-    for (const row of rows) {
-      const key = pairKey({ resource: row.resource_type, id: row.resource_id }, toGrantee(row))
-      const pair = held.get(key) ?? { grants: [], ids: new Map<string, string>() }
-      pair.grants.push({ privilege: row.privilege, startsAt: instant(row.starts_at), expiresAt: instant(row.expires_at) })
-      pair.ids.set(row.privilege, String(row.id))
-      held.set(key, pair)
-    }
-    for (const pair of held.values()) pair.grants.sort(byStoredOrder)
-    return held
+    return await grantMany(this.#props, trx, items)
   }
 
   /** The grantees that hold anything explicitly on the target. */
