@@ -194,12 +194,7 @@ export class GrantService {
     }
     const outcome = await this.#runner.run('grant_many', caller, [], async (trx) => {
       await writer.lockGrants(trx)
-      const created: boolean[] = []
-      for (const { target, grantee, privilege, expiresAt, startsAt, context } of grants) {
-        const { before } = await writer.setPrivileges(trx, { target, grantee, privileges: [privilege], only: [privilege], expiresAt, startsAt }, context)
-        created.push(!before.includes(privilege))
-      }
-      return created
+      return await writer.grantMany(trx, grants)
     })
     this.#runner.changed()?.resources(grants.map((item) => item.target))
     return outcome

@@ -43,6 +43,18 @@ const HASHED_COLUMNS = [
   'before', 'after', 'request_id', 'reason'
 ] as const
 const VERIFY_PAGE = 1000
+// PostgreSQL binds at most 65,535 parameters a statement; an entry takes 13.
+const AUDIT_ROWS_PER_INSERT = 2000
+
+/** `items` in slices of at most `size`, in order. */
+export function chunked<T> (items: readonly T[], size: number): T[][] {
+  const chunks: T[][] = []
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size))
+  return chunks
+}
+
+// seq is a bigint, read as a decimal string: a longer one is larger.
+const compareSeq = (a: string, b: string) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0)
 
 /** An audit row read back differs from what was hashed: refused, rolled back. */
 export class AuditMismatch extends Error {
@@ -105,37 +117,61 @@ export class AuditLog {
 
   /** Appends one entry. Entries are ordered by commit: the chain lock is held to the end. */
   async append (trx: Trx, change: AuditChange, context: WriteContext): Promise<void> {
+    await this.appendMany(trx, [{ change, context }])
+  }
+
+  /**
+   * Appends the entries in order, as many `append` calls would, in a few
+   * statements: the chain lock is taken and the last hash read once, each
+   * entry chained to the one before it here. The entries of one call carry
+   * one `at`, the time they were written: they commit together.
+   */
+  async appendMany (trx: Trx, entries: ReadonlyArray<{ change: AuditChange, context: WriteContext }>): Promise<void> {
+    if (entries.length === 0) return
     await sql`select pg_advisory_xact_lock(${AUDIT_LOCK})`.execute(trx)
     const db = scoped(this.#props, trx)
     const last = await db.selectFrom('default_deny_audit').select('hash').orderBy('seq', 'desc').limit(1).executeTakeFirst()
-    const prev = last?.hash ?? GENESIS_HASH
-    const columns = change.grantee === null ? null : granteeColumns(change.grantee)
-    const row: HashedRow = {
-      at: new Date(),
-      actor: context.actor,
-      action: change.action,
-      principal_kind: columns?.principal_kind ?? null,
-      principal_id: columns?.principal_id ?? null,
-      resource_type: change.target.resource,
-      resource_id: change.target.id,
-      before: change.before.map(toStored),
-      after: change.after.map(toStored),
-      request_id: context.requestId,
-      reason: context.reason
+    let prev = last?.hash ?? GENESIS_HASH
+    const at = new Date()
+    const rows = entries.map(({ change, context }) => {
+      const columns = change.grantee === null ? null : granteeColumns(change.grantee)
+      const row: HashedRow = {
+        at,
+        actor: context.actor,
+        action: change.action,
+        principal_kind: columns?.principal_kind ?? null,
+        principal_id: columns?.principal_id ?? null,
+        resource_type: change.target.resource,
+        resource_id: change.target.id,
+        before: change.before.map(toStored),
+        after: change.after.map(toStored),
+        request_id: context.requestId,
+        reason: context.reason
+      }
+      const hashed = { row, prev, hash: auditHash(prev, row) }
+      prev = hashed.hash
+      return hashed
+    })
+    for (const chunk of chunked(rows, AUDIT_ROWS_PER_INSERT)) {
+      // Hash what is stored, not what was sent: a value PostgreSQL would change
+      // on the way in (a lone surrogate becomes U+FFFD) would leave a row that
+      // never verifies. Input validation refuses such values; this refuses the
+      // write if one ever gets through.
+      const stored = await db.insertInto('default_deny_audit').values(chunk.map(({ row, prev, hash }) => ({
+        ...row,
+        before: JSON.stringify(row.before),
+        after: JSON.stringify(row.after),
+        prev_hash: prev,
+        hash
+      }))).returning(['seq', ...HASHED_COLUMNS]).execute()
+      // Sorted by seq, not trusted to come back in the order sent.
+      stored.sort((a, b) => compareSeq(String(a.seq), String(b.seq)))
+      if (stored.length !== chunk.length) throw new AuditMismatch()
+      for (const [i, { prev, hash }] of chunk.entries()) {
+        const { seq, ...hashed } = stored[i] as (typeof stored)[number]
+        if (auditHash(prev, { ...hashed, at: new Date(hashed.at) }) !== hash) throw new AuditMismatch()
+      }
     }
-    const hash = auditHash(prev, row)
-    // Hash what is stored, not what was sent: a value PostgreSQL would change
-    // on the way in (a lone surrogate becomes U+FFFD) would leave a row that
-    // never verifies. Input validation refuses such values; this refuses the
-    // write if one ever gets through.
-    const stored = await db.insertInto('default_deny_audit').values({
-      ...row,
-      before: JSON.stringify(row.before),
-      after: JSON.stringify(row.after),
-      prev_hash: prev,
-      hash
-    }).returning(HASHED_COLUMNS).executeTakeFirstOrThrow()
-    if (auditHash(prev, { ...stored, at: new Date(stored.at) }) !== hash) throw new AuditMismatch()
   }
 
   /** Newest first. */

@@ -14,6 +14,7 @@ import { ownerOf } from './reader.js'
 import { lockHierarchy } from './tree.js'
 import { insertPosition } from './positions.js'
 import { scoped, type StoreProps, type Trx } from './scope.js'
+import { grantMany, type ManyItem } from './grant-many.js'
 
 type Instance = ResourceRef & { id: string }
 
@@ -187,6 +188,11 @@ export class GrantWriter {
       await this.#props.audit.append(trx, { action, grantee, target, before: held, after }, context)
     }
     return { before: held.map((g) => g.privilege), after: after.map((g) => g.privilege), changed, schedule: { before: held, after } }
+  }
+
+  /** `setPrivileges` of one privilege per item, in order, in a few statements (see grant-many.ts). */
+  async grantMany (trx: Trx, items: readonly ManyItem[]): Promise<boolean[]> {
+    return await grantMany(this.#props, trx, items)
   }
 
   /** The grantees that hold anything explicitly on the target. */
