@@ -18,7 +18,7 @@
 // TAP_TIMEOUT (seconds a file may run; default 120, as tap's runner had it).
 import { spawn, spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, utimesSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { dirname, join, relative, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -87,7 +87,11 @@ async function compiledTree () {
   hash.update(readdirSync(root).sort().join('\0'))
   const base = join(root, '.test-build')
   const dir = join(base, hash.digest('hex').slice(0, 20))
-  if (existsSync(join(dir, 'package.json'))) return dir
+  if (existsSync(join(dir, 'package.json'))) {
+    // Used again: not one of the old trees another run may clear (below).
+    utimesSync(dir, new Date(), new Date())
+    return dir
+  }
   // Built under a name of its own and renamed into place, as two runs at
   // once may build the same tree.
   const partial = `${dir}.${process.pid}`
