@@ -9,6 +9,7 @@ import * as membershipClosureDelta from './20261206120000_membership_closure_del
 import * as resourceHierarchy from './20261207090000_resource_hierarchy.js'
 import * as steppedMoves from './20261208090000_stepped_moves.js'
 import * as coveringCheckIndexes from './20261209090000_covering_check_indexes.js'
+import * as auditChainLinks from './20261210090000_audit_chain_links.js'
 
 // A static map rather than FileMigrationProvider: it survives bundling and
 // compilation, and the set of migrations is fixed per release.
@@ -22,5 +23,6 @@ export const migrations: Record<string, Migration> = {
   '20261206120000_membership_closure_delta': membershipClosureDelta,
   '20261207090000_resource_hierarchy': resourceHierarchy,
   '20261208090000_stepped_moves': steppedMoves,
-  '20261209090000_covering_check_indexes': coveringCheckIndexes
+  '20261209090000_covering_check_indexes': coveringCheckIndexes,
+  '20261210090000_audit_chain_links': auditChainLinks
 }

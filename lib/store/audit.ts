@@ -6,7 +6,7 @@ import { sql, type Kysely } from 'kysely'
 import type { AuditEntry, AuditVerification, GranteeRef, ResourceRef, ScheduledPrivilege } from '../../fastify-plugin.js'
 import type { AuditItem, AuditTable } from './schema.js'
 import { granteeColumns, ofGrantee, onTarget, toGrantee } from './predicates.js'
-import { scoped, type StoreProps, type Trx } from './scope.js'
+import { lockKey, scoped, type StoreProps, type Trx } from './scope.js'
 
 /** Who changed what, and why: recorded with every change. */
 export interface WriteContext {
@@ -64,8 +64,6 @@ export class AuditMismatch extends Error {
   }
 }
 
-// Any constant works: it only has to differ from the per-resource lock keys' space.
-const AUDIT_LOCK = sql`hashtextextended('fastify-default-deny/audit', 0)`
 
 type HashedRow = Omit<AuditTable, 'seq' | 'prev_hash' | 'hash' | 'before' | 'after'> & { before: AuditItem[], after: AuditItem[] }
 
@@ -128,7 +126,11 @@ export class AuditLog {
    */
   async appendMany (trx: Trx, entries: ReadonlyArray<{ change: AuditChange, context: WriteContext }>): Promise<void> {
     if (entries.length === 0) return
-    await sql`select pg_advisory_xact_lock(${AUDIT_LOCK})`.execute(trx)
+    // The chain's lock, per schema: the chains of two schemas are two chains.
+    // The unique index on prev_hash (migration 20261210090000) keeps a chain
+    // from forking even where two writers do not share this lock: an instance
+    // of an earlier version took one key for the whole database.
+    await sql`select pg_advisory_xact_lock(hashtextextended(${lockKey(this.#props.schema, 'audit')}, 0))`.execute(trx)
     const db = scoped(this.#props, trx)
     const last = await db.selectFrom('default_deny_audit').select('hash').orderBy('seq', 'desc').limit(1).executeTakeFirst()
     let prev = last?.hash ?? GENESIS_HASH

@@ -31,3 +31,15 @@ export interface StoreProps {
 export function scoped (props: StoreProps, db?: Kysely<any>): Db {
   return (db ?? props.db).withSchema(props.schema) as Db
 }
+
+/**
+ * The key of an advisory lock of the plugin's in `schema`: advisory locks are
+ * per database, so every key names its schema, and two instances on two
+ * schemas of one database (two apps, or a schema per tenant) never wait on
+ * each other. The schema is quoted as an identifier, and the parts are JSON
+ * strings, so no two different keys are spelled alike.
+ */
+export function lockKey (schema: string, kind: string, ...parts: string[]): string {
+  const tail = parts.length === 0 ? '' : `/${JSON.stringify(parts)}`
+  return `fastify-default-deny/${kind}/"${schema.replace(/"/g, '""')}"${tail}`
+}

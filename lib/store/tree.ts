@@ -5,15 +5,11 @@
 import { sql, type Kysely, type SqlBool } from 'kysely'
 import type { ResourceRef } from '../../fastify-plugin.js'
 import type { AuditLog, WriteContext } from './audit.js'
-import { scoped, type Db, type StoreProps, type Trx } from './scope.js'
+import { lockKey, scoped, type Db, type StoreProps, type Trx } from './scope.js'
 import { DEFER_SETTING } from '../../migrations/20261208090000_stepped_moves.js'
 
 type Instance = ResourceRef & { id: string }
 
-/** The key of the lock every change of the resource tree takes (the closure's trigger takes it too). */
-function hierarchyLockKey (schema: string): string {
-  return `fastify-default-deny/hierarchy/"${schema.replace(/"/g, '""')}"`
-}
 
 /** A parent as the audit trail records it: `type/id` (a hierarchy's types hold no '/'). */
 export const parentItem = (ref: Instance): string => `${ref.resource}/${ref.id}`
@@ -31,9 +27,12 @@ export async function parentOf (db: Db, child: Instance): Promise<Instance | nul
   return row?.parent_type == null ? null : { resource: row.parent_type, id: row.parent_id as string }
 }
 
-/** Holds every other change of the resource tree off until the transaction ends. */
+/**
+ * Holds every other change of the resource tree off until the transaction
+ * ends. The closure's trigger takes the same key (the migrations spell it).
+ */
 export async function lockHierarchy (props: Pick<StoreProps, 'schema'>, trx: Trx): Promise<void> {
-  await sql`select pg_advisory_xact_lock(hashtextextended(${hierarchyLockKey(props.schema)}, 0))`.execute(trx)
+  await sql`select pg_advisory_xact_lock(hashtextextended(${lockKey(props.schema, 'hierarchy')}, 0))`.execute(trx)
 }
 
 export interface TreeProps extends StoreProps {

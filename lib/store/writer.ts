@@ -13,7 +13,7 @@ import { lockMemberships } from './members.js'
 import { ownerOf } from './reader.js'
 import { lockHierarchy } from './tree.js'
 import { insertPosition } from './positions.js'
-import { scoped, type StoreProps, type Trx } from './scope.js'
+import { lockKey, scoped, type StoreProps, type Trx } from './scope.js'
 import { grantMany, type ManyItem } from './grant-many.js'
 
 type Instance = ResourceRef & { id: string }
@@ -62,7 +62,7 @@ export class GrantWriter {
   async write<T> (
     db: Kysely<any> | undefined, targets: ResourceRef[], work: (trx: Trx) => Promise<T>, budget: Budget = UNBOUNDED
   ): Promise<T> {
-    const keys = sorted(targets.map((t) => `${t.resource}/${t.id ?? ''}`))
+    const keys = sorted(targets.map((t) => lockKey(this.#props.schema, 'resource', t.resource, t.id ?? '')))
     const run = async (trx: Trx, bounded: boolean) => {
       budget.assertLive()
       if (bounded) {

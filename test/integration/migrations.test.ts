@@ -8,7 +8,7 @@ import { Migrator, sql, type Kysely } from 'kysely'
 import { runMigrations, MIGRATION_LOCK_TABLE, MIGRATION_TABLE } from '../../lib/store/migrate.js'
 import { testDatabase, usingPostgres } from '../helper.js'
 
-const ALL = ['20261125070000_create_grants', '20261125080000_create_audit', '20261129120000_grant_starts_at', '20261202120000_resource_owner_idx', '20261203090000_group_membership', '20261204090000_change_notify', '20261206120000_membership_closure_delta', '20261207090000_resource_hierarchy', '20261208090000_stepped_moves', '20261209090000_covering_check_indexes']
+const ALL = ['20261125070000_create_grants', '20261125080000_create_audit', '20261129120000_grant_starts_at', '20261202120000_resource_owner_idx', '20261203090000_group_membership', '20261204090000_change_notify', '20261206120000_membership_closure_delta', '20261207090000_resource_hierarchy', '20261208090000_stepped_moves', '20261209090000_covering_check_indexes', '20261210090000_audit_chain_links']
 
 async function tables (db: Kysely<any>, schema: string): Promise<string[]> {
   const rows = await db.selectFrom('information_schema.tables')
@@ -49,6 +49,11 @@ t.test('up, again (idempotent), down, up beside a host kysely_migration table', 
     { resource_type: 'folder', resource_id: 'f', owner_id: null, parent_type: 'project', parent_id: 'p' },
     { resource_type: 'document', resource_id: 'd', owner_id: 'olga', parent_type: 'folder', parent_id: 'f' }
   ]).execute()
+  const chainIndex = async () => (await sql<{ def: string }>`select indexdef as def from pg_indexes
+    where schemaname = ${schema} and indexname = 'default_deny_audit_prev_hash_key'`.execute(db)).rows
+  t.match((await chainIndex())[0]?.def, /UNIQUE INDEX .*\(prev_hash\) WHERE \(seq > 0\)/, 'no two audit entries may name one predecessor')
+  t.same(await runMigrations(db, { schema, direction: 'down' }), ['20261210090000_audit_chain_links'])
+  t.same(await chainIndex(), [], 'down drops the audit chain\'s link index')
   const checkIndexes = async () => (await sql<{ name: string, def: string }>`select indexname as name, indexdef as def from pg_indexes
     where schemaname = ${schema} and indexname in ('default_deny_grant_key', 'default_deny_grant_unique') order by 1`.execute(db)).rows
   const covering = await checkIndexes()
@@ -135,6 +140,6 @@ t.test('the migrate command applies and reverts on the configured database', asy
     (await run(process.execPath, ['--import', 'tsx', 'bin/cli.ts', 'migrate', ...args, '--schema', schema], { env })).stdout.trim()
   t.equal(await cli('up'), `applied: ${ALL.join(', ')}`)
   t.equal(await cli('up'), 'nothing to do')
-  t.equal(await cli('down'), 'reverted: 20261209090000_covering_check_indexes')
+  t.equal(await cli('down'), 'reverted: 20261210090000_audit_chain_links')
   await t.rejects(cli('sideways'), /unknown command/)
 })

@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import t, { type Test } from 'tap'
 import { sql, type Kysely } from 'kysely'
 import { build, usingPostgres } from '../helper.js'
+import { lockKey } from '../../lib/store/scope.js'
 
 const WRITE_TIMEOUT = 400
 const STALL = 5 * WRITE_TIMEOUT
@@ -26,7 +27,7 @@ function stall (db: Kysely<any>, schema: string, how: 'table' | 'resource') {
     if (usingPostgres) {
       await (how === 'table'
         ? sql`lock table ${sql.id(schema, 'default_deny_grant')} in access exclusive mode`
-        : sql`select pg_advisory_xact_lock(hashtextextended('document/d1', 1))`).execute(trx)
+        : sql`select pg_advisory_xact_lock(hashtextextended(${lockKey(schema, 'resource', 'document', 'd1')}, 1))`).execute(trx)
     }
     taken()
     await sleep(STALL)
