@@ -11,7 +11,7 @@ import { buildExample, seedExample, type ExampleApp } from '../examples/app.js'
 import { createPGliteKysely } from '../lib/store/pglite.js'
 import { postgresKysely } from '../lib/store/postgres.js'
 import { startNewDatabasesFromTemplate } from './pglite-helper.js'
-import { migratedSchema } from './migrated-helper.js'
+import { migratedDump, migratedSchema, takeMigratedSchema } from './migrated-helper.js'
 import SerializerSelector from '@fastify/fast-json-stringify-compiler'
 import type { FastifyDefaultDenyOptions } from '../fastify-plugin.js'
 
@@ -37,18 +37,24 @@ export interface TestDatabase {
   schema: string
 }
 
-/** A database (and schema) private to the calling test, dropped at teardown. */
-export async function testDatabase (t: Teardown): Promise<TestDatabase> {
-  const schema = `dd_test_${process.pid}_${randomBytes(4).toString('hex')}`
+/**
+ * A database (and schema) private to the calling test, dropped at teardown.
+ * Empty, or with `migrated: true` as the plugin's migrations leave it
+ * (test/migrated-helper.ts says how, on each backend).
+ */
+export async function testDatabase (t: Teardown, { migrated = false } = {}): Promise<TestDatabase> {
+  let schema = `dd_test_${process.pid}_${randomBytes(4).toString('hex')}`
   if (usingPostgres) {
     const db = postgresKysely(process.env.DATABASE_URL as string, { max: 4 })
     t.teardown(async () => {
       await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(db)
       await db.destroy()
     })
+    if (migrated) await migratedSchema(db, schema)
     return { db, schema }
   }
   const db = await sharedPGlite()
+  if (migrated) schema = takeMigratedSchema() ?? schema
   t.teardown(async () => { await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(db) })
   return { db, schema }
 }
@@ -58,7 +64,7 @@ export async function testDatabase (t: Teardown): Promise<TestDatabase> {
 let pglite: Promise<Kysely<any>> | undefined
 function sharedPGlite (): Promise<Kysely<any>> {
   if (pglite === undefined) {
-    pglite = createPGliteKysely()
+    pglite = (async () => await createPGliteKysely(undefined, { loadDataDir: await migratedDump() }))()
     tap.teardown(async () => { await (await pglite as Kysely<any>).destroy() })
   }
   return pglite
@@ -106,13 +112,10 @@ export async function build (
   options: Partial<FastifyDefaultDenyOptions> = {},
   fastifyOptions: FastifyServerOptions = {}
 ): Promise<Built> {
-  const { db, schema } = await testDatabase(t)
-  // On PostgreSQL, already migrated (test/migrated-helper.ts), unless the test
-  // asks for no migrations or brings its own database or schema. On PGlite the
-  // replay saved little (the statements themselves cost most of the
-  // migrations' time there), so the plugin migrates as it always did.
+  // Already migrated (test/migrated-helper.ts), unless the test asks for no
+  // migrations or brings its own database or schema.
   const own = ['db', 'schema', 'connectionString'].some((key) => key in options)
-  if (usingPostgres && !own && options.migrate !== false) await migratedSchema(db, schema)
+  const { db, schema } = await testDatabase(t, { migrated: !own && options.migrate !== false })
   const app = Fastify({ ...FASTIFY_TEST_OPTIONS, ...fastifyOptions })
   await app.register(jwt, { secret: SECRET, verify: { algorithms: ['HS256'] } })
   await app.register(defaultDeny, { db, schema, resources: TEST_RESOURCES, ...options })
@@ -178,7 +181,7 @@ export async function olgaOwnsD1 (t: Teardown, fastifyOptions: FastifyServerOpti
 
 /** The example served by `npm start`, seeded, on this test's database; `auth` signs a token. */
 export async function exampleApp (t: Teardown): Promise<TestDatabase & { app: ExampleApp, auth: (claims: Record<string, unknown>) => { authorization: string } }> {
-  const { db, schema } = await testDatabase(t)
+  const { db, schema } = await testDatabase(t, { migrated: true })
   const app = await buildExample({ db, secret: SECRET, schema })
   t.teardown(() => app.close())
   await seedExample(app, db, schema)

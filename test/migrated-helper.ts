@@ -16,9 +16,17 @@
 // migrated one, catalog against catalog (columns, indexes, constraints,
 // functions, triggers, migration rows): the same. Tests of migrations, and
 // every test that passes `migrate: false` or a database or schema of its own,
-// start from an empty schema as before: only `build` in helper.ts asks for
-// this. On PGlite the replay saved little (the statements themselves are most
-// of the cost there), and the plugin migrates every test's schema as before.
+// start from an empty schema as before: only `build` and `exampleApp` in
+// helper.ts ask for this.
+//
+// On PGlite a replay saves little: the statements themselves cost most there
+// (about 0.3 s a schema, and 0.8 s for a process's first, cold). So the
+// embedded database a test file shares (helper.ts) starts from a dump that
+// already holds READY_SCHEMAS schemas the plugin's own migrator migrated,
+// named by their order (each process has its own database, so the names
+// collide with nothing); a test takes the next one, and once they are all
+// taken, the plugin migrates a new schema as before. The dump is made once
+// per set of migrations and PGlite version, and kept beside the initdb one.
 import { createHash } from 'node:crypto'
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
@@ -26,8 +34,11 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Kysely, PostgresDialect, sql } from 'kysely'
 import pg from 'pg'
+import { PGlite } from '@electric-sql/pglite'
 import { changeChannel } from '../lib/store/channel.js'
 import { runMigrations } from '../lib/store/migrate.js'
+import { PGlitePool } from '../lib/store/pglite.js'
+import { cachedDump, PGLITE_VERSION } from './pglite-helper.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 // The schema the statements are recorded in, named by the recording process:
@@ -126,4 +137,34 @@ export async function migratedSchema (db: Kysely<any>, schema: string): Promise<
     .replaceAll(placeholder, schema)
     .replaceAll(MIGRATED_AT, literal(new Date().toISOString()))
   await sql.raw(script).execute(db)
+}
+
+/** How many migrated schemas the embedded dump holds: most test files build fewer apps. */
+export const READY_SCHEMAS = 12
+const readyName = (n: number) => `dd_ready_${n}`
+
+let readyDump: Promise<Blob> | undefined
+
+/** The dump of an embedded database holding READY_SCHEMAS migrated schemas: read from the cache, or made and cached. */
+export function migratedDump (): Promise<Blob> {
+  const file = join(ROOT, 'node_modules', '.cache', 'fastify-default-deny', `pglite-${PGLITE_VERSION}-migrated-${migrationSetHash()}-${READY_SCHEMAS}.tar`)
+  readyDump ??= cachedDump(file, async () => {
+    const pglite = await PGlite.create()
+    const db = new Kysely<any>({ dialect: new PostgresDialect({ pool: new PGlitePool(pglite) }) })
+    try {
+      for (let n = 0; n < READY_SCHEMAS; n++) await runMigrations(db, { schema: readyName(n) })
+      return await pglite.dumpDataDir('none')
+    } finally {
+      await db.destroy()
+      if (!pglite.closed) await pglite.close()
+    }
+  })
+  return readyDump
+}
+
+let taken = 0
+
+/** The next migrated schema of this process's embedded database (one started from `migratedDump`), or undefined once all are taken. */
+export function takeMigratedSchema (): string | undefined {
+  return taken < READY_SCHEMAS ? readyName(taken++) : undefined
 }

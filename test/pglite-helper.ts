@@ -22,35 +22,46 @@ import { fileURLToPath } from 'node:url'
 import { PGlite, type PGliteOptions } from '@electric-sql/pglite'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
-const version = (JSON.parse(readFileSync(join(ROOT, 'node_modules', '@electric-sql', 'pglite', 'package.json'), 'utf8')) as { version: string }).version
-export const TEMPLATE = join(ROOT, 'node_modules', '.cache', 'fastify-default-deny', `pglite-${version}-initdb.tar`)
+export const PGLITE_VERSION = (JSON.parse(readFileSync(join(ROOT, 'node_modules', '@electric-sql', 'pglite', 'package.json'), 'utf8')) as { version: string }).version
+export const TEMPLATE = join(ROOT, 'node_modules', '.cache', 'fastify-default-deny', `pglite-${PGLITE_VERSION}-initdb.tar`)
 
 const create = PGlite.create.bind(PGlite) as (dataDirOrOptions?: string | PGliteOptions, options?: PGliteOptions) => Promise<PGlite>
+
+/**
+ * A dump kept under `file`: read from it, or made by `make` and written there
+ * first. Test files starting together may each make theirs: each is written
+ * under a name of its own and renamed into place, so every reader sees a
+ * whole one.
+ */
+export async function cachedDump (file: string, make: () => Promise<Blob>): Promise<Blob> {
+  if (!existsSync(file)) {
+    const dump = await make()
+    await mkdir(join(file, '..'), { recursive: true })
+    const partial = `${file}.${process.pid}`
+    await writeFile(partial, Buffer.from(await dump.arrayBuffer()))
+    await rename(partial, file)
+  }
+  // PGlite reads a dump through arrayBuffer() and its type alone. A Blob
+  // would copy the 40 MB twice more (into the Blob, then out of it in
+  // chunks): about half a second of CPU per database, in every test file.
+  const bytes = await readFile(file)
+  const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+  const buffer = whole ? bytes.buffer : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)
+  return { type: 'application/x-tar', arrayBuffer: async () => buffer } as unknown as Blob
+}
 
 let template: Promise<Blob> | undefined
 
 /** The dump of a freshly created database: read from the cache, or made and cached. */
 function initialised (): Promise<Blob> {
-  template ??= (async () => {
-    if (!existsSync(TEMPLATE)) {
-      const pglite = await create()
-      const dump = await pglite.dumpDataDir('none')
+  template ??= cachedDump(TEMPLATE, async () => {
+    const pglite = await create()
+    try {
+      return await pglite.dumpDataDir('none')
+    } finally {
       await pglite.close()
-      await mkdir(join(TEMPLATE, '..'), { recursive: true })
-      // Written under a name of its own and renamed into place: test files
-      // starting together each make theirs, and every reader sees a whole one.
-      const partial = `${TEMPLATE}.${process.pid}`
-      await writeFile(partial, Buffer.from(await dump.arrayBuffer()))
-      await rename(partial, TEMPLATE)
     }
-    // PGlite reads a dump through arrayBuffer() and its type alone. A Blob
-    // would copy the 40 MB twice more (into the Blob, then out of it in
-    // chunks): about half a second of CPU per database, in every test file.
-    const bytes = await readFile(TEMPLATE)
-    const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
-    const buffer = whole ? bytes.buffer : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)
-    return { type: 'application/x-tar', arrayBuffer: async () => buffer } as unknown as Blob
-  })()
+  })
   return template
 }
 
@@ -85,9 +96,9 @@ export function startNewDatabasesFromTemplate (): void {
       ? [dataDirOrOptions, options ?? {}]
       : [dataDirOrOptions?.dataDir, dataDirOrOptions ?? {}]
     // PGlite's own initdb instance is created through PGlite.create too (with noInitDb).
-    const own = given.loadDataDir !== undefined || (given as { noInitDb?: boolean }).noInitDb === true
     const startParams = given.startParams ?? TEST_START_PARAMS
-    if (own) return await create(dataDirOrOptions, options)
+    if ((given as { noInitDb?: boolean }).noInitDb === true) return await create(dataDirOrOptions, options)
+    if (given.loadDataDir !== undefined) return await create({ ...given, ...(dataDir === undefined ? {} : { dataDir }), startParams })
     if (!isNew(dataDir)) return await create({ ...given, ...(dataDir === undefined ? {} : { dataDir }), startParams })
     return await create({ ...given, ...(dataDir === undefined ? {} : { dataDir }), loadDataDir: await initialised(), startParams })
   }) as typeof PGlite.create

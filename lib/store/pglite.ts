@@ -3,7 +3,7 @@
 // PGlite is a single connection: the pool below lends it to one Kysely
 // connection at a time, which keeps transactions isolated from each other.
 import { mkdir } from 'node:fs/promises'
-import { parse as pgliteResults, PGlite, type Results } from '@electric-sql/pglite'
+import { parse as pgliteResults, PGlite, type PGliteOptions, type Results } from '@electric-sql/pglite'
 // The default import, which every loader links: on the first tap run after a
 // fresh install tap still loads its ts-node hook, and through it the named
 // import `{ serialize }` failed to link (every PGlite test file died at load).
@@ -251,8 +251,9 @@ class PGliteKysely<DB> extends Kysely<DB> {
  * in it, released by `db.destroy()` and on exit), and while it holds it any
  * other opener fails at once with `FST_DEFAULT_DENY_DATABASE_LOCKED`, naming
  * this process. For several processes on one database, use PostgreSQL.
+ * `options.loadDataDir`: a new database starts as this dump (`dumpDataDir`) left it.
  */
-export async function createPGliteKysely<DB = any> (dataDir?: string): Promise<Kysely<DB>> {
+export async function createPGliteKysely<DB = any> (dataDir?: string, options: Pick<PGliteOptions, 'loadDataDir'> = {}): Promise<Kysely<DB>> {
   let unlock: (() => Promise<void>) | undefined
   if (dataDir !== undefined) {
     await mkdir(dataDir, { recursive: true })
@@ -260,7 +261,7 @@ export async function createPGliteKysely<DB = any> (dataDir?: string): Promise<K
   }
   let pglite: PGlite
   try {
-    pglite = await PGlite.create(dataDir)
+    pglite = options.loadDataDir === undefined ? await PGlite.create(dataDir) : await PGlite.create({ dataDir, loadDataDir: options.loadDataDir })
   } catch (err) {
     await unlock?.()
     throw err
