@@ -23,6 +23,11 @@ const db = await openDatabase(url, dataDir).catch((err: { code?: unknown, messag
 // output (on Linux both are written synchronously, in order).
 const app = await buildExample({ db, secret, logger: { level: process.env.LOG_LEVEL ?? 'info', stream: process.stderr } })
 app.addHook('onClose', async () => { await db.destroy() })
+// Before the banner: whoever reads "Press Ctrl-C" may signal at once, and a
+// signal with no listener yet would end the process without closing.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => { app.close().then(() => process.exit(0), () => process.exit(1)) })
+}
 await seedExample(app, db)
 const address = await app.listen({ port, host })
 
@@ -73,6 +78,3 @@ Then try:
 Press Ctrl-C to stop.
 `)
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => { app.close().then(() => process.exit(0), () => process.exit(1)) })
-}
