@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Runs the test files (tap tests) each in a process of its own, several at a
 // time, and reports what tap-parser reads from their output: `npm run
-// test:unit [-- FILES OR FOLDERS…]`, the second half of `npm test`.
+// test:unit [-- FILES OR FOLDERS…]`; `npm test` adds `--typecheck`, which runs
+// `npm run typecheck` beside them.
 //
 // Why not tap's own runner: it starts every test process with its
 // process-info hook (for coverage and `--changed`, neither used here) and
@@ -237,6 +238,35 @@ function report (r, index) {
   for (const s of r.skipped) console.log(`  # SKIP ${r.name}: ${s.fullname || s.name}${typeof s.skip === 'string' && s.skip !== '' ? ` (${s.skip})` : ''}`)
 }
 
+/**
+ * `npm run typecheck`, beside the test files: a test process often waits (on
+ * a child process, a timer, the database) and leaves a core idle, which the
+ * type check fills. Its errors count as one failure, reported like a file's.
+ */
+function typecheck () {
+  return new Promise((done) => {
+    const started = Date.now()
+    const r = { name: 'npm run typecheck', pass: 0, fail: 0, skip: 0, todo: 0, failures: [], skipped: [], output: '', stderr: '', ms: 0, exit: null }
+    const child = spawn('npm', ['run', '--silent', 'typecheck'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
+    child.stdout.setEncoding('utf8').on('data', (chunk) => { r.output += chunk })
+    child.stderr.setEncoding('utf8').on('data', (chunk) => { r.stderr += chunk })
+    child.on('close', (code) => {
+      r.ms = Date.now() - started
+      r.exit = code
+      if (code === 0) r.pass = 1
+      else {
+        r.fail = 1
+        r.failures.push({ name: `type errors (exit ${code})` })
+      }
+      done(r)
+    })
+  })
+}
+
+const withTypecheck = process.argv.includes('--typecheck')
+// Taken out of argv, in place (tap's configuration below reads the same
+// array, and knows no such option).
+for (let i = process.argv.length - 1; i >= 0; i--) if (process.argv[i] === '--typecheck') process.argv.splice(i, 1)
 const args = process.argv.slice(2)
 const files = [...new Set((args.length > 0 ? args : ['test']).flatMap(testFiles))].sort()
 if (files.length === 0) {
@@ -266,18 +296,22 @@ let reported = 0
 async function worker () {
   while (next < files.length) {
     const file = files[next++]
-    const r = await runFile(file, tree)
-    report(r, ++reported)
-    totals.pass += r.pass
-    totals.fail += r.fail
-    totals.skip += r.skip
-    totals.todo += r.todo
+    add(await runFile(file, tree))
     totals.files++
-    if (r.fail > 0) totals.failedFiles.push(r.name)
   }
 }
-console.log(`# ${files.length} test files, ${Math.min(JOBS, files.length)} at a time`)
+function add (r) {
+  report(r, ++reported)
+  totals.pass += r.pass
+  totals.fail += r.fail
+  totals.skip += r.skip
+  totals.todo += r.todo
+  if (r.fail > 0) totals.failedFiles.push(r.name)
+}
+console.log(`# ${files.length} test files, ${Math.min(JOBS, files.length)} at a time${withTypecheck ? ', the type check beside them' : ''}`)
+const checked = withTypecheck ? typecheck().then(add) : null
 await Promise.all(Array.from({ length: Math.min(JOBS, files.length) }, worker))
+await checked
 
 const total = totals.pass + totals.fail + totals.skip + totals.todo
 if (totals.failedFiles.length > 0) console.log(`# failed files: ${totals.failedFiles.join(', ')}`)

@@ -3,28 +3,10 @@
 // its own; another user's or a group's is shown only within what the caller
 // manages (all of it for a superuser), and nothing else leaks, not even a count.
 import t from 'tap'
-import { build } from '../helper.js'
+import { accessWorld, ids, sources, type AccessPage } from '../views-world.js'
 
-async function setup (t: Parameters<typeof build>[0], options = {}) {
-  const built = await build(t, { superuserClaim: 'su', privileges: ['read', 'edit', 'manage'], ...options })
-  await built.app.ready()
-  const p = built.app.permissions
-  // carol: direct read on d1, owner of d2, through group staff on d3 (stored membership), and on s1 (which olga does not manage).
-  await p.grant({ grantee: { kind: 'user', id: 'carol' }, resource: 'document', id: 'd1', privilege: 'read' })
-  await p.setOwner({ resource: 'document', id: 'd2', owner: 'carol' })
-  await p.addMember({ group: 'staff', member: { kind: 'user', id: 'carol' } })
-  await p.grant({ grantee: { kind: 'group', id: 'staff' }, resource: 'document', id: 'd3', privilege: 'edit' })
-  await p.grant({ grantee: { kind: 'group', id: 'staff' }, resource: 'document', id: 'd3', privilege: 'read' })
-  await p.grant({ grantee: { kind: 'group', id: 'staff' }, resource: 'document', id: 's1', privilege: 'read' })
-  await p.grant({ grantee: { kind: 'anonymous' }, resource: 'document', id: 'pub', privilege: 'read' })
-  // olga manages d1, d2, d3 and pub, not s1.
-  for (const id of ['d1', 'd2', 'd3', 'pub']) await p.grant({ grantee: { kind: 'user', id: 'olga' }, resource: 'document', id, privilege: 'manage' })
-  return built
-}
-
-type Page = { all: boolean, resources: Array<{ id: string, privileges: Array<{ privilege: string, via: Array<{ source: string, typeLevel: boolean, grantee?: unknown }> }> }>, next: string | null }
-const ids = (page: Page) => page.resources.map((r) => r.id)
-const sources = (page: Page, id: string) => page.resources.find((r) => r.id === id)?.privileges.flatMap((p) => p.via.map((v) => `${p.privilege}:${v.source}`)).sort()
+const setup = accessWorld
+type Page = AccessPage
 
 t.test('what can I access? a user\'s own, all of it, and through what', async (t) => {
   const { app, as } = await setup(t)

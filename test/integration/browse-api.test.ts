@@ -3,23 +3,10 @@
 // prefix that is matched as text (%, _ and \ are themselves). A manager sees
 // only what it manages; a superuser every one; a stranger nothing.
 import t from 'tap'
-import { build, expireGrantsOf } from '../helper.js'
+import { expireGrantsOf } from '../helper.js'
+import { browseWorld, ids } from '../views-world.js'
 
-async function setup (t: Parameters<typeof build>[0]) {
-  const built = await build(t, { superuserClaim: 'su', privileges: ['read', 'edit', 'manage'] })
-  await built.app.ready()
-  const p = built.app.permissions
-  // olga owns a1, a2, a%b, a_c, a\d; mia manages m1 (a grant); b1 only has a grant; x9 is mia's own.
-  for (const id of ['a1', 'a2', 'a%b', 'a_c', 'a\\d', 'ab']) await p.setOwner({ resource: 'document', id, owner: 'olga' })
-  await p.grant({ grantee: { kind: 'user', id: 'carol' }, resource: 'document', id: 'a1', privilege: 'read' })
-  await p.grant({ grantee: { kind: 'group', id: 'staff' }, resource: 'document', id: 'a1', privilege: 'edit' })
-  await p.grant({ grantee: { kind: 'user', id: 'mia' }, resource: 'document', id: 'm1', privilege: 'manage' })
-  await p.grant({ grantee: { kind: 'user', id: 'carol' }, resource: 'document', id: 'b1', privilege: 'read' })
-  await p.setOwner({ resource: 'document', id: 'x9', owner: 'mia' })
-  return built
-}
-
-const ids = (body: { resources: Array<{ id: string }> }) => body.resources.map((r) => r.id)
+const setup = browseWorld
 
 t.test('a superuser pages through every known resource, with owners and grant counts', async (t) => {
   const { app, as } = await setup(t)

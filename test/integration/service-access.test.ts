@@ -5,29 +5,12 @@
 import t from 'tap'
 import { sql } from 'kysely'
 import type { Principal } from '../../fastify-plugin.js'
-import { build, snapshot } from '../helper.js'
+import { snapshot } from '../helper.js'
+import { accessWorld, ids, sources } from '../views-world.js'
 
 const user = (id: string, groups: string[] = [], superuser = false): Principal => ({ kind: 'user', id, groups, superuser, claims: null })
 
-async function setup (t: Parameters<typeof build>[0]) {
-  const built = await build(t, { superuserClaim: 'su', privileges: ['read', 'edit', 'manage'] })
-  await built.app.ready()
-  const p = built.app.permissions
-  // carol: direct read on d1, owner of d2, through group staff on d3 (stored membership) and s1, which olga does not manage.
-  await p.grant({ grantee: { kind: 'user', id: 'carol' }, resource: 'document', id: 'd1', privilege: 'read' })
-  await p.setOwner({ resource: 'document', id: 'd2', owner: 'carol' })
-  await p.addMember({ group: 'staff', member: { kind: 'user', id: 'carol' } })
-  await p.grant({ grantee: { kind: 'group', id: 'staff' }, resource: 'document', id: 'd3', privilege: 'edit' })
-  await p.grant({ grantee: { kind: 'group', id: 'staff' }, resource: 'document', id: 'd3', privilege: 'read' })
-  await p.grant({ grantee: { kind: 'group', id: 'staff' }, resource: 'document', id: 's1', privilege: 'read' })
-  await p.grant({ grantee: { kind: 'anonymous' }, resource: 'document', id: 'pub', privilege: 'read' })
-  for (const id of ['d1', 'd2', 'd3', 'pub']) await p.grant({ grantee: { kind: 'user', id: 'olga' }, resource: 'document', id, privilege: 'manage' })
-  return built
-}
-
-type Page = { resources: Array<{ id: string, privileges: Array<{ privilege: string, via: Array<{ source: string }> }> }> }
-const ids = (page: Page) => page.resources.map((r) => r.id)
-const sources = (page: Page, id: string) => page.resources.find((r) => r.id === id)?.privileges.flatMap((p) => p.via.map((v) => `${p.privilege}:${v.source}`)).sort()
+const setup = accessWorld
 
 t.test('without a viewer: all of a user\'s access, every privilege held and through what', async (t) => {
   const { app } = await setup(t)
