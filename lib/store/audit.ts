@@ -64,7 +64,6 @@ export class AuditMismatch extends Error {
   }
 }
 
-
 type HashedRow = Omit<AuditTable, 'seq' | 'prev_hash' | 'hash' | 'before' | 'after'> & { before: AuditItem[], after: AuditItem[] }
 
 const toStored = (item: string | ScheduledItem): AuditItem => typeof item === 'string'

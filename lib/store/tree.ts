@@ -10,7 +10,6 @@ import { DEFER_SETTING } from '../../migrations/20261208090000_stepped_moves.js'
 
 type Instance = ResourceRef & { id: string }
 
-
 /** A parent as the audit trail records it: `type/id` (a hierarchy's types hold no '/'). */
 export const parentItem = (ref: Instance): string => `${ref.resource}/${ref.id}`
 
