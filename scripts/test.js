@@ -19,8 +19,8 @@
 // TAP_TIMEOUT (seconds a file may run; default 120, as tap's runner had it).
 import { spawn, spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, utimesSync } from 'node:fs'
-import { availableParallelism } from 'node:os'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, utimesSync } from 'node:fs'
+import { availableParallelism, tmpdir } from 'node:os'
 import { dirname, join, relative, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build, version as esbuildVersion } from 'esbuild'
@@ -178,7 +178,7 @@ function runFile (file, tree) {
     parser.on('complete', (final) => { complete = final })
     const child = spawn(process.execPath, argv, {
       cwd: fromSources ? root : tree,
-      env: { ...process.env, TAP_TIMEOUT: String(TIMEOUT) },
+      env: { ...process.env, TAP_TIMEOUT: String(TIMEOUT), TEST_SHARED_DIR: shared },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc']
     })
     child.stdout.setEncoding('utf8')
@@ -288,6 +288,11 @@ if ((await TapConfig.load()).pluginSignature !== signature) {
 }
 
 const started = Date.now()
+// A scratch directory the run's test files share (TEST_SHARED_DIR), for what
+// several files would otherwise each make the same (the package tests' pack);
+// removed when the run ends.
+const shared = mkdtempSync(join(tmpdir(), 'fdd-test-run-'))
+process.on('exit', () => { rmSync(shared, { recursive: true, force: true }) })
 // TEST_FROM_SOURCES=1 runs every file through tsx, as `npx tap` does.
 const tree = process.env.TEST_FROM_SOURCES === '1' ? null : await compiledTree()
 const totals = { pass: 0, fail: 0, skip: 0, todo: 0, files: 0, failedFiles: [] }

@@ -4,7 +4,8 @@
 // cache (which `npm ci` fills): its lockfile is this repository's, cut down
 // to what the tarball and the extra packages need, so no version is resolved anew.
 import { execFile } from 'node:child_process'
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { join, posix } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -67,12 +68,49 @@ export function lockSubset (packages: Record<string, LockEntry>, roots: string[]
   return kept
 }
 
-/** `npm pack` of this repository into `dir` (prepack cleans and builds dist/): the tarball's path and integrity. */
-export async function pack (dir: string): Promise<{ tarball: string, integrity: string }> {
+interface Packed { tarball: string, integrity: string }
+
+async function packInto (dir: string): Promise<Packed> {
   const packed = await run('npm', ['pack', '--json', '--pack-destination', dir], ROOT, {}, 300_000)
   if (packed.code !== 0) throw new Error(`npm pack failed (${packed.code}):\n${packed.stdout}${packed.stderr}`)
   const info = (JSON.parse(packed.stdout) as Array<{ filename: string, integrity: string }>)[0] as { filename: string, integrity: string }
   return { tarball: join(dir, info.filename), integrity: info.integrity }
+}
+
+/**
+ * `npm pack` of this repository (prepack cleans and builds dist/): the
+ * tarball's path and integrity. Under the test runner (scripts/test.js), the
+ * package test files of one run share one pack in the run's shared scratch
+ * directory (TEST_SHARED_DIR): the first to ask packs, the others wait for
+ * it. Two packs at once would also clean and build the same dist/ together.
+ * Alone (`npx tap FILE`), a file packs into `dir`.
+ */
+export async function pack (dir: string): Promise<Packed> {
+  const shared = process.env.TEST_SHARED_DIR
+  if (shared === undefined || shared === '') return await packInto(dir)
+  const own = join(shared, 'pack')
+  const result = join(shared, 'pack.json')
+  const packer = await mkdir(own).then(() => true, (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EEXIST') return false
+    throw err
+  })
+  if (packer) {
+    const outcome = await packInto(own).then((packed) => ({ packed }), (err: Error) => ({ error: err.message }))
+    await writeFile(`${result}.${process.pid}`, JSON.stringify(outcome))
+    await rename(`${result}.${process.pid}`, result)
+    if ('error' in outcome) throw new Error(outcome.error)
+    return outcome.packed
+  }
+  // Another file of this run is packing: its answer, once written (a pack
+  // takes tens of seconds; npm pack's own limit bounds the wait).
+  for (const started = Date.now(); Date.now() - started < 330_000; await sleep(250)) {
+    const text = await readFile(result, 'utf8').catch(() => null)
+    if (text === null) continue
+    const outcome = JSON.parse(text) as { packed: Packed } | { error: string }
+    if ('error' in outcome) throw new Error(`npm pack, run by another test file of this run, failed: ${outcome.error}`)
+    return outcome.packed
+  }
+  throw new Error(`no pack from another test file of this run in ${join(shared, 'pack')} after 330 s`)
 }
 
 /** A new project in `project` with the tarball and `extras` (at this repository's versions) installed offline. */
