@@ -79,7 +79,7 @@ function isNew (dataDir: string | undefined): boolean {
 // open their data directory afresh. The tests' tables are small; a larger one
 // pages through 16 MB of buffers as on any small server.
 // Only the tests' own databases start this way; the plugin's are untouched.
-export const TEST_START_PARAMS = [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB']
+export const TEST_SHARED_BUFFERS = ['-c', 'shared_buffers=16MB']
 
 let installed = false
 
@@ -96,7 +96,8 @@ export function startNewDatabasesFromTemplate (): void {
       ? [dataDirOrOptions, options ?? {}]
       : [dataDirOrOptions?.dataDir, dataDirOrOptions ?? {}]
     // PGlite's own initdb instance is created through PGlite.create too (with noInitDb).
-    const startParams = given.startParams ?? TEST_START_PARAMS
+    // Appended: of two settings of one parameter, PostgreSQL takes the last.
+    const startParams = [...(given.startParams ?? PGlite.defaultStartParams), ...TEST_SHARED_BUFFERS]
     if ((given as { noInitDb?: boolean }).noInitDb === true) return await create(dataDirOrOptions, options)
     if (given.loadDataDir !== undefined) return await create({ ...given, ...(dataDir === undefined ? {} : { dataDir }), startParams })
     if (!isNew(dataDir)) return await create({ ...given, ...(dataDir === undefined ? {} : { dataDir }), startParams })
