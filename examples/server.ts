@@ -77,4 +77,3 @@ Then try:
        -H "authorization: Bearer $ALICE"                               # the path: through folder policies
 Press Ctrl-C to stop.
 `)
-
