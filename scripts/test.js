@@ -165,13 +165,18 @@ function count (parser, into) {
   })
 }
 
+/** What one file (or the type check) reports, before it has run. */
+function emptyResult (name) {
+  return { name, pass: 0, fail: 0, skip: 0, todo: 0, failures: [], skipped: [], output: '', stderr: '', ms: 0, exit: null }
+}
+
 function runFile (file, tree) {
   return new Promise((done) => {
     const name = relative(root, file).split(sep).join('/')
     const fromSources = tree === null || FROM_SOURCES.test(readFileSync(file, 'utf8'))
     const argv = fromSources ? ['--import=tsx', file] : ['--enable-source-maps', join(tree, relative(root, file)).replace(/\.ts$/, '.js')]
     const started = Date.now()
-    const results = { name, pass: 0, fail: 0, skip: 0, todo: 0, failures: [], skipped: [], output: '', stderr: '', ms: 0, exit: null }
+    const results = emptyResult(name)
     const parser = new Parser({ bail: false })
     count(parser, results)
     let complete = null
@@ -246,7 +251,7 @@ function report (r, index) {
 function typecheck () {
   return new Promise((done) => {
     const started = Date.now()
-    const r = { name: 'npm run typecheck', pass: 0, fail: 0, skip: 0, todo: 0, failures: [], skipped: [], output: '', stderr: '', ms: 0, exit: null }
+    const r = emptyResult('npm run typecheck')
     const child = spawn('npm', ['run', '--silent', 'typecheck'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
     child.stdout.setEncoding('utf8').on('data', (chunk) => { r.output += chunk })
     child.stderr.setEncoding('utf8').on('data', (chunk) => { r.stderr += chunk })

@@ -107,9 +107,12 @@ function scheduleOf (before: AuditItem[], after: AuditItem[]): AuditEntry['sched
  */
 export class AuditLog {
   readonly #props: StoreProps
+  /** The chain's lock, per schema: the chains of two schemas are two chains. */
+  readonly #lock: string
 
   constructor (props: StoreProps) {
     this.#props = Object.freeze({ ...props })
+    this.#lock = lockKey(props.schema, 'audit')
   }
 
   /** Appends one entry. Entries are ordered by commit: the chain lock is held to the end. */
@@ -125,11 +128,10 @@ export class AuditLog {
    */
   async appendMany (trx: Trx, entries: ReadonlyArray<{ change: AuditChange, context: WriteContext }>): Promise<void> {
     if (entries.length === 0) return
-    // The chain's lock, per schema: the chains of two schemas are two chains.
     // The unique index on prev_hash (migration 20261210090000) keeps a chain
     // from forking even where two writers do not share this lock: an instance
     // of an earlier version took one key for the whole database.
-    await sql`select pg_advisory_xact_lock(hashtextextended(${lockKey(this.#props.schema, 'audit')}, 0))`.execute(trx)
+    await sql`select pg_advisory_xact_lock(hashtextextended(${this.#lock}, 0))`.execute(trx)
     const db = scoped(this.#props, trx)
     const last = await db.selectFrom('default_deny_audit').select('hash').orderBy('seq', 'desc').limit(1).executeTakeFirst()
     let prev = last?.hash ?? GENESIS_HASH

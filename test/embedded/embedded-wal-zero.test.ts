@@ -5,7 +5,7 @@
 import t from 'tap'
 import { sql } from 'kysely'
 import '../helper.js'
-import { createPGliteKysely, EMBEDDED_START_PARAMS } from '../../lib/store/pglite.js'
+import { createPGliteKysely } from '../../lib/store/pglite.js'
 
 t.test('the plugin opens PGlite with wal_init_zero off, and its own defaults kept', async (t) => {
   const db = await createPGliteKysely()
@@ -14,5 +14,4 @@ t.test('the plugin opens PGlite with wal_init_zero off, and its own defaults kep
   t.equal(rows[0]?.wal_init_zero, 'off')
   const search = await sql<{ search_path: string }>`show search_path`.execute(db)
   t.equal(search.rows[0]?.search_path, 'public', 'PGlite\'s own start parameters still apply')
-  t.ok(EMBEDDED_START_PARAMS.includes('--single'), 'PGlite\'s defaults, with the one setting added')
 })
