@@ -36,9 +36,12 @@ if (browser !== null) {
     t.same(listed.map((g) => g.grantee), [{ kind: 'user', id: hostileGrantee }], 'the API stored exactly what was typed')
 
     await page.getByRole('link', { name: 'Audit trail' }).click()
-    await page.getByLabel('Resource type').fill('document')
-    await page.getByLabel('Resource id').fill(hostileId)
-    await page.getByRole('button', { name: 'Show trail' }).click()
+    // Within the trail's own form: the resource view, still shown until the
+    // hashchange is handled, has fields of the same names.
+    const chooser = page.getByRole('form', { name: 'Choose a trail' })
+    await chooser.getByLabel('Resource type').fill('document')
+    await chooser.getByLabel('Resource id').fill(hostileId)
+    await chooser.getByRole('button', { name: 'Show trail' }).click()
     await page.getByRole('heading', { name: `Audit trail of document ${hostileId}, newest first` }).waitFor()
     t.equal(await page.getByRole('cell', { name: hostileReason, exact: true }).count(), 2, 'both reasons, as text')
     t.same(await elements(), { pwned: 'undefined', images: 0, scripts: ['/permissions/ui/app.js'] }, 'no payload ran, no element was made of one')
