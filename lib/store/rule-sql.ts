@@ -135,6 +135,8 @@ export function grantee (rule: GranteeRule, groups: string, holder: boolean): st
 }
 
 export const LIVE = '(expires_at is null or expires_at > now()) and (starts_at is null or starts_at <= now())'
+/** Not past its expiry: in effect now, or scheduled to be. */
+const UNEXPIRED = '(expires_at is null or expires_at > now())'
 /** Past its expiry: a grant that can never count again (what the purge deletes). */
 export const EXPIRED = 'expires_at <= now()'
 const ACCEPTED = 'privilege = any($3::text[])'
@@ -241,18 +243,20 @@ export function conditions (scope: RuleScope, edges: string, groups = groupsText
     reachedAmong: (kind: TargetKind, ways: readonly Way[], ids: string, spelling = reached[kind]): string | null => spelling === null ? null
       : `select t.descendant from (${spelling.paths(ids)}) as t(descendant, type, id)\n    where ${reachedBy(spelling, ways)}`,
     /**
-     * Milliseconds until the next scheduled change (a start or an expiry) of
-     * a grant that counts or will count for the principal on `$2`; null when
-     * none is scheduled. How long a cached answer may live. Arranged like the
-     * check: one branch per way a grant counts and per grantee, each one
-     * short range of the index the check's probe reads, so a miss costs what
-     * the check costs. One condition ORing the targets and the grantees made
-     * the planner walk every grant the principal holds.
+     * One way's rows on one resource (`id`: SQL) for the check with its ttl:
+     * `live`, whether the row counts now, and `at`, when it next changes (a
+     * start or an expiry; null: never). Grants past their expiry are left
+     * out: they can never count again. Read like the check's probes: the
+     * grants on the resource itself one range (type, id, then the grantee
+     * alternatives), the others one short range per grantee, an owner one
+     * probe (it has no schedule).
      */
-    nextChange: `select (extract(epoch from min(at) - now()) * 1000)::float8 from (\n    ${waysOf(scope).filter((way) => way.kind === 'grant')
-      .flatMap((way) => GRANTEES.map((rule) => `select case when starts_at > now() then starts_at else expires_at end from ${grant}
-      where ${grantee(rule, groups, false)} and ${grants[way.target.kind].on('$2')} and ${ACCEPTED} and (starts_at > now() or expires_at > now())`))
-      .join('\n    union all ')}\n  ) as scheduled(at)`
+    timed: (way: Way, id: string): string => {
+      if (way.kind === 'owner') return `select true, null::timestamptz from (${(owners[way.target.kind] as Spelling).on(id)}) as owned`
+      const rows = (who: string) => `select ${LIVE}, case when starts_at > now() then starts_at else expires_at end from ${grant}
+      where ${grants[way.target.kind].on(id)} and ${ACCEPTED} and ${who} and ${UNEXPIRED}`
+      return way.target.perId ? rows(held) : GRANTEES.map((rule) => rows(`(${grantee(rule, groups, false)})`)).join('\n  union all ')
+    }
   }
 }
 

@@ -121,6 +121,14 @@ export function checkTexts (scope: RuleScope): CheckTexts {
   const pathCte = paths.length === 0 ? null : `path(type, id) as materialized (${paths.join('\n  union all ')})`
   const path = pathCte === null ? undefined : 'select type, id from path'
   const exists = existsOf(conditions(scope, '$7', undefined, path))
+  // The check with how long its answer holds must read every way for the
+  // ttl, so each way's rows are read once for both: whether one counts now,
+  // and the earliest change ahead. (An exists that stops at its first hit,
+  // then a second pass for the ttl, read the resource's grants twice and
+  // made three ranges of the one the check reads.)
+  const untilOf = (c: Conditions) => `select coalesce(bool_or(live), false) as allowed, (extract(epoch from min(at) - now()) * 1000)::float8 as ttl from (
+  ${ways.map((way) => c.timed(way, '$2')).join('\n  union all ')}
+) as ways(live, at)`
   // The check with its ttl reads the principal's groups in twice as many
   // probes: read them once, up front (with no stored groups they are `$5`).
   const once = conditions(scope, '$7', scope.groupDepth === 0 ? undefined : '(select a from principal_groups)::text[]', path)
@@ -149,7 +157,7 @@ from unnest(${ids}) with ordinality as i(id, n)
   const onceFlat = scope.groupDepth === 0 ? c : conditions(scope, '$7', '(select a from principal_groups)::text[]')
   return Object.freeze({
     one: `${head}${withs(pathCte)}${exists}`,
-    oneUntil: `${head}${withs(groupsCte, pathCte)}${existsOf(once)}, (${once.nextChange}) as ttl`,
+    oneUntil: `${head}${withs(groupsCte, pathCte)}${untilOf(once)}`,
     many: many('each'),
     manyEmbedded: many('among'),
     filter: `(${[...wide(c, ways), ...perId(c, ways).map((ids) => `cast({id} as text) collate "C" in (${ids})`)].join('\n  or ')})`,

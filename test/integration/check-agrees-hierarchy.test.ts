@@ -1,9 +1,10 @@
 // check-agrees (next door) over resource hierarchies, in a file of its own
 // so that each stays well inside the per-file time limit: random trees built
 // by random moves (some refused: a parent type the option does not allow, a
-// cycle, a path past maxDepth), grants (live, expired, type-level) and
+// cycle, a path past maxDepth), grants (live, expired, expiring, type-level) and
 // owners on every level, and an edge that stops `manage`. The route check's
-// statement, `check` through the service API, `checkMany`, `filter`,
+// statement (and its form with how long the answer holds, for the decision
+// cache), `check` through the service API, `checkMany`, `filter`,
 // `listIds` and `holds` on the full facts must all give the answer of a
 // small reference model that walks its own parent map.
 import fc from 'fast-check'
@@ -37,7 +38,7 @@ const hWorld = fc.record({
     grantee: fc.constantFrom({ kind: 'user', id: 'u1' }, { kind: 'group', id: 'g1' }, { kind: 'anonymous', id: '' }),
     target: fc.oneof(hRef, fc.constantFrom('doc', 'folder', 'proj').map((resource) => ({ resource, id: null as string | null }))),
     privilege: fc.constantFrom(...H_PRIVILEGES),
-    expiry: fc.constantFrom('none', 'none', 'past')
+    expiry: fc.constantFrom('none', 'none', 'past', 'future')
   }), { maxLength: 8 }),
   owners: fc.array(fc.record({ target: hRef, owner: fc.constantFrom('u1', 'u2') }), { maxLength: 3 }),
 })
@@ -103,9 +104,11 @@ t.test('with a hierarchy: check, checkMany, filter, listIds and holds() agree wi
     for (const g of w.grants) {
       await scoped.insertInto('default_deny_grant').values({
         principal_kind: g.grantee.kind, principal_id: g.grantee.id, resource_type: g.target.resource, resource_id: g.target.id, privilege: g.privilege,
-        expires_at: g.expiry === 'past' ? sql`now() - interval '1 hour'` : null
+        expires_at: g.expiry === 'none' ? null : sql`now() ${sql.raw(g.expiry === 'past' ? '-' : '+')} interval '1 hour'`
       }).onConflict((oc) => oc.doNothing()).execute()
     }
+    // What the table holds: the first of grants with the same key.
+    const stored = w.grants.filter((g, i) => w.grants.findIndex((o) => JSON.stringify([o.grantee, o.target, o.privilege]) === JSON.stringify([g.grantee, g.target, g.privilege])) === i)
     const owners = new Map<string, string>()
     for (const o of w.owners) {
       owners.set(key(o.target), o.owner)
@@ -117,13 +120,23 @@ t.test('with a hierarchy: check, checkMany, filter, listIds and holds() agree wi
       const user = principal.kind === 'user' ? principal.id : null
       const holder = (g: typeof w.grants[number]) => g.expiry !== 'past' && (g.grantee.kind === 'anonymous' || (g.grantee.kind === 'user' && g.grantee.id === user) ||
         (g.grantee.kind === 'group' && principal.groups.includes(g.grantee.id)))
-      const on = (r: { resource: string, id: string | null }) => w.grants.some((g) => holder(g) && g.target.resource === r.resource && g.target.id === r.id && satisfies(g.privilege, privilege))
+      const on = (r: { resource: string, id: string | null }) => stored.some((g) => holder(g) && g.target.resource === r.resource && g.target.id === r.id && satisfies(g.privilege, privilege))
       const ownerHolds = (r: { resource: string, id: string }) => user !== null && owners.get(key(r)) === user && H_OWNED.some((o) => satisfies(o, privilege))
       if (on({ resource: target.resource, id: null })) return true
       if (target.id === null) return false
       const self = { resource: target.resource, id: target.id }
       if (on(self) || ownerHolds(self)) return true
       return chain(self).some((a) => !(privilege === 'manage' && a.edges.includes('doc>proj')) && (on(a) || ownerHolds(a)))
+    }
+    // How long the answer holds, in minutes: 60 when a grant that counts on the target, its type or an ancestor through a path that
+    // lets the privilege pass expires (in an hour); null when none does. Owners have no schedule.
+    const nextChange = (principal: Principal, target: ResourceRef, privilege: string): number | null => {
+      const user = principal.kind === 'user' ? principal.id : null
+      const reached = [{ resource: target.resource, id: null as string | null },
+        ...(target.id === null ? [] : [{ resource: target.resource, id: target.id }, ...chain({ resource: target.resource, id: target.id }).filter((a) => !(privilege === 'manage' && a.edges.includes('doc>proj')))])]
+      return stored.some((g) => g.expiry === 'future' && satisfies(g.privilege, privilege) &&
+        (g.grantee.kind === 'anonymous' || (g.grantee.kind === 'user' && g.grantee.id === user) || (g.grantee.kind === 'group' && principal.groups.includes(g.grantee.id))) &&
+        reached.some((r) => r.resource === g.target.resource && r.id === g.target.id)) ? 60 : null
     }
     for (const principal of principals) {
       for (const [type, ids] of Object.entries(H_TYPES)) {
@@ -139,6 +152,14 @@ t.test('with a hierarchy: check, checkMany, filter, listIds and holds() agree wi
             compared++
             if (actual !== expected || viaApi !== expected || facts !== expected) {
               t.fail(`${JSON.stringify(principal)} ${privilege} on ${type}/${String(id)}: check ${String(actual)}, api ${String(viaApi)}, facts ${String(facts)}, reference ${String(expected)}; tree ${JSON.stringify([...parents])}, grants ${JSON.stringify(w.grants)}, owners ${JSON.stringify([...owners])}`)
+              return false
+            }
+            // The check the decision cache asks: the same answer, and how long it holds (to the minute).
+            const until = await reader.checkUntil({ principal, resource: type, id, privilege, plan }, {})
+            const minutes = until.ttl === null ? null : Math.round(until.ttl / 60_000)
+            const next = nextChange(principal, target, privilege)
+            if (until.allowed !== expected || minutes !== next) {
+              t.fail(`${JSON.stringify(principal)} ${privilege} on ${type}/${String(id)}: checkUntil ${JSON.stringify(until)}, reference ${String(expected)} for ${String(next)} min; tree ${JSON.stringify([...parents])}, grants ${JSON.stringify(w.grants)}`)
               return false
             }
             if (id !== null) answers.push(actual)

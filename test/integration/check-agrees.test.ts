@@ -1,4 +1,5 @@
-// The route check is one prepared yes/no statement, checkMany its form for
+// The route check is one prepared yes/no statement (and, for the decision
+// cache, the same with how long its answer holds), checkMany its form for
 // many ids, filter its form inside a host's own query and listIds its keyset
 // pages of ids; explain and the grant API read the full facts and decide with
 // `holds`. On random worlds (user, group, anonymous and type-level grants,
@@ -131,6 +132,42 @@ function referenceAllows (w: World, pol: { implies: Record<string, string[]>, ow
   return owner === user && pol.owned.some(satisfies)
 }
 
+/**
+ * How long the reference model's answer holds, in minutes: the next start
+ * (30) or expiry (60) of a grant that counts, or will, for the principal on
+ * the target; null when none is scheduled. Owners have no schedule.
+ */
+function referenceNextChange (w: World, pol: { implies: Record<string, string[]> }, principal: Principal, target: ResourceRef, privilege: string): number | null {
+  const satisfies = (held: string): boolean => {
+    const seen = new Set<string>()
+    const stack = [held]
+    while (stack.length > 0) {
+      const next = stack.pop() as string
+      if (next === privilege) return true
+      if (seen.has(next)) continue
+      seen.add(next)
+      stack.push(...(pol.implies[next] ?? []))
+    }
+    return false
+  }
+  const user = principal.kind === 'user' ? principal.id : null
+  const groups = referenceGroups(w, principal)
+  const seen = new Set<string>()
+  let next: number | null = null
+  for (const g of w.grants) {
+    const key = JSON.stringify([g.grantee, g.type, g.id, g.privilege])
+    if (seen.has(key)) continue
+    seen.add(key)
+    if (g.expiry === 'past') continue
+    const who = g.grantee.kind === 'anonymous' || (g.grantee.kind === 'user' && g.grantee.id === user) || (g.grantee.kind === 'group' && groups.has(g.grantee.id))
+    const on = g.type === target.resource && (g.id === null || g.id === target.id)
+    if (!who || !on || !satisfies(g.privilege)) continue
+    const at = g.start === 'future' ? 30 : g.expiry === 'future' ? 60 : null
+    if (at !== null && (next === null || at < next)) next = at
+  }
+  return next
+}
+
 function principals (): Principal[] {
   return [
     ANONYMOUS,
@@ -226,6 +263,14 @@ t.test('check, checkMany, filter and listIds decide as holds() on the full facts
           compared++
           if (actual !== expected || actual !== reference) {
             t.fail(`${JSON.stringify(principal)} ${privilege} on ${JSON.stringify(target)}: check ${String(actual)}, facts ${String(expected)}, reference ${String(reference)}; memberships ${JSON.stringify(memberships)}`)
+            return false
+          }
+          // The check the decision cache asks: the same answer, and how long it holds (to the minute, the grants' times being relative to now).
+          const until = await reader.checkUntil({ principal, resource: target.resource, id: target.id, privilege, plan: checkPlan(pol, privilege) }, {})
+          const nextChange = referenceNextChange(w as World, p, principal, target, privilege)
+          const minutes = until.ttl === null ? null : Math.round(until.ttl / 60_000)
+          if (until.allowed !== reference || minutes !== nextChange) {
+            t.fail(`${JSON.stringify(principal)} ${privilege} on ${JSON.stringify(target)}: checkUntil ${JSON.stringify(until)}, reference ${String(reference)} for ${String(nextChange)} min; grants ${JSON.stringify(grants)}`)
             return false
           }
         }
