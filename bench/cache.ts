@@ -345,6 +345,23 @@ async function memory (): Promise<void> {
   fill(bounded, 800_000, 200_000)
   const grown = heap() - settled
   console.log(`budget 8 MiB, 1,000,000 distinct keys: ${bounded.size} entries kept, estimate ${(bounded.bytes / 2 ** 20).toFixed(1)} MiB, ${bounded.counters.evictions} evicted, heap growth over the last 800,000: ${(grown / 2 ** 20).toFixed(1)} MiB`)
+  // What a miss's store costs once the cache is full (each store evicts the
+  // least recently used): it must not grow with the cache's size.
+  const full = [10_000, 100_000, 1_000_000].map((size) => {
+    const cache = new DecisionCache({ maxEntries: size, maxBytes: 2 ** 40, maxAge: 600_000 })
+    cache.turnOn()
+    fill(cache, size)
+    return { size, cache, offset: size, times: [] as number[] }
+  })
+  for (let round = 0; round < 5; round++) {
+    for (const f of full) {
+      const started = performance.now()
+      fill(f.cache, 100_000, f.offset)
+      f.offset += 100_000
+      f.times.push((performance.now() - started) * 1000 / 100_000)
+    }
+  }
+  console.log(`a store into a full cache (100,000 stores, 5 rounds interleaved, median; the key built included): ${full.map((f) => `${f.size.toLocaleString('en')} entries ${median(f.times).toFixed(2)} µs`).join(', ')}`)
 }
 
 async function main (): Promise<void> {

@@ -10,7 +10,9 @@
 //   DATABASE_URL=postgres://… npx tsx bench/miss.ts
 //
 // BENCH_GRANTS (1,000,000), BENCH_ROUNDS (3), BENCH_DURATION (seconds, 4),
-// BENCH_CONNECTIONS (10), BENCH_COLD (100,000); BENCH_REPORT_ONLY=1 (or
+// BENCH_CONNECTIONS (10), BENCH_COLD (100,000); BENCH_CPU_PROF=dir writes the
+// server's CPU profile there, BENCH_ONLY=regex runs only the cases whose name
+// matches it (BENCH_COLD=0: no cold run); BENCH_REPORT_ONLY=1 (or
 // --report-only) reports a missed target without failing.
 import { fork, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -84,6 +86,10 @@ async function serve (): Promise<void> {
   process.on('message', (message: { kind: string }) => {
     if (message.kind === 'close') void close()
     if (message.kind === 'stats') process.send?.({ kind: 'stats', stats: stats() })
+    if (message.kind === 'cpu') {
+      const { user, system } = process.cpuUsage()
+      process.send?.({ kind: 'cpu', micros: user + system })
+    }
   })
   process.on('disconnect', () => { void close() })
   process.send?.({ kind: 'ready', port: (app.server.address() as { port: number }).port, tokens, seeded, count: Number(count) })
@@ -95,7 +101,10 @@ interface Server { child: ChildProcess, port: number, tokens: string[], seeded: 
 
 function start (): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const child = fork(fileURLToPath(import.meta.url), ['--serve'], { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+    // BENCH_CPU_PROF=dir writes the server's CPU profile there (node --cpu-prof).
+    const profile = process.env.BENCH_CPU_PROF
+    const execArgv = [...process.execArgv, ...(profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profile}`])]
+    const child = fork(fileURLToPath(import.meta.url), ['--serve'], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
     child.once('message', (message: Omit<Server, 'child'>) => resolve({ child, ...message }))
     child.once('exit', (code) => reject(new Error(`server exited with ${code}`)))
   })
@@ -125,8 +134,10 @@ function stream (hot: number) {
 
 interface Case { name: string, route: string, hot: number }
 
-async function drive (server: Server, c: Case, options: { duration?: number, amount?: number } = { duration: DURATION }): Promise<number> {
+/** The case's rate (req/s) and the server process's CPU time per request (µs). */
+async function drive (server: Server, c: Case, options: { duration?: number, amount?: number } = { duration: DURATION }): Promise<{ rate: number, cpu: number }> {
   const next = stream(c.hot)
+  const before = (await ask<{ micros: number }>(server, 'cpu')).micros
   const result = await autocannon({
     url: `http://127.0.0.1:${server.port}`,
     connections: CONNECTIONS,
@@ -140,7 +151,8 @@ async function drive (server: Server, c: Case, options: { duration?: number, amo
     }]
   })
   if (result.errors > 0 || result.timeouts > 0 || result['5xx'] > 0) throw new Error(`${c.name}: ${result.errors} errors, ${result.timeouts} timeouts, ${result['5xx']} 5xx`)
-  return options.amount === undefined ? result.requests.average : result.requests.total / result.duration
+  const cpu = ((await ask<{ micros: number }>(server, 'cpu')).micros - before) / result.requests.total
+  return { rate: options.amount === undefined ? result.requests.average : result.requests.total / result.duration, cpu }
 }
 
 async function main (): Promise<void> {
@@ -154,6 +166,8 @@ async function main (): Promise<void> {
     cases.push({ name: `cache on, ${hot}% hits`, route: 'cached', hot }, { name: `cache off, same stream (${hot}%)`, route: 'uncached', hot })
   }
   cases.push({ name: 'cache on, 100% hits', route: 'cached', hot: 100 })
+  const only = process.env.BENCH_ONLY
+  if (only !== undefined) cases.splice(0, cases.length, ...cases.filter((c) => new RegExp(only).test(c.name)))
   const missed: string[] = []
   const target = (label: string, r: number, min: number) => {
     const ok = r >= min
@@ -164,21 +178,27 @@ async function main (): Promise<void> {
     // Warm-up: the hot ids get cached, every route runs once.
     for (const c of cases) await drive(server, c, { duration: 1 })
     // From a cold cache: COLD distinct ids, each asked once, cache on and off back to back.
-    const coldOn = await drive(server, { name: 'cold on', route: 'cached', hot: 0 }, { amount: COLD })
-    const coldOff = await drive(server, { name: 'cold off', route: 'uncached', hot: 0 }, { amount: COLD })
+    const none = { rate: NaN, cpu: NaN }
+    const coldOn = COLD > 0 ? await drive(server, { name: 'cold on', route: 'cached', hot: 0 }, { amount: COLD }) : none
+    const coldOff = COLD > 0 ? await drive(server, { name: 'cold off', route: 'uncached', hot: 0 }, { amount: COLD }) : none
     const before = (await ask<{ stats: { hits: number, misses: number } }>(server, 'stats')).stats
     const runs = new Map<string, number[]>(cases.map((c) => [c.name, []]))
+    const cpu = new Map<string, number[]>(cases.map((c) => [c.name, []]))
     for (let round = 0; round < ROUNDS; round++) {
       const shift = round % cases.length
-      for (const c of [...cases.slice(shift), ...cases.slice(0, shift)]) runs.get(c.name)?.push(await drive(server, c))
+      for (const c of [...cases.slice(shift), ...cases.slice(0, shift)]) {
+        const { rate, cpu: perRequest } = await drive(server, c)
+        runs.get(c.name)?.push(rate)
+        cpu.get(c.name)?.push(perRequest)
+      }
     }
     const after = (await ask<{ stats: { hits: number, misses: number } }>(server, 'stats')).stats
-    const med = (name: string) => median(runs.get(name) as number[])
-    for (const c of cases) console.log(`${c.name.padEnd(34)} ${(runs.get(c.name) as number[]).map((n) => n.toFixed(0)).join(' / ').padEnd(26)} median ${med(c.name).toFixed(0).padStart(6)} req/s`)
-    console.log(`cold cache, ${COLD} distinct ids: cache on ${coldOn.toFixed(0)} req/s, cache off ${coldOff.toFixed(0)} req/s`)
+    const med = (name: string) => runs.has(name) ? median(runs.get(name) as number[]) : NaN
+    for (const c of cases) console.log(`${c.name.padEnd(34)} ${(runs.get(c.name) as number[]).map((n) => n.toFixed(0)).join(' / ').padEnd(26)} median ${med(c.name).toFixed(0).padStart(6)} req/s, server CPU ${median(cpu.get(c.name) as number[]).toFixed(1).padStart(6)} µs/request`)
+    console.log(`cold cache, ${COLD} distinct ids: cache on ${coldOn.rate.toFixed(0)} req/s (server CPU ${coldOn.cpu.toFixed(1)} µs/request), cache off ${coldOff.rate.toFixed(0)} req/s (${coldOff.cpu.toFixed(1)} µs/request)`)
     console.log(`cache hits in the measured rounds: ${after.hits - before.hits}, misses ${after.misses - before.misses}, fresh pairs asked in all ${fresh}\n`)
     console.log('targets:')
-    target(`cold cache (${COLD} ids), cache on / off`, coldOn / coldOff, 0.95)
+    target(`cold cache (${COLD} ids), cache on / off`, coldOn.rate / coldOff.rate, 0.95)
     target('0% hits, cache on / off', med('cache on, 0% hits') / med('cache off, same stream (0%)'), 0.95)
     console.log(`(50% hits, cache on / off: ${(med('cache on, 50% hits') / med('cache off, same stream (50%)')).toFixed(3)}; 99%: ${(med('cache on, 99% hits') / med('cache off, same stream (99%)')).toFixed(3)})`)
     target('cached route (100% hits) / jwtVerify only', med('cache on, 100% hits') / med('jwtVerify only'), 0.85)

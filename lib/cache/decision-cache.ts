@@ -35,6 +35,7 @@ export interface Ticket {
 }
 
 interface Entry {
+  key: string
   allowed: boolean
   /** On the cache's clock. */
   until: number
@@ -42,8 +43,9 @@ interface Entry {
   scopes: readonly string[]
   generations: readonly number[]
   bytes: number
-  /** The number of stores when it was stored or last moved to the back. */
-  touched: number
+  /** Its neighbours in the order of use, least recent first. */
+  older: Entry | null
+  newer: Entry | null
 }
 
 // What a Map entry, its object, two small arrays and the strings' headers
@@ -105,6 +107,12 @@ export class DecisionCache {
   readonly #limits: CacheLimits
   readonly #now: () => number
   readonly #entries = new Map<string, Entry>()
+  // The order of use, least recent first, as a list through the entries: a
+  // Map's own order served before, but taking its first entry skips every
+  // deleted slot before it (V8 compacts a Map only when it rehashes), so
+  // with the cache full each eviction cost time in proportion to its size.
+  #oldest: Entry | null = null
+  #newest: Entry | null = null
   // Only scopes changed since the last drop are here; a missing one is 0.
   readonly #generations = new Map<string, number>()
   readonly #maxGenerations: number
@@ -151,13 +159,10 @@ export class DecisionCache {
       this.counters.misses++
       return undefined
     }
-    // Least recently used goes first: a hit moves the entry to the back,
-    // unless fewer stores than half the entries came after it (it is not
-    // near the front then), which spares a hot entry two Map writes a hit.
-    if (this.counters.stores - entry.touched >= this.#entries.size >> 1) {
-      this.#entries.delete(lookup.key)
-      this.#entries.set(lookup.key, entry)
-      entry.touched = this.counters.stores
+    // Least recently used goes first: a hit makes the entry the newest.
+    if (entry !== this.#newest) {
+      this.#unlink(entry)
+      this.#append(entry)
     }
     this.counters.hits++
     return entry.allowed
@@ -185,8 +190,9 @@ export class DecisionCache {
     let bytes = ENTRY_OVERHEAD + lookup.key.length * 2
     for (const scope of lookup.scopes) bytes += scope.length * 2 + 8
     this.counters.stores++
-    const entry: Entry = { allowed, until: started + age, epoch: this.#epoch, scopes: lookup.scopes, generations: ticket.generations, bytes, touched: this.counters.stores }
+    const entry: Entry = { key: lookup.key, allowed, until: started + age, epoch: this.#epoch, scopes: lookup.scopes, generations: ticket.generations, bytes, older: null, newer: null }
     this.#entries.set(lookup.key, entry)
+    this.#append(entry)
     this.#bytes += bytes
     this.#evict()
   }
@@ -237,20 +243,40 @@ export class DecisionCache {
   #drop (): void {
     this.#epoch++
     this.#entries.clear()
+    this.#oldest = null
+    this.#newest = null
     this.#generations.clear()
     this.#bytes = 0
   }
 
   #delete (key: string, entry: Entry): void {
     this.#entries.delete(key)
+    this.#unlink(entry)
     this.#bytes -= entry.bytes
+  }
+
+  #append (entry: Entry): void {
+    entry.older = this.#newest
+    entry.newer = null
+    if (this.#newest === null) this.#oldest = entry
+    else this.#newest.newer = entry
+    this.#newest = entry
+  }
+
+  #unlink (entry: Entry): void {
+    if (entry.older === null) this.#oldest = entry.newer
+    else entry.older.newer = entry.newer
+    if (entry.newer === null) this.#newest = entry.older
+    else entry.newer.older = entry.older
+    entry.older = null
+    entry.newer = null
   }
 
   #evict (): void {
     const { maxEntries, maxBytes } = this.#limits
     while (this.#entries.size > maxEntries || (this.#bytes > maxBytes && this.#entries.size > 0)) {
-      const [key, entry] = this.#entries.entries().next().value as [string, Entry]
-      this.#delete(key, entry)
+      const entry = this.#oldest as Entry
+      this.#delete(entry.key, entry)
       this.counters.evictions++
     }
   }

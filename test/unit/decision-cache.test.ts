@@ -2,7 +2,7 @@
 // clock: what is stored, what is refused, what is never served again, and
 // that memory stays within its limits.
 import t from 'tap'
-import { DecisionCache, lookupOf } from '../../lib/cache/decision-cache.js'
+import { DecisionCache, lookupOf, resourceScope } from '../../lib/cache/decision-cache.js'
 import { applyNotification, localChanges } from '../../lib/cache/changes.js'
 
 const alice = { kind: 'user' as const, id: 'alice', groups: ['staff'] }
@@ -165,4 +165,41 @@ t.test('memory stays within maxEntries and maxBytes under a flood of distinct ke
   fill(churn, kept, true)
   for (let i = 0; i < 10_001; i++) applyNotification(churn, JSON.stringify({ r: [['document', `x${i}`]] }))
   t.equal(churn.get(kept), undefined, 'dropped when the record of changes overflowed')
+})
+
+t.test('evicts the least recently used, whatever the order of stores, hits, restores and changes', async (t) => {
+  const fc = (await import('fast-check')).default
+  const ids = ['a', 'b', 'c', 'd', 'e']
+  const op = fc.record({ kind: fc.constantFrom('fill' as const, 'get' as const, 'change' as const), id: fc.constantFrom(...ids) })
+  let evicted = 0
+  fc.assert(fc.property(fc.array(op, { minLength: 10, maxLength: 80 }), (ops) => {
+    const { c } = cache({ maxEntries: 3 })
+    // The model: the ids kept, least recently used first. A change makes an
+    // entry stale; it keeps its place until it is read (and then goes) or evicted.
+    let kept: Array<{ id: string, stale: boolean }> = []
+    const get = (id: string): boolean => {
+      const got = c.get(lookupOf(alice, 'document', id, 'read'))
+      const held = kept.find((k) => k.id === id)
+      kept = kept.filter((k) => k.id !== id)
+      if (held !== undefined && !held.stale) kept.push(held)
+      return (got === true) === (held !== undefined && !held.stale)
+    }
+    for (const { kind, id } of ops) {
+      if (kind === 'fill') {
+        fill(c, lookupOf(alice, 'document', id, 'read'), true)
+        kept = [...kept.filter((k) => k.id !== id), { id, stale: false }]
+        if (kept.length > 3) {
+          kept = kept.slice(-3)
+          evicted++
+        }
+      } else if (kind === 'get') {
+        if (!get(id)) return false
+      } else {
+        c.invalidate([resourceScope('document', id)])
+        for (const k of kept) if (k.id === id) k.stale = true
+      }
+    }
+    return ids.every(get)
+  }), { seed: 20261207, numRuns: 300 })
+  t.ok(evicted > 100, `300 random sequences agree with the model (${evicted} evictions)`)
 })
