@@ -191,7 +191,7 @@ Examples:
 
 /** Both passes over one file; `name` is what the messages call it. */
 async function importFile (command: Command, file: string, name: string, format: Format, opts: { actor?: string, reason?: string }): Promise<void> {
-  await withPermissions(command, async ({ permissions, db }) => {
+  await withPermissions(command, async ({ permissions, db, schema }) => {
     const { rows: total, links } = await checkRows(permissions, db, file, name, format, opts.actor ?? null)
     const bar = await progress('import', total)
     let created = 0
@@ -227,6 +227,10 @@ async function importFile (command: Command, file: string, name: string, format:
     } finally {
       bar.done()
     }
+    // The embedded database has no autovacuum: without this its planner would
+    // know nothing of what was just imported (see lib/store/maintenance.ts).
+    const { refreshEmbeddedStatistics } = await import('../../lib/store/maintenance.js')
+    await refreshEmbeddedStatistics(db, schema)
     const grantRows = total - links.length
     print(command, `imported ${total} row${total === 1 ? '' : 's'} from ${name}: ${created} new, ${grantRows - created} already granted${links.length === 0 ? '' : `, ${links.length} parent${links.length === 1 ? '' : 's'} recorded`}`, {
       rows: total, created, existing: grantRows - created, ...(links.length === 0 ? {} : { parents: links.length })

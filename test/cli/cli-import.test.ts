@@ -1,6 +1,7 @@
 // export and import of grants, CSV and JSON Lines: a round trip.
-import { readFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { sql } from 'kysely'
 import t from 'tap'
 import { cliWorld, grantsOf } from '../cli-helper.js'
 
@@ -38,3 +39,19 @@ t.test('export, then import into another schema: the same grants, both formats',
   t.match(JSON.parse(bob.stdout), { grantee: { kind: 'user', id: 'bob' }, resource: 'folder', id: 'f/1' })
 })
 
+
+const usingPostgres = process.env.DATABASE_URL !== undefined && process.env.DATABASE_URL !== ''
+t.test('on the embedded database, an import leaves the tables analyzed and vacuumed (it runs no autovacuum)', { skip: usingPostgres ? 'PGlite only: on PostgreSQL autovacuum does it' : false }, async (t) => {
+  const world = await cliWorld(t)
+  const file = join(world.dir, 'grants.csv')
+  await writeFile(file, `granteeKind,granteeId,resource,id,privilege,grantedBy,grantedAt,expiresAt,startsAt\n${
+    Array.from({ length: 300 }, (_, i) => `user,u${i},document,d${i},read,,,,`).join('\n')}\n`)
+  const imported = await world.cli('import', file, '--json')
+  t.equal(imported.code, 0, imported.stderr)
+  const [stats] = await world.withDb(async (db) => (await sql<{ analyzed: number, visible: number }>`
+    select (select count(*)::int from pg_catalog.pg_stats where schemaname = ${world.schema} and tablename = 'default_deny_grant') as analyzed,
+      (select relallvisible::int from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+        where n.nspname = ${world.schema} and c.relname = 'default_deny_grant') as visible`.execute(db)).rows)
+  t.ok((stats?.analyzed ?? 0) > 0, `the grant table's columns have statistics (${stats?.analyzed ?? 0})`)
+  t.ok((stats?.visible ?? 0) > 0, `its pages are marked all-visible (${stats?.visible ?? 0})`)
+})
