@@ -21,7 +21,7 @@ import { cpus } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
 import { ask, median } from './child.js'
-import { BENCH_GROUPS, seedWorld, worldSize } from './world.js'
+import { BENCH_GROUPS, seedWorld, settleWorld, worldSize } from './world.js'
 
 const SECRET = randomBytes(32).toString('base64url')
 const GRANTS = Number(process.env.BENCH_GRANTS ?? 1_000_000)
@@ -51,10 +51,7 @@ async function serve (): Promise<void> {
   await runMigrations(db, { schema })
   const started = performance.now()
   await seedWorld(db, schema, worldSize(GRANTS))
-  // As a database in use would be: freshly inserted rows cost their first
-  // readers hint bits and visits to the table, until (auto)vacuum marks the
-  // pages all-visible, which would make whichever run came first slower.
-  for (const table of ['default_deny_grant', 'default_deny_resource', 'default_deny_membership_closure']) await sql`vacuum (analyze) ${sql.id(schema, table)}`.execute(db)
+  await settleWorld(db, schema)
   const seeded = (performance.now() - started) / 1000
   const { count } = (await sql<{ count: string }>`select count(*) from ${sql.id(schema, 'default_deny_grant')}`.execute(db)).rows[0] as { count: string }
 
