@@ -1,4 +1,5 @@
-// export and import of grants, CSV and JSON Lines: a round trip.
+// export and import of grants, CSV and JSON Lines: a round trip; and on the
+// embedded database, the statistics an import leaves behind.
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { sql } from 'kysely'
@@ -38,7 +39,6 @@ t.test('export, then import into another schema: the same grants, both formats',
   const bob = await source.cli('export', '--grantee', 'user:bob')
   t.match(JSON.parse(bob.stdout), { grantee: { kind: 'user', id: 'bob' }, resource: 'folder', id: 'f/1' })
 })
-
 
 const usingPostgres = process.env.DATABASE_URL !== undefined && process.env.DATABASE_URL !== ''
 t.test('on the embedded database, an import leaves the tables analyzed and vacuumed (it runs no autovacuum)', { skip: usingPostgres ? 'PGlite only: on PostgreSQL autovacuum does it' : false }, async (t) => {
