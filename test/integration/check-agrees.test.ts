@@ -94,51 +94,9 @@ function referenceGroups (w: World, principal: Principal): Set<string> {
   return groups
 }
 
-/**
- * The reference model: what the README says a decision is, over plain
- * arrays. A principal's groups: the token's and the user's own memberships
- * (level 1), then the groups those are members of, up to GROUP_DEPTH levels.
- */
-function referenceAllows (w: World, pol: { implies: Record<string, string[]>, owned: string[] }, principal: Principal, target: ResourceRef, privilege: string): boolean {
-  const grants = (held: string): string[] => [held, ...(pol.implies[held] ?? [])]
-  // `held` satisfies `privilege` when following implies from it reaches `privilege`.
-  const satisfies = (held: string): boolean => {
-    const seen = new Set<string>()
-    const stack = [held]
-    while (stack.length > 0) {
-      const next = stack.pop() as string
-      if (next === privilege) return true
-      if (seen.has(next)) continue
-      seen.add(next)
-      stack.push(...grants(next).slice(1))
-    }
-    return false
-  }
-  const user = principal.kind === 'user' ? principal.id : null
-  const groups = referenceGroups(w, principal)
-  const seen = new Set<string>()
-  for (const g of w.grants) {
-    const key = JSON.stringify([g.grantee, g.type, g.id, g.privilege])
-    if (seen.has(key)) continue
-    seen.add(key)
-    const live = g.expiry !== 'past' && g.start !== 'future'
-    const who = g.grantee.kind === 'anonymous' || (g.grantee.kind === 'user' && g.grantee.id === user) || (g.grantee.kind === 'group' && groups.has(g.grantee.id))
-    const on = g.type === target.resource && (g.id === null || g.id === target.id)
-    if (live && who && on && satisfies(g.privilege)) return true
-  }
-  if (user === null || target.id === null) return false
-  let owner: string | null = null
-  for (const o of w.owners) if (o.type === target.resource && o.id === target.id) owner = o.owner
-  return owner === user && pol.owned.some(satisfies)
-}
-
-/**
- * How long the reference model's answer holds, in minutes: the next start
- * (30) or expiry (60) of a grant that counts, or will, for the principal on
- * the target; null when none is scheduled. Owners have no schedule.
- */
-function referenceNextChange (w: World, pol: { implies: Record<string, string[]> }, principal: Principal, target: ResourceRef, privilege: string): number | null {
-  const satisfies = (held: string): boolean => {
+/** `held` satisfies `privilege` when following implies from it reaches `privilege`. */
+function referenceSatisfies (pol: { implies: Record<string, string[]> }, privilege: string): (held: string) => boolean {
+  return (held) => {
     const seen = new Set<string>()
     const stack = [held]
     while (stack.length > 0) {
@@ -150,22 +108,50 @@ function referenceNextChange (w: World, pol: { implies: Record<string, string[]>
     }
     return false
   }
+}
+
+/**
+ * The stored grants (the first of each key) not past their expiry that
+ * count, now or once started, for the principal's `privilege` on the target.
+ */
+function referenceGrants (w: World, pol: { implies: Record<string, string[]> }, principal: Principal, target: ResourceRef, privilege: string): World['grants'] {
+  const satisfies = referenceSatisfies(pol, privilege)
   const user = principal.kind === 'user' ? principal.id : null
   const groups = referenceGroups(w, principal)
   const seen = new Set<string>()
-  let next: number | null = null
-  for (const g of w.grants) {
+  return w.grants.filter((g) => {
     const key = JSON.stringify([g.grantee, g.type, g.id, g.privilege])
-    if (seen.has(key)) continue
+    if (seen.has(key)) return false
     seen.add(key)
-    if (g.expiry === 'past') continue
     const who = g.grantee.kind === 'anonymous' || (g.grantee.kind === 'user' && g.grantee.id === user) || (g.grantee.kind === 'group' && groups.has(g.grantee.id))
     const on = g.type === target.resource && (g.id === null || g.id === target.id)
-    if (!who || !on || !satisfies(g.privilege)) continue
-    const at = g.start === 'future' ? 30 : g.expiry === 'future' ? 60 : null
-    if (at !== null && (next === null || at < next)) next = at
-  }
-  return next
+    return g.expiry !== 'past' && who && on && satisfies(g.privilege)
+  })
+}
+
+/**
+ * The reference model: what the README says a decision is, over plain
+ * arrays. A principal's groups: the token's and the user's own memberships
+ * (level 1), then the groups those are members of, up to GROUP_DEPTH levels.
+ */
+function referenceAllows (w: World, pol: { implies: Record<string, string[]>, owned: string[] }, principal: Principal, target: ResourceRef, privilege: string): boolean {
+  if (referenceGrants(w, pol, principal, target, privilege).some((g) => g.start !== 'future')) return true
+  const user = principal.kind === 'user' ? principal.id : null
+  if (user === null || target.id === null) return false
+  let owner: string | null = null
+  for (const o of w.owners) if (o.type === target.resource && o.id === target.id) owner = o.owner
+  return owner === user && pol.owned.some(referenceSatisfies(pol, privilege))
+}
+
+/**
+ * How long the reference model's answer holds, in minutes: the next start
+ * (30) or expiry (60) of a grant that counts, or will, for the principal on
+ * the target; null when none is scheduled. Owners have no schedule.
+ */
+function referenceNextChange (w: World, pol: { implies: Record<string, string[]> }, principal: Principal, target: ResourceRef, privilege: string): number | null {
+  const times = referenceGrants(w, pol, principal, target, privilege)
+    .flatMap((g) => g.start === 'future' ? [30] : g.expiry === 'future' ? [60] : [])
+  return times.length === 0 ? null : Math.min(...times)
 }
 
 function principals (): Principal[] {
