@@ -59,6 +59,32 @@ export async function testDatabase (t: Teardown, { migrated = false } = {}): Pro
   return { db, schema }
 }
 
+/**
+ * A database of its own on PostgreSQL (a schema in it, as `testDatabase`
+ * gives), dropped at teardown, for a test of code that reads the catalogue of
+ * the whole database, as Kysely's Migrator does: in the shared database it
+ * would see other files' schemas come and go under it. On the embedded
+ * database `testDatabase` already gives that (one PGlite per file, whose
+ * tests run one at a time).
+ */
+export async function privateDatabase (t: Teardown): Promise<TestDatabase> {
+  if (!usingPostgres) return await testDatabase(t)
+  const name = `dd_test_${process.pid}_${randomBytes(4).toString('hex')}`
+  const admin = postgresKysely(process.env.DATABASE_URL as string, { max: 1 })
+  await sql`create database ${sql.id(name)}`.execute(admin)
+  const url = new URL(process.env.DATABASE_URL as string)
+  url.pathname = `/${name}`
+  const db = postgresKysely(url.toString(), { max: 4 })
+  t.teardown(async () => {
+    await db.destroy()
+    await sql`drop database if exists ${sql.id(name)} with (force)`.execute(admin)
+    await admin.destroy()
+  })
+  const schema = name
+  await sql`create schema ${sql.id(schema)}`.execute(db)
+  return { db, schema }
+}
+
 // Starting PGlite costs about a second, so one instance serves a whole test
 // file; each test still gets its own schema.
 let pglite: Promise<Kysely<any>> | undefined
