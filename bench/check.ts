@@ -18,7 +18,7 @@ import { randomBytes } from 'node:crypto'
 import { cpus } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
-import { BENCH_GROUPS, BENCH_USER, readable, seedWorld, settleWorld, worldSize } from './world.js'
+import { BENCH_GROUPS, BENCH_USER, readable, seedWorld, worldSize } from './world.js'
 
 const SECRET = randomBytes(32).toString('base64url')
 const GRANTS = Number(process.env.BENCH_GRANTS ?? 1_000_000)
@@ -102,7 +102,6 @@ async function serve (): Promise<void> {
   await runMigrations(db, { schema })
   const started = Date.now()
   await seedWorld(db, schema, worldSize(GRANTS))
-  await settleWorld(db, schema)
   const { rows } = await sql<{ n: number }>`select count(*)::int as n from ${sql.id(schema, 'default_deny_grant')}`.execute(db)
   const seeded = { grants: rows[0]?.n ?? 0, seconds: (Date.now() - started) / 1000 }
 
@@ -163,7 +162,6 @@ async function serve (): Promise<void> {
     embedded = await createPGliteKysely()
     await runMigrations(embedded, { schema })
     await seedWorld(embedded, schema, worldSize(GRANTS))
-    await settleWorld(embedded, schema)
     const pgliteDb = embedded
     await app.register(async (host) => {
       await host.register(defaultDeny, { db: pgliteDb, schema, migrate: false, grantRoutes: false })

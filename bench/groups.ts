@@ -15,7 +15,7 @@ import { sql } from 'kysely'
 import defaultDeny, { runMigrations } from '../lib/index.js'
 import { userPrincipal } from '../lib/decision/principal.js'
 import { openDatabase } from '../lib/store/pglite.js'
-import { seedWorld, worldSize } from './world.js'
+import { seedWorld, settleWorld, worldSize } from './world.js'
 
 const GRANTS = Number(process.env.BENCH_GROUPS_GRANTS ?? 100_000)
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 4000)
@@ -53,8 +53,7 @@ try {
     await sql`insert into ${g} (principal_kind, principal_id, resource_type, resource_id, privilege)
       select 'group', ${holder}, 'document', 'doc' || i, 'read' from generate_series(0, ${size.documents - 1}, 25) i`.execute(db)
   }
-  await sql`analyze ${m}`.execute(db)
-  await sql`analyze ${g}`.execute(db)
+  await settleWorld(db, schema)
 
   const app = Fastify({ logger: false })
   await app.register(jwt, { secret: 'bench-secret-that-is-long-enough-for-hs256-0123456789' })

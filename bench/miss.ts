@@ -21,7 +21,7 @@ import { cpus } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
 import { ask, median } from './child.js'
-import { BENCH_GROUPS, seedWorld, settleWorld, worldSize } from './world.js'
+import { BENCH_GROUPS, seedWorld, worldSize } from './world.js'
 
 const SECRET = randomBytes(32).toString('base64url')
 const GRANTS = Number(process.env.BENCH_GRANTS ?? 1_000_000)
@@ -51,7 +51,6 @@ async function serve (): Promise<void> {
   await runMigrations(db, { schema })
   const started = performance.now()
   await seedWorld(db, schema, worldSize(GRANTS))
-  await settleWorld(db, schema)
   const seeded = (performance.now() - started) / 1000
   const { count } = (await sql<{ count: string }>`select count(*) from ${sql.id(schema, 'default_deny_grant')}`.execute(db)).rows[0] as { count: string }
 
