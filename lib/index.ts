@@ -6,6 +6,7 @@ import { createStore } from './store/index.js'
 import { installCheckFunctions } from './store/check-functions.js'
 import type { CheckFunctions } from './store/check-functions.js'
 import { runMigrations } from './store/migrate.js'
+import { EmbeddedUpkeep, refreshEmbeddedStatistics } from './store/maintenance.js'
 import { resolveOptions } from './options/index.js'
 import { postgresKysely } from './store/postgres.js'
 import { createEnforcer } from './http/enforcer.js'
@@ -13,6 +14,7 @@ import { kDeferred } from './http/rules-step.js'
 import { grantRoutes } from './http/grant-routes.js'
 import { createApi, invalidGrant } from './service/api.js'
 import { GrantService } from './service/grants.js'
+import { joinSinks } from './service/runner.js'
 import { MembershipService } from './service/members.js'
 import { GrantQueries } from './service/queries.js'
 import { createValidators } from './service/validation.js'
@@ -163,7 +165,16 @@ const plugin: FastifyPluginAsync<FastifyDefaultDenyOptions> = async (fastify, op
     resourceExists: grantOptions.resourceExists
   }
   const validators = createValidators(validation, invalidGrant, types)
-  const changed = cache?.changed ?? null
+  // The embedded database has no autovacuum: the plugin vacuums and analyzes
+  // its own tables once enough rows have changed (lib/store/maintenance.ts).
+  const upkeep = database.embedded
+    ? new EmbeddedUpkeep({
+      refresh: async () => await refreshEmbeddedStatistics(db, schema),
+      onError: (err) => { fastify.log.warn({ err }, 'fastify-default-deny: cannot vacuum and analyze the embedded database; the next change past the threshold tries again') }
+    })
+    : null
+  if (upkeep !== null) fastify.addHook('onClose', async () => { await upkeep.close() })
+  const changed = joinSinks(cache?.changed ?? null, upkeep)
   const grants = new GrantService({ reader, writer, audit, policy, settings: { ...runner, checkTimeout: enforcement.checkTimeout }, validators, changed, observer, hierarchy: settings.hierarchy, tree,
     moveStep: settings.hierarchy?.moveStep ?? (database.embedded ? DEFAULT_MOVE_STEP.embedded : DEFAULT_MOVE_STEP.server) })
   const members = new MembershipService({ members: memberStore, writer, policy, settings: { ...runner, ...groups }, changed, observer })

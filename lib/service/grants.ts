@@ -247,6 +247,7 @@ export class GrantService {
     let revision: bigint | null = null
     for (;;) {
       const batch = await this.#runner.run('purge_expired', caller, [], async (trx) => await writer.purgeExpired(trx, batchSize, context))
+      this.#runner.changed()?.rows?.(batch.result)
       purged += batch.result
       revision = batch.revision ?? revision
       if (batch.result < batchSize) break

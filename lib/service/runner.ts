@@ -60,6 +60,19 @@ Pick<GrantOptions, 'allowManageDelegation' | 'resourceExists'>
 export interface ChangeSink {
   resources: (refs: readonly ResourceRef[]) => void
   subjects: (members: ReadonlyArray<{ kind: 'user' | 'group', id: string }>) => void
+  /** Rows a change wrote that no ref names and no decision depends on (expired grants purged). */
+  rows?: (count: number) => void
+}
+
+/** One sink telling each of `sinks` (null when none is left). */
+export function joinSinks (...sinks: Array<ChangeSink | null>): ChangeSink | null {
+  const present = sinks.filter((sink): sink is ChangeSink => sink !== null)
+  if (present.length <= 1) return present[0] ?? null
+  return {
+    resources: (refs) => { for (const sink of present) sink.resources(refs) },
+    subjects: (members) => { for (const sink of present) sink.subjects(members) },
+    rows: (count) => { for (const sink of present) sink.rows?.(count) }
+  }
 }
 
 export interface RunnerProps {
