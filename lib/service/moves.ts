@@ -72,6 +72,8 @@ export async function moveResource (
     while (moved) {
       after = await runner.step(caller, async (trx) => await tree.step(trx, child, after, moveStep))
       moved = after !== null
+      // The paths of at most moveStep resources, rewritten: what the embedded upkeep counts.
+      runner.changed()?.rows?.(moveStep)
     }
   })
 }
