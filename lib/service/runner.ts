@@ -60,7 +60,11 @@ Pick<GrantOptions, 'allowManageDelegation' | 'resourceExists'>
 export interface ChangeSink {
   resources: (refs: readonly ResourceRef[]) => void
   subjects: (members: ReadonlyArray<{ kind: 'user' | 'group', id: string }>) => void
-  /** Rows a change wrote that no ref names and no decision depends on (expired grants purged). */
+  /**
+   * Rows a change wrote beyond what its refs name (expired grants purged, the
+   * paths a move's step rewrote): counted by the embedded database's upkeep;
+   * the refs already told the cache what to drop.
+   */
   rows?: (count: number) => void
 }
 
