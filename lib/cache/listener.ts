@@ -95,6 +95,26 @@ export function withoutApplicationName (connectionString: string): string {
 const PROBES_PER_HEARTBEAT = 4
 
 /**
+ * `query`'s answer, or a rejection when none came within `ms`. The timer's
+ * verdict waits one turn of the event loop (setImmediate runs after the loop
+ * has read its sockets): when the loop was held past `ms` (a long synchronous
+ * task, a GC pause), an answer that came in time is already on the socket and
+ * is read first. pg's own query_timeout fires before that read, and so took a
+ * busy process's healthy connection, and every cached answer, for a lost one.
+ */
+function inTime<T> (query: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let settled = false
+    const timer = setTimeout(() => {
+      setImmediate(() => {
+        if (!settled) reject(new Error(`no answer within ${ms} ms`))
+      })
+    }, ms)
+    query.then((value) => { settled = true; clearTimeout(timer); resolve(value) }, (err: unknown) => { settled = true; clearTimeout(timer); reject(err) })
+  })
+}
+
+/**
  * LISTEN on PostgreSQL. The connection must reach the server itself (not
  * through a pooler in transaction mode, which hands each statement to any
  * server connection: the LISTEN would be on one that is then given away).
@@ -157,8 +177,7 @@ export function postgresFeed (props: PostgresFeedProps): ChangeFeed {
       // Names the schema: an operator (or a test) can tell the listeners apart in pg_stat_activity.
       application_name: `fastify-default-deny cache ${props.schema}`.slice(0, 63),
       keepAlive: true,
-      connectionTimeoutMillis: props.heartbeat,
-      query_timeout: props.heartbeat
+      connectionTimeoutMillis: props.heartbeat
     })
     client = next
     // Every error of this connection ends it; none may go unhandled.
@@ -171,7 +190,7 @@ export function postgresFeed (props: PostgresFeedProps): ChangeFeed {
     try {
       await next.connect()
       listenSent = performance.now()
-      await next.query(`LISTEN ${channel}`)
+      await inTime(next.query(`LISTEN ${channel}`), props.heartbeat)
     } catch (err) {
       lost(next, err)
       return
@@ -186,7 +205,7 @@ export function postgresFeed (props: PostgresFeedProps): ChangeFeed {
     log.info({}, 'fastify-default-deny: decision cache listening for changes')
     heartbeat = setInterval(() => {
       const sentAt = performance.now()
-      next.query('select 1').then(() => { proven(next, sentAt) }, (err: unknown) => { lost(next, err) })
+      inTime(next.query('select 1'), props.heartbeat).then(() => { proven(next, sentAt) }, (err: unknown) => { lost(next, err) })
     }, Math.max(1, Math.floor(props.heartbeat / PROBES_PER_HEARTBEAT)))
     heartbeat.unref()
   }
@@ -199,7 +218,7 @@ export function postgresFeed (props: PostgresFeedProps): ChangeFeed {
     const on = client
     if (!listening || on === null) throw new Error('not listening')
     const sentAt = performance.now()
-    const { rows } = await on.query<{ lsn: string }>(INSERT_POSITION)
+    const { rows } = await inTime(on.query<{ lsn: string }>(INSERT_POSITION), props.heartbeat)
     if (!listening || client !== on) throw new Error('not listening')
     proven(on, sentAt)
     return parseRevision(rows[0]?.lsn) as bigint
