@@ -6,6 +6,7 @@
 import pg from 'pg'
 import { parseRevision } from '../revision.js'
 import { quotedChannel } from '../store/channel.js'
+import { inTime } from '../store/deadline.js'
 import type { InProcessListen } from '../store/database.js'
 import { INSERT_POSITION } from '../store/positions.js'
 import { applyNotification } from './changes.js'
@@ -93,26 +94,6 @@ export function withoutApplicationName (connectionString: string): string {
 // not the two (one interval to send the next probe, one to time it out) a
 // single probe per heartbeat would take.
 const PROBES_PER_HEARTBEAT = 4
-
-/**
- * `query`'s answer, or a rejection when none came within `ms`. The timer's
- * verdict waits one turn of the event loop (setImmediate runs after the loop
- * has read its sockets): when the loop was held past `ms` (a long synchronous
- * task, a GC pause), an answer that came in time is already on the socket and
- * is read first. pg's own query_timeout fires before that read, and so took a
- * busy process's healthy connection, and every cached answer, for a lost one.
- */
-function inTime<T> (query: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    let settled = false
-    const timer = setTimeout(() => {
-      setImmediate(() => {
-        if (!settled) reject(new Error(`no answer within ${ms} ms`))
-      })
-    }, ms)
-    query.then((value) => { settled = true; clearTimeout(timer); resolve(value) }, (err: unknown) => { settled = true; clearTimeout(timer); reject(err) })
-  })
-}
 
 /**
  * LISTEN on PostgreSQL. The connection must reach the server itself (not

@@ -5,6 +5,7 @@
 // unreachable database is down (every check fails closed).
 import { sql, type Kysely } from 'kysely'
 import type { HealthReport } from '../../fastify-plugin.js'
+import { inTime } from '../store/deadline.js'
 
 export interface HealthProps {
   readonly db: Kysely<any>
@@ -15,19 +16,13 @@ export interface HealthProps {
 
 async function ping (db: Kysely<any>, timeout: number): Promise<{ ok: boolean, ms: number, error: string | null }> {
   const started = performance.now()
-  let timer: NodeJS.Timeout | undefined
-  const late = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => { reject(new Error(`no answer within ${timeout} ms`)) }, timeout)
-  })
   try {
-    await Promise.race([sql`select 1`.execute(db), late])
+    await inTime(sql`select 1`.execute(db), timeout)
     return { ok: true, ms: performance.now() - started, error: null }
   } catch (err) {
     // The message only: a driver's error may carry the connection string.
     const message = err instanceof Error && err.message.startsWith('no answer within') ? err.message : 'unreachable'
     return { ok: false, ms: performance.now() - started, error: message }
-  } finally {
-    clearTimeout(timer)
   }
 }
 

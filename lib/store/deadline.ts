@@ -115,3 +115,24 @@ export class Deadlines {
     this.#arm()
   }
 }
+
+/**
+ * `work`'s answer, or a rejection ("no answer within `ms` ms") when none
+ * came in time. The timer's verdict waits one turn of the event loop
+ * (setImmediate runs after the loop has read its sockets): when the loop was
+ * held past `ms` (a long synchronous task, a pause of the garbage collector),
+ * an answer that came in time is already on the socket and is read first. A
+ * plain timer (pg's query_timeout, a race with setTimeout) fires before that
+ * read, and so took a busy process's healthy connection for a lost one.
+ */
+export function inTime<T> (work: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let settled = false
+    const timer = setTimeout(() => {
+      setImmediate(() => {
+        if (!settled) reject(new Error(`no answer within ${ms} ms`))
+      })
+    }, ms)
+    work.then((value) => { settled = true; clearTimeout(timer); resolve(value) }, (err: unknown) => { settled = true; clearTimeout(timer); reject(err) })
+  })
+}
