@@ -182,6 +182,19 @@ export async function readyWith (t: Teardown, options: Record<string, unknown>):
   await app.ready()
 }
 
+/**
+ * Whether the grant table has been analyzed (its columns have statistics) and
+ * vacuumed (pages marked all-visible): what the embedded database, which runs
+ * no autovacuum, has only after the plugin or the CLI asks for it.
+ */
+export async function grantTableMaintained (db: Kysely<any>, schema: string): Promise<{ statistics: boolean, allVisible: boolean }> {
+  const { rows } = await sql<{ analyzed: number, visible: number }>`
+    select (select count(*)::int from pg_catalog.pg_stats where schemaname = ${schema} and tablename = 'default_deny_grant') as analyzed,
+      (select relallvisible::int from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+        where n.nspname = ${schema} and c.relname = 'default_deny_grant') as visible`.execute(db)
+  return { statistics: (rows[0]?.analyzed ?? 0) > 0, allVisible: (rows[0]?.visible ?? 0) > 0 }
+}
+
 /** Every grant and owner row and the number of audit entries: equal before and after proves nothing was written. */
 export async function snapshot (db: Kysely<any>, schema: string) {
   const scoped = db.withSchema(schema)

@@ -2,9 +2,9 @@
 // embedded database, the statistics an import leaves behind.
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { sql } from 'kysely'
 import t from 'tap'
 import { cliWorld, grantsOf } from '../cli-helper.js'
+import { grantTableMaintained, usingPostgres } from '../helper.js'
 
 // Each command opens the database afresh (most of a second on PGlite,
 // more on a busy machine): more time than the suite's default.
@@ -40,7 +40,6 @@ t.test('export, then import into another schema: the same grants, both formats',
   t.match(JSON.parse(bob.stdout), { grantee: { kind: 'user', id: 'bob' }, resource: 'folder', id: 'f/1' })
 })
 
-const usingPostgres = process.env.DATABASE_URL !== undefined && process.env.DATABASE_URL !== ''
 t.test('on the embedded database, an import leaves the tables analyzed and vacuumed (it runs no autovacuum)', { skip: usingPostgres ? 'PGlite only: on PostgreSQL autovacuum does it' : false }, async (t) => {
   const world = await cliWorld(t)
   const file = join(world.dir, 'grants.csv')
@@ -48,10 +47,6 @@ t.test('on the embedded database, an import leaves the tables analyzed and vacuu
     Array.from({ length: 300 }, (_, i) => `user,u${i},document,d${i},read,,,,`).join('\n')}\n`)
   const imported = await world.cli('import', file, '--json')
   t.equal(imported.code, 0, imported.stderr)
-  const [stats] = await world.withDb(async (db) => (await sql<{ analyzed: number, visible: number }>`
-    select (select count(*)::int from pg_catalog.pg_stats where schemaname = ${world.schema} and tablename = 'default_deny_grant') as analyzed,
-      (select relallvisible::int from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
-        where n.nspname = ${world.schema} and c.relname = 'default_deny_grant') as visible`.execute(db)).rows)
-  t.ok((stats?.analyzed ?? 0) > 0, `the grant table's columns have statistics (${stats?.analyzed ?? 0})`)
-  t.ok((stats?.visible ?? 0) > 0, `its pages are marked all-visible (${stats?.visible ?? 0})`)
+  t.same(await world.withDb(async (db) => await grantTableMaintained(db, world.schema)), { statistics: true, allVisible: true },
+    'the grant table\'s columns have statistics and its pages are marked all-visible')
 })

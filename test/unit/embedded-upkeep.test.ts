@@ -4,7 +4,7 @@
 // time, a failure reported and tried again, a due one finished before close
 // returns, and none after. The refresh itself (SQL) is
 // test/integration/embedded-upkeep.test.ts's.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { EmbeddedUpkeep, UPKEEP_BASE, UPKEEP_FRACTION } from '../../lib/store/maintenance.js'
 
 const turn = () => new Promise((resolve) => setImmediate(resolve))
@@ -20,8 +20,20 @@ function counted () {
   return { upkeep, calls, errors }
 }
 
+/** `rows - 1` more rows start nothing; one more starts refresh number `next` (which is then finished). */
+async function crossesAt (t: Test, { upkeep, calls }: ReturnType<typeof counted>, rows: number, next: number, message: string): Promise<void> {
+  upkeep.rows(rows - 1)
+  await turn()
+  t.equal(calls.length, next - 1, message)
+  upkeep.rows(1)
+  await turn()
+  t.equal(calls.length, next, 'one more row starts it')
+  calls[next - 1]?.finish(0)
+}
+
 t.test('below the threshold nothing runs; crossing it runs one refresh, after the current turn', async (t) => {
-  const { upkeep, calls } = counted()
+  const counter = counted()
+  const { upkeep, calls } = counter
   upkeep.rows(UPKEEP_BASE - 1)
   await turn()
   t.equal(calls.length, 0, `${UPKEEP_BASE - 1} rows: none`)
@@ -37,31 +49,21 @@ t.test('below the threshold nothing runs; crossing it runs one refresh, after th
   await turn()
   t.equal(calls.length, 1, 'rows counted during one wait for a change after it')
   // The 5,000 rows counted during it count toward the next one.
-  upkeep.rows(UPKEEP_BASE + UPKEEP_FRACTION * 100_000 - 5 * UPKEEP_BASE - 1)
-  await turn()
-  t.equal(calls.length, 1, 'the next threshold grows with the tables: a tenth of the 100,000 rows the last one counted')
-  upkeep.rows(1)
-  await turn()
-  t.equal(calls.length, 2)
-  calls[1]?.finish(0)
+  await crossesAt(t, counter, UPKEEP_BASE + UPKEEP_FRACTION * 100_000 - 5 * UPKEEP_BASE, 2,
+    'the next threshold grows with the tables: a tenth of the 100,000 rows the last one counted')
   await upkeep.close()
 })
 
 t.test('a failed refresh is reported, not thrown, and the next crossing tries again', async (t) => {
-  const { upkeep, calls, errors } = counted()
+  const counter = counted()
+  const { upkeep, calls, errors } = counter
   upkeep.rows(UPKEEP_BASE)
   await turn()
   calls[0]?.fail(new Error('disk full'))
   await turn()
   await turn()
   t.match(errors, [{ message: 'disk full' }])
-  upkeep.rows(UPKEEP_BASE - 1)
-  await turn()
-  t.equal(calls.length, 1, 'the failed one used up what was counted')
-  upkeep.rows(1)
-  await turn()
-  t.equal(calls.length, 2)
-  calls[1]?.finish(0)
+  await crossesAt(t, counter, UPKEEP_BASE, 2, 'the failed one used up what was counted')
   await upkeep.close()
 })
 
